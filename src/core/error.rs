@@ -1,0 +1,312 @@
+//! The one error type, and the reading of Graph's error bodies.
+//!
+//! Graph's body is `{"error":{"code","message","innerError":{"code"?,
+//! "request-id","client-request-id","date","innerError"?}}}`; the deepest code
+//! is the most precise one and decides what a caller should do.
+
+use super::json::{self, Value};
+
+/// What went wrong, as the stable `code` string JavaScript callers switch on.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Code {
+    /// An option is missing, of the wrong type or out of range; nothing was sent.
+    InvalidArgument,
+    /// The base URL's host is not a Graph host, loopback or in `allowedHosts`;
+    /// nothing was sent. Add the host to `allowedHosts` if it is yours.
+    HostNotAllowed,
+    /// The base URL uses http to a host that is not loopback; nothing was sent.
+    InsecureUrl,
+    /// Every attempt timed out (`timeoutMs`), or `createTimeoutMs` passed.
+    Timeout,
+    /// The caller's `AbortSignal` fired.
+    Aborted,
+    /// `fetch` failed without an answer (refused, reset, DNS, CORS, redirect).
+    Network,
+    /// The `accessToken` provider threw, rejected or gave no usable string.
+    TokenProvider,
+    /// Graph answered something this library cannot read (e.g. a 202
+    /// without `Location`, an operation without `resourceLocation`).
+    InvalidResponse,
+    /// Graph's own top-level code (`itemNotFound`, `tooManyRequests`, ...), or
+    /// the status's name (`badRequest` ... `gatewayTimeout`) when the body had none.
+    Graph(String),
+}
+
+impl Code {
+    /// The code as JavaScript sees it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Code::InvalidArgument => "invalidArgument",
+            Code::HostNotAllowed => "hostNotAllowed",
+            Code::InsecureUrl => "insecureUrl",
+            Code::Timeout => "timeout",
+            Code::Aborted => "aborted",
+            Code::Network => "network",
+            Code::TokenProvider => "tokenProvider",
+            Code::InvalidResponse => "invalidResponse",
+            Code::Graph(code) => code,
+        }
+    }
+}
+
+/// The inner code that means "create a new session and go on".
+pub const RECREATABLE: &str = "invalidSessionReCreatable";
+
+/// Longest Graph message kept in an error (bodies are read bounded anyway).
+const MAX_MESSAGE: usize = 1024;
+
+/// A failed call. Every field maps to the JS `GraphError` property of the
+/// same name (camelCase there).
+#[derive(Clone, Debug)]
+pub struct Error {
+    /// The stable code.
+    pub code: Code,
+    /// A sentence for people; never contains the access token.
+    pub message: String,
+    /// The deepest `innerError.code` Graph gave, if any.
+    pub inner_code: Option<String>,
+    /// The HTTP status, or 0 when no answer came.
+    pub status: u16,
+    /// Graph's `request-id` (header first, then body).
+    pub request_id: Option<String>,
+    /// The call's `client-request-id`.
+    pub client_request_id: Option<String>,
+    /// The server's `Retry-After`, in milliseconds, when it sent one.
+    pub retry_after_ms: Option<u64>,
+    /// Requests sent for this call (0 when it failed before sending).
+    pub attempts: u32,
+    /// Graph's `innerError.date`, if any.
+    pub date: Option<String>,
+}
+
+impl Error {
+    /// An error raised here, not by Graph; `parts` are concatenated.
+    pub fn local(code: Code, parts: &[&str]) -> Error {
+        Error {
+            code,
+            message: parts.concat(),
+            inner_code: None,
+            status: 0,
+            request_id: None,
+            client_request_id: None,
+            retry_after_ms: None,
+            attempts: 0,
+            date: None,
+        }
+    }
+
+    /// True when Graph said the session is gone but a new one may be created.
+    pub fn recreatable(&self) -> bool {
+        self.inner_code.as_deref().unwrap_or(self.code.as_str()) == RECREATABLE
+    }
+
+    /// Builds the error for a non-success answer. `body` may be anything:
+    /// JSON, HTML, truncated, empty.
+    pub fn from_response(status: u16, body: &str, request_id: Option<&str>) -> Error {
+        let parsed = json::parse(body);
+        let error = parsed
+            .as_ref()
+            .and_then(|v| v.get("error"))
+            .filter(|v| matches!(v, Value::Object(_)));
+        let mut e = match error {
+            Some(err) => from_graph_error(err),
+            None => Error::local(Code::Graph(status_code_name(status).into()), &[]),
+        };
+        e.status = status;
+        if let Some(id) = request_id.filter(|s| !s.is_empty()) {
+            e.request_id = Some(id.into());
+        }
+        let mut m = String::with_capacity(64);
+        m.push_str("Graph answered ");
+        json::push_decimal(&mut m, u64::from(status));
+        m.push(' ');
+        m.push_str(e.code.as_str());
+        if let Some(inner) = &e.inner_code {
+            m.push_str(" (");
+            m.push_str(inner);
+            m.push(')');
+        }
+        if !e.message.is_empty() {
+            m.push_str(": ");
+            m.push_str(&e.message);
+        }
+        e.message = m;
+        e
+    }
+
+    /// Removes every occurrence of `secret` from the text fields, so an
+    /// access token that a hostile or buggy server echoes never reaches the
+    /// caller's logs.
+    pub fn redact(&mut self, secret: &str) {
+        if secret.len() < 4 {
+            return;
+        }
+        for field in [
+            Some(&mut self.message),
+            self.inner_code.as_mut(),
+            self.request_id.as_mut(),
+            self.client_request_id.as_mut(),
+            self.date.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if field.contains(secret) {
+                *field = field.replace(secret, "[redacted]");
+            }
+        }
+        if let Code::Graph(c) = &mut self.code {
+            if c.contains(secret) {
+                *c = c.replace(secret, "[redacted]");
+            }
+        }
+    }
+}
+
+/// Reads Graph's `error` object (also used for a failed operation's `error`).
+pub fn from_graph_error(err: &Value) -> Error {
+    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
+    let mut e = Error::local(Code::Graph(text(err, "code").unwrap_or_else(|| "unknownError".into())), &[]);
+    let mut message = text(err, "message").unwrap_or_default();
+    if message.len() > MAX_MESSAGE {
+        let mut cut = MAX_MESSAGE;
+        while !message.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        message.truncate(cut);
+    }
+    e.message = message;
+    let mut inner = err.get_ignore_case("innerError");
+    while let Some(i) = inner {
+        if let Some(code) = text(i, "code") {
+            e.inner_code = Some(code);
+        }
+        e.request_id = text(i, "request-id").or(e.request_id.take());
+        e.client_request_id = text(i, "client-request-id").or(e.client_request_id.take());
+        e.date = text(i, "date").or(e.date.take());
+        inner = i.get_ignore_case("innerError");
+    }
+    e
+}
+
+/// The top-level code used when a non-success answer has no readable body.
+pub fn status_code_name(status: u16) -> &'static str {
+    match status {
+        400 => "badRequest",
+        401 => "unauthenticated",
+        403 => "accessDenied",
+        404 => "itemNotFound",
+        405 => "methodNotAllowed",
+        406 => "notAcceptable",
+        409 => "conflict",
+        410 => "gone",
+        411 => "lengthRequired",
+        412 => "preconditionFailed",
+        413 => "requestTooLarge",
+        415 => "unsupportedMediaType",
+        416 => "rangeNotSatisfiable",
+        422 => "unprocessableEntity",
+        423 => "locked",
+        429 => "tooManyRequests",
+        500 => "internalServerError",
+        501 => "notImplemented",
+        502 => "badGateway",
+        503 => "serviceUnavailable",
+        504 => "gatewayTimeout",
+        507 => "insufficientStorage",
+        509 => "bandwidthLimitExceeded",
+        300..=399 => "unexpectedRedirect",
+        400..=499 => "clientError",
+        _ => "serverError",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_body_gives_codes_ids_and_the_deepest_inner_code() {
+        let body = r#"{"error":{"code":"itemNotFound","message":"The target session is invalid.",
+            "innerError":{"code":"invalidSession","request-id":"r-body","client-request-id":"c1","date":"2026-11-27T08:00:00",
+            "innerError":{"code":"invalidSessionReCreatable"}}}}"#;
+        let e = Error::from_response(404, body, None);
+        assert_eq!(e.code.as_str(), "itemNotFound");
+        assert_eq!(e.inner_code.as_deref(), Some("invalidSessionReCreatable"));
+        assert!(e.recreatable());
+        assert_eq!(e.request_id.as_deref(), Some("r-body"));
+        assert_eq!(e.client_request_id.as_deref(), Some("c1"));
+        assert_eq!(e.date.as_deref(), Some("2026-11-27T08:00:00"));
+        assert_eq!(e.status, 404);
+        assert_eq!(
+            e.message,
+            "Graph answered 404 itemNotFound (invalidSessionReCreatable): The target session is invalid."
+        );
+    }
+
+    #[test]
+    fn header_request_id_wins_over_the_body() {
+        let body = r#"{"error":{"code":"x","innerError":{"request-id":"r-body"}}}"#;
+        assert_eq!(Error::from_response(500, body, Some("r-head")).request_id.as_deref(), Some("r-head"));
+        assert_eq!(Error::from_response(500, body, Some("")).request_id.as_deref(), Some("r-body"));
+    }
+
+    #[test]
+    fn other_invalid_session_codes_are_not_recreatable() {
+        for inner in ["invalidSessionNotFound", "invalidSessionAccessDenied", "invalidSession"] {
+            let body = ["{\"error\":{\"code\":\"badRequest\",\"innerError\":{\"code\":\"", inner, "\"}}}"].concat();
+            let e = Error::from_response(400, &body, None);
+            assert_eq!(e.inner_code.as_deref(), Some(inner));
+            assert!(!e.recreatable());
+        }
+    }
+
+    #[test]
+    fn unreadable_bodies_keep_the_status_and_name_it() {
+        for (status, body, code) in [
+            (400, "", "badRequest"),
+            (404, "<html><body>Not Found</body></html>", "itemNotFound"),
+            (429, "{\"error\":{\"code\":\"tooMany", "tooManyRequests"),
+            (500, "null", "internalServerError"),
+            (502, "{\"error\":\"flat string\"}", "badGateway"),
+            (503, "[]", "serviceUnavailable"),
+            (504, "{}", "gatewayTimeout"),
+            (418, "teapot", "clientError"),
+            (302, "", "unexpectedRedirect"),
+        ] {
+            let e = Error::from_response(status, body, None);
+            assert_eq!(e.code.as_str(), code, "{status} {body}");
+            assert_eq!(e.status, status);
+            assert_eq!(e.inner_code, None);
+            assert!(!e.recreatable());
+        }
+    }
+
+    #[test]
+    fn missing_fields_and_lowercase_innererror() {
+        let e = Error::from_response(409, r#"{"error":{"innererror":{"code":"conflictDeep"}}}"#, None);
+        assert_eq!(e.code.as_str(), "unknownError");
+        assert_eq!(e.inner_code.as_deref(), Some("conflictDeep"));
+        assert_eq!(e.message, "Graph answered 409 unknownError (conflictDeep)");
+    }
+
+    #[test]
+    fn long_messages_are_cut_on_a_char_boundary() {
+        let body = ["{\"error\":{\"code\":\"x\",\"message\":\"", &"é".repeat(5000), "\"}}"].concat();
+        let e = Error::from_response(500, &body, None);
+        assert!(e.message.len() < 1200);
+    }
+
+    #[test]
+    fn redaction_removes_an_echoed_token_everywhere() {
+        let token = "eyJ0eXAiOiJKV1Qi.secret.sig";
+        let body = ["{\"error\":{\"code\":\"", token, "\",\"message\":\"bad token ", token, "\",\"innerError\":{\"code\":\"", token, "\"}}}"].concat();
+        let mut e = Error::from_response(401, &body, Some(token));
+        e.redact(token);
+        for s in [e.code.as_str(), &e.message, e.inner_code.as_deref().unwrap_or(""), e.request_id.as_deref().unwrap_or("")] {
+            assert!(!s.contains(token), "{s}");
+        }
+        assert!(e.message.contains("[redacted]"));
+    }
+}

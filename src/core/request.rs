@@ -1,0 +1,152 @@
+//! The requests of a call, and the headers of each attempt.
+
+use super::validate::Call;
+
+/// The HTTP methods Graph's workbook-session endpoints use.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Method {
+    /// Polling an operation, reading `sessionInfoResource`.
+    Get,
+    /// Everything else.
+    Post,
+}
+
+impl Method {
+    /// The method's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// One request of a call, before the per-attempt headers.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// GET or POST.
+    pub method: Method,
+    /// Absolute URL, already checked against the host policy.
+    pub url: String,
+    /// `workbook-session-id`, when the request acts on a session.
+    pub session_id: Option<String>,
+    /// A JSON body.
+    pub body: Option<String>,
+    /// Send `Prefer: respond-async`.
+    pub prefer_async: bool,
+}
+
+impl Request {
+    /// `POST {base}{workbook}/workbook/refreshSession`.
+    pub fn refresh_session(call: &Call, session_id: &str) -> Request {
+        Request::session_action(call, "refreshSession", session_id)
+    }
+
+    /// `POST {base}{workbook}/workbook/closeSession`.
+    pub fn close_session(call: &Call, session_id: &str) -> Request {
+        Request::session_action(call, "closeSession", session_id)
+    }
+
+    fn session_action(call: &Call, action: &str, session_id: &str) -> Request {
+        Request {
+            method: Method::Post,
+            url: call.workbook_url(action),
+            session_id: Some(session_id.into()),
+            body: None,
+            prefer_async: false,
+        }
+    }
+
+    /// `POST {base}{workbook}/workbook/createSession` with `{"persistChanges"}`.
+    pub fn create_session(call: &Call, persist_changes: bool, prefer_async: bool) -> Request {
+        let body = if persist_changes { "{\"persistChanges\":true}" } else { "{\"persistChanges\":false}" };
+        Request {
+            method: Method::Post,
+            url: call.workbook_url("createSession"),
+            session_id: None,
+            body: Some(body.into()),
+            prefer_async,
+        }
+    }
+
+    /// A GET of a URL Graph handed back (operation, `resourceLocation`).
+    pub fn get(url: String) -> Request {
+        Request { method: Method::Get, url, session_id: None, body: None, prefer_async: false }
+    }
+
+    /// The headers of attempt number `attempt` (1-based). Retries carry
+    /// `Retry-Attempt: n` (n = 1 on the first retry) and the same
+    /// `client-request-id`, so Graph's logs tie them together.
+    pub fn headers(&self, token: &str, client_request_id: &str, attempt: u32) -> Vec<(&'static str, String)> {
+        let mut h: Vec<(&'static str, String)> = Vec::with_capacity(6);
+        let mut auth = String::with_capacity(token.len() + 7);
+        auth.push_str("Bearer ");
+        auth.push_str(token);
+        h.push(("authorization", auth));
+        h.push(("client-request-id", client_request_id.into()));
+        if let Some(id) = &self.session_id {
+            h.push(("workbook-session-id", id.clone()));
+        }
+        if self.body.is_some() {
+            h.push(("content-type", "application/json".into()));
+        }
+        if self.prefer_async {
+            h.push(("prefer", "respond-async".into()));
+        }
+        if attempt > 1 {
+            let mut n = String::new();
+            super::json::push_decimal(&mut n, u64::from(attempt - 1));
+            h.push(("retry-attempt", n));
+        }
+        h
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::validate::{Call, CallOptions};
+
+    fn call() -> Call {
+        let o = CallOptions {
+            workbook: "/me/drive/items/01ABC",
+            base_url: Some("http://127.0.0.1:9/v1.0"),
+            timeout_ms: None,
+            max_retries: None,
+            client_request_id: None,
+            allowed_hosts: &[],
+        };
+        Call::new(&o, || "crid".into()).unwrap()
+    }
+
+    #[test]
+    fn refresh_headers_first_attempt_and_retries() {
+        let r = Request::refresh_session(&call(), "cluster=A&session=B");
+        assert_eq!(r.url, "http://127.0.0.1:9/v1.0/me/drive/items/01ABC/workbook/refreshSession");
+        assert!(r.method == Method::Post && r.body.is_none());
+        let h = r.headers("tok", "crid", 1);
+        assert_eq!(
+            h,
+            vec![
+                ("authorization", "Bearer tok".to_string()),
+                ("client-request-id", "crid".to_string()),
+                ("workbook-session-id", "cluster=A&session=B".to_string()),
+            ]
+        );
+        let h = r.headers("tok", "crid", 3);
+        assert!(h.contains(&("retry-attempt", "2".to_string())));
+        assert!(h.contains(&("client-request-id", "crid".to_string())));
+    }
+
+    #[test]
+    fn create_session_body_and_prefer() {
+        let r = Request::create_session(&call(), false, true);
+        assert_eq!(r.body.as_deref(), Some("{\"persistChanges\":false}"));
+        let h = r.headers("t", "c", 1);
+        assert!(h.contains(&("prefer", "respond-async".to_string())));
+        assert!(h.contains(&("content-type", "application/json".to_string())));
+        assert!(!h.iter().any(|(k, _)| *k == "workbook-session-id"));
+        let r = Request::close_session(&call(), "s");
+        assert!(r.url.ends_with("/workbook/closeSession"));
+    }
+}

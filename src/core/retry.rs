@@ -1,0 +1,233 @@
+//! Retry decisions and `Retry-After`, as plain functions of their inputs.
+//!
+//! Retried: 429, 503, 504, network errors and attempt timeouts; nothing
+//! else. A server's `Retry-After` is taken as given (no jitter); without one,
+//! exponential backoff with jitter (about 1 s, 2 s, 4 s ...). Every delay is
+//! capped at [`MAX_DELAY_MS`].
+
+/// The longest wait between two attempts.
+pub const MAX_DELAY_MS: u64 = 180_000;
+/// The first backoff step.
+pub const BASE_DELAY_MS: u64 = 1_000;
+
+/// What one attempt came to, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Outcome<'a> {
+    /// An HTTP answer, with its raw `Retry-After` header.
+    Answer {
+        /// The status.
+        status: u16,
+        /// The `Retry-After` header, raw.
+        retry_after: Option<&'a str>,
+    },
+    /// `fetch` rejected: no answer came.
+    Network,
+    /// The per-attempt timer fired first.
+    Timeout,
+}
+
+/// What to do after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Decision {
+    /// Wait this long, then send again.
+    Retry {
+        /// Milliseconds to wait.
+        delay_ms: u64,
+    },
+    /// Stop: the outcome is final (success, a non-retryable error, or retries spent).
+    Stop,
+}
+
+/// Statuses that mean "try again later".
+pub fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 429 | 503 | 504)
+}
+
+/// Decides after attempt number `attempt` (1-based) of a call allowed
+/// `max_retries` retries. `now_ms` is the wall clock (for HTTP-date
+/// `Retry-After`), `random` is uniform in [0, 1) (for jitter).
+pub fn decide(attempt: u32, max_retries: u32, outcome: Outcome<'_>, now_ms: u64, random: f64) -> Decision {
+    let retryable = match outcome {
+        Outcome::Answer { status, .. } => is_retryable_status(status),
+        Outcome::Network | Outcome::Timeout => true,
+    };
+    if !retryable || attempt > max_retries {
+        return Decision::Stop;
+    }
+    let told = match outcome {
+        Outcome::Answer { retry_after: Some(v), .. } => parse_retry_after(v, now_ms),
+        _ => None,
+    };
+    let delay_ms = match told {
+        Some(ms) => ms.min(MAX_DELAY_MS),
+        None => backoff_ms(attempt, random),
+    };
+    Decision::Retry { delay_ms }
+}
+
+/// Backoff before retry number `retry` (1-based): 1 s, 2 s, 4 s ... times a
+/// jitter factor in [0.8, 1.2), so that many callers throttled together do
+/// not come back in lockstep; capped at [`MAX_DELAY_MS`].
+pub fn backoff_ms(retry: u32, random: f64) -> u64 {
+    let step = BASE_DELAY_MS.saturating_mul(1u64 << retry.saturating_sub(1).min(20));
+    let random = if (0.0..=1.0).contains(&random) { random } else { 0.0 };
+    let jitter = 0.8 + 0.4 * random;
+    ((step as f64 * jitter) as u64).min(MAX_DELAY_MS)
+}
+
+/// `Retry-After` in milliseconds from `now_ms`: delta-seconds or an
+/// HTTP-date (IMF-fixdate, RFC 850 or asctime). A date in the past gives 0;
+/// anything unreadable gives `None` (the caller falls back to backoff).
+pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
+    let v = value.trim();
+    if let Some(secs) = super::json::parse_u64(v) {
+        return Some(secs.saturating_mul(1000));
+    }
+    let at = parse_http_date(v)?;
+    Some(at.saturating_sub(now_ms))
+}
+
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+fn month(s: &str) -> Option<u32> {
+    let i = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(s))?;
+    Some(i as u32 + 1)
+}
+
+fn num(s: Option<&str>, max_len: usize) -> Option<u64> {
+    let s = s?;
+    if s.len() > max_len {
+        return None;
+    }
+    super::json::parse_u64(s)
+}
+
+/// An HTTP-date as milliseconds since the Unix epoch.
+pub fn parse_http_date(s: &str) -> Option<u64> {
+    if s.len() > 64 {
+        return None;
+    }
+    let mut t = s.split([' ', ',', '-', ':']).filter(|t| !t.is_empty());
+    let weekday = t.next()?;
+    if !weekday.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let first = t.next()?;
+    let (day, mon, year, h, m, sec) = if let Some(mon) = month(first) {
+        // asctime: "Sun Nov  6 08:49:37 1994"
+        let day = num(t.next(), 2)?;
+        let (h, m, sec) = (num(t.next(), 2)?, num(t.next(), 2)?, num(t.next(), 2)?);
+        let year = num(t.next(), 4)?;
+        (day, mon, year, h, m, sec)
+    } else {
+        // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" or RFC 850 "Sunday, 06-Nov-94 ..."
+        let day = num(Some(first), 2)?;
+        let mon = month(t.next()?)?;
+        let year_text = t.next()?;
+        let year = num(Some(year_text), 4)?;
+        let year = match year_text.len() {
+            2 if year < 70 => 2000 + year,
+            2 => 1900 + year,
+            4 => year,
+            _ => return None,
+        };
+        let (h, m, sec) = (num(t.next(), 2)?, num(t.next(), 2)?, num(t.next(), 2)?);
+        if !t.next()?.eq_ignore_ascii_case("GMT") {
+            return None;
+        }
+        (day, mon, year, h, m, sec)
+    };
+    if t.next().is_some() || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || year < 1970 {
+        return None;
+    }
+    let days = days_from_civil(year, mon as u64, day);
+    Some((days * 86_400 + h * 3600 + m * 60 + sec) * 1000)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (year >= 1970).
+fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe).saturating_sub(719_468)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 784_111_777_000; // Sun, 06 Nov 1994 08:49:37 GMT
+
+    #[test]
+    fn http_dates_in_all_three_forms() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(NOW));
+        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(NOW));
+        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(NOW));
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("Sat, 29 Feb 2020 23:59:59 GMT"), Some(1_583_020_799_000));
+        assert_eq!(parse_http_date("Fri, 27 Nov 2026 08:00:00 GMT"), Some(1_795_766_400_000));
+    }
+
+    #[test]
+    fn retry_after_seconds_future_past_and_garbage() {
+        assert_eq!(parse_retry_after("1", NOW), Some(1000));
+        assert_eq!(parse_retry_after(" 120 ", NOW), Some(120_000));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", NOW), Some(10_000));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:48:37 GMT", NOW), Some(0));
+        for garbage in ["", "soon", "-1", "1.5", "0x10", "Sun, 06 Nov 1994 25:00:00 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 PST", "99999999999999999999999", "Sun, 06 Nov 1994 08:49:37 GMT extra"] {
+            assert_eq!(parse_retry_after(garbage, NOW), None, "{garbage:?}");
+        }
+        assert_eq!(parse_retry_after("18446744073709551615", NOW), Some(u64::MAX));
+    }
+
+    fn answer(status: u16, retry_after: Option<&str>) -> Outcome<'_> {
+        Outcome::Answer { status, retry_after }
+    }
+
+    #[test]
+    fn only_throttling_unavailability_network_and_timeouts_are_retried() {
+        for status in [200, 201, 202, 204, 301, 400, 401, 403, 404, 409, 500, 501, 502] {
+            assert!(decide(1, 3, answer(status, None), NOW, 0.5) == Decision::Stop, "{status}");
+        }
+        for o in [answer(429, None), answer(503, None), answer(504, None), Outcome::Network, Outcome::Timeout] {
+            assert!(matches!(decide(1, 3, o, NOW, 0.5), Decision::Retry { .. }));
+        }
+    }
+
+    #[test]
+    fn retries_stop_after_max_retries() {
+        assert!(matches!(decide(3, 3, answer(503, None), NOW, 0.5), Decision::Retry { .. }));
+        assert!(decide(4, 3, answer(503, None), NOW, 0.5) == Decision::Stop);
+        assert!(decide(1, 0, Outcome::Network, NOW, 0.5) == Decision::Stop);
+    }
+
+    #[test]
+    fn retry_after_is_taken_as_given_and_capped() {
+        assert!(decide(1, 3, answer(429, Some("1")), NOW, 0.99) == Decision::Retry { delay_ms: 1000 });
+        assert!(decide(1, 3, answer(429, Some("0")), NOW, 0.99) == Decision::Retry { delay_ms: 0 });
+        assert!(decide(1, 3, answer(429, Some("86400")), NOW, 0.5) == Decision::Retry { delay_ms: MAX_DELAY_MS });
+        assert!(
+            decide(1, 3, answer(503, Some("Sun, 06 Nov 1994 08:49:39 GMT")), NOW, 0.5)
+                == Decision::Retry { delay_ms: 2000 }
+        );
+        // garbage falls back to backoff
+        assert!(decide(2, 3, answer(429, Some("later")), NOW, 0.5) == Decision::Retry { delay_ms: 2000 });
+    }
+
+    #[test]
+    fn backoff_doubles_with_bounded_jitter_and_a_cap() {
+        for (retry, base) in [(1u32, 1000u64), (2, 2000), (3, 4000), (4, 8000)] {
+            let lo = backoff_ms(retry, 0.0);
+            let hi = backoff_ms(retry, 0.999_999);
+            assert_eq!(lo, base * 8 / 10);
+            assert!(hi < base * 12 / 10 && hi > base * 11 / 10);
+        }
+        assert_eq!(backoff_ms(30, 0.5), MAX_DELAY_MS);
+        assert_eq!(backoff_ms(u32::MAX, 1.0), MAX_DELAY_MS);
+        assert_eq!(backoff_ms(1, f64::NAN), 800);
+    }
+}

@@ -1,0 +1,380 @@
+//! Where the token may go: base URL parsing, the host policy, and item paths.
+//!
+//! The rules (DESIGN.md, "Security rules"): the token goes only over https,
+//! except to loopback; only to the Graph national-cloud hosts, loopback and
+//! the caller's `allowedHosts`; item paths are absolute, free of `..`, `?`,
+//! `#`, `//` and control characters, and are percent-encoded here, so callers
+//! pass them unencoded (`/me/drive/root:/My Folder/Book 1.xlsx:`).
+
+use super::error::{Code, Error};
+
+/// The Graph service hosts (global, US Government L4 and L5, China, canary).
+pub const GRAPH_HOSTS: [&str; 5] = [
+    "graph.microsoft.com",
+    "graph.microsoft.us",
+    "dod-graph.microsoft.us",
+    "microsoftgraph.chinacloudapi.cn",
+    "canary.graph.microsoft.com",
+];
+
+/// Longest item path accepted (Graph's own path limits are far below this).
+pub const MAX_WORKBOOK_LEN: usize = 4096;
+
+/// A validated base URL such as `https://graph.microsoft.com/v1.0`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BaseUrl {
+    /// `https://host[:port]`, lower-cased, no trailing slash.
+    pub origin: String,
+    /// The host alone (brackets kept for IPv6), lower-cased.
+    pub host: String,
+    /// The path prefix (for example `/v1.0`), no trailing slash; may be empty.
+    pub path: String,
+}
+
+impl BaseUrl {
+    /// Parses and checks a base URL against the host policy.
+    pub fn parse(url: &str, allowed_hosts: &[String]) -> Result<BaseUrl, Error> {
+        let bad = |why: &str| Error::local(Code::InvalidArgument, &["options.baseUrl ", why]);
+        if url.is_empty() {
+            return Err(bad("must be a non-empty string"));
+        }
+        if url.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+            return Err(bad("must not contain spaces, control or non-ASCII characters"));
+        }
+        let (scheme, rest) = match url.find("://") {
+            Some(i) => (url.get(..i).unwrap_or(""), url.get(i + 3..).unwrap_or("")),
+            None => return Err(bad("is not an absolute URL (expected https://host/version)")),
+        };
+        let https = if scheme.eq_ignore_ascii_case("https") {
+            true
+        } else if scheme.eq_ignore_ascii_case("http") {
+            false
+        } else {
+            return Err(bad("must use https (or http to a loopback host)"));
+        };
+        if rest.contains(['?', '#', '\\']) {
+            return Err(bad("must not contain a query, a fragment or a backslash"));
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("")),
+            None => (rest, ""),
+        };
+        if authority.contains('@') {
+            return Err(bad("must not contain user information"));
+        }
+        let (host, port) = split_host_port(authority).ok_or_else(|| bad("has an invalid host or port"))?;
+        let host = host.to_ascii_lowercase();
+        let path = path.trim_end_matches('/');
+        if path.contains("//") || path.split('/').any(|s| s == "." || s == "..") {
+            return Err(bad("must not contain empty, '.' or '..' path segments"));
+        }
+        if !path.bytes().all(is_path_byte) {
+            return Err(bad("has characters that must be percent-encoded in its path"));
+        }
+        let loopback = is_loopback(&host);
+        if !https && !loopback {
+            return Err(Error::local(
+                Code::InsecureUrl,
+                &["options.baseUrl uses http to a host that is not loopback; the access token is only sent over https"],
+            ));
+        }
+        let allowed = loopback
+            || GRAPH_HOSTS.contains(&host.as_str())
+            || allowed_hosts.iter().any(|h| h.eq_ignore_ascii_case(&host));
+        if !allowed {
+            return Err(Error::local(
+                Code::HostNotAllowed,
+                &[
+                    "the host ",
+                    &host,
+                    " is not a Microsoft Graph host; add it to options.allowedHosts to send the access token there",
+                ],
+            ));
+        }
+        let mut origin = String::with_capacity(url.len());
+        origin.push_str(if https { "https://" } else { "http://" });
+        origin.push_str(&host);
+        if let Some(port) = port {
+            origin.push(':');
+            origin.push_str(port);
+        }
+        Ok(BaseUrl { origin, host, path: path.into() })
+    }
+
+    /// `origin + path`: where relative Graph URLs (`/me/...`) are resolved.
+    pub fn root(&self) -> String {
+        let mut s = self.origin.clone();
+        s.push_str(&self.path);
+        s
+    }
+
+    /// Resolves a URL that Graph handed back (`Location`, `resourceLocation`)
+    /// for a follow-up request that carries the token: relative URLs stay on
+    /// this origin; absolute ones must pass the same host policy as the base.
+    pub fn follow(&self, url: &str, allowed_hosts: &[String]) -> Result<String, Error> {
+        if url.starts_with('/') && !url.starts_with("//") {
+            let mut s = self.origin.clone();
+            s.push_str(url);
+            BaseUrl::parse(&s, allowed_hosts)?;
+            return Ok(s);
+        }
+        BaseUrl::parse(url, allowed_hosts).map_err(|mut e| {
+            if e.code == Code::InvalidArgument {
+                e.code = Code::InvalidResponse;
+                e.message = "Graph returned a malformed operation URL".into();
+            }
+            e
+        })?;
+        Ok(url.into())
+    }
+}
+
+fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let host = authority.get(..=end)?;
+        let inner = host.get(1..end)?;
+        if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+            return None;
+        }
+        match authority.get(end + 1..)? {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rfind(':') {
+            Some(i) => (authority.get(..i)?, Some(authority.get(i + 1..)?)),
+            None => (authority, None),
+        }
+    };
+    if !host.starts_with('[')
+        && (host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+    {
+        return None;
+    }
+    if let Some(p) = port {
+        let n = super::json::parse_u64(p)?;
+        if n == 0 || n > 65535 || p.len() > 5 {
+            return None;
+        }
+    }
+    Some((host, port))
+}
+
+/// Loopback: `localhost`, 127.0.0.0/8 and `[::1]`.
+pub fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" || host == "[0:0:0:0:0:0:0:1]" {
+        return true;
+    }
+    let mut parts = host.split('.');
+    let first = parts.next();
+    let rest: Vec<&str> = parts.collect();
+    first == Some("127")
+        && rest.len() == 3
+        && rest
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && super::json::parse_u64(p).is_some_and(|n| n <= 255))
+}
+
+fn is_path_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b)
+}
+
+/// Bytes kept literally in an encoded item path: RFC 3986 unreserved, plus
+/// `:` (Graph's `root:/path:` syntax), `@` and the harmless sub-delimiters.
+/// Everything else, `%`, `&`, `+`, `=` and `;` included, is percent-encoded.
+fn keep_literal(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~:@!$'()*,".contains(&b)
+}
+
+/// Checks an item path (`/me/drive/items/01ABC`, `/drives/b!x/items/01ABC`,
+/// `/me/drive/root:/Folder/Book 1.xlsx:` ...) and returns it percent-encoded.
+pub fn encode_workbook(workbook: &str) -> Result<String, Error> {
+    let bad = |why: &str| Error::local(Code::InvalidArgument, &["options.workbook ", why]);
+    if workbook.is_empty() {
+        return Err(bad("must be a non-empty string"));
+    }
+    if workbook.len() > MAX_WORKBOOK_LEN {
+        return Err(bad("is too long"));
+    }
+    if !workbook.starts_with('/') {
+        return Err(bad("must be an absolute item path such as /me/drive/items/{id}"));
+    }
+    if workbook.chars().any(|c| c.is_control()) {
+        return Err(bad("must not contain control characters"));
+    }
+    if workbook.contains(['?', '#', '\\']) {
+        return Err(bad("must not contain '?', '#' or '\\'"));
+    }
+    let body = workbook.get(1..).unwrap_or("");
+    if body.is_empty() || body.ends_with('/') || body.contains("//") {
+        return Err(bad("must not contain empty path segments ('//' or a trailing '/')"));
+    }
+    if body.split('/').any(|s| s == "." || s == "..") {
+        return Err(bad("must not contain '.' or '..' segments"));
+    }
+    let mut out = String::with_capacity(workbook.len() + 16);
+    for seg in body.split('/') {
+        out.push('/');
+        for &b in seg.as_bytes() {
+            if keep_literal(b) {
+                out.push(b as char);
+            } else {
+                out.push('%');
+                out.push(super::json::hex_digit(b >> 4));
+                out.push(super::json::hex_digit(b & 0xf));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(r: Result<BaseUrl, Error>) -> String {
+        match r {
+            Ok(_) => "ok".into(),
+            Err(e) => e.code.as_str().into(),
+        }
+    }
+
+    #[test]
+    fn graph_hosts_loopback_and_allowed_hosts_pass() {
+        for url in [
+            "https://graph.microsoft.com/v1.0",
+            "https://graph.microsoft.com/beta/",
+            "https://GRAPH.microsoft.com/v1.0",
+            "https://graph.microsoft.us/v1.0",
+            "https://dod-graph.microsoft.us/v1.0",
+            "https://microsoftgraph.chinacloudapi.cn/v1.0",
+            "https://canary.graph.microsoft.com/v1.0",
+            "http://127.0.0.1:8080/v1.0",
+            "http://127.1.2.3/v1.0",
+            "http://localhost:3000",
+            "http://[::1]:9/v1.0",
+        ] {
+            assert_eq!(code(BaseUrl::parse(url, &[])), "ok", "{url}");
+        }
+        let allowed = vec!["graph.contoso.test".to_string()];
+        assert_eq!(code(BaseUrl::parse("https://graph.contoso.test/v1.0", &allowed)), "ok");
+    }
+
+    #[test]
+    fn parsed_parts() {
+        let b = BaseUrl::parse("https://Graph.Microsoft.com/v1.0/", &[]).unwrap();
+        assert_eq!(b.origin, "https://graph.microsoft.com");
+        assert_eq!(b.path, "/v1.0");
+        assert_eq!(b.root(), "https://graph.microsoft.com/v1.0");
+        let b = BaseUrl::parse("http://127.0.0.1:4000/beta", &[]).unwrap();
+        assert_eq!(b.origin, "http://127.0.0.1:4000");
+        assert_eq!(b.host, "127.0.0.1");
+    }
+
+    #[test]
+    fn hosts_outside_the_policy_are_refused() {
+        assert_eq!(code(BaseUrl::parse("https://evil.example/v1.0", &[])), "hostNotAllowed");
+        assert_eq!(code(BaseUrl::parse("https://graph.microsoft.com.evil.example/v1.0", &[])), "hostNotAllowed");
+        assert_eq!(code(BaseUrl::parse("https://graph.microsoft.com./v1.0", &[])), "hostNotAllowed");
+        assert_eq!(code(BaseUrl::parse("https://127.0.0.1.evil.example/", &[])), "hostNotAllowed");
+        assert_eq!(code(BaseUrl::parse("http://graph.microsoft.com/v1.0", &[])), "insecureUrl");
+        assert_eq!(code(BaseUrl::parse("http://10.0.0.1/v1.0", &[])), "insecureUrl");
+        let allowed = vec!["graph.contoso.test".to_string()];
+        assert_eq!(code(BaseUrl::parse("http://graph.contoso.test/v1.0", &allowed)), "insecureUrl");
+    }
+
+    #[test]
+    fn malformed_base_urls_are_invalid_arguments() {
+        for url in [
+            "",
+            "graph.microsoft.com/v1.0",
+            "/v1.0",
+            "ftp://graph.microsoft.com/v1.0",
+            "https://graph.microsoft.com@evil.example/v1.0",
+            "https://user:pw@graph.microsoft.com/v1.0",
+            "https://graph.microsoft.com/v1.0?x=1",
+            "https://graph.microsoft.com/v1.0#f",
+            "https://graph.microsoft.com/../v1.0",
+            "https://graph.microsoft.com//v1.0",
+            "https://graph.microsoft.com:99999/v1.0",
+            "https://graph.microsoft.com:0/v1.0",
+            "https://graph.microsoft.com:x/v1.0",
+            "https:///v1.0",
+            "https://gra ph.microsoft.com",
+            "https://graph.microsoft.com/v1.0\r\n",
+            "https://graph.microsoft.com%2eevil.example/",
+            "https://graph.microsoft.com\\@evil.example/",
+            "https://[zz]/v1.0",
+            "https://graph.microsoft.com/v1.0/é",
+        ] {
+            assert_eq!(code(BaseUrl::parse(url, &[])), "invalidArgument", "{url:?}");
+        }
+    }
+
+    #[test]
+    fn loopback_detection() {
+        assert!(is_loopback("127.0.0.1"));
+        assert!(is_loopback("127.255.255.255"));
+        assert!(!is_loopback("127.0.0.256"));
+        assert!(!is_loopback("127.0.0"));
+        assert!(!is_loopback("127.0.0.1.nip.io"));
+        assert!(!is_loopback("128.0.0.1"));
+        assert!(is_loopback("localhost"));
+        assert!(!is_loopback("localhost.evil.example"));
+    }
+
+    #[test]
+    fn every_addressing_form_encodes() {
+        let cases = [
+            ("/me/drive/items/01ABC", "/me/drive/items/01ABC"),
+            ("/drives/b!xYz-_/items/01ABC", "/drives/b!xYz-_/items/01ABC"),
+            ("/sites/contoso.sharepoint.com,1,2/drive/items/01ABC", "/sites/contoso.sharepoint.com,1,2/drive/items/01ABC"),
+            ("/users/ada@contoso.com/drive/items/01ABC", "/users/ada@contoso.com/drive/items/01ABC"),
+            ("/groups/0f1e/drive/items/01ABC", "/groups/0f1e/drive/items/01ABC"),
+            ("/me/drive/root:/My Folder/Book 1.xlsx:", "/me/drive/root:/My%20Folder/Book%201.xlsx:"),
+            ("/me/drive/root:/Données/Bücher é.xlsx:", "/me/drive/root:/Donn%C3%A9es/B%C3%BCcher%20%C3%A9.xlsx:"),
+            ("/me/drive/root:/a%20b&c+d=e;f.xlsx:", "/me/drive/root:/a%2520b%26c%2Bd%3De%3Bf.xlsx:"),
+            ("/me/drive/root:/a..b.xlsx:", "/me/drive/root:/a..b.xlsx:"),
+        ];
+        for (raw, encoded) in cases {
+            assert_eq!(encode_workbook(raw).ok().as_deref(), Some(encoded), "{raw}");
+        }
+    }
+
+    #[test]
+    fn bad_item_paths_are_refused() {
+        for bad in [
+            "",
+            "me/drive/items/1",
+            "/",
+            "/me/drive/items/1/",
+            "/me//drive/items/1",
+            "/me/drive/items/../../admin",
+            "/me/drive/items/./1",
+            "/me/drive/items/1?x=1",
+            "/me/drive/items/1#f",
+            "/me/drive/items/1\r\nX: y",
+            "/me/drive/items/1\0",
+            "/me/drive/items/a\\..\\b",
+        ] {
+            assert!(encode_workbook(bad).is_err(), "{bad:?}");
+        }
+        assert!(encode_workbook(&("/".to_string() + &"a".repeat(5000))).is_err());
+    }
+
+    #[test]
+    fn follow_keeps_the_token_inside_the_policy() {
+        let b = BaseUrl::parse("http://127.0.0.1:4000/v1.0", &[]).unwrap();
+        let op = "http://127.0.0.1:4000/v1.0/me/drive/items/1/workbook/operations/x";
+        assert_eq!(b.follow(op, &[]).ok().as_deref(), Some(op));
+        assert_eq!(
+            b.follow("/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')", &[]).ok().as_deref(),
+            Some("http://127.0.0.1:4000/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')")
+        );
+        assert_eq!(b.follow("https://evil.example/op", &[]).err().map(|e| e.code), Some(Code::HostNotAllowed));
+        assert_eq!(b.follow("http://graph.microsoft.com/op", &[]).err().map(|e| e.code), Some(Code::InsecureUrl));
+        assert_eq!(b.follow("//evil.example/op", &[]).err().map(|e| e.code), Some(Code::InvalidResponse));
+        assert_eq!(b.follow("http://127.0.0.1:4000/v1.0/../x", &[]).err().map(|e| e.code), Some(Code::InvalidResponse));
+    }
+}
