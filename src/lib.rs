@@ -1,4 +1,352 @@
-//! graph-workbook-session: keeps Microsoft Graph Excel workbook sessions alive.
+//! # graph-workbook-session
+//!
+//! Keeps Microsoft Graph Excel workbook sessions alive, from any JavaScript
+//! runtime (through the npm package) or from Rust wasm code (workers-rs ...).
+//!
+//! ```text
+//!  JS options ──► surface (lib.rs) ──► core::validate ──► core::request
+//!                    │                                        │
+//!                    ▼                                        ▼
+//!               GraphError ◄── core::error ◄── js::exchange ──► fetch (global)
+//!                                   ▲            │  ▲
+//!                                   └── core::retry::decide ◄┘
+//! ```
+//!
+//! * [`core`] is sans-IO: validation, URLs, headers, error bodies,
+//!   `Retry-After`, retry decisions. Plain values in and out; tested natively.
+//! * `js` is the thin shell: the global `fetch`, `AbortController`,
+//!   `setTimeout`; it runs the attempts the core decides.
+//! * This file is the surface: the `#[wasm_bindgen]` exports of the JS
+//!   contract (DESIGN.md) and the same calls for Rust.
+//!
+//! Rust quick start (inside a wasm32 crate):
+//! ```no_run
+//! # async fn demo() -> Result<(), graph_workbook_session::Error> {
+//! use graph_workbook_session::{refresh_session, Options, RefreshOptions};
+//! let o = RefreshOptions {
+//!     options: Options::new("/me/drive/items/01ABC", "eyJ0eXAi..."),
+//!     session_id: "cluster=PS1&session=...".into(),
+//! };
+//! let refreshed = refresh_session(&o).await?;
+//! assert_eq!(refreshed.status, 204);
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod core;
+mod js;
+
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+pub use crate::core::error::{Code, Error};
+use crate::core::request::Request;
+use crate::core::validate::{check_session_id, check_token, uuid_v4, Call, CallOptions};
+use crate::js::exchange::{execute, with_call};
+use crate::js::graph_error::to_js;
+use crate::js::options::Opts;
+pub use crate::js::sys::AbortSignal;
+use crate::js::sys::{now_ms, random_bytes};
+use crate::js::token::TokenSource;
+
+/// The options every call shares (the JS `CallOptions`).
+#[derive(Clone)]
+pub struct Options {
+    /// The item path, unencoded: `/me/drive/items/{id}`, `/me/drive/root:/Folder/Book 1.xlsx:` ...
+    pub workbook: String,
+    /// The bearer token for Graph.
+    pub access_token: String,
+    /// Defaults to `https://graph.microsoft.com/v1.0`.
+    pub base_url: Option<String>,
+    /// Per-attempt timeout; default 30 000.
+    pub timeout_ms: Option<u32>,
+    /// Retries after the first attempt, 0..=10; default 3.
+    pub max_retries: Option<u32>,
+    /// Defaults to a fresh UUID v4 per call, the same on its retries.
+    pub client_request_id: Option<String>,
+    /// Hosts besides Graph's and loopback that may receive the token.
+    pub allowed_hosts: Vec<String>,
+    /// Cancels the call, including a backoff wait.
+    pub signal: Option<AbortSignal>,
+}
+
+impl Options {
+    /// Options with every default.
+    pub fn new(workbook: &str, access_token: &str) -> Options {
+        Options {
+            workbook: workbook.into(),
+            access_token: access_token.into(),
+            base_url: None,
+            timeout_ms: None,
+            max_retries: None,
+            client_request_id: None,
+            allowed_hosts: Vec::new(),
+            signal: None,
+        }
+    }
+
+    fn call(&self) -> Result<Call, Error> {
+        check_token(&self.access_token, Code::InvalidArgument)?;
+        Call::new(
+            &CallOptions {
+                workbook: &self.workbook,
+                base_url: self.base_url.as_deref(),
+                timeout_ms: self.timeout_ms.map(f64::from),
+                max_retries: self.max_retries.map(f64::from),
+                client_request_id: self.client_request_id.as_deref(),
+                allowed_hosts: &self.allowed_hosts,
+            },
+            fresh_request_id,
+        )
+    }
+}
+
+/// Options of `refresh_session` and `close_session`.
+#[derive(Clone)]
+pub struct RefreshOptions {
+    /// The shared options.
+    pub options: Options,
+    /// The `workbook-session-id`.
+    pub session_id: String,
+}
+
+/// A successful refresh or close (the JS `RefreshResult`).
+#[derive(Clone, Debug)]
+pub struct Refreshed {
+    /// The HTTP status (204).
+    pub status: u16,
+    /// Graph's `request-id`.
+    pub request_id: Option<String>,
+    /// The call's `client-request-id`.
+    pub client_request_id: String,
+    /// Requests sent, retries included.
+    pub attempts: u32,
+    /// Wall time of the whole call.
+    pub elapsed_ms: f64,
+}
+
+fn fresh_request_id() -> String {
+    uuid_v4(random_bytes())
+}
+
+#[derive(Clone, Copy)]
+enum SessionAction {
+    Refresh,
+    Close,
+}
+
+impl SessionAction {
+    fn name(self) -> &'static str {
+        match self {
+            SessionAction::Refresh => "refreshSession",
+            SessionAction::Close => "closeSession",
+        }
+    }
+}
+
+async fn session_action(
+    action: SessionAction,
+    call: &Call,
+    session_id: &str,
+    token: &str,
+    signal: Option<&AbortSignal>,
+    started: f64,
+) -> Result<Refreshed, Error> {
+    let req = match action {
+        SessionAction::Refresh => Request::refresh_session(call, session_id),
+        SessionAction::Close => Request::close_session(call, session_id),
+    };
+    let x = execute(call, &req, token, signal).await?;
+    Ok(Refreshed {
+        status: x.answer.status,
+        request_id: x.answer.request_id,
+        client_request_id: call.client_request_id.clone(),
+        attempts: x.attempts,
+        elapsed_ms: now_ms() - started,
+    })
+}
+
+async fn session_action_rust(action: SessionAction, o: &RefreshOptions) -> Result<Refreshed, Error> {
+    let started = now_ms();
+    let call = o.options.call()?;
+    check_session_id(&o.session_id)?;
+    let signal = o.options.signal.as_ref();
+    if js::abort::caller_aborted(signal) {
+        return Err(with_call(js::exchange::aborted(0), &call, &o.options.access_token));
+    }
+    session_action(action, &call, &o.session_id, &o.options.access_token, signal, started).await
+}
+
+/// `POST {baseUrl}{workbook}/workbook/refreshSession`, with retries.
+pub async fn refresh_session(o: &RefreshOptions) -> Result<Refreshed, Error> {
+    session_action_rust(SessionAction::Refresh, o).await
+}
+
+/// `POST {baseUrl}{workbook}/workbook/closeSession`, with retries.
+pub async fn close_session(o: &RefreshOptions) -> Result<Refreshed, Error> {
+    session_action_rust(SessionAction::Close, o).await
+}
+
+// ---- the JavaScript surface -------------------------------------------------
+
+/// A JS call's options once read: the checked call, its token source and signal.
+struct JsCall {
+    call: Call,
+    token: TokenSource,
+    signal: Option<AbortSignal>,
+}
+
+fn read_call(o: &Opts<'_>) -> Result<JsCall, Error> {
+    let workbook = o.string("workbook")?;
+    let token = TokenSource::from_js(&o.get("accessToken")?)?;
+    let base_url = o.opt_string("baseUrl")?;
+    let timeout_ms = o.opt_number("timeoutMs")?;
+    let max_retries = o.opt_number("maxRetries")?;
+    let client_request_id = o.opt_string("clientRequestId")?;
+    let allowed_hosts = o.string_array("allowedHosts")?;
+    let signal = o.signal()?;
+    let call = Call::new(
+        &CallOptions {
+            workbook: &workbook,
+            base_url: base_url.as_deref(),
+            timeout_ms,
+            max_retries,
+            client_request_id: client_request_id.as_deref(),
+            allowed_hosts: &allowed_hosts,
+        },
+        fresh_request_id,
+    )?;
+    Ok(JsCall { call, token, signal })
+}
+
+impl JsCall {
+    /// Resolves the token; an already-aborted signal ends the call first.
+    async fn token(&self) -> Result<String, Error> {
+        if js::abort::caller_aborted(self.signal.as_ref()) {
+            return Err(with_call(js::exchange::aborted(0), &self.call, ""));
+        }
+        self.token
+            .resolve(self.signal.as_ref())
+            .await
+            .map_err(|e| with_call(e, &self.call, ""))
+    }
+}
+
+fn set(o: &Object, k: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(k), v);
+}
+
+fn refreshed_to_js(r: &Refreshed) -> JsValue {
+    let o = Object::new();
+    set(&o, "status", &JsValue::from(r.status));
+    set(&o, "requestId", &r.request_id.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+    set(&o, "clientRequestId", &JsValue::from_str(&r.client_request_id));
+    set(&o, "attempts", &JsValue::from(r.attempts));
+    set(&o, "elapsedMs", &JsValue::from(r.elapsed_ms));
+    o.into()
+}
+
+async fn session_action_js(action: SessionAction, options: JsValue) -> Result<JsValue, JsValue> {
+    let started = now_ms();
+    let run = async {
+        let o = Opts::new(&options)?;
+        let c = read_call(&o)?;
+        let session_id = o.string("sessionId")?;
+        check_session_id(&session_id)?;
+        let token = c.token().await?;
+        session_action(action, &c.call, &session_id, &token, c.signal.as_ref(), started).await
+    };
+    run.await.map(|r| refreshed_to_js(&r)).map_err(|e| to_js(&e, action.name()))
+}
+
+/// Refreshes a workbook session so that it does not expire.
+///
+/// `POST {baseUrl}{workbook}/workbook/refreshSession` with the
+/// `workbook-session-id` header; retries 429/503/504, network errors and
+/// attempt timeouts. Resolves to `{ status, requestId, clientRequestId,
+/// attempts, elapsedMs }`; rejects with a `GraphError`.
+#[wasm_bindgen(js_name = refreshSession, unchecked_return_type = "RefreshResult")]
+pub async fn refresh_session_js(
+    #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    session_action_js(SessionAction::Refresh, options).await
+}
+
+/// Closes a workbook session (`POST .../workbook/closeSession`).
+#[wasm_bindgen(js_name = closeSession, unchecked_return_type = "RefreshResult")]
+pub async fn close_session_js(
+    #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    session_action_js(SessionAction::Close, options).await
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** An access token, or where to get one for each call. */
+export type AccessToken =
+  | string
+  | (() => string | Promise<string>)
+  | { getAccessToken(): Promise<string> };
+
+/** Options every call shares. */
+export interface CallOptions {
+  /** Item path, unencoded: "/me/drive/items/{id}", "/me/drive/root:/Folder/Book 1.xlsx:" ... */
+  workbook: string;
+  /** A token, a function returning one (or a promise of one), or a Graph SDK AuthenticationProvider. */
+  accessToken: AccessToken;
+  /** Default "https://graph.microsoft.com/v1.0". http only to loopback. */
+  baseUrl?: string;
+  /** Cancels the call at once, including a backoff wait. */
+  signal?: AbortSignal;
+  /** Per attempt, integer 1..600000, default 30000. */
+  timeoutMs?: number;
+  /** Retries of 429/503/504, network errors and timeouts; integer 0..10, default 3. */
+  maxRetries?: number;
+  /** Default: a fresh UUID v4 per call, the same on its retries. */
+  clientRequestId?: string;
+  /** Hosts besides Graph's and loopback that may receive the token. */
+  allowedHosts?: string[];
+}
+
+/** Options of refreshSession and closeSession. */
+export interface SessionOptions extends CallOptions {
+  /** The workbook-session-id. */
+  sessionId: string;
+}
+
+/** A successful refreshSession or closeSession. */
+export interface RefreshResult {
+  status: number;
+  requestId: string | null;
+  clientRequestId: string;
+  attempts: number;
+  elapsedMs: number;
+}
+
+/** The codes this library raises itself; Graph's own codes pass through. */
+export type LocalErrorCode =
+  | "invalidArgument" | "hostNotAllowed" | "insecureUrl" | "timeout"
+  | "aborted" | "network" | "tokenProvider" | "invalidResponse";
+
+/** Every rejection: an Error with name "GraphError". Check `e.name === "GraphError"`. */
+export interface GraphError extends Error {
+  name: "GraphError";
+  /** Graph's top-level code (e.g. "itemNotFound") or a LocalErrorCode. */
+  code: LocalErrorCode | (string & {});
+  /** The deepest innerError code, e.g. "invalidSessionReCreatable". */
+  innerCode: string | null;
+  /** HTTP status, 0 when no answer came. */
+  status: number;
+  requestId: string | null;
+  clientRequestId: string | null;
+  /** The server's Retry-After in ms, when it sent one. */
+  retryAfterMs: number | null;
+  /** Requests sent (0 when the call failed before sending). */
+  attempts: number;
+  /** True for invalidSessionReCreatable: create a new session and go on. */
+  recreatable: boolean;
+  /** Graph's innerError.date, when given. */
+  date: string | null;
+}
+"#;

@@ -9,3 +9,6 @@ pub mod request;
 pub mod retry;
 pub mod url;
 pub mod validate;
+pub mod batch;
+pub mod operation;
+pub mod session;

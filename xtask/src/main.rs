@@ -1,1 +1,69 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's build, test and demo commands.
+//!
+//! * `test`  — sets up a fresh machine (wasm32 target, wasm-bindgen-cli equal
+//!   to Cargo.lock's wasm-bindgen, npm tools, Chromium) and runs every layer.
+//! * `build` — builds the npm package in `pkg/` and prints its size.
+//! * `emulator [flags]` — runs the Graph emulator in the foreground.
+
+mod build;
+mod emulator;
+mod setup;
+mod test;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = root();
+    if let Err(e) = std::env::set_current_dir(&root) {
+        eprintln!("xtask: cannot enter {}: {e}", root.display());
+        return ExitCode::FAILURE;
+    }
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test::run(&args[1..]),
+        Some("build") => setup::for_build().and_then(|_| build::package().map(|_| ())),
+        Some("emulator") => emulator::foreground(&args[1..]),
+        Some("setup") => setup::all(),
+        _ => {
+            eprintln!("usage: cargo xtask <test|build|emulator|setup>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask's parent directory).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Prints a step heading, so long runs show where they are.
+pub fn step(what: &str) {
+    println!("\n==> {what}");
+}
+
+/// Runs a command to completion; a non-zero exit is an error naming it.
+pub fn run(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().map_err(|e| format!("cannot start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+/// Runs a command and returns its stdout, or `None` if it failed.
+pub fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -1,0 +1,478 @@
+//! A workbook session's life as a state machine, and its keep-alive schedule.
+//!
+//! Graph expires an idle persistent session after about 5 minutes and a
+//! non-persistent one after about 7. Keep-alive refreshes well inside that
+//! (3 and 4 minutes by default), with ±10 % jitter so that many sessions do
+//! not refresh in lockstep. The shell owns the timer and the requests; this
+//! machine says when to arm the timer, when to refresh, when to recreate and
+//! when the session is lost. Time and randomness come in as arguments.
+
+use super::error::{Code, Error};
+
+/// Default keep-alive interval of a persistent session (idle lifetime ~5 min).
+pub const PERSISTENT_INTERVAL_MS: u64 = 180_000;
+/// Default keep-alive interval of a non-persistent session (idle lifetime ~7 min).
+pub const NON_PERSISTENT_INTERVAL_MS: u64 = 240_000;
+/// The shortest `intervalMs` accepted.
+pub const MIN_INTERVAL_MS: u64 = 50;
+/// The longest `intervalMs` accepted (a day: far past any idle lifetime).
+pub const MAX_INTERVAL_MS: u64 = 86_400_000;
+/// After a transient failure (network, timeout, 5xx once retries are
+/// spent), the next try comes sooner than a full interval, but not sooner
+/// than this fraction of it, so failures never spin.
+const TRANSIENT_RETRY_FRACTION: f64 = 0.25;
+
+/// `"active" | "lost" | "closed"`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum State {
+    /// Usable; refreshes go out.
+    Active,
+    /// Graph no longer knows it and it was not (or could not be) recreated.
+    Lost,
+    /// `close()` was called.
+    Closed,
+}
+
+impl State {
+    /// The JS string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Active => "active",
+            State::Lost => "lost",
+            State::Closed => "closed",
+        }
+    }
+}
+
+/// What a failed refresh means for the session.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Failure {
+    /// `invalidSessionReCreatable`: create a new session and go on.
+    Recreatable,
+    /// The session (or its item) is gone for good: other `invalidSession*`
+    /// codes, 404, 410.
+    Gone,
+    /// Worth another try later: no answer, timeout, 408, 429, 5xx.
+    Transient,
+    /// Trying again would fail the same way (400, 401, 403, aborted ...):
+    /// keep-alive stops rather than loop.
+    Fatal,
+}
+
+/// Sorts an error into a [`Failure`].
+pub fn classify(e: &Error) -> Failure {
+    if e.recreatable() {
+        return Failure::Recreatable;
+    }
+    let deepest = e.inner_code.as_deref().unwrap_or(e.code.as_str());
+    if deepest.starts_with("invalidSession") || matches!(e.status, 404 | 410) {
+        return Failure::Gone;
+    }
+    match e.code {
+        Code::Network | Code::Timeout => Failure::Transient,
+        Code::Graph(_) if matches!(e.status, 408 | 429) || e.status >= 500 => Failure::Transient,
+        _ => Failure::Fatal,
+    }
+}
+
+/// The default interval for a session.
+pub fn default_interval_ms(persist_changes: bool) -> u64 {
+    if persist_changes {
+        PERSISTENT_INTERVAL_MS
+    } else {
+        NON_PERSISTENT_INTERVAL_MS
+    }
+}
+
+/// `interval` with ±10 % jitter; `random` uniform in [0, 1).
+pub fn jittered(interval_ms: u64, random: f64) -> u64 {
+    let random = if (0.0..=1.0).contains(&random) { random } else { 0.5 };
+    ((interval_ms as f64) * (0.9 + 0.2 * random)) as u64
+}
+
+/// Keep-alive settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeepAlive {
+    /// Mean time between refreshes.
+    pub interval_ms: u64,
+    /// Recreate the session on `invalidSessionReCreatable`.
+    pub recreate: bool,
+}
+
+/// What a manual `refresh()` should do.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Begin {
+    /// Send a refresh.
+    Start,
+    /// One is in flight: wait for it instead of sending another.
+    Join,
+    /// The session is lost or closed: fail without sending.
+    Refuse(State),
+}
+
+/// What the shell must do after a refresh failed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AfterFailure {
+    /// Create a replacement session (then call [`Session::recreated`] or
+    /// [`Session::recreate_failed`]).
+    Recreate,
+    /// The session turned lost: tell `onLost`; the timer stays disarmed.
+    Lost,
+    /// Arm the timer for this many ms and try again.
+    RetryIn(u64),
+    /// Keep-alive stopped (fatal error), or was not running: nothing to arm.
+    Halt,
+}
+
+/// A session's state as the keep-alive machinery sees it.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// The current `workbook-session-id` (changes on recreation).
+    pub id: String,
+    /// Whether changes are persisted.
+    pub persist_changes: bool,
+    /// Active, lost or closed.
+    pub state: State,
+    /// Wall-clock ms of the last successful refresh or creation.
+    pub last_refreshed_at: Option<u64>,
+    /// Keep-alive settings while it runs.
+    pub keep_alive: Option<KeepAlive>,
+    in_flight: bool,
+}
+
+impl Session {
+    /// A session known to be active (just created, or attached).
+    pub fn new(id: String, persist_changes: bool, created_at: Option<u64>) -> Session {
+        Session { id, persist_changes, state: State::Active, last_refreshed_at: created_at, keep_alive: None, in_flight: false }
+    }
+
+    /// True while a refresh (or recreation) is outstanding.
+    pub fn in_flight(&self) -> bool {
+        self.in_flight
+    }
+
+    /// Starts (or reconfigures) keep-alive; returns the delay to arm the
+    /// timer with, or `None` when the session is not active.
+    pub fn keep_alive(&mut self, interval_ms: Option<u64>, recreate: bool, random: f64) -> Option<u64> {
+        if self.state != State::Active {
+            return None;
+        }
+        let interval_ms = interval_ms.unwrap_or_else(|| default_interval_ms(self.persist_changes));
+        self.keep_alive = Some(KeepAlive { interval_ms, recreate });
+        Some(jittered(interval_ms, random))
+    }
+
+    /// Stops keep-alive; the shell disarms its timer. Idempotent.
+    pub fn stop(&mut self) {
+        self.keep_alive = None;
+    }
+
+    /// The keep-alive timer fired: `true` means send a refresh now.
+    pub fn timer_fired(&mut self) -> bool {
+        if self.state != State::Active || self.keep_alive.is_none() || self.in_flight {
+            return false;
+        }
+        self.in_flight = true;
+        true
+    }
+
+    /// A caller asked for a refresh.
+    pub fn begin_refresh(&mut self) -> Begin {
+        if self.state != State::Active {
+            return Begin::Refuse(self.state);
+        }
+        if self.in_flight {
+            return Begin::Join;
+        }
+        self.in_flight = true;
+        Begin::Start
+    }
+
+    /// The refresh succeeded at `now`; returns the delay to re-arm the
+    /// keep-alive timer with, if it runs.
+    pub fn refresh_succeeded(&mut self, now: u64, random: f64) -> Option<u64> {
+        self.in_flight = false;
+        if self.state != State::Active {
+            return None;
+        }
+        self.last_refreshed_at = Some(now);
+        self.keep_alive.map(|k| jittered(k.interval_ms, random))
+    }
+
+    /// The refresh failed with `failure`.
+    pub fn refresh_failed(&mut self, failure: Failure, random: f64) -> AfterFailure {
+        if self.state != State::Active {
+            self.in_flight = false;
+            return AfterFailure::Halt;
+        }
+        match failure {
+            Failure::Recreatable if self.keep_alive.is_some_and(|k| k.recreate) => {
+                // in_flight stays set: the recreation is part of this refresh.
+                AfterFailure::Recreate
+            }
+            Failure::Recreatable | Failure::Gone => {
+                self.in_flight = false;
+                self.lose();
+                AfterFailure::Lost
+            }
+            Failure::Transient => {
+                self.in_flight = false;
+                match self.keep_alive {
+                    Some(k) => {
+                        let retry = (k.interval_ms as f64 * TRANSIENT_RETRY_FRACTION) as u64;
+                        AfterFailure::RetryIn(jittered(retry.max(MIN_INTERVAL_MS), random))
+                    }
+                    None => AfterFailure::Halt,
+                }
+            }
+            Failure::Fatal => {
+                self.in_flight = false;
+                self.keep_alive = None;
+                AfterFailure::Halt
+            }
+        }
+    }
+
+    /// A replacement session exists. Returns `(previous id, state lost?,
+    /// delay to re-arm)`: a non-persistent session's uncommitted changes
+    /// died with it.
+    pub fn recreated(&mut self, id: String, persist_changes: bool, now: u64, random: f64) -> (String, bool, Option<u64>) {
+        self.in_flight = false;
+        let previous = std::mem::replace(&mut self.id, id);
+        let state_lost = !self.persist_changes;
+        self.persist_changes = persist_changes;
+        if self.state != State::Active {
+            return (previous, state_lost, None);
+        }
+        self.last_refreshed_at = Some(now);
+        (previous, state_lost, self.keep_alive.map(|k| jittered(k.interval_ms, random)))
+    }
+
+    /// The replacement could not be created: the session is lost.
+    pub fn recreate_failed(&mut self) {
+        self.in_flight = false;
+        if self.state == State::Active {
+            self.lose();
+        }
+    }
+
+    fn lose(&mut self) {
+        self.state = State::Lost;
+        self.keep_alive = None;
+    }
+
+    /// `close()`: returns true when a closeSession request should be sent
+    /// (the session was active). Idempotent.
+    pub fn close(&mut self) -> bool {
+        let was_active = self.state == State::Active;
+        self.state = State::Closed;
+        self.keep_alive = None;
+        was_active
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph_error(status: u16, code: &str, inner: Option<&str>) -> Error {
+        let mut e = Error::local(Code::Graph(code.into()), &[]);
+        e.status = status;
+        e.inner_code = inner.map(String::from);
+        e
+    }
+
+    /// A fake clock driving the machine the way the shell does: each armed
+    /// delay is added to `now`, each refresh answered by `answer`.
+    struct Harness {
+        s: Session,
+        now: u64,
+        refreshes: Vec<u64>,
+    }
+
+    impl Harness {
+        fn new(persist: bool) -> Harness {
+            Harness { s: Session::new("s1".into(), persist, Some(0)), now: 0, refreshes: Vec::new() }
+        }
+        fn run(&mut self, mut delay: Option<u64>, until: u64, random: impl Fn(u64) -> f64) {
+            while let Some(d) = delay {
+                self.now += d;
+                if self.now > until {
+                    break;
+                }
+                assert!(self.s.timer_fired());
+                self.refreshes.push(self.now);
+                delay = self.s.refresh_succeeded(self.now, random(self.now));
+            }
+        }
+    }
+
+    #[test]
+    fn default_schedule_refreshes_well_inside_the_idle_lifetime() {
+        for (persist, lifetime) in [(true, 300_000u64), (false, 420_000)] {
+            let mut h = Harness::new(persist);
+            let first = h.s.keep_alive(None, false, 0.999);
+            h.run(first, 3_600_000, |t| ((t / 7) % 1000) as f64 / 1000.0);
+            let mut last = 0;
+            for t in &h.refreshes {
+                assert!(t - last < lifetime * 9 / 10, "gap {} too close to the {lifetime} ms lifetime", t - last);
+                last = *t;
+            }
+            assert!(h.refreshes.len() >= 13, "{} refreshes in an hour", h.refreshes.len());
+        }
+    }
+
+    #[test]
+    fn jitter_stays_within_ten_percent_and_spreads_sessions() {
+        assert_eq!(jittered(1000, 0.0), 900);
+        assert_eq!(jittered(1000, 0.5), 1000);
+        assert!(jittered(1000, 0.999_999) <= 1100);
+        assert_eq!(jittered(1000, f64::NAN), 1000);
+        let delays: std::collections::BTreeSet<u64> =
+            (0..100).map(|i| jittered(180_000, i as f64 / 100.0)).collect();
+        assert!(delays.len() > 90, "sessions would refresh in lockstep");
+    }
+
+    #[test]
+    fn custom_interval_is_used_and_rearmed_after_each_refresh() {
+        let mut s = Session::new("s".into(), true, None);
+        assert_eq!(s.keep_alive(Some(2000), false, 0.5), Some(2000));
+        assert!(s.timer_fired());
+        assert_eq!(s.refresh_succeeded(2000, 0.0), Some(1800));
+        assert_eq!(s.last_refreshed_at, Some(2000));
+    }
+
+    #[test]
+    fn single_flight_manual_refresh_joins_the_keep_alive_one() {
+        let mut s = Session::new("s".into(), true, None);
+        s.keep_alive(Some(1000), false, 0.5);
+        assert!(s.timer_fired());
+        assert_eq!(s.begin_refresh(), Begin::Join);
+        assert!(!s.timer_fired(), "a second refresh must not start");
+        s.refresh_succeeded(1000, 0.5);
+        assert_eq!(s.begin_refresh(), Begin::Start);
+        assert_eq!(s.begin_refresh(), Begin::Join);
+    }
+
+    #[test]
+    fn recreatable_error_recreates_only_when_asked() {
+        let e = graph_error(404, "itemNotFound", Some("invalidSessionReCreatable"));
+        let mut s = Session::new("old".into(), false, None);
+        s.keep_alive(Some(1000), true, 0.5);
+        assert!(s.timer_fired());
+        assert_eq!(s.refresh_failed(classify(&e), 0.5), AfterFailure::Recreate);
+        assert!(s.in_flight(), "the recreation belongs to the refresh");
+        assert_eq!(s.begin_refresh(), Begin::Join);
+        let (previous, state_lost, rearm) = s.recreated("new".into(), false, 5000, 0.5);
+        assert_eq!((previous.as_str(), state_lost, rearm), ("old", true, Some(1000)));
+        assert_eq!(s.id, "new");
+        assert_eq!(s.state, State::Active);
+
+        let mut p = Session::new("old".into(), true, None);
+        p.keep_alive(Some(1000), true, 0.5);
+        assert!(p.timer_fired());
+        p.refresh_failed(Failure::Recreatable, 0.5);
+        assert!(!p.recreated("new".into(), true, 1, 0.5).1, "persistent sessions keep their state");
+
+        let mut n = Session::new("old".into(), true, None);
+        n.keep_alive(Some(1000), false, 0.5);
+        assert!(n.timer_fired());
+        assert_eq!(n.refresh_failed(classify(&e), 0.5), AfterFailure::Lost);
+        assert_eq!(n.state, State::Lost);
+        assert_eq!(n.keep_alive, None);
+        assert!(!n.timer_fired());
+        assert_eq!(n.begin_refresh(), Begin::Refuse(State::Lost));
+    }
+
+    #[test]
+    fn failed_recreation_loses_the_session() {
+        let mut s = Session::new("old".into(), true, None);
+        s.keep_alive(Some(1000), true, 0.5);
+        assert!(s.timer_fired());
+        s.refresh_failed(Failure::Recreatable, 0.5);
+        s.recreate_failed();
+        assert_eq!(s.state, State::Lost);
+        assert!(!s.in_flight());
+    }
+
+    #[test]
+    fn errors_are_classified_by_their_deepest_code_and_status() {
+        let cases = [
+            (graph_error(404, "itemNotFound", Some("invalidSessionReCreatable")), Failure::Recreatable),
+            (graph_error(400, "badRequest", Some("invalidSessionNotFound")), Failure::Gone),
+            (graph_error(403, "accessDenied", Some("invalidSessionAccessDenied")), Failure::Gone),
+            (graph_error(404, "itemNotFound", None), Failure::Gone),
+            (graph_error(429, "tooManyRequests", None), Failure::Transient),
+            (graph_error(503, "serviceNotAvailable", None), Failure::Transient),
+            (graph_error(500, "generalException", None), Failure::Transient),
+            (Error::local(Code::Network, &[]), Failure::Transient),
+            (Error::local(Code::Timeout, &[]), Failure::Transient),
+            (graph_error(401, "InvalidAuthenticationToken", None), Failure::Fatal),
+            (graph_error(400, "invalidRequest", None), Failure::Fatal),
+            (Error::local(Code::Aborted, &[]), Failure::Fatal),
+            (Error::local(Code::TokenProvider, &[]), Failure::Fatal),
+        ];
+        for (e, want) in cases {
+            assert_eq!(classify(&e), want, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn non_recoverable_errors_never_loop() {
+        let mut s = Session::new("s".into(), true, None);
+        s.keep_alive(Some(1000), true, 0.5);
+        assert!(s.timer_fired());
+        assert_eq!(s.refresh_failed(Failure::Fatal, 0.5), AfterFailure::Halt);
+        assert_eq!(s.keep_alive, None);
+        assert!(!s.timer_fired());
+        assert_eq!(s.state, State::Active, "the session may still be valid; the caller decides");
+    }
+
+    #[test]
+    fn transient_errors_retry_sooner_but_never_spin() {
+        let mut s = Session::new("s".into(), true, None);
+        s.keep_alive(Some(180_000), false, 0.5);
+        assert!(s.timer_fired());
+        match s.refresh_failed(Failure::Transient, 0.5) {
+            AfterFailure::RetryIn(ms) => assert_eq!(ms, 45_000),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.state, State::Active);
+        let mut tiny = Session::new("s".into(), true, None);
+        tiny.keep_alive(Some(60), false, 0.5);
+        assert!(tiny.timer_fired());
+        assert_eq!(tiny.refresh_failed(Failure::Transient, 0.5), AfterFailure::RetryIn(MIN_INTERVAL_MS));
+        let mut manual = Session::new("s".into(), true, None);
+        assert_eq!(manual.begin_refresh(), Begin::Start);
+        assert_eq!(manual.refresh_failed(Failure::Transient, 0.5), AfterFailure::Halt);
+    }
+
+    #[test]
+    fn stop_and_close_are_idempotent() {
+        let mut s = Session::new("s".into(), true, None);
+        s.keep_alive(Some(1000), false, 0.5);
+        s.stop();
+        s.stop();
+        assert!(!s.timer_fired());
+        assert!(s.close(), "first close sends closeSession");
+        assert!(!s.close(), "second close sends nothing");
+        assert_eq!(s.state, State::Closed);
+        assert_eq!(s.keep_alive(Some(1000), false, 0.5), None);
+        assert_eq!(s.begin_refresh(), Begin::Refuse(State::Closed));
+        let mut lost = Session::new("s".into(), true, None);
+        lost.begin_refresh();
+        lost.refresh_failed(Failure::Gone, 0.5);
+        assert!(!lost.close(), "a lost session needs no closeSession");
+    }
+
+    #[test]
+    fn a_refresh_landing_after_close_changes_nothing() {
+        let mut s = Session::new("s".into(), true, None);
+        s.keep_alive(Some(1000), true, 0.5);
+        assert!(s.timer_fired());
+        s.close();
+        assert_eq!(s.refresh_succeeded(99, 0.5), None);
+        assert_eq!(s.state, State::Closed);
+        assert_eq!(s.refresh_failed(Failure::Recreatable, 0.5), AfterFailure::Halt);
+    }
+}

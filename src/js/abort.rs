@@ -1,0 +1,128 @@
+//! Cancellation and timers. One RAII guard per attempt owns the
+//! `AbortController`, its timer and the link to the caller's signal, and
+//! clears all of them on drop, as reqwest's wasm backend does; a timeout is
+//! told apart from the caller's abort by reading the caller's signal, not by
+//! matching error strings.
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::sys::{clear_timeout, set_timeout, AbortController, AbortSignal};
+
+/// Aborts its controller after `timeout_ms` or when the caller's signal
+/// fires, whichever comes first; both links are undone on drop.
+pub struct AttemptGuard {
+    controller: AbortController,
+    abort: Function,
+    timer: JsValue,
+    caller: Option<AbortSignal>,
+}
+
+impl AttemptGuard {
+    pub fn new(timeout_ms: u32, caller: Option<&AbortSignal>) -> Result<AttemptGuard, JsValue> {
+        let controller = AbortController::new()?;
+        let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))?.dyn_into()?;
+        let abort = abort.bind0(&controller);
+        let timer = set_timeout(&abort, f64::from(timeout_ms));
+        if let Some(signal) = caller {
+            signal.add_event_listener("abort", &abort);
+        }
+        Ok(AttemptGuard { controller, abort, timer, caller: caller.cloned() })
+    }
+
+    /// The signal to hand to `fetch`.
+    pub fn signal(&self) -> AbortSignal {
+        self.controller.signal()
+    }
+
+    /// The attempt was ended by its own timer, not by the caller.
+    pub fn timed_out(&self) -> bool {
+        self.controller.signal().aborted() && !caller_aborted(self.caller.as_ref())
+    }
+}
+
+impl Drop for AttemptGuard {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
+        if let Some(signal) = &self.caller {
+            signal.remove_event_listener("abort", &self.abort);
+        }
+    }
+}
+
+pub fn caller_aborted(signal: Option<&AbortSignal>) -> bool {
+    signal.is_some_and(|s| s.aborted())
+}
+
+/// A pending promise and its `resolve`, created without a Rust closure.
+pub fn deferred() -> (Promise, Option<Function>) {
+    let mut resolve = None;
+    let promise = Promise::new(&mut |res, _rej| resolve = Some(res));
+    (promise, resolve)
+}
+
+/// Resolves `resolve` when the caller's signal fires; undone on drop.
+pub struct AbortLink {
+    signal: Option<AbortSignal>,
+    resolve: Function,
+}
+
+impl AbortLink {
+    pub fn new(signal: Option<&AbortSignal>, resolve: &Function) -> AbortLink {
+        if let Some(s) = signal {
+            s.add_event_listener("abort", resolve);
+        }
+        AbortLink { signal: signal.cloned(), resolve: resolve.clone() }
+    }
+}
+
+impl Drop for AbortLink {
+    fn drop(&mut self) {
+        if let Some(s) = &self.signal {
+            s.remove_event_listener("abort", &self.resolve);
+        }
+    }
+}
+
+struct Timer(JsValue);
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.0);
+    }
+}
+
+/// Waits `ms`, or less if the caller's signal fires; `Err(())` when it did.
+pub async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), ()> {
+    if caller_aborted(signal) {
+        return Err(());
+    }
+    let (promise, resolve) = deferred();
+    let Some(resolve) = resolve else { return Ok(()) };
+    let _timer = Timer(set_timeout(&resolve, ms as f64));
+    let _link = AbortLink::new(signal, &resolve);
+    let _ = JsFuture::from(promise).await;
+    if caller_aborted(signal) {
+        Err(())
+    } else {
+        Ok(())
+    }
+}
+
+/// Awaits `promise` unless the caller's signal fires first (`Err(None)`);
+/// a rejection gives `Err(Some(reason))`.
+pub async fn race_abort(promise: Promise, signal: Option<&AbortSignal>) -> Result<JsValue, Option<JsValue>> {
+    if caller_aborted(signal) {
+        return Err(None);
+    }
+    let (stop, resolve) = deferred();
+    let Some(resolve) = resolve else { return Err(None) };
+    let _link = AbortLink::new(signal, &resolve);
+    let both = js_sys::Array::of2(&promise, &stop);
+    let out = JsFuture::from(Promise::race(&both)).await;
+    if caller_aborted(signal) {
+        return Err(None);
+    }
+    out.map_err(Some)
+}

@@ -1,0 +1,126 @@
+//! One attempt: build the `fetch` init, send, read the answer bounded. No
+//! policy here: what to do with the answer is the core's business.
+
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::abort::AttemptGuard;
+use super::sys::{fetch, AbortSignal, Response};
+use crate::core::request::Request;
+
+/// The most of a body that is read: Graph's error and status bodies are a
+/// few hundred bytes; a 10 MB error page is cut here, not buffered.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What came back from one attempt.
+pub struct Answer {
+    pub status: u16,
+    pub request_id: Option<String>,
+    pub retry_after: Option<String>,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+/// Why no answer came.
+pub enum NoAnswer {
+    Network,
+    Timeout,
+    Aborted,
+}
+
+fn set(o: &Object, k: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(k), v);
+}
+
+/// Sends attempt number `attempt` of `req`.
+pub async fn send(
+    req: &Request,
+    token: &str,
+    client_request_id: &str,
+    attempt: u32,
+    timeout_ms: u32,
+    caller: Option<&AbortSignal>,
+) -> Result<Answer, NoAnswer> {
+    let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
+    let headers = Object::new();
+    for (name, value) in req.headers(token, client_request_id, attempt) {
+        set(&headers, name, &JsValue::from_str(&value));
+    }
+    let init = Object::new();
+    set(&init, "method", &JsValue::from_str(req.method.as_str()));
+    set(&init, "headers", &headers);
+    // The token must never follow a redirect to another host.
+    set(&init, "redirect", &JsValue::from_str("error"));
+    set(&init, "signal", &guard.signal());
+    if let Some(body) = &req.body {
+        set(&init, "body", &JsValue::from_str(body));
+    }
+    let classify = |guard: &AttemptGuard| {
+        if super::abort::caller_aborted(caller) {
+            NoAnswer::Aborted
+        } else if guard.timed_out() {
+            NoAnswer::Timeout
+        } else {
+            NoAnswer::Network
+        }
+    };
+    let promise = match fetch(&req.url, &init) {
+        Ok(p) => p,
+        Err(_) => return Err(classify(&guard)),
+    };
+    let response: Response = match JsFuture::from(promise).await {
+        Ok(r) => r.unchecked_into(),
+        Err(_) => return Err(classify(&guard)),
+    };
+    let status = response.status();
+    let headers = response.headers();
+    let mut answer = Answer {
+        status,
+        request_id: headers.get("request-id"),
+        retry_after: headers.get("retry-after"),
+        location: headers.get("location"),
+        body: String::new(),
+    };
+    if status != 204 {
+        match read_body(&response).await {
+            Ok(body) => answer.body = body,
+            // A body cut off mid-way still leaves the status, which is what
+            // decides; but a caller abort or a timeout must end the attempt.
+            Err(()) if super::abort::caller_aborted(caller) => return Err(NoAnswer::Aborted),
+            Err(()) if guard.timed_out() => return Err(NoAnswer::Timeout),
+            Err(()) => {}
+        }
+    }
+    Ok(answer)
+}
+
+async fn read_body(response: &Response) -> Result<String, ()> {
+    let Some(stream) = response.body() else { return Ok(String::new()) };
+    let reader = stream.get_reader().map_err(|_| ())?;
+    let mut buf: Vec<u8> = Vec::new();
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(|_| ())?;
+        let done = Reflect::get(&chunk, &JsValue::from_str("done")).map_err(|_| ())?;
+        if done.is_truthy() {
+            break;
+        }
+        let value: Uint8Array = match Reflect::get(&chunk, &JsValue::from_str("value")) {
+            Ok(v) if v.is_instance_of::<Uint8Array>() => v.unchecked_into(),
+            _ => return Err(()),
+        };
+        let room = MAX_BODY_BYTES - buf.len();
+        let len = value.length() as usize;
+        if len >= room {
+            let mut part = vec![0u8; room];
+            value.subarray(0, room as u32).copy_to(&mut part);
+            buf.extend_from_slice(&part);
+            let _ = reader.cancel();
+            break;
+        }
+        let start = buf.len();
+        buf.resize(start + len, 0);
+        value.copy_to(&mut buf[start..]);
+    }
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}

@@ -1,0 +1,129 @@
+//! `cargo xtask build`: the npm package in `pkg/`.
+//!
+//! cargo (release profile: opt-level "z", LTO, one codegen unit, panic
+//! abort) → `wasm-bindgen --target web` → `wasm-opt -Oz` (npm binaryen; never
+//! Debian's 108, which breaks the externref table) → package.json + README.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::{run, step, Result};
+
+pub const PKG: &str = "pkg";
+const NAME: &str = "graph_workbook_session";
+
+/// Sizes of the shipped files, raw and gzip -9.
+pub struct Size {
+    pub wasm_raw: u64,
+    pub wasm_gz: u64,
+    pub js_raw: u64,
+    pub js_gz: u64,
+}
+
+pub fn package() -> Result<Size> {
+    step("building the npm package in pkg/");
+    run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "--lib",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "graph-workbook-session",
+    ]))?;
+    let _ = std::fs::remove_dir_all(PKG);
+    let input = format!("target/wasm32-unknown-unknown/release/{NAME}.wasm");
+    run(Command::new("wasm-bindgen").args(["--target", "web", "--out-dir", PKG, "--out-name", NAME, &input]))?;
+    let wasm = pkg_file(&format!("{NAME}_bg.wasm"));
+    run(Command::new("node_modules/.bin/wasm-opt")
+        .arg("-Oz")
+        .args(["--strip-debug", "--strip-producers", "--enable-reference-types", "--enable-bulk-memory"])
+        .args(["--enable-sign-ext", "--enable-mutable-globals", "--enable-nontrapping-float-to-int"])
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm))?;
+    std::fs::write(pkg_file("package.json"), package_json()?).map_err(|e| e.to_string())?;
+    std::fs::copy("README.md", pkg_file("README.md")).map_err(|e| e.to_string())?;
+    for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        std::fs::copy(license, pkg_file(license)).map_err(|e| e.to_string())?;
+    }
+    let js = pkg_file(&format!("{NAME}.js"));
+    let size = Size {
+        wasm_raw: file_len(&wasm)?,
+        wasm_gz: gzip_len(&wasm)?,
+        js_raw: file_len(&js)?,
+        js_gz: gzip_len(&js)?,
+    };
+    println!(
+        "pkg/: wasm {} B ({} B gzip -9), JS glue {} B ({} B gzip -9), total {} B gzip -9",
+        size.wasm_raw,
+        size.wasm_gz,
+        size.js_raw,
+        size.js_gz,
+        size.wasm_gz + size.js_gz
+    );
+    Ok(size)
+}
+
+pub fn pkg_file(name: &str) -> PathBuf {
+    Path::new(PKG).join(name)
+}
+
+fn file_len(p: &Path) -> Result<u64> {
+    std::fs::metadata(p).map(|m| m.len()).map_err(|e| format!("{}: {e}", p.display()))
+}
+
+/// Bytes of `gzip -9` output: what a user downloads from a CDN.
+pub fn gzip_len(p: &Path) -> Result<u64> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(p)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("gzip: {e}"))?;
+    Ok(out.stdout.len() as u64)
+}
+
+fn cargo_version() -> Result<String> {
+    let toml = std::fs::read_to_string("Cargo.toml").map_err(|e| e.to_string())?;
+    toml.lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .map(|v| v.trim_end_matches('"').to_string())
+        .ok_or_else(|| "no version in Cargo.toml".into())
+}
+
+fn package_json() -> Result<String> {
+    let version = cargo_version()?;
+    Ok(format!(
+        r#"{{
+  "name": "graph-workbook-session",
+  "version": "{version}",
+  "description": "Keeps Microsoft Graph Excel workbook sessions alive: refreshSession, createSession, closeSession, keep-alive and recreation, in every JavaScript runtime.",
+  "license": "MIT OR Apache-2.0",
+  "type": "module",
+  "main": "./{NAME}.js",
+  "types": "./{NAME}.d.ts",
+  "exports": {{
+    ".": {{
+      "types": "./{NAME}.d.ts",
+      "default": "./{NAME}.js"
+    }},
+    "./{NAME}_bg.wasm": "./{NAME}_bg.wasm",
+    "./package.json": "./package.json"
+  }},
+  "files": [
+    "{NAME}.js",
+    "{NAME}.d.ts",
+    "{NAME}_bg.wasm",
+    "{NAME}_bg.wasm.d.ts",
+    "README.md",
+    "LICENSE-MIT",
+    "LICENSE-APACHE"
+  ],
+  "sideEffects": false,
+  "keywords": ["microsoft-graph", "excel", "workbook", "session", "wasm"]
+}}
+"#
+    ))
+}

@@ -1,0 +1,35 @@
+//! `cargo xtask test`: every test layer, after setting up what is missing.
+
+use std::process::Command;
+
+use crate::{emulator, setup, step, Result};
+
+pub fn run(_args: &[String]) -> Result {
+    setup::all()?;
+
+    step("native tests: the sans-IO core and the emulator over loopback");
+    crate::run(Command::new("cargo").args(["test", "--workspace"]))?;
+
+    crate::build::package()?;
+
+    let emu = emulator::start(&["--operation-delay-ms", "300"])?;
+    println!("emulator at {}", emu.url);
+    for (runtime, env) in [("Node", "WASM_BINDGEN_USE_NODE_EXPERIMENTAL"), ("headless Chromium", "WASM_BINDGEN_USE_BROWSER")] {
+        step(&format!("wasm tests in {runtime}, against the emulator"));
+        wasm_tests(&emu.url, env)?;
+    }
+    Ok(())
+}
+
+fn wasm_tests(emulator_url: &str, mode_env: &str) -> Result {
+    let mut cmd = Command::new("cargo");
+    cmd.args(["test", "--target", "wasm32-unknown-unknown", "--no-fail-fast", "-p", "graph-workbook-session"])
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+        .env("GRAPH_EMULATOR_URL", emulator_url)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+        .env(mode_env, "1");
+    if mode_env == "WASM_BINDGEN_USE_BROWSER" {
+        cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver");
+    }
+    crate::run(&mut cmd)
+}
