@@ -33,9 +33,14 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Errors are the rare path; boxing them would cost code size on every call.
+#![allow(clippy::result_large_err)]
 
 pub mod core;
 mod js;
+mod workbook_session;
+
+pub use crate::workbook_session::WorkbookSession;
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -48,6 +53,8 @@ use crate::js::graph_error::to_js;
 use crate::js::options::Opts;
 pub use crate::js::sys::AbortSignal;
 use crate::js::sys::{now_ms, random_bytes};
+use crate::core::operation::{SessionInfo, DEFAULT_CREATE_TIMEOUT_MS, MAX_CREATE_TIMEOUT_MS};
+use crate::js::create::{create_session, CreateParams};
 use crate::js::token::TokenSource;
 
 /// The options every call shares (the JS `CallOptions`).
@@ -90,7 +97,7 @@ impl Options {
         check_token(&self.access_token, Code::InvalidArgument)?;
         Call::new(
             &CallOptions {
-                workbook: &self.workbook,
+                workbook: Some(&self.workbook),
                 base_url: self.base_url.as_deref(),
                 timeout_ms: self.timeout_ms.map(f64::from),
                 max_retries: self.max_retries.map(f64::from),
@@ -197,8 +204,8 @@ struct JsCall {
     signal: Option<AbortSignal>,
 }
 
-fn read_call(o: &Opts<'_>) -> Result<JsCall, Error> {
-    let workbook = o.string("workbook")?;
+fn read_call(o: &Opts<'_>, with_workbook: bool) -> Result<JsCall, Error> {
+    let workbook = if with_workbook { Some(o.string("workbook")?) } else { None };
     let token = TokenSource::from_js(&o.get("accessToken")?)?;
     let base_url = o.opt_string("baseUrl")?;
     let timeout_ms = o.opt_number("timeoutMs")?;
@@ -208,7 +215,7 @@ fn read_call(o: &Opts<'_>) -> Result<JsCall, Error> {
     let signal = o.signal()?;
     let call = Call::new(
         &CallOptions {
-            workbook: &workbook,
+            workbook: workbook.as_deref(),
             base_url: base_url.as_deref(),
             timeout_ms,
             max_retries,
@@ -251,7 +258,7 @@ async fn session_action_js(action: SessionAction, options: JsValue) -> Result<Js
     let started = now_ms();
     let run = async {
         let o = Opts::new(&options)?;
-        let c = read_call(&o)?;
+        let c = read_call(&o, true)?;
         let session_id = o.string("sessionId")?;
         check_session_id(&session_id)?;
         let token = c.token().await?;
@@ -279,6 +286,91 @@ pub async fn close_session_js(
     #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     session_action_js(SessionAction::Close, options).await
+}
+
+/// Reads createSession's own options (besides the shared ones).
+fn read_create(o: &Opts<'_>) -> Result<CreateParams, Error> {
+    Ok(CreateParams {
+        persist_changes: o.opt_bool("persistChanges")?.unwrap_or(true),
+        prefer_async: o.opt_bool("preferAsync")?.unwrap_or(false),
+        create_timeout_ms: crate::core::validate::integer(
+            "createTimeoutMs",
+            o.opt_number("createTimeoutMs")?,
+            1,
+            MAX_CREATE_TIMEOUT_MS,
+            DEFAULT_CREATE_TIMEOUT_MS,
+        )?,
+    })
+}
+
+fn session_info_to_js(info: &SessionInfo) -> JsValue {
+    let o = Object::new();
+    set(&o, "id", &JsValue::from_str(&info.id));
+    set(&o, "persistChanges", &JsValue::from(info.persist_changes));
+    o.into()
+}
+
+/// Creates a workbook session: `POST .../workbook/createSession` with
+/// `{"persistChanges"}`. Handles `201` and the `202` long-running operation
+/// (polled until it succeeds, fails, or `createTimeoutMs` passes).
+#[wasm_bindgen(js_name = createSession, unchecked_return_type = "SessionInfo")]
+pub async fn create_session_js(
+    #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let run = async {
+        let o = Opts::new(&options)?;
+        let c = read_call(&o, true)?;
+        let p = read_create(&o)?;
+        let token = c.token().await?;
+        create_session(&c.call, p, &token, c.signal.as_ref()).await
+    };
+    run.await.map(|i| session_info_to_js(&i)).map_err(|e| to_js(&e, "createSession"))
+}
+
+/// Refreshes many sessions through `POST {baseUrl}/$batch`, 20 per request.
+/// Resolves to one entry per item, in order: a `RefreshResult` or a
+/// `GraphError` (never rejects for a single item's failure).
+#[wasm_bindgen(js_name = refreshSessions, unchecked_return_type = "Array<RefreshResult | GraphError>")]
+pub async fn refresh_sessions_js(
+    #[wasm_bindgen(unchecked_param_type = "BatchItem[]")] items: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "BatchOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let started = now_ms();
+    let run = async {
+        let o = Opts::new(&options)?;
+        let c = read_call(&o, false)?;
+        if !js_sys::Array::is_array(&items) {
+            return Err(Error::local(Code::InvalidArgument, &["items must be an array of { workbook, sessionId }"]));
+        }
+        let items: Vec<Result<(String, String), Error>> = js_sys::Array::from(&items)
+            .iter()
+            .map(|item| {
+                let o = Opts::new(&item)?;
+                let workbook = crate::core::url::encode_workbook(&o.string("workbook")?)?;
+                let session_id = o.string("sessionId")?;
+                check_session_id(&session_id)?;
+                Ok((workbook, session_id))
+            })
+            .collect();
+        let token = c.token().await?;
+        let results = js::batch::refresh_sessions(&c.call, items, &token, c.signal.as_ref(), started).await;
+        Ok((results, c.call.client_request_id))
+    };
+    let (results, client_request_id) = run.await.map_err(|e| to_js(&e, "refreshSessions"))?;
+    let out = js_sys::Array::new();
+    for r in results {
+        out.push(&match r {
+            Ok(i) => refreshed_to_js(&Refreshed {
+                status: i.status,
+                request_id: i.request_id,
+                client_request_id: client_request_id.clone(),
+                attempts: i.attempts,
+                elapsed_ms: i.elapsed_ms,
+            }),
+            Err(e) => to_js(&e, "refreshSessions"),
+        });
+    }
+    Ok(out.into())
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -328,6 +420,60 @@ export interface RefreshResult {
 export type LocalErrorCode =
   | "invalidArgument" | "hostNotAllowed" | "insecureUrl" | "timeout"
   | "aborted" | "network" | "tokenProvider" | "invalidResponse";
+
+/** createSession options. */
+export interface CreateSessionOptions extends CallOptions {
+  /** Default true. */
+  persistChanges?: boolean;
+  /** Send "Prefer: respond-async" (Graph may then answer 202 and a long-running operation). Default false. */
+  preferAsync?: boolean;
+  /** Deadline of the whole call, polling included; integer 1..1800000, default 240000. */
+  createTimeoutMs?: number;
+}
+
+/** A session as Graph describes it. */
+export interface SessionInfo {
+  id: string;
+  persistChanges: boolean;
+}
+
+/** WorkbookSession.attach options. */
+export interface AttachSessionOptions extends CreateSessionOptions {
+  sessionId: string;
+  /** Default true. */
+  persistChanges?: boolean;
+}
+
+export type SessionState = "active" | "lost" | "closed";
+
+/** Passed to onRecreated. stateLost is true when the old session was non-persistent: its uncommitted changes are gone. */
+export interface RecreatedEvent {
+  previousId: string;
+  id: string;
+  stateLost: boolean;
+}
+
+/** WorkbookSession.keepAlive options. */
+export interface KeepAliveOptions {
+  /** Mean ms between refreshes (±10 % jitter); integer 50..86400000; default 180000 (persistent) or 240000. */
+  intervalMs?: number;
+  /** Recreate the session on invalidSessionReCreatable. Default false: the session turns "lost". */
+  recreate?: boolean;
+  onRefresh?: (result: RefreshResult) => void;
+  /** A refresh failed and the session is still active (keep-alive goes on after transient errors, stops after others). */
+  onError?: (error: GraphError) => void;
+  onLost?: (error: GraphError) => void;
+  onRecreated?: (event: RecreatedEvent) => void;
+}
+
+/** One session of a refreshSessions batch. */
+export interface BatchItem {
+  workbook: string;
+  sessionId: string;
+}
+
+/** refreshSessions options: the shared ones, without workbook (each item has its own). */
+export type BatchOptions = Omit<CallOptions, "workbook">;
 
 /** Every rejection: an Error with name "GraphError". Check `e.name === "GraphError"`. */
 export interface GraphError extends Error {

@@ -216,8 +216,8 @@ pub fn status_code_name(status: u16) -> &'static str {
         504 => "gatewayTimeout",
         507 => "insufficientStorage",
         509 => "bandwidthLimitExceeded",
-        300..=399 => "unexpectedRedirect",
-        400..=499 => "clientError",
+        _ if status < 400 => "unexpectedRedirect",
+        _ if status < 500 => "clientError",
         _ => "serverError",
     }
 }

@@ -69,6 +69,11 @@ impl Request {
         }
     }
 
+    /// `POST {base}/$batch` with a body from [`super::batch::batch_body`].
+    pub fn batch(call: &Call, body: String) -> Request {
+        Request { method: Method::Post, url: call.batch_url(), session_id: None, body: Some(body), prefer_async: false }
+    }
+
     /// A GET of a URL Graph handed back (operation, `resourceLocation`).
     pub fn get(url: String) -> Request {
         Request { method: Method::Get, url, session_id: None, body: None, prefer_async: false }
@@ -109,7 +114,7 @@ mod tests {
 
     fn call() -> Call {
         let o = CallOptions {
-            workbook: "/me/drive/items/01ABC",
+            workbook: Some("/me/drive/items/01ABC"),
             base_url: Some("http://127.0.0.1:9/v1.0"),
             timeout_ms: None,
             max_retries: None,

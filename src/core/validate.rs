@@ -22,8 +22,9 @@ pub const MAX_TOKEN_LEN: usize = 64 * 1024;
 /// The options shared by every call, as plain values (the surface has
 /// already checked JavaScript types).
 pub struct CallOptions<'a> {
-    /// `workbook`: the item path, unencoded.
-    pub workbook: &'a str,
+    /// `workbook`: the item path, unencoded; `None` for `$batch` calls,
+    /// whose items carry their own.
+    pub workbook: Option<&'a str>,
     /// `baseUrl`.
     pub base_url: Option<&'a str>,
     /// `timeoutMs`.
@@ -41,7 +42,7 @@ pub struct CallOptions<'a> {
 pub struct Call {
     /// Where requests go.
     pub base: BaseUrl,
-    /// The item path, percent-encoded.
+    /// The item path, percent-encoded (empty for `$batch` calls).
     pub workbook: String,
     /// Per-attempt timeout.
     pub timeout_ms: u32,
@@ -61,7 +62,10 @@ impl Call {
             check_host(h)?;
             allowed_hosts.push(h.to_ascii_lowercase());
         }
-        let workbook = encode_workbook(o.workbook)?;
+        let workbook = match o.workbook {
+            Some(w) => encode_workbook(w)?,
+            None => String::new(),
+        };
         let base = BaseUrl::parse(o.base_url.unwrap_or(DEFAULT_BASE_URL), &allowed_hosts)?;
         let timeout_ms = integer("timeoutMs", o.timeout_ms, 1, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS)?;
         let max_retries = integer("maxRetries", o.max_retries, 0, MAX_RETRIES_LIMIT, DEFAULT_MAX_RETRIES)?;
@@ -73,6 +77,13 @@ impl Call {
             None => fresh_id(),
         };
         Ok(Call { base, workbook, timeout_ms, max_retries, client_request_id, allowed_hosts })
+    }
+
+    /// `{base}/$batch`.
+    pub fn batch_url(&self) -> String {
+        let mut url = self.base.root();
+        url.push_str("/$batch");
+        url
     }
 
     /// `{base}{workbook}/workbook/{action}`.
@@ -169,7 +180,7 @@ mod tests {
     use super::*;
 
     fn opts(workbook: &str) -> CallOptions<'_> {
-        CallOptions { workbook, base_url: None, timeout_ms: None, max_retries: None, client_request_id: None, allowed_hosts: &[] }
+        CallOptions { workbook: Some(workbook), base_url: None, timeout_ms: None, max_retries: None, client_request_id: None, allowed_hosts: &[] }
     }
 
     fn fresh() -> String {

@@ -8,3 +8,5 @@ pub mod sys;
 pub mod token;
 pub mod graph_error;
 pub mod options;
+pub mod create;
+pub mod batch;

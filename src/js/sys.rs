@@ -26,6 +26,8 @@ extern "C" {
     pub fn new() -> Result<AbortController, JsValue>;
     #[wasm_bindgen(method, getter)]
     pub fn signal(this: &AbortController) -> AbortSignal;
+    #[wasm_bindgen(method)]
+    pub fn abort(this: &AbortController);
 
     /// The platform's `AbortSignal`: pass one to cancel a call.
     #[derive(Clone)]

@@ -13,6 +13,7 @@ use crate::core::error::{Code, Error};
 use crate::core::validate::check_token;
 
 /// Where the token comes from.
+#[derive(Clone)]
 pub enum TokenSource {
     Static(String),
     Function(Function),

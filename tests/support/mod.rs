@@ -160,3 +160,74 @@ pub fn abort_after(ms: u32) -> JsValue {
     set_timeout(&abort.bind0(&controller), f64::from(ms));
     get(&controller, "signal")
 }
+
+/// A second emulator whose sessions expire after 1.5 s (persistent) and 2 s
+/// (non-persistent), for keep-alive tests.
+pub fn short_ttl_emulator() -> &'static str {
+    option_env!("GRAPH_EMULATOR_SHORT_TTL_URL").unwrap_or("http://127.0.0.1:1")
+}
+
+pub const SHORT_TTL_MS: u32 = 1500;
+
+/// Options against the short-TTL emulator.
+pub fn short_options(workbook: &str) -> JsValue {
+    let o = options(workbook);
+    set(&o, "baseUrl", [short_ttl_emulator(), "/v1.0"].concat());
+    o
+}
+
+/// Live sessions of the short-TTL emulator.
+pub async fn short_sessions() -> Vec<JsValue> {
+    let init: JsValue = Object::new().into();
+    let url = [short_ttl_emulator(), "/_emulator/sessions"].concat();
+    let resp = JsFuture::from(raw_fetch(&url, &init)).await.unwrap();
+    let json_fn: Function = get(&resp, "json").into();
+    let json = JsFuture::from(Promise::from(json_fn.call0(&resp).unwrap())).await.unwrap();
+    Array::from(&get(&json, "sessions")).iter().collect()
+}
+
+/// A JS function that records its argument; read the records with the Rc.
+pub fn recorder() -> (Function, std::rc::Rc<std::cell::RefCell<Vec<JsValue>>>) {
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let s = seen.clone();
+    let f = Closure::<dyn FnMut(JsValue)>::new(move |v: JsValue| s.borrow_mut().push(v));
+    let func: Function = f.as_ref().unchecked_ref::<Function>().clone();
+    f.forget();
+    (func, seen)
+}
+
+/// Waits up to `ms` for `cond`.
+pub async fn wait_for(ms: u32, mut cond: impl FnMut() -> bool) -> bool {
+    let mut waited = 0;
+    while !cond() {
+        if waited >= ms {
+            return false;
+        }
+        sleep(50).await;
+        waited += 50;
+    }
+    true
+}
+
+/// Bytes of this instance's wasm linear memory.
+pub fn wasm_memory_bytes() -> f64 {
+    get_num(&get(&wasm_bindgen::memory(), "buffer"), "byteLength")
+}
+
+/// POST createSession with `Prefer: respond-async`; returns the `Location`.
+pub async fn raw_create_async(workbook: &str) -> String {
+    let init: JsValue = Object::new().into();
+    set(&init, "method", "POST");
+    let headers: JsValue = Object::new().into();
+    set(&headers, "authorization", ["Bearer ", TOKEN].concat());
+    set(&headers, "prefer", "respond-async");
+    set(&headers, "content-type", "application/json");
+    set(&init, "headers", headers);
+    set(&init, "body", r#"{"persistChanges":true}"#);
+    let url = [emulator(), "/v1.0", workbook, "/workbook/createSession"].concat();
+    let resp = JsFuture::from(raw_fetch(&url, &init)).await.unwrap();
+    assert_eq!(get_num(&resp, "status"), 202.0);
+    let headers = get(&resp, "headers");
+    let get_fn: Function = get(&headers, "get").into();
+    get_fn.call1(&headers, &"location".into()).unwrap().as_string().expect("Location")
+}
