@@ -38,6 +38,21 @@ impl Now {
     }
 }
 
+/// `t + d`, saturating far in the future instead of overflowing (TTLs and
+/// delays come from user input).
+pub fn later(t: Instant, d: Duration) -> Instant {
+    t.checked_add(d)
+        .or_else(|| t.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(t)
+}
+
+/// `t + d` for wall time, saturating like [`later`].
+pub fn later_wall(t: SystemTime, d: Duration) -> SystemTime {
+    t.checked_add(d)
+        .or_else(|| t.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(t)
+}
+
 /// Milliseconds since the Unix epoch (0 for times before it).
 pub fn epoch_ms(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
@@ -54,7 +69,10 @@ pub fn rfc3339(t: SystemTime) -> String {
 
 /// `2024-05-01T12:34:56`, the form Graph uses for `innerError.date`.
 pub fn iso_seconds(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);

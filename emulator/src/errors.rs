@@ -57,7 +57,8 @@ impl GraphError {
     /// unknown, closed, expired or belongs to another item. The client
     /// should create a new session and go on.
     pub fn invalid_session() -> Self {
-        Self::new(404, "itemNotFound", INVALID_SESSION_MESSAGE).with_inner("invalidSessionReCreatable")
+        Self::new(404, "itemNotFound", INVALID_SESSION_MESSAGE)
+            .with_inner("invalidSessionReCreatable")
     }
 
     /// 404 `itemNotFound` for an operation, session-info key or route that
@@ -73,17 +74,29 @@ impl GraphError {
 
     /// 401 with a token other than the configured one.
     pub fn token_invalid() -> Self {
-        Self::new(401, "InvalidAuthenticationToken", "Access token validation failure.")
+        Self::new(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token validation failure.",
+        )
     }
 
     /// 405 on a known route with the wrong method.
     pub fn method_not_allowed() -> Self {
-        Self::new(405, "methodNotAllowed", "The HTTP method is not allowed for this resource.")
+        Self::new(
+            405,
+            "methodNotAllowed",
+            "The HTTP method is not allowed for this resource.",
+        )
     }
 
     /// 413 for a body over `max_body_bytes`.
     pub fn too_large() -> Self {
-        Self::new(413, "requestEntityTooLarge", "The request body is too large.")
+        Self::new(
+            413,
+            "requestEntityTooLarge",
+            "The request body is too large.",
+        )
     }
 
     /// 503 when the session table is full.
@@ -126,8 +139,8 @@ impl GraphError {
                     None,
                 ),
                 504 => ("gatewayTimeout", "Gateway timeout.", None),
-                400..=499 => ("invalidRequest", "The request failed.", None),
-                500..=599 => ("generalException", "General exception while processing.", None),
+                _ if (400..500).contains(&status) => ("invalidRequest", "The request failed.", None),
+                _ if (500..600).contains(&status) => ("generalException", "General exception while processing.", None),
                 _ => ("unknownError", "Unknown error.", None),
             };
         let inner: Option<Cow<'static, str>> = match inner {
@@ -218,7 +231,9 @@ mod tests {
             assert_eq!(GraphError::for_status(s, None, None).code, c, "{s}");
         }
         assert_eq!(
-            GraphError::for_status(429, None, None).inner_code.as_deref(),
+            GraphError::for_status(429, None, None)
+                .inner_code
+                .as_deref(),
             Some("activityLimitReached")
         );
         let o = GraphError::for_status(503, Some("x"), Some("y"));

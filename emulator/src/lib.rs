@@ -1,1 +1,53 @@
+//! A local emulator of the Microsoft Graph Excel workbook-session endpoints:
+//! `createSession` (201 and the 202 + operation flow), `refreshSession`,
+//! `closeSession`, `$batch`, with idle expiry, Graph-shaped errors, CORS and
+//! a control API (`/_emulator/…`) that scripts faults and shows state.
+//!
+//! ```text
+//!  TCP ──► server (hyper adapter) ──lock──► handle(&mut State, Now, &Request) ──► Outcome
+//!             ▲  sleeps / drops / cuts                 │ routes → faults → auth → graph | batch | control
+//!             └──────────────────────────────────────── ┘ errors (catalogue), journal (log + counts)
+//! ```
+//!
+//! Quick start (in a test):
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let (base, handle) = graph_workbook_emulator::spawn(Default::default()).await?;
+//! // POST {base}/v1.0/me/drive/items/X/workbook/createSession with a bearer token …
+//! handle.shutdown().await;
+//! # let _ = base; Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
+mod batch;
+mod clock;
+mod config;
+mod control;
+mod errors;
+mod faults;
+mod graph;
+mod handler;
+mod ids;
+mod journal;
+mod response;
+mod routes;
+mod server;
+mod sessions;
+mod state;
+
+pub use clock::Now;
+pub use config::Config;
+pub use errors::{GraphError, Stamp};
+pub use faults::FaultSpec;
+pub use handler::{handle, resume, Request};
+pub use response::{Action, Body, Outcome, Response};
+pub use routes::Operation;
+pub use server::{serve, spawn, EmulatorHandle};
+pub use sessions::Session;
+pub use state::State;
+
+/// Requests per `$batch` (Graph's limit).
+pub const MAX_BATCH_REQUESTS: usize = batch::MAX_BATCH;
+/// Entries kept by the request log.
+pub const REQUEST_LOG_CAPACITY: usize = journal::LOG_CAPACITY;

@@ -1,1 +1,206 @@
-fn main() {}
+//! `workbook-emulator`: serves the Graph workbook-session emulator until
+//! SIGINT or SIGTERM. The first stdout line is `listening on http://ADDR`.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use graph_workbook_emulator::{serve, Config};
+
+const HELP: &str = "\
+workbook-emulator: a local Microsoft Graph Excel workbook-session emulator
+
+USAGE:
+    workbook-emulator [OPTIONS]
+
+OPTIONS:
+    --listen ADDR                 address to bind [default: 127.0.0.1:0]
+    --persistent-ttl-ms N         idle TTL of persistChanges:true sessions [default: 300000]
+    --non-persistent-ttl-ms N     idle TTL of persistChanges:false sessions [default: 420000]
+    --operation-delay-ms N        how long a 202 createSession operation runs [default: 2000]
+    --token T                     accept only `Authorization: Bearer T` [default: any non-empty]
+    --max-sessions N              live sessions before createSession answers 503 [default: 100000]
+    --max-body-bytes N            largest request body; more answers 413 [default: 1048576]
+    -h, --help                    print this help
+    -V, --version                 print the version
+
+The first line on stdout is `listening on http://HOST:PORT`.
+Control API: http://HOST:PORT/_emulator/ (see emulator/README.md).
+";
+
+struct Args {
+    listen: String,
+    config: Config,
+}
+
+enum Parsed {
+    Run(Args),
+    Exit(&'static str),
+}
+
+fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
+    let mut out = Args {
+        listen: "127.0.0.1:0".into(),
+        config: Config::default(),
+    };
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Parsed::Exit(HELP)),
+            "-V" | "--version" => {
+                return Ok(Parsed::Exit(concat!(
+                    "workbook-emulator ",
+                    env!("CARGO_PKG_VERSION"),
+                    "\n"
+                )))
+            }
+            _ => {}
+        }
+        let mut value = || -> Result<String, String> {
+            inline
+                .clone()
+                .or_else(|| it.next())
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        let number = |v: String| -> Result<u64, String> {
+            v.parse::<u64>()
+                .map_err(|_| format!("{flag}: {v:?} is not a non-negative integer"))
+        };
+        let c = &mut out.config;
+        match flag.as_str() {
+            "--listen" => out.listen = value()?,
+            "--persistent-ttl-ms" => c.persistent_ttl = Duration::from_millis(number(value()?)?),
+            "--non-persistent-ttl-ms" => {
+                c.non_persistent_ttl = Duration::from_millis(number(value()?)?)
+            }
+            "--operation-delay-ms" => c.operation_delay = Duration::from_millis(number(value()?)?),
+            "--token" => {
+                let t = value()?;
+                if t.is_empty() {
+                    return Err("--token must not be empty".into());
+                }
+                c.token = Some(t);
+            }
+            "--max-sessions" => {
+                c.max_sessions = usize::try_from(number(value()?)?)
+                    .map_err(|_| "--max-sessions is too large".to_owned())?
+            }
+            "--max-body-bytes" => {
+                c.max_body_bytes = usize::try_from(number(value()?)?)
+                    .map_err(|_| "--max-body-bytes is too large".to_owned())?
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(Parsed::Run(out))
+}
+
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn main() -> ExitCode {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(Parsed::Run(a)) => a,
+        Ok(Parsed::Exit(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("workbook-emulator: {e}\nTry `workbook-emulator --help`.");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("workbook-emulator: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(&args.listen).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("workbook-emulator: cannot listen on {}: {e}", args.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        let addr = match listener.local_addr() {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("workbook-emulator: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "listening on http://{addr}");
+        let _ = stdout.flush();
+        drop(stdout);
+        serve(listener, args.config, terminated()).await;
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Args, String> {
+        match parse(args.iter().map(|s| s.to_string()))? {
+            Parsed::Run(a) => Ok(a),
+            Parsed::Exit(_) => Err("exit".into()),
+        }
+    }
+
+    #[test]
+    fn flags() {
+        let a = run(&[
+            "--listen",
+            "0.0.0.0:8080",
+            "--persistent-ttl-ms=100",
+            "--token",
+            "t",
+            "--max-sessions",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(a.listen, "0.0.0.0:8080");
+        assert_eq!(a.config.persistent_ttl, Duration::from_millis(100));
+        assert_eq!(a.config.token.as_deref(), Some("t"));
+        assert_eq!(a.config.max_sessions, 5);
+        assert!(run(&["--bogus"]).is_err());
+        assert!(run(&["--max-sessions"]).is_err());
+        assert!(run(&["--max-sessions", "-1"]).is_err());
+        assert!(run(&["--token", ""]).is_err());
+        assert!(matches!(parse(["--help".to_string()]), Ok(Parsed::Exit(_))));
+    }
+}

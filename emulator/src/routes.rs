@@ -313,8 +313,14 @@ mod tests {
 
     #[test]
     fn ops() {
-        assert_eq!(wb("/v1.0/me/drive/items/1/workbook/createSession").op, WorkbookOp::CreateSession);
-        assert_eq!(wb("/v1.0/me/drive/items/1/workbook/closesession").op, WorkbookOp::CloseSession);
+        assert_eq!(
+            wb("/v1.0/me/drive/items/1/workbook/createSession").op,
+            WorkbookOp::CreateSession
+        );
+        assert_eq!(
+            wb("/v1.0/me/drive/items/1/workbook/closesession").op,
+            WorkbookOp::CloseSession
+        );
         assert_eq!(
             wb("/v1.0/me/drive/items/1/workbook/operations/abc").op,
             WorkbookOp::Operation("abc".into())
@@ -344,7 +350,10 @@ mod tests {
         ] {
             assert!(matches!(parse(p), Route::Unknown), "{p}");
         }
-        assert_eq!(parse("/v1.0/me/drive/root:/%FF:/workbook/refreshSession"), Route::BadItem);
+        assert_eq!(
+            parse("/v1.0/me/drive/root:/%FF:/workbook/refreshSession"),
+            Route::BadItem
+        );
     }
 
     #[test]
@@ -354,7 +363,10 @@ mod tests {
         assert_eq!(percent_decode("%2").unwrap(), "%2");
         assert_eq!(percent_decode("%zz%41").unwrap(), "%zzA");
         assert!(percent_decode("%C3").is_none());
-        assert_eq!(query_param(Some("a=1&pathContains=x%20y+z"), "pathContains").unwrap(), "x y z");
+        assert_eq!(
+            query_param(Some("a=1&pathContains=x%20y+z"), "pathContains").unwrap(),
+            "x y z"
+        );
         assert_eq!(query_param(Some("a=1"), "b"), None);
     }
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::clock::epoch_ms;
+use crate::clock::{epoch_ms, later};
 use crate::errors::GraphError;
 
 /// One live workbook session.
@@ -60,11 +60,6 @@ impl Sessions {
         self.by_id.len()
     }
 
-    /// Whether no session is live.
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
-
     /// Entries in the expiry index (equals `len()`; exposed to prove it).
     pub fn index_len(&self) -> usize {
         self.deadlines.len()
@@ -96,7 +91,7 @@ impl Sessions {
     ) {
         self.serial += 1;
         let id: Arc<str> = Arc::from(id);
-        let deadline = (start + ttl, self.serial);
+        let deadline = (later(start, ttl), self.serial);
         let ms = epoch_ms(start_wall);
         self.deadlines.insert(deadline, id.clone());
         self.by_id.insert(
@@ -133,7 +128,7 @@ impl Sessions {
         let s = self.live(id, item, now)?;
         let old = s.deadline;
         s.ttl = ttl(s.persist_changes);
-        s.deadline = (now + s.ttl, s.serial());
+        s.deadline = (later(now, s.ttl), s.serial());
         s.last_refreshed_at_ms = epoch_ms(now_wall);
         s.refresh_count += 1;
         let new = s.deadline;
@@ -238,11 +233,6 @@ impl Operations {
         self.by_id.len()
     }
 
-    /// Whether none is held.
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
-
     /// Starts tracking a running operation.
     pub fn start(&mut self, op: AsyncOp) {
         self.serial += 1;
@@ -264,8 +254,10 @@ impl Operations {
     /// Stores a settled operation for [`OPERATION_RETENTION`].
     pub fn finish(&mut self, op: AsyncOp) {
         self.serial += 1;
-        self.retire
-            .insert((op.ready_at + OPERATION_RETENTION, self.serial), op.id.clone());
+        self.retire.insert(
+            (later(op.ready_at, OPERATION_RETENTION), self.serial),
+            op.id.clone(),
+        );
         self.by_id.insert(op.id.clone(), op);
     }
 
@@ -322,7 +314,14 @@ mod tests {
     fn close_and_remove() {
         let t0 = Instant::now();
         let mut s = Sessions::default();
-        s.open("a".into(), "/i".into(), true, Duration::from_secs(1), t0, SystemTime::now());
+        s.open(
+            "a".into(),
+            "/i".into(),
+            true,
+            Duration::from_secs(1),
+            t0,
+            SystemTime::now(),
+        );
         assert!(s.close("a", "/j", t0).is_err());
         assert!(s.close("a", "/i", t0).is_ok());
         assert!(s.close("a", "/i", t0).is_err());

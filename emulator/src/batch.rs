@@ -1,0 +1,187 @@
+//! `POST /{version}/$batch`: up to 20 inner requests, each handled by the
+//! same pipeline as a direct request (faults apply per inner request).
+
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use crate::clock::Now;
+use crate::errors::GraphError;
+use crate::graph::json_body;
+use crate::handler::{graph_request, Ctx, Refusal, Request};
+use crate::response::{Action, Body, Outcome, Response};
+use crate::routes;
+use crate::state::State;
+
+/// Graph's limit of requests per batch.
+pub const MAX_BATCH: usize = 20;
+
+struct Inner {
+    id: String,
+    method: String,
+    url: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn invalid(message: String) -> Refusal {
+    (GraphError::invalid_request(message), None)
+}
+
+fn parse(body: &[u8]) -> Result<Vec<Inner>, Refusal> {
+    let value = json_body(body)
+        .map_err(|e| (e, None))?
+        .ok_or_else(|| invalid("The batch request body is empty.".into()))?;
+    let list = value
+        .get("requests")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("The batch body must have a \"requests\" array.".into()))?;
+    if list.is_empty() {
+        return Err(invalid("A batch must contain at least one request.".into()));
+    }
+    if list.len() > MAX_BATCH {
+        return Err(invalid(format!(
+            "A batch can contain at most {MAX_BATCH} requests; this one has {}.",
+            list.len()
+        )));
+    }
+    let mut out: Vec<Inner> = Vec::with_capacity(list.len());
+    for (i, r) in list.iter().enumerate() {
+        let field = |name: &str| -> Result<String, Refusal> {
+            match r.get(name) {
+                Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+                Some(Value::Number(n)) if name == "id" => Ok(n.to_string()),
+                _ => Err(invalid(format!(
+                    "requests[{i}].{name} is missing or not a string."
+                ))),
+            }
+        };
+        let id = field("id")?;
+        if out.iter().any(|o| o.id == id) {
+            return Err(invalid(format!("requests[{i}].id {id:?} is not unique.")));
+        }
+        let method = field("method")?.to_ascii_uppercase();
+        let url = field("url")?;
+        let mut headers = Vec::new();
+        match r.get("headers") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(m)) => {
+                for (k, v) in m {
+                    let v = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    headers.push((k.clone(), v));
+                }
+            }
+            Some(_) => return Err(invalid(format!("requests[{i}].headers must be an object."))),
+        }
+        let body = match r.get("body") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v) => serde_json::to_vec(v).unwrap_or_default(),
+        };
+        out.push(Inner {
+            id,
+            method,
+            url,
+            headers,
+            body,
+        });
+    }
+    Ok(out)
+}
+
+fn inner_response(id: &str, r: Response) -> Value {
+    let mut headers = Map::new();
+    for (k, v) in &r.headers {
+        headers.insert(k.to_string(), Value::from(v.as_ref()));
+    }
+    let mut v = json!({ "id": id, "status": r.status, "headers": headers });
+    let body = match r.body {
+        Body::Empty => None,
+        Body::Bytes(b) => Some(
+            serde_json::from_slice(&b)
+                .unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&b).into_owned())),
+        ),
+        Body::Filler(n) => Some(Value::from("x".repeat(usize::try_from(n).unwrap_or(0)))),
+    };
+    if let Some(b) = body {
+        v["body"] = b;
+    }
+    v
+}
+
+/// Runs a batch. The outer request already passed auth; its
+/// `Authorization` applies to every inner request. A dropped inner request
+/// drops the whole batch; inner delays add up.
+pub(crate) fn handle(
+    state: &mut State,
+    now: Now,
+    req: &Request<'_>,
+    version: &str,
+) -> Result<Outcome, Refusal> {
+    let inners = parse(req.body)?;
+    let mut delay: Option<Duration> = None;
+    let mut responses = Vec::with_capacity(inners.len());
+    for spec in &inners {
+        let url = spec.url.strip_prefix('/').unwrap_or(&spec.url);
+        let (path_part, query) = match url.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (url, None),
+        };
+        let path = format!("/{version}/{path_part}");
+        let header = |name: &str| {
+            spec.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let inner = Request {
+            method: &spec.method,
+            path: &path,
+            query,
+            host: req.host,
+            authorization: req.authorization,
+            session_id: header("workbook-session-id"),
+            client_request_id: header("client-request-id").or(req.client_request_id),
+            retry_attempt: header("retry-attempt").or(req.retry_attempt),
+            prefer: header("prefer"),
+            origin: None,
+            private_network: false,
+            body: &spec.body,
+            body_too_large: false,
+        };
+        let stamp = state.stamp(now, inner.client_request_id);
+        let route = routes::parse(&path);
+        let mut ctx = Ctx {
+            skip_faults: false,
+            in_batch: true,
+        };
+        let mut outcome = graph_request(state, now, &inner, &route, &stamp, ctx);
+        if matches!(outcome.action, Action::Resume) {
+            delay = Some(
+                delay
+                    .unwrap_or_default()
+                    .saturating_add(outcome.delay.unwrap_or_default()),
+            );
+            ctx.skip_faults = true;
+            outcome = graph_request(state, now, &inner, &route, &stamp, ctx);
+        }
+        if let Some(d) = outcome.delay {
+            delay = Some(delay.unwrap_or_default().saturating_add(d));
+        }
+        match outcome.action {
+            Action::Respond(r) => responses.push(inner_response(&spec.id, r)),
+            Action::Drop | Action::DropMidResponse(_) | Action::Resume => {
+                return Ok(Outcome {
+                    delay,
+                    action: Action::Drop,
+                })
+            }
+        }
+    }
+    Ok(Outcome {
+        delay,
+        action: Action::Respond(Response::json(200, &json!({ "responses": responses }))),
+    })
+}

@@ -1,0 +1,343 @@
+//! The pure request handler: `handle(&mut State, Now, &Request) -> Outcome`.
+//! No sockets, no clocks, no sleeping: the server adapter does those.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use crate::clock::Now;
+use crate::errors::{GraphError, Stamp};
+use crate::faults::Plan;
+use crate::journal::Entry;
+use crate::response::{Action, Outcome, Response};
+use crate::routes::{self, Operation, Route};
+use crate::state::State;
+use crate::{batch, control, graph};
+
+/// The parts of an HTTP request the emulator looks at, borrowed.
+#[derive(Clone, Debug, Default)]
+pub struct Request<'a> {
+    /// `GET`, `POST`, …
+    pub method: &'a str,
+    /// Raw (percent-encoded) path, no query.
+    pub path: &'a str,
+    /// Raw query, without `?`.
+    pub query: Option<&'a str>,
+    /// `Host` header, used to build absolute `Location` URLs.
+    pub host: &'a str,
+    /// `Authorization` header.
+    pub authorization: Option<&'a str>,
+    /// `workbook-session-id` header.
+    pub session_id: Option<&'a str>,
+    /// `client-request-id` header.
+    pub client_request_id: Option<&'a str>,
+    /// `Retry-Attempt` header.
+    pub retry_attempt: Option<&'a str>,
+    /// `Prefer` header.
+    pub prefer: Option<&'a str>,
+    /// `Origin` header (CORS).
+    pub origin: Option<&'a str>,
+    /// `Access-Control-Request-Private-Network: true` was sent.
+    pub private_network: bool,
+    /// The body (empty when too large).
+    pub body: &'a [u8],
+    /// The body was over `max_body_bytes`.
+    pub body_too_large: bool,
+}
+
+/// Handles one request: faults, routing, auth, the endpoint, logging, and
+/// the headers every answer carries.
+pub fn handle(state: &mut State, now: Now, req: &Request<'_>) -> Outcome {
+    dispatch(state, now, req, false)
+}
+
+/// Handles a request again after the delay of a delay-only fault
+/// ([`Action::Resume`]); faults are not matched a second time.
+pub fn resume(state: &mut State, now: Now, req: &Request<'_>) -> Outcome {
+    dispatch(state, now, req, true)
+}
+
+fn dispatch(state: &mut State, now: Now, req: &Request<'_>, resumed: bool) -> Outcome {
+    state.advance(now);
+    let stamp = state.stamp(now, req.client_request_id);
+    let outcome = if req.method == "OPTIONS" {
+        Outcome::respond(preflight(req))
+    } else {
+        match routes::parse(req.path) {
+            Route::Control(rest) => {
+                Outcome::respond(control::handle(state, now, req, rest, &stamp))
+            }
+            route => {
+                let ctx = Ctx {
+                    skip_faults: resumed,
+                    in_batch: false,
+                };
+                graph_request(state, now, req, &route, &stamp, ctx)
+            }
+        }
+    };
+    decorate(state, now, req, &stamp, outcome)
+}
+
+const EXPOSE: &str = "request-id, client-request-id, retry-after, location";
+
+fn decorate(
+    state: &mut State,
+    now: Now,
+    req: &Request<'_>,
+    stamp: &Stamp,
+    mut outcome: Outcome,
+) -> Outcome {
+    let response = match &mut outcome.action {
+        Action::Respond(r) | Action::DropMidResponse(r) => r,
+        Action::Drop | Action::Resume => return outcome,
+    };
+    let h = &mut response.headers;
+    h.reserve(6);
+    h.push((
+        Cow::Borrowed("request-id"),
+        Cow::Owned(stamp.request_id.clone()),
+    ));
+    h.push((
+        Cow::Borrowed("client-request-id"),
+        Cow::Owned(stamp.client_request_id.clone()),
+    ));
+    h.push((Cow::Borrowed("date"), Cow::Owned(state.http_date(now))));
+    match req.origin {
+        Some(o) if !o.is_empty() => {
+            h.push((
+                Cow::Borrowed("access-control-allow-origin"),
+                Cow::Owned(o.to_owned()),
+            ));
+            h.push((Cow::Borrowed("vary"), Cow::Borrowed("Origin")));
+        }
+        _ => h.push((
+            Cow::Borrowed("access-control-allow-origin"),
+            Cow::Borrowed("*"),
+        )),
+    }
+    h.push((
+        Cow::Borrowed("access-control-expose-headers"),
+        Cow::Borrowed(EXPOSE),
+    ));
+    outcome
+}
+
+fn preflight(req: &Request<'_>) -> Response {
+    let mut r = Response::empty(204);
+    r.push_header("access-control-allow-methods", "GET, POST, DELETE, OPTIONS");
+    r.push_header(
+        "access-control-allow-headers",
+        "authorization, content-type, workbook-session-id, client-request-id, prefer, retry-attempt",
+    );
+    r.push_header("access-control-max-age", "600");
+    if req.private_network {
+        r.push_header("access-control-allow-private-network", "true");
+    }
+    r
+}
+
+/// How a Graph request is being handled.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ctx {
+    /// A delay-only fault already fired for it.
+    pub skip_faults: bool,
+    /// It is an inner request of a `$batch`.
+    pub in_batch: bool,
+}
+
+fn add_delay(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.saturating_add(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A Graph (non-control) request: faults first (a scripted answer replaces
+/// all processing, auth included), then 413, route, method, auth, endpoint.
+/// Logs it and counts it.
+pub(crate) fn graph_request(
+    state: &mut State,
+    now: Now,
+    req: &Request<'_>,
+    route: &Route<'_>,
+    stamp: &Stamp,
+    ctx: Ctx,
+) -> Outcome {
+    let op = route.operation();
+    let mut delay = None;
+    let mut fails_with = None;
+    let mut fault_id = None;
+    if !ctx.skip_faults {
+        if let Some((id, spec)) = state.faults.take(op, req.path) {
+            let fired = match spec.plan(stamp) {
+                Plan::DelayThenNormal(d) => {
+                    return Outcome {
+                        delay: Some(d),
+                        action: Action::Resume,
+                    }
+                }
+                Plan::Drop(delay) => Some(Outcome {
+                    delay,
+                    action: Action::Drop,
+                }),
+                Plan::Respond {
+                    delay,
+                    response,
+                    mid_drop,
+                } => Some(Outcome {
+                    delay,
+                    action: if mid_drop {
+                        Action::DropMidResponse(response)
+                    } else {
+                        Action::Respond(response)
+                    },
+                }),
+                Plan::FailOperation { delay: d, error } => {
+                    delay = d;
+                    fails_with = Some(error);
+                    None
+                }
+            };
+            match fired {
+                Some(outcome) => {
+                    record(state, now, req, op, &outcome.action, Some(id), ctx.in_batch);
+                    return outcome;
+                }
+                None => fault_id = Some(id),
+            }
+        }
+    }
+    let mut outcome = match answer(state, now, req, route, ctx, fails_with) {
+        Ok(outcome) => outcome,
+        Err((err, retry_after)) => {
+            let mut r = Response::error(&err, stamp);
+            if err.status == 405 {
+                if let Some(op) = op {
+                    r.push_header("Allow", op.method());
+                }
+            }
+            if err.status == 401 {
+                r.push_header("WWW-Authenticate", "Bearer");
+            }
+            if let Some(ra) = retry_after {
+                r.push_header("Retry-After", ra);
+            }
+            Outcome::respond(r)
+        }
+    };
+    outcome.delay = add_delay(delay, outcome.delay);
+    record(state, now, req, op, &outcome.action, fault_id, ctx.in_batch);
+    outcome
+}
+
+/// An error answer, with an optional `Retry-After`.
+pub(crate) type Refusal = (GraphError, Option<&'static str>);
+
+fn answer(
+    state: &mut State,
+    now: Now,
+    req: &Request<'_>,
+    route: &Route<'_>,
+    ctx: Ctx,
+    fails_with: Option<GraphError>,
+) -> Result<Outcome, Refusal> {
+    if req.body_too_large {
+        return Err((GraphError::too_large(), None));
+    }
+    let op = match route {
+        Route::BadItem => {
+            return Err((
+                GraphError::invalid_request(
+                    "The item path is not valid UTF-8 once percent-decoded.",
+                ),
+                None,
+            ))
+        }
+        Route::Unknown | Route::Control(_) => {
+            return Err((
+                GraphError::item_not_found(
+                    "Resource not found: the emulator does not serve this path.",
+                ),
+                None,
+            ))
+        }
+        Route::Workbook(w) => w.op.operation(),
+        Route::Batch { .. } => Operation::Batch,
+    };
+    if req.method != op.method() {
+        return Err((GraphError::method_not_allowed(), None));
+    }
+    check_auth(state.config.token.as_deref(), req.authorization).map_err(|e| (e, None))?;
+    match route {
+        Route::Workbook(w) => graph::workbook(state, now, req, w, fails_with).map(Outcome::respond),
+        Route::Batch { version } if !ctx.in_batch => batch::handle(state, now, req, version),
+        _ => Err((
+            GraphError::invalid_request("A $batch request cannot contain another $batch request."),
+            None,
+        )),
+    }
+}
+
+/// `Authorization: Bearer <non-empty>`, equal to the configured token if any.
+pub(crate) fn check_auth(expected: Option<&str>, header: Option<&str>) -> Result<(), GraphError> {
+    let value = header.map(str::trim).unwrap_or("");
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(GraphError::token_empty());
+    }
+    match expected {
+        Some(t) if t != token => Err(GraphError::token_invalid()),
+        _ => Ok(()),
+    }
+}
+
+fn record(
+    state: &mut State,
+    now: Now,
+    req: &Request<'_>,
+    operation: Option<Operation>,
+    action: &Action,
+    fault: Option<String>,
+    batch: bool,
+) {
+    let status = match action {
+        Action::Respond(r) | Action::DropMidResponse(r) => r.status,
+        Action::Drop | Action::Resume => 0,
+    };
+    let own = |s: Option<&str>| s.map(str::to_owned);
+    state.journal.record(Entry {
+        seq: 0,
+        method: req.method.to_owned(),
+        path: req.path.to_owned(),
+        operation,
+        session_id: own(req.session_id),
+        client_request_id: own(req.client_request_id),
+        retry_attempt: own(req.retry_attempt),
+        prefer: own(req.prefer),
+        has_authorization: req.authorization.is_some(),
+        status,
+        batch,
+        fault,
+        time_ms: now.wall_ms(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_rules() {
+        assert!(check_auth(None, None).is_err());
+        assert!(check_auth(None, Some("Bearer")).is_err());
+        assert!(check_auth(None, Some("Bearer   ")).is_err());
+        assert!(check_auth(None, Some("Basic abc")).is_err());
+        assert!(check_auth(None, Some("bearer abc")).is_ok());
+        assert!(check_auth(Some("t"), Some("Bearer t")).is_ok());
+        assert_eq!(
+            check_auth(Some("t"), Some("Bearer u")).unwrap_err().message,
+            "Access token validation failure."
+        );
+    }
+}
