@@ -31,10 +31,47 @@
 //! assert_eq!(refreshed.status, 204);
 //! # Ok(()) }
 //! ```
-#![forbid(unsafe_code)]
+#![cfg_attr(not(feature = "std"), no_std)]
+// Unsafe code is denied everywhere but the global allocator of the npm
+// build, which must be declared with `unsafe`.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 // Errors are the rare path; boxing them would cost code size on every call.
 #![allow(clippy::result_large_err)]
+
+extern crate alloc;
+
+/// The `alloc` names every module uses, so the crate builds with and
+/// without `std`.
+#[allow(unused_imports)]
+pub(crate) mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+/// The npm package is built without `std` (`--no-default-features`): its
+/// panic machinery and `core::fmt` cost more bytes than the rest of the
+/// library. A panic cannot happen by design (no input may panic); should one
+/// happen anyway, it traps.
+#[cfg(all(not(feature = "std"), target_arch = "wasm32"))]
+mod no_std_runtime {
+    #[panic_handler]
+    fn panic(_: &::core::panic::PanicInfo<'_>) -> ! {
+        ::core::arch::wasm32::unreachable()
+    }
+
+    // SAFETY: wasm32-unknown-unknown without the atomics feature has one
+    // thread, which is what AssumeSingleThreaded requires.
+    #[allow(unsafe_code)]
+    #[global_allocator]
+    static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+        unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+}
 
 pub mod core;
 mod js;

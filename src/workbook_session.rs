@@ -7,8 +7,11 @@
 //! to the session between refreshes, so `stop()`, `close()` and `free()`
 //! (or the wrapper being garbage-collected) end it and release its timer.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use core::cell::RefCell;
+use alloc::rc::{Rc, Weak};
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
@@ -209,7 +212,7 @@ impl WorkbookSession {
     #[wasm_bindgen(js_name = keepAlive)]
     pub fn keep_alive(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "KeepAliveOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "KeepAliveOptions")] options: JsValue,
     ) -> Result<(), JsValue> {
         let read = || {
             let (interval, recreate, callbacks) = if options.is_undefined() {

@@ -2,6 +2,9 @@
 //! most 20 per batch (Graph's limit). Request ids are the items' indexes, so
 //! answers map back to items whatever order Graph returns them in.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{from_graph_error, Code, Error};
 use super::json::{self, write_string, Value};
 

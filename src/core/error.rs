@@ -4,6 +4,9 @@
 //! "request-id","client-request-id","date","innerError"?}}}`; the deepest code
 //! is the most precise one and decides what a caller should do.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::json::{self, Value};
 
 /// What went wrong, as the stable `code` string JavaScript callers switch on.

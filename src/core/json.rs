@@ -5,6 +5,9 @@
 //! `bench/README.md`); it is total: any input gives `None` or a value, never a
 //! panic, and nesting is bounded so hostile input cannot exhaust the stack.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// A parsed JSON value. Numbers keep their source text: Graph's numbers here
 /// are small integers (`status`), and float parsing would cost bytes.
 #[derive(Clone, Debug, PartialEq)]
@@ -231,7 +234,7 @@ impl Parser<'_> {
                 return None;
             }
         }
-        let text = std::str::from_utf8(self.s.get(start..self.i)?).ok()?;
+        let text = core::str::from_utf8(self.s.get(start..self.i)?).ok()?;
         Some(Value::Number(text.into()))
     }
 

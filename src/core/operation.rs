@@ -2,6 +2,9 @@
 //! `Location` to poll until the operation `succeeded` (or `Completed`, any
 //! case) with a `resourceLocation`, or `failed` with an `error`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{from_graph_error, Code, Error};
 use super::json::{self, Value};
 use super::retry::parse_retry_after;

@@ -1,5 +1,8 @@
 //! The requests of a call, and the headers of each attempt.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::validate::Call;
 
 /// The HTTP methods Graph's workbook-session endpoints use.

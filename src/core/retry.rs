@@ -5,6 +5,9 @@
 //! exponential backoff with jitter (about 1 s, 2 s, 4 s ...). Every delay is
 //! capped at [`MAX_DELAY_MS`].
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// The longest wait between two attempts.
 pub const MAX_DELAY_MS: u64 = 180_000;
 /// The first backoff step.

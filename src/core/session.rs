@@ -7,6 +7,9 @@
 //! machine says when to arm the timer, when to refresh, when to recreate and
 //! when the session is lost. Time and randomness come in as arguments.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{Code, Error};
 
 /// Default keep-alive interval of a persistent session (idle lifetime ~5 min).
@@ -238,7 +241,7 @@ impl Session {
     /// died with it.
     pub fn recreated(&mut self, id: String, persist_changes: bool, now: u64, random: f64) -> (String, bool, Option<u64>) {
         self.in_flight = false;
-        let previous = std::mem::replace(&mut self.id, id);
+        let previous = core::mem::replace(&mut self.id, id);
         let state_lost = !self.persist_changes;
         self.persist_changes = persist_changes;
         if self.state != State::Active {

@@ -6,6 +6,9 @@
 //! `#`, `//` and control characters, and are percent-encoded here, so callers
 //! pass them unencoded (`/me/drive/root:/My Folder/Book 1.xlsx:`).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{Code, Error};
 
 /// The Graph service hosts (global, US Government L4 and L5, China, canary).

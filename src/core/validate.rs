@@ -1,6 +1,9 @@
 //! Option validation: every rule runs before anything is sent, and all the
 //! defaults of the JS contract are written here, once.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{Code, Error};
 use super::url::{encode_workbook, BaseUrl};
 
@@ -100,7 +103,7 @@ impl Call {
 pub fn integer(name: &str, v: Option<f64>, min: u32, max: u32, default: u32) -> Result<u32, Error> {
     match v {
         None => Ok(default),
-        Some(n) if n.is_finite() && n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
+        Some(n) if n >= f64::from(min) && n <= f64::from(max) && f64::from(n as u32) == n => Ok(n as u32),
         Some(_) => {
             let mut range = String::new();
             super::json::push_decimal(&mut range, u64::from(min));

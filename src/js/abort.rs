@@ -4,6 +4,9 @@
 //! told apart from the caller's abort by reading the caller's signal, not by
 //! matching error strings.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

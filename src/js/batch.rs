@@ -3,6 +3,9 @@
 //! (alone with the other throttled items of their chunk) after the longest
 //! `Retry-After` among them, within `maxRetries`, as `retry::decide` says.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::abort::sleep;
 use super::exchange::{aborted, execute, with_call};
 use super::sys::{now_ms, random, AbortSignal};

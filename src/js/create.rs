@@ -3,6 +3,9 @@
 //! (`createTimeoutMs`). Decisions (poll delays, status reading, where the
 //! token may follow `Location`) are the core's.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::abort::{sleep, AttemptGuard};
 use super::exchange::{aborted, execute, with_call};
 use super::sys::{now_ms, AbortSignal};

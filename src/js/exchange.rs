@@ -2,6 +2,9 @@
 //! `retry::decide`, wait, send again. The waiting and sending are I/O; every
 //! decision is the core's.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::abort::sleep;
 use super::fetch::{send, Answer, NoAnswer};
 use super::sys::{now_ms, random, AbortSignal};

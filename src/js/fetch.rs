@@ -1,6 +1,9 @@
 //! One attempt: build the `fetch` init, send, read the answer bounded. No
 //! policy here: what to do with the answer is the core's business.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

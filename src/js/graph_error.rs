@@ -1,6 +1,9 @@
 //! Errors cross into JavaScript as `Error` objects with `name === "GraphError"`
 //! and the contract's fields; checks by name work across realms.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Object, Reflect};
 use wasm_bindgen::JsValue;
 

@@ -3,6 +3,9 @@
 //! A getter that throws or a Proxy trap becomes `invalidArgument`, never a
 //! panic.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -3,6 +3,9 @@
 //! workers, Node, Deno, Bun and workerd.
 #![allow(missing_docs)]
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 

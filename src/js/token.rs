@@ -3,6 +3,9 @@
 //! `AuthenticationProvider` shape). Resolved once per call, after the other
 //! options are checked and before the first request.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 

@@ -31,6 +31,8 @@ pub fn package() -> Result<Size> {
         "wasm32-unknown-unknown",
         "-p",
         "graph-workbook-session",
+        // Without std: a small allocator and a trapping panic handler (src/lib.rs).
+        "--no-default-features",
     ]))?;
     let _ = std::fs::remove_dir_all(PKG);
     let input = format!("target/wasm32-unknown-unknown/release/{NAME}.wasm");
@@ -43,6 +45,7 @@ pub fn package() -> Result<Size> {
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))?;
+    entries()?;
     std::fs::write(pkg_file("package.json"), package_json()?).map_err(|e| e.to_string())?;
     std::fs::copy("README.md", pkg_file("README.md")).map_err(|e| e.to_string())?;
     for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
@@ -93,6 +96,32 @@ fn cargo_version() -> Result<String> {
         .ok_or_else(|| "no version in Cargo.toml".into())
 }
 
+/// The package's entry files (templates in `js/`): one per kind of runtime,
+/// each loading the wasm its runtime's way, so that importing the package
+/// is all a user does. And `index.d.ts`: wasm-bindgen's declarations with
+/// its init section (whose `InitOutput` lists raw exports typed `any`)
+/// replaced by `js/init.d.ts`.
+fn entries() -> Result {
+    for entry in ENTRIES {
+        let from = Path::new("js").join(entry);
+        std::fs::copy(&from, pkg_file(entry)).map_err(|e| format!("{}: {e}", from.display()))?;
+    }
+    let glue = std::fs::read_to_string(pkg_file(&format!("{NAME}.d.ts"))).map_err(|e| e.to_string())?;
+    let api = glue
+        .find("export type InitInput")
+        .map(|at| &glue[..at])
+        .ok_or("wasm-bindgen's .d.ts has no `export type InitInput`: update js/init.d.ts and xtask/src/build.rs")?;
+    let init = std::fs::read_to_string("js/init.d.ts").map_err(|e| format!("js/init.d.ts: {e}"))?;
+    std::fs::write(pkg_file("index.d.ts"), format!("{}{init}", api.trim_end())).map_err(|e| e.to_string())
+}
+
+/// `js/` files copied into the package: browser/bundler, Node/Deno/Bun,
+/// workerd, and the no-auto-init entry.
+const ENTRIES: [&str; 4] = ["index.js", "node.js", "workerd.js", "manual.js"];
+
+/// `exports`: `types` first (one declaration file for every entry), then
+/// the runtimes by specificity. Deno and Bun read the `node` entry too; they
+/// are named so the mapping is explicit.
 fn package_json() -> Result<String> {
     let version = cargo_version()?;
     Ok(format!(
@@ -102,17 +131,32 @@ fn package_json() -> Result<String> {
   "description": "Keeps Microsoft Graph Excel workbook sessions alive: refreshSession, createSession, closeSession, keep-alive and recreation, in every JavaScript runtime.",
   "license": "MIT OR Apache-2.0",
   "type": "module",
-  "main": "./{NAME}.js",
-  "types": "./{NAME}.d.ts",
+  "main": "./node.js",
+  "module": "./index.js",
+  "types": "./index.d.ts",
   "exports": {{
     ".": {{
-      "types": "./{NAME}.d.ts",
-      "default": "./{NAME}.js"
+      "types": "./index.d.ts",
+      "workerd": "./workerd.js",
+      "deno": "./node.js",
+      "bun": "./node.js",
+      "node": "./node.js",
+      "browser": "./index.js",
+      "default": "./index.js"
+    }},
+    "./manual": {{
+      "types": "./index.d.ts",
+      "default": "./manual.js"
     }},
     "./{NAME}_bg.wasm": "./{NAME}_bg.wasm",
     "./package.json": "./package.json"
   }},
   "files": [
+    "index.js",
+    "index.d.ts",
+    "node.js",
+    "workerd.js",
+    "manual.js",
     "{NAME}.js",
     "{NAME}.d.ts",
     "{NAME}_bg.wasm",
@@ -121,8 +165,9 @@ fn package_json() -> Result<String> {
     "LICENSE-MIT",
     "LICENSE-APACHE"
   ],
-  "sideEffects": false,
-  "keywords": ["microsoft-graph", "excel", "workbook", "session", "wasm"]
+  "sideEffects": ["./index.js", "./node.js", "./workerd.js"],
+  "engines": {{ "node": ">=20" }},
+  "keywords": ["microsoft-graph", "excel", "workbook", "session", "wasm", "cloudflare-workers", "deno", "bun", "office-addin"]
 }}
 "#
     ))
