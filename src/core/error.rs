@@ -155,13 +155,13 @@ impl Error {
         .into_iter()
         .flatten()
         {
-            if field.contains(secret) {
-                *field = field.replace(secret, "[redacted]");
+            if json::find(field, secret).is_some() {
+                *field = json::replace(field, secret, "[redacted]");
             }
         }
         if let Code::Graph(c) = &mut self.code {
-            if c.contains(secret) {
-                *c = c.replace(secret, "[redacted]");
+            if json::find(c, secret).is_some() {
+                *c = json::replace(c, secret, "[redacted]");
             }
         }
     }

@@ -10,6 +10,7 @@
 use crate::prelude::*;
 
 use super::error::{Code, Error};
+use super::json::find;
 
 /// The Graph service hosts (global, US Government L4 and L5, China, canary).
 pub const GRAPH_HOSTS: [&str; 5] = [
@@ -44,7 +45,7 @@ impl BaseUrl {
         if url.bytes().any(|b| b <= b' ' || b >= 0x7f) {
             return Err(bad("must not contain spaces, control or non-ASCII characters"));
         }
-        let (scheme, rest) = match url.find("://") {
+        let (scheme, rest) = match find(url, "://") {
             Some(i) => (url.get(..i).unwrap_or(""), url.get(i + 3..).unwrap_or("")),
             None => return Err(bad("is not an absolute URL (expected https://host/version)")),
         };
@@ -68,7 +69,7 @@ impl BaseUrl {
         let (host, port) = split_host_port(authority).ok_or_else(|| bad("has an invalid host or port"))?;
         let host = host.to_ascii_lowercase();
         let path = path.trim_end_matches('/');
-        if path.contains("//") || path.split('/').any(|s| s == "." || s == "..") {
+        if find(path, "//").is_some() || path.split('/').any(|s| s == "." || s == "..") {
             return Err(bad("must not contain empty, '.' or '..' path segments"));
         }
         if !path.bytes().all(is_path_byte) {
@@ -210,7 +211,7 @@ pub fn encode_workbook(workbook: &str) -> Result<String, Error> {
         return Err(bad("must not contain '?', '#' or '\\'"));
     }
     let body = workbook.get(1..).unwrap_or("");
-    if body.is_empty() || body.ends_with('/') || body.contains("//") {
+    if body.is_empty() || body.ends_with('/') || find(body, "//").is_some() {
         return Err(bad("must not contain empty path segments ('//' or a trailing '/')"));
     }
     if body.split('/').any(|s| s == "." || s == "..") {

@@ -112,18 +112,14 @@ async fn read_body(response: &Response) -> Result<String, ()> {
             Ok(v) if v.is_instance_of::<Uint8Array>() => v.unchecked_into(),
             _ => return Err(()),
         };
-        let room = MAX_BODY_BYTES - buf.len();
+        let room = MAX_BODY_BYTES.saturating_sub(buf.len());
         let len = value.length() as usize;
+        let take = len.min(room);
+        buf.extend_from_slice(&value.subarray(0, take as u32).to_vec());
         if len >= room {
-            let mut part = vec![0u8; room];
-            value.subarray(0, room as u32).copy_to(&mut part);
-            buf.extend_from_slice(&part);
             let _ = reader.cancel();
             break;
         }
-        let start = buf.len();
-        buf.resize(start + len, 0);
-        value.copy_to(&mut buf[start..]);
     }
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
