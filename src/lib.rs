@@ -36,8 +36,6 @@
 // build, which must be declared with `unsafe`.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
-// Errors are the rare path; boxing them would cost code size on every call.
-#![allow(clippy::result_large_err)]
 
 extern crate alloc;
 
@@ -82,7 +80,7 @@ pub use crate::workbook_session::WorkbookSession;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-pub use crate::core::error::{Code, Error};
+pub use crate::core::error::{Code, Error, ErrorDetails};
 use crate::core::request::Request;
 use crate::core::validate::{check_session_id, check_token, uuid_v4, Call, CallOptions};
 use crate::js::exchange::{execute, with_call};

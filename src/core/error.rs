@@ -59,10 +59,17 @@ pub const RECREATABLE: &str = "invalidSessionReCreatable";
 /// Longest Graph message kept in an error (bodies are read bounded anyway).
 const MAX_MESSAGE: usize = 1024;
 
-/// A failed call. Every field maps to the JS `GraphError` property of the
-/// same name (camelCase there).
+/// A failed call: a small box around [`ErrorDetails`], whose fields it
+/// dereferences to (`e.code`, `e.status` ...). Boxed because results are
+/// moved through every layer and async state machine: an 8-byte error keeps
+/// that code small.
 #[derive(Clone, Debug)]
-pub struct Error {
+pub struct Error(Box<ErrorDetails>);
+
+/// What an [`Error`] says. Every field maps to the JS `GraphError` property
+/// of the same name (camelCase there).
+#[derive(Clone, Debug)]
+pub struct ErrorDetails {
     /// The stable code.
     pub code: Code,
     /// A sentence for people; never contains the access token.
@@ -83,10 +90,23 @@ pub struct Error {
     pub date: Option<String>,
 }
 
+impl core::ops::Deref for Error {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl core::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorDetails {
+        &mut self.0
+    }
+}
+
 impl Error {
     /// An error raised here, not by Graph; `parts` are concatenated.
     pub fn local(code: Code, parts: &[&str]) -> Error {
-        Error {
+        Error(Box::new(ErrorDetails {
             code,
             message: parts.concat(),
             inner_code: None,
@@ -96,7 +116,7 @@ impl Error {
             retry_after_ms: None,
             attempts: 0,
             date: None,
-        }
+        }))
     }
 
     /// True when Graph said the session is gone but a new one may be created.
@@ -145,12 +165,13 @@ impl Error {
         if secret.len() < 4 {
             return;
         }
+        let d = &mut *self.0;
         for field in [
-            Some(&mut self.message),
-            self.inner_code.as_mut(),
-            self.request_id.as_mut(),
-            self.client_request_id.as_mut(),
-            self.date.as_mut(),
+            Some(&mut d.message),
+            d.inner_code.as_mut(),
+            d.request_id.as_mut(),
+            d.client_request_id.as_mut(),
+            d.date.as_mut(),
         ]
         .into_iter()
         .flatten()
@@ -159,7 +180,7 @@ impl Error {
                 *field = json::replace(field, secret, "[redacted]");
             }
         }
-        if let Code::Graph(c) = &mut self.code {
+        if let Code::Graph(c) = &mut d.code {
             if json::find(c, secret).is_some() {
                 *c = json::replace(c, secret, "[redacted]");
             }

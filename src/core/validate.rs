@@ -219,7 +219,7 @@ mod tests {
         for bad in [f64::NAN, f64::INFINITY, -1.0, 0.5, 1e12, -0.000_1] {
             let mut o = opts("/me/drive/items/1");
             o.timeout_ms = Some(bad);
-            assert!(Call::new(&o, fresh).err().map(|e| e.code) == Some(Code::InvalidArgument), "timeout {bad}");
+            assert!(Call::new(&o, fresh).err().map(|e| e.code.clone()) == Some(Code::InvalidArgument), "timeout {bad}");
             let mut o = opts("/me/drive/items/1");
             o.max_retries = Some(bad);
             assert!(Call::new(&o, fresh).is_err(), "retries {bad}");
@@ -244,7 +244,7 @@ mod tests {
         assert!(check_session_id("cluster=PS1&session=15.SN3.A82.1.V24.7737Nwad4HKa1ZjKm0k3AJr8F.95.5.0.1").is_ok());
         let e = check_token("Bearer secret\r\nX-Evil: 1", Code::InvalidArgument).err().unwrap();
         assert!(!e.message.contains("secret"));
-        assert!(check_token("t\n", Code::TokenProvider).err().map(|e| e.code) == Some(Code::TokenProvider));
+        assert!(check_token("t\n", Code::TokenProvider).err().map(|e| e.code.clone()) == Some(Code::TokenProvider));
     }
 
     #[test]
