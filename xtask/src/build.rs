@@ -37,6 +37,13 @@ pub fn package() -> Result<Size> {
     let _ = std::fs::remove_dir_all(PKG);
     let input = format!("target/wasm32-unknown-unknown/release/{NAME}.wasm");
     run(Command::new("wasm-bindgen").args(["--target", "web", "--out-dir", PKG, "--out-name", NAME, &input]))?;
+    // Minify the JS glue as a CDN would serve it; exports and
+    // `import.meta.url` stay as they are.
+    let glue = pkg_file(&format!("{NAME}.js"));
+    run(Command::new("node_modules/.bin/esbuild")
+        .arg(&glue)
+        .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
+        .arg(format!("--outfile={}", glue.display())))?;
     let wasm = pkg_file(&format!("{NAME}_bg.wasm"));
     run(Command::new("node_modules/.bin/wasm-opt")
         .arg("-Oz")
