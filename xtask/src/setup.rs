@@ -64,7 +64,7 @@ fn npm_tools() -> Result {
         },
         _ => false,
     };
-    if fresh && Path::new("node_modules/.bin/wasm-opt").exists() {
+    if fresh && ["wasm-opt", "esbuild"].iter().all(|t| Path::new("node_modules/.bin").join(t).exists()) {
         return Ok(());
     }
     step("installing npm tools (npm ci)");
