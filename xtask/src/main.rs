@@ -4,8 +4,11 @@
 //!   to Cargo.lock's wasm-bindgen, npm tools, Chromium) and runs every layer.
 //! * `build` — builds the npm package in `pkg/` and prints its size.
 //! * `emulator [flags]` — runs the Graph emulator in the foreground.
+//! * `demo` — builds, starts the emulator and serves the demo page (`www/`).
 
 mod build;
+mod demo;
+mod e2e;
 mod emulator;
 mod setup;
 mod test;
@@ -26,9 +29,10 @@ fn main() -> ExitCode {
         Some("test") => test::run(&args[1..]),
         Some("build") => setup::for_build().and_then(|_| build::package().map(|_| ())),
         Some("emulator") => emulator::foreground(&args[1..]),
+        Some("demo") => demo::run(),
         Some("setup") => setup::all(),
         _ => {
-            eprintln!("usage: cargo xtask <test|build|emulator|setup>");
+            eprintln!("usage: cargo xtask <test|build|demo|emulator|setup>");
             return ExitCode::from(2);
         }
     };

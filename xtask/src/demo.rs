@@ -1,0 +1,374 @@
+//! `cargo xtask demo`: builds `pkg/`, starts the Graph emulator and serves the
+//! demo page (`www/`) with the package (`pkg/`) from a second loopback
+//! origin, so the browser makes real cross-origin, preflighted calls, as it
+//! would to graph.microsoft.com.
+//!
+//! [`start_demo`] is the same machinery without the build, for the
+//! end-to-end test (`e2e.rs`).
+//!
+//! Ctrl-C: xtask installs no signal handler (it has no dependencies). The
+//! terminal sends SIGINT to the whole foreground process group: xtask (and
+//! cargo) and the emulator, which is xtask's child in the same group. The
+//! emulator stops on SIGINT by itself (it lets open requests finish, at most
+//! 2 s, and exits 0); xtask dies with its static-server threads. Should the
+//! emulator stop while xtask lives on (a background job ignores SIGINT; the
+//! emulator does not), `run` notices within a second and returns. When the
+//! demo ends any other way (an error, or a drop in the test), [`Demo`]'s
+//! drop stops the server and kills the emulator. Killing xtask alone
+//! (SIGTERM/SIGKILL to its pid only) would leave the emulator running: stop
+//! the process group instead, as Ctrl-C does.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::emulator::{self, Emulator};
+use crate::{build, setup, step, Result};
+
+/// `cargo xtask demo`: set up, build, start, print the URL, serve until Ctrl-C.
+pub fn run() -> Result {
+    setup::for_build()?;
+    build::package()?;
+    step("starting the Graph emulator and the demo page");
+    let demo = start_demo()?;
+    println!();
+    println!("  Graph emulator:  {}/v1.0   (control API: {}/_emulator/)", demo.emulator_url, demo.emulator_url);
+    println!("  Demo page:       {}", demo.page_url);
+    println!();
+    println!("Open the demo page in a browser. Ctrl-C stops the page server and the emulator.");
+    let _ = std::io::stdout().flush();
+    // Everything runs on other threads and in the emulator process; this
+    // thread waits for Ctrl-C (see the module comment), and ends the demo
+    // if the emulator stops on its own (or got the SIGINT that xtask
+    // ignores when started as a background job).
+    let emulator_addr: std::net::SocketAddr = demo
+        .emulator_url
+        .trim_start_matches("http://")
+        .parse()
+        .map_err(|e| format!("emulator URL {}: {e}", demo.emulator_url))?;
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        if TcpStream::connect_timeout(&emulator_addr, Duration::from_secs(2)).is_err() {
+            println!("The Graph emulator stopped; stopping the demo page.");
+            return Ok(());
+        }
+    }
+}
+
+/// A running demo: the emulator and the static server of the page. Both stop
+/// on drop.
+pub struct Demo {
+    // Field order is drop order: the page server first, then the emulator.
+    _server: StaticServer,
+    _emulator: Emulator,
+    /// The demo page, e.g. `http://127.0.0.1:40123/`.
+    pub page_url: String,
+    /// The emulator's root, e.g. `http://127.0.0.1:40124` (Graph is under `/v1.0`).
+    pub emulator_url: String,
+}
+
+/// Starts the emulator (default TTLs) and serves `www/` and `pkg/` on
+/// another free loopback port. `pkg/` must already be built.
+pub fn start_demo() -> Result<Demo> {
+    let www = canonical("www")?;
+    let pkg = canonical(build::PKG).map_err(|e| format!("{e} (build the package first: cargo xtask build)"))?;
+    let emulator = emulator::start(&[])?;
+    let config = format!(
+        "{{\"graphBaseUrl\":\"{url}/v1.0\",\"emulatorUrl\":\"{url}\"}}\n",
+        url = json_escape(&emulator.url)
+    );
+    let server = StaticServer::start(Site { www, pkg, config })?;
+    Ok(Demo {
+        page_url: format!("http://{}/", server.addr),
+        emulator_url: emulator.url.clone(),
+        _server: server,
+        _emulator: emulator,
+    })
+}
+
+fn canonical(dir: &str) -> Result<PathBuf> {
+    std::fs::canonicalize(dir).map_err(|e| format!("{dir}/: {e}"))
+}
+
+fn json_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// What the page server serves.
+struct Site {
+    www: PathBuf,
+    pkg: PathBuf,
+    /// The body of `/demo-config.json`.
+    config: String,
+}
+
+/// A small threaded HTTP/1.1 server of static files on `127.0.0.1:0`: one
+/// thread accepts, one thread per connection answers one request and
+/// closes it.
+struct StaticServer {
+    addr: std::net::SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StaticServer {
+    fn start(site: Site) -> Result<StaticServer> {
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind the page server: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let site = Arc::new(site);
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("demo-page-server".into())
+            .spawn(move || {
+                for conn in listener.incoming() {
+                    if flag.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = conn else { continue };
+                    let site = site.clone();
+                    let _ = std::thread::Builder::new().name("demo-page-conn".into()).spawn(move || {
+                        if let Err(e) = serve_connection(stream, &site) {
+                            eprintln!("demo page server: {e}");
+                        }
+                    });
+                }
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(StaticServer { addr, stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so that it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The largest request head accepted (request line and headers).
+const MAX_HEAD: usize = 16 * 1024;
+
+struct Response {
+    status: u16,
+    reason: &'static str,
+    content_type: &'static str,
+    body: Vec<u8>,
+    extra: Option<(&'static str, &'static str)>,
+}
+
+impl Response {
+    fn text(status: u16, reason: &'static str, body: &str) -> Response {
+        Response { status, reason, content_type: "text/plain; charset=utf-8", body: body.as_bytes().to_vec(), extra: None }
+    }
+}
+
+fn serve_connection(mut stream: TcpStream, site: &Site) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
+    let head = match read_head(&mut stream) {
+        Ok(Some(head)) => head,
+        Ok(None) => return Ok(()), // closed before a request (e.g. the drop's wake-up)
+        Err(_) => {
+            return write_response(&mut stream, &Response::text(400, "Bad Request", "bad request\n"), false);
+        }
+    };
+    let mut parts = head.lines().next().unwrap_or("").split(' ');
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let with_body = method != "HEAD";
+    let response = if method != "GET" && method != "HEAD" {
+        Response { extra: Some(("Allow", "GET, HEAD")), ..Response::text(405, "Method Not Allowed", "method not allowed\n") }
+    } else {
+        route(target, site)
+    };
+    if response.status >= 400 {
+        eprintln!("demo page server: {method} {target} -> {}", response.status);
+    }
+    write_response(&mut stream, &response, with_body)?;
+    let _ = stream.shutdown(Shutdown::Write);
+    Ok(())
+}
+
+/// Reads up to the blank line ending the request head. `None` when the peer
+/// closed without sending anything.
+fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
+    let mut reader = BufReader::new(stream.take(MAX_HEAD as u64));
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line)?;
+        if n == 0 {
+            if head.is_empty() {
+                return Ok(None);
+            }
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "truncated request head"));
+        }
+        if line == "\r\n" || line == "\n" {
+            return Ok(Some(head));
+        }
+        head.push_str(&line);
+    }
+}
+
+fn write_response(stream: &mut TcpStream, r: &Response, with_body: bool) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\
+         X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n",
+        r.status,
+        r.reason,
+        r.content_type,
+        r.body.len()
+    );
+    if r.content_type.starts_with("text/html") {
+        // The page talks to any Graph base URL the visitor types (http for
+        // loopback, https otherwise); nothing else leaves the origin.
+        head.push_str(
+            "Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+             connect-src 'self' http: https:; img-src 'self' data:; style-src 'self'; base-uri 'none'; \
+             form-action 'none'; frame-ancestors 'none'\r\n",
+        );
+    }
+    if let Some((name, value)) = r.extra {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes())?;
+    if with_body {
+        stream.write_all(&r.body)?;
+    }
+    stream.flush()
+}
+
+/// Maps a request target to a response: `/` → `www/index.html`,
+/// `/demo-config.json` → the emulator's URLs, `/pkg/…` → `pkg/…`, other
+/// paths → `www/…`. No directory listings, no dot files, nothing outside
+/// the two directories (`..`, encoded or not, and symlinks out are refused).
+fn route(target: &str, site: &Site) -> Response {
+    let path = target.split(['?', '#']).next().unwrap_or("");
+    let Some(path) = percent_decode(path) else {
+        return Response::text(400, "Bad Request", "bad request\n");
+    };
+    if !path.starts_with('/') {
+        return Response::text(400, "Bad Request", "bad request\n");
+    }
+    if path == "/demo-config.json" {
+        return Response {
+            status: 200,
+            reason: "OK",
+            content_type: "application/json",
+            body: site.config.as_bytes().to_vec(),
+            extra: None,
+        };
+    }
+    let (root, rest) = match path.strip_prefix("/pkg/") {
+        Some(rest) => (&site.pkg, rest),
+        None if path == "/" => (&site.www, "index.html"),
+        None => (&site.www, &path[1..]),
+    };
+    match resolve(root, rest) {
+        Some(file) => match std::fs::read(&file) {
+            Ok(body) => Response { status: 200, reason: "OK", content_type: content_type(&file), body, extra: None },
+            Err(_) => not_found(),
+        },
+        None => not_found(),
+    }
+}
+
+fn not_found() -> Response {
+    Response::text(404, "Not Found", "not found\n")
+}
+
+/// `root/rest` if it is a regular file inside `root`.
+fn resolve(root: &Path, rest: &str) -> Option<PathBuf> {
+    let mut file = root.to_path_buf();
+    for segment in rest.split('/') {
+        // Empty (`//`, trailing `/`), `.`, `..` and dot files are refused;
+        // so are backslashes and NULs, whatever the platform.
+        if segment.is_empty() || segment.starts_with('.') || segment.contains(['\\', '\0']) {
+            return None;
+        }
+        file.push(segment);
+    }
+    let file = std::fs::canonicalize(file).ok()?;
+    (file.starts_with(root) && file.is_file()).then_some(file)
+}
+
+/// Percent-decodes a path; `None` for a bad escape or non-UTF-8 result.
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn content_type(file: &Path) -> &'static str {
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with(".d.ts") {
+        return "text/plain; charset=utf-8";
+    }
+    match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "wasm" => "application/wasm",
+        "json" => "application/json",
+        "png" => "image/png",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "txt" | "md" | "ts" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        let root = crate::root();
+        Site {
+            www: std::fs::canonicalize(root.join("www")).unwrap(),
+            pkg: root.join("pkg"),
+            config: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn refuses_traversal_and_dot_files() {
+        let s = site();
+        for bad in ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/a/../../Cargo.toml", "/.git/config", "//etc/passwd", "/x%00"] {
+            assert_eq!(route(bad, &s).status, 404, "{bad}");
+        }
+        assert_eq!(route("/%zz", &s).status, 400);
+        assert_eq!(route("/%ff", &s).status, 400);
+    }
+
+    #[test]
+    fn serves_the_page_and_the_config() {
+        let s = site();
+        let index = route("/?interval=500", &s);
+        assert_eq!((index.status, index.content_type), (200, "text/html; charset=utf-8"));
+        assert_eq!(route("/demo.js", &s).content_type, "text/javascript; charset=utf-8");
+        assert_eq!(route("/demo-config.json", &s).body, b"{}");
+        assert_eq!(route("/missing.js", &s).status, 404);
+        assert_eq!(content_type(Path::new("a_bg.wasm")), "application/wasm");
+    }
+}

@@ -1,0 +1,46 @@
+//! The end-to-end test of the demo page: Playwright (`playwright-core`,
+//! pinned in `tests/e2e/package-lock.json`) drives Debian's Chromium through
+//! the page served by the same machinery as `cargo xtask demo`
+//! ([`demo::start_demo`]). Expects `pkg/` to be built.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{demo, setup, step, Result};
+
+const DIR: &str = "tests/e2e";
+
+pub fn run() -> Result {
+    setup::chromium()?;
+    npm_ci()?;
+    let demo = demo::start_demo()?;
+    step("end-to-end test of the demo page (Playwright + headless Chromium)");
+    println!("demo page {} , emulator {}", demo.page_url, demo.emulator_url);
+    let out_dir = crate::root().join("target/e2e");
+    crate::run(
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1", "--test-reporter=spec", DIR])
+            .env("DEMO_PAGE_URL", &demo.page_url)
+            .env("DEMO_EMULATOR_URL", &demo.emulator_url)
+            .env("E2E_OUT_DIR", &out_dir),
+    )
+    .map_err(|e| format!("end-to-end test failed: {e} (screenshots in {})", out_dir.display()))
+}
+
+/// `npm ci` in tests/e2e unless node_modules is as new as the lockfile.
+fn npm_ci() -> Result {
+    let dir = Path::new(DIR);
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(dir.join("package-lock.json")), std::fs::metadata(&stamp)) {
+        (Ok(lock), Ok(done)) => match (lock.modified(), done.modified()) {
+            (Ok(a), Ok(b)) => b >= a,
+            _ => false,
+        },
+        _ => false,
+    };
+    if fresh && dir.join("node_modules/playwright-core/package.json").exists() {
+        return Ok(());
+    }
+    step("installing the end-to-end test's npm packages (npm ci in tests/e2e)");
+    crate::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+}
