@@ -177,15 +177,26 @@ impl Error {
         .flatten()
         {
             if json::find(field, secret).is_some() {
-                *field = json::replace(field, secret, "[redacted]");
+                *field = redacted(field, secret);
             }
         }
         if let Code::Graph(c) = &mut d.code {
             if json::find(c, secret).is_some() {
-                *c = json::replace(c, secret, "[redacted]");
+                *c = redacted(c, secret);
             }
         }
     }
+}
+
+/// `text` with `secret` replaced by `[redacted]`. The marker and the text
+/// around it can spell the secret again (secret `cted`, or `ed]x` before an
+/// `x`): such leftovers are removed until none is left (found by fuzzing).
+fn redacted(text: &str, secret: &str) -> String {
+    let mut out = json::replace(text, secret, "[redacted]");
+    while json::find(&out, secret).is_some() {
+        out = json::replace(&out, secret, "");
+    }
+    out
 }
 
 /// Reads Graph's `error` object (also used for a failed operation's `error`).
@@ -332,5 +343,26 @@ mod tests {
             assert!(!s.contains(token), "{s}");
         }
         assert!(e.message.contains("[redacted]"));
+    }
+
+    /// Fuzz regression (`cargo xtask fuzz error_body`): the marker
+    /// `[redacted]`, or the marker and its neighbours, spelled the secret
+    /// again (`unexpe[redacted]Redirect` for the secret `cted`).
+    #[test]
+    fn fuzz_regression_redaction_marker_spells_the_secret() {
+        for (secret, body) in [
+            ("cted", "{\"error\":{\"code\":\"unexpected\",\"message\":\"cted\"}}"),
+            ("ed]x", "{\"error\":{\"code\":\"ed]xx\",\"message\":\"[redact ed]xx ed]ed]xx\"}}"),
+            ("[redacted]", "{\"error\":{\"code\":\"[redacted]\",\"message\":\"[red[redacted]acted]\"}}"),
+        ] {
+            let mut e = Error::from_response(401, body, Some(secret));
+            e.redact(secret);
+            for f in [e.code.as_str(), &e.message, e.request_id.as_deref().unwrap_or("")] {
+                assert!(!f.contains(secret), "{secret:?} left in {f:?}");
+            }
+        }
+        let mut e = Error::from_response(302, "", None);
+        e.redact("cted");
+        assert!(!e.message.contains("cted") && !e.code.as_str().contains("cted"), "{}", e.message);
     }
 }

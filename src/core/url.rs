@@ -211,7 +211,7 @@ pub fn encode_workbook(workbook: &str) -> Result<String, Error> {
         return Err(bad("must not contain '?', '#' or '\\'"));
     }
     let body = workbook.get(1..).unwrap_or("");
-    if body.is_empty() || body.ends_with('/') || find(body, "//").is_some() {
+    if body.is_empty() || body.ends_with('/') || find(workbook, "//").is_some() {
         return Err(bad("must not contain empty path segments ('//' or a trailing '/')"));
     }
     if body.split('/').any(|s| s == "." || s == "..") {
@@ -380,5 +380,14 @@ mod tests {
         assert_eq!(b.follow("http://graph.microsoft.com/op", &[]).err().map(|e| e.code.clone()), Some(Code::InsecureUrl));
         assert_eq!(b.follow("//evil.example/op", &[]).err().map(|e| e.code.clone()), Some(Code::InvalidResponse));
         assert_eq!(b.follow("http://127.0.0.1:4000/v1.0/../x", &[]).err().map(|e| e.code.clone()), Some(Code::InvalidResponse));
+    }
+
+    /// Fuzz regression (`cargo xtask fuzz options`): a leading `//` passed
+    /// because only the text after the first `/` was checked.
+    #[test]
+    fn fuzz_regression_leading_double_slash_workbook() {
+        for bad in ["//[m", "//evil.example/x", "///me/drive/items/1"] {
+            assert!(encode_workbook(bad).is_err(), "{bad:?}");
+        }
     }
 }
