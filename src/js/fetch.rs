@@ -53,8 +53,12 @@ pub async fn send(
     let init = Object::new();
     set(&init, "method", &JsValue::from_str(req.method.as_str()));
     set(&init, "headers", &headers);
-    // The token must never follow a redirect to another host.
-    set(&init, "redirect", &JsValue::from_str("error"));
+    // The token must never follow a redirect to another host. "manual", not
+    // "error": workerd rejects "error" with a TypeError before sending. A
+    // redirect then comes back unfollowed, as its 3xx (Node, Deno, Bun,
+    // workerd) or as an opaque-redirect response with status 0 (browsers),
+    // and is treated below as "error" would have made it: no answer.
+    set(&init, "redirect", &JsValue::from_str("manual"));
     set(&init, "signal", &guard.signal());
     if let Some(body) = &req.body {
         set(&init, "body", &JsValue::from_str(body));
@@ -77,6 +81,9 @@ pub async fn send(
         Err(_) => return Err(classify(&guard)),
     };
     let status = response.status();
+    if status == 0 || (300..400).contains(&status) {
+        return Err(classify(&guard));
+    }
     let headers = response.headers();
     let mut answer = Answer {
         status,

@@ -10,6 +10,7 @@ mod build;
 mod demo;
 mod e2e;
 mod emulator;
+mod runtimes;
 mod setup;
 mod test;
 

@@ -19,6 +19,7 @@ pub fn run(_args: &[String]) -> Result {
         step(&format!("wasm tests in {runtime}, against the emulator"));
         wasm_tests(&emu.url, &short.url, env)?;
     }
+    crate::runtimes::run(&emu.url)?;
     crate::e2e::run()?;
     Ok(())
 }

@@ -1,0 +1,92 @@
+// Keeps Microsoft Graph workbook sessions alive from a Cloudflare Worker.
+//
+// * fetch:     POST /sessions {workbook}            creates a session and remembers it
+//              GET  /sessions                       lists the remembered sessions
+//              POST /refresh {workbook, sessionId}  refreshes one session now (per request)
+//              DELETE /sessions {workbook, sessionId} closes it and forgets it
+// * scheduled: the Cron Trigger in wrangler.toml refreshes every remembered
+//              session through one $batch call per 20 sessions, and replaces
+//              those Graph says are gone but re-creatable.
+//
+// A Worker holds no timers between invocations (see README.md), so the
+// keep-alive clock is the Cron Trigger, not WorkbookSession.keepAlive.
+import { createSession, closeSession, refreshSession, refreshSessions } from "graph-workbook-session";
+import { graph, graphError, transient } from "./graph.js";
+
+const KEY = "sessions";
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    try {
+      if (url.pathname === "/sessions" && request.method === "GET") {
+        return json(await load(env));
+      }
+      if (url.pathname === "/sessions" && request.method === "POST") {
+        const { workbook, persistChanges = true } = await request.json();
+        const session = await createSession({ ...graph(env), workbook, persistChanges });
+        const list = await load(env);
+        list.push({ workbook, sessionId: session.id, persistChanges: session.persistChanges });
+        await save(env, list);
+        return json(session, 201);
+      }
+      if (url.pathname === "/refresh" && request.method === "POST") {
+        const { workbook, sessionId } = await request.json();
+        return json(await refreshSession({ ...graph(env), workbook, sessionId }));
+      }
+      if (url.pathname === "/sessions" && request.method === "DELETE") {
+        const { workbook, sessionId } = await request.json();
+        const closed = await closeSession({ ...graph(env), workbook, sessionId });
+        await save(env, (await load(env)).filter((s) => s.sessionId !== sessionId));
+        return json(closed);
+      }
+      return json({ error: "not found" }, 404);
+    } catch (e) {
+      if (e?.name !== "GraphError") throw e;
+      // Local errors have status 0: a bad request from our caller, or no answer from Graph.
+      return json(graphError(e), e.status || (e.code === "invalidArgument" ? 400 : 502));
+    }
+  },
+
+  async scheduled(controller, env, ctx) {
+    const list = await load(env);
+    if (list.length === 0) return;
+    const results = await refreshSessions(
+      list.map(({ workbook, sessionId }) => ({ workbook, sessionId })),
+      { ...graph(env), signal: AbortSignal.timeout(25_000) },
+    );
+    const kept = [];
+    for (const [i, result] of results.entries()) {
+      const entry = list[i];
+      if (!(result instanceof Error)) {
+        kept.push(entry);
+      } else if (result.recreatable) {
+        // Expired or closed elsewhere: open a new one on the same workbook.
+        try {
+          const session = await createSession({ ...graph(env), workbook: entry.workbook, persistChanges: entry.persistChanges });
+          kept.push({ ...entry, sessionId: session.id, recreatedFrom: entry.sessionId });
+        } catch (e) {
+          console.error(`could not re-create a session on ${entry.workbook}: ${e.message}`);
+          kept.push(entry); // try again at the next trigger
+        }
+      } else if (transient(result)) {
+        kept.push(entry); // transient: try again at the next trigger
+      } else {
+        console.error(`dropping ${entry.workbook}: ${result.message}`);
+      }
+    }
+    await save(env, kept);
+  },
+};
+
+async function load(env) {
+  return (await env.SESSIONS.get(KEY, "json")) ?? [];
+}
+
+async function save(env, list) {
+  await env.SESSIONS.put(KEY, JSON.stringify(list));
+}
+
+function json(body, status = 200) {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+}

@@ -1,0 +1,26 @@
+// Each line marked `// TSnnnn` must fail to compile with that error, and
+// nothing else may fail: the test compares tsc's output with these marks.
+import { createSession, refreshSession, refreshSessions, WorkbookSession, type GraphError } from "graph-workbook-session";
+
+const workbook = "/me/drive/items/01ABC";
+const accessToken = "eyJ0";
+
+export async function wrong(e: GraphError, session: WorkbookSession): Promise<void> {
+  await refreshSession({ workbook, accessToken, sessionID: "x" }); // TS2561
+  await refreshSession({ workbook, accessToken }); // TS2345
+  await createSession({ workbook, accessToken, persistChanges: "yes" }); // TS2322
+  await createSession({ workbook, accessToken, timeoutMs: "30000" }); // TS2322
+  await createSession({ workbook, accessToken: 42 }); // TS2322
+  await createSession({ workbook, accessToken, baseURL: "https://graph.microsoft.com/v1.0" }); // TS2561
+  await refreshSessions([{ workbook }], { accessToken }); // TS2741
+  await refreshSessions([{ workbook, sessionId: "s" }], { workbook, accessToken }); // TS2353
+  session.keepAlive({ interval: 1000 }); // TS2561
+  session.keepAlive({ onRefresh: (r: string) => r }); // TS2322
+  if (session.state === "expired") return; // TS2367
+  const id: number = e.requestId; // TS2322
+  const recreatable: string = e.recreatable; // TS2322
+  new WorkbookSession(); // TS2673
+  const r = await refreshSession({ workbook, accessToken, sessionId: "s" });
+  r.status = "204"; // TS2322
+  console.log(id, recreatable);
+}

@@ -1,0 +1,20 @@
+// Deno (npm package `deno`): the consumer's node_modules (from package.json)
+// resolved by Deno itself, with the "deno" export condition.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { assertScenario, bin, consumer, consumers, control, emulator, lastJson, run } from "../lib/harness.mjs";
+
+test("Deno: import without init, refresh, create/close, errors, WorkbookSession", async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("deno", { copy: [[join(consumers, "scenario.mjs")], [join(consumers, "cli.mjs")]] });
+  const { stdout } = run(
+    bin("deno"),
+    // Network to loopback only; read only the consumer's own folder (the wasm).
+    ["run", "--no-prompt", "--allow-net=127.0.0.1", `--allow-read=${dir}`, "cli.mjs", url, "deno"],
+    { cwd: dir, env: { DENO_NO_UPDATE_CHECK: "1", DENO_DIR: join(dir, ".deno") } },
+  );
+  assertScenario(lastJson(stdout), "deno");
+  const log = await control.requests(url, "Runtimes/deno/");
+  assert.ok(log.some((q) => q.clientRequestId === "deno-refresh" && q.status === 204));
+});

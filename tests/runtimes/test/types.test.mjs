@@ -1,0 +1,29 @@
+// TypeScript: `tsc --noEmit --strict` on a consumer that uses every export
+// (bundler and NodeNext resolution), and on a file that must fail with
+// exactly the errors marked in it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { bin, consumer, consumers, run } from "../lib/harness.mjs";
+
+const dir = () => consumer("types", { copy: [[join(consumers, "types")]] });
+
+test("tsc --strict: a consumer of every export compiles (bundler and NodeNext resolution)", () => {
+  const cwd = dir();
+  for (const config of ["tsconfig.bundler.json", "tsconfig.nodenext.json"]) {
+    run(bin("tsc"), ["-p", config, "--pretty", "false"], { cwd });
+  }
+});
+
+test("tsc --strict: wrong option names and types fail, with the marked errors and no others", () => {
+  const cwd = dir();
+  const r = run(bin("tsc"), ["-p", "tsconfig.must-fail.json", "--pretty", "false"], { cwd, expectFailure: true });
+  const got = [...r.stdout.matchAll(/^must-fail\.ts\((\d+),\d+\): error (TS\d+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+  const want = readFileSync(join(cwd, "must-fail.ts"), "utf8")
+    .split("\n")
+    .flatMap((line, i) => (line.match(/\/\/ (TS\d+)$/) ? [`${i + 1} ${line.match(/\/\/ (TS\d+)$/)[1]}`] : []));
+  assert.ok(want.length >= 10);
+  assert.deepEqual(got, want, r.stdout);
+  assert.doesNotMatch(r.stdout, /node_modules/, "no error inside the package's own declarations");
+});

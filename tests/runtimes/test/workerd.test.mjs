@@ -1,0 +1,156 @@
+// Cloudflare workerd through Miniflare 4: examples/cloudflare-worker bundled
+// by wrangler as for a deploy (the "workerd" export condition, the .wasm as
+// a module), then run with a fetch per request and a Cron trigger.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { bin, consumer, control, emulator, examples, run, unique } from "../lib/harness.mjs";
+
+test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and from its Cron trigger", async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("cloudflare-worker", { copy: [[join(examples, "cloudflare-worker")]] });
+  run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
+    cwd: dir,
+    env: { WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(dir, ".wrangler-logs"), CI: "1" },
+  });
+  const toml = readFileSync(join(dir, "wrangler.toml"), "utf8");
+  const compatibilityDate = toml.match(/^compatibility_date = "([^"]+)"/m)[1];
+  const [cron] = JSON.parse(toml.match(/^crons = (\[.*\])/m)[1]);
+
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, "dist", "worker.js"),
+    modulesRoot: join(dir, "dist"),
+    modulesRules: [
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+      { type: "ESModule", include: ["**/*.js"] },
+    ],
+    compatibilityDate,
+    kvNamespaces: ["SESSIONS"],
+    bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token" },
+  });
+  try {
+    const call = async (method, path, body) => {
+      const r = await mf.dispatchFetch(`http://worker${path}`, { method, body: body && JSON.stringify(body) });
+      return { status: r.status, body: await r.json() };
+    };
+    const [a, b] = [`/me/drive/items/${unique("WORKER-A")}`, `/drives/b!x/items/${unique("WORKER-B")}`];
+
+    // Per request: create two sessions, refresh one.
+    const createdA = await call("POST", "/sessions", { workbook: a });
+    assert.equal(createdA.status, 201, JSON.stringify(createdA.body));
+    const createdB = await call("POST", "/sessions", { workbook: b, persistChanges: false });
+    assert.equal(createdB.status, 201);
+    assert.equal(createdB.body.persistChanges, false);
+    const refreshed = await call("POST", "/refresh", { workbook: a, sessionId: createdA.body.id });
+    assert.equal(refreshed.status, 200);
+    assert.equal(refreshed.body.status, 204);
+    assert.equal(refreshed.body.attempts, 1);
+
+    // Errors reach the caller with their fields.
+    const unknown = await call("POST", "/refresh", { workbook: a, sessionId: "cluster=EMU&session=gone" });
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(
+      { name: unknown.body.name, code: unknown.body.code, innerCode: unknown.body.innerCode, recreatable: unknown.body.recreatable },
+      { name: "GraphError", code: "itemNotFound", innerCode: "invalidSessionReCreatable", recreatable: true },
+    );
+    const invalid = await call("POST", "/refresh", { workbook: "/me/drive/items/../x", sessionId: createdA.body.id });
+    assert.equal(invalid.status, 400);
+    assert.equal(invalid.body.code, "invalidArgument");
+    assert.equal(invalid.body.attempts, 0);
+
+    // B expires; the Cron trigger refreshes A (one $batch) and replaces B.
+    await control.expire(url, createdB.body.id);
+    const before = (await control.sessions(url)).find((s) => s.id === createdA.body.id).refreshCount;
+    const worker = await mf.getWorker();
+    const outcome = await worker.scheduled({ cron, scheduledTime: new Date() });
+    assert.equal(outcome.outcome, "ok", JSON.stringify(outcome));
+    const live = await control.sessions(url);
+    assert.equal(live.find((s) => s.id === createdA.body.id).refreshCount, before + 1);
+    const list = (await call("GET", "/sessions")).body;
+    assert.equal(list.length, 2);
+    assert.equal(list[0].sessionId, createdA.body.id);
+    assert.equal(list[1].recreatedFrom, createdB.body.id);
+    assert.ok(live.some((s) => s.id === list[1].sessionId && s.item === b && !s.persistChanges), "the replacement is live");
+    const viaBatch = (await control.requests(url, a)).filter((q) => q.batch && q.operation === "refreshSession");
+    assert.deepEqual(viaBatch.map((q) => q.status), [204], "the trigger refreshed through $batch");
+
+    // Close both; nothing is left open.
+    for (const s of list) assert.equal((await call("DELETE", "/sessions", s)).body.status, 204);
+    assert.deepEqual((await call("GET", "/sessions")).body, []);
+    assert.deepEqual((await control.sessions(url)).filter((s) => s.item === a || s.item === b), []);
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("workerd (Miniflare): the Durable Object alarm variant keeps one workbook's session alive", async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("cloudflare-worker-do", { copy: [[join(examples, "cloudflare-worker")]] });
+  run(bin("wrangler"), ["deploy", "--dry-run", "-c", "wrangler.durable-object.toml", "--outdir", "dist"], {
+    cwd: dir,
+    env: { WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(dir, ".wrangler-logs"), CI: "1" },
+  });
+  const toml = readFileSync(join(dir, "wrangler.durable-object.toml"), "utf8");
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, "dist", "durable-object.js"),
+    modulesRoot: join(dir, "dist"),
+    modulesRules: [
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+      { type: "ESModule", include: ["**/*.js"] },
+    ],
+    compatibilityDate: toml.match(/^compatibility_date = "([^"]+)"/m)[1],
+    durableObjects: { SESSION_KEEPER: "SessionKeeper" },
+    // Alarms every 150 ms instead of 3 minutes.
+    bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token", REFRESH_INTERVAL_MS: "150" },
+  });
+  try {
+    const call = async (method, path, body) => {
+      const r = await mf.dispatchFetch(`http://worker${path}`, { method, body: body && JSON.stringify(body) });
+      return { status: r.status, body: await r.json() };
+    };
+    const workbook = `/sites/contoso/drive/items/${unique("WORKER-DO")}`;
+    const opened = await call("POST", "/keep", { workbook });
+    assert.equal(opened.status, 201, JSON.stringify(opened.body));
+    const first = opened.body.session.sessionId;
+    assert.match(first, /^cluster=EMU&session=/);
+    assert.equal((await call("POST", "/keep", { workbook })).body.session.sessionId, first, "one session per workbook");
+
+    const refreshCount = async (id) => (await control.sessions(url)).find((s) => s.id === id)?.refreshCount ?? -1;
+    await until(async () => (await refreshCount(first)) >= 2, "two alarms refreshed the session");
+
+    // Graph forgets the session: the next alarm opens a new one.
+    await control.expire(url, first);
+    let status;
+    await until(async () => {
+      status = (await call("GET", `/keep?workbook=${encodeURIComponent(workbook)}`)).body;
+      return status.session?.recreatedFrom === first;
+    }, "the alarm re-created the expired session");
+    assert.equal(typeof status.alarm, "number", "the next alarm is set");
+    await until(async () => (await refreshCount(status.session.sessionId)) >= 1, "the new session is refreshed too");
+
+    const invalid = await call("POST", "/keep", { workbook: "relative/path" });
+    assert.equal(invalid.status, 400);
+    assert.equal(invalid.body.name, "GraphError");
+    assert.equal(invalid.body.code, "invalidArgument");
+    assert.match(invalid.body.message, /workbook/);
+
+    const closed = await call("DELETE", "/keep", { workbook });
+    assert.equal(closed.body.closed.status, 204);
+    assert.deepEqual((await call("GET", `/keep?workbook=${encodeURIComponent(workbook)}`)).body, { session: null, alarm: null });
+    assert.deepEqual((await control.sessions(url)).filter((s) => s.item === workbook), []);
+  } finally {
+    await mf.dispose();
+  }
+});
+
+async function until(check, what, timeoutMs = 15_000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,80 @@
+//! The runtime tests: the packed npm package, installed into throwaway
+//! consumer projects under `target/runtimes/`, run in Node (ESM and CJS),
+//! Deno, Bun, Cloudflare workerd (Miniflare), a Vite build in headless
+//! Chromium and `tsc --strict`, plus the examples in `examples/`. The tools
+//! are pinned in `tests/runtimes/package-lock.json`; the tests are
+//! `tests/runtimes/test/*.test.mjs` (node:test). Expects `pkg/` to be built.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{step, Result};
+
+const DIR: &str = "tests/runtimes";
+const WORK: &str = "target/runtimes";
+
+pub fn run(emulator_url: &str) -> Result {
+    npm_ci()?;
+    let tarball = pack()?;
+    step("runtime tests: Node, Deno, Bun, workerd (Miniflare), Vite + Chromium, tsc; the examples");
+    let mut tests: Vec<PathBuf> = std::fs::read_dir(Path::new(DIR).join("test"))
+        .map_err(|e| format!("{DIR}/test: {e}"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    tests.sort();
+    let files: Vec<String> = tests
+        .iter()
+        .map(|p| p.strip_prefix(DIR).unwrap_or(p).to_string_lossy().into_owned())
+        .collect();
+    crate::run(
+        Command::new("node")
+            .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            .args(&files)
+            .current_dir(DIR)
+            .env("GRAPH_EMULATOR_URL", emulator_url)
+            .env("GWS_TARBALL", &tarball),
+    )
+    .map_err(|e| format!("runtime tests failed: {e} (consumer projects in {WORK}/)"))
+}
+
+/// `npm ci` in tests/runtimes unless node_modules is as new as the lockfile.
+/// Install scripts run (bun, deno, workerd and esbuild fetch their binaries
+/// from the npm registry in postinstall; `allowScripts` approves them).
+fn npm_ci() -> Result {
+    let dir = Path::new(DIR);
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(dir.join("package-lock.json")), std::fs::metadata(&stamp)) {
+        (Ok(lock), Ok(done)) => match (lock.modified(), done.modified()) {
+            (Ok(a), Ok(b)) => b >= a,
+            _ => false,
+        },
+        _ => false,
+    };
+    let tools = ["bun", "deno", "miniflare", "tsc", "vite", "wrangler"];
+    if fresh && tools.iter().all(|t| dir.join("node_modules/.bin").join(t).exists()) {
+        return Ok(());
+    }
+    step("installing the runtime tests' npm packages (npm ci in tests/runtimes)");
+    crate::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+}
+
+/// `npm pack pkg/` into target/runtimes/; returns the tarball's absolute path.
+fn pack() -> Result<PathBuf> {
+    let work = crate::root().join(WORK);
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let done = Command::new("npm")
+        .args(["pack", "--silent", "--pack-destination"])
+        .arg(&work)
+        .arg(crate::root().join("pkg"))
+        .output()
+        .map_err(|e| format!("cannot start npm pack: {e}"))?;
+    if !done.status.success() {
+        return Err(format!("npm pack pkg/ failed ({}): {}", done.status, String::from_utf8_lossy(&done.stderr)));
+    }
+    let out = String::from_utf8_lossy(&done.stdout);
+    let name = out.lines().rev().find(|l| l.trim_end().ends_with(".tgz")).ok_or_else(|| format!("npm pack printed no tarball name: {out}"))?;
+    let tarball = work.join(name.trim());
+    println!("packed {}", tarball.display());
+    Ok(tarball)
+}
