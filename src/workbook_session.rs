@@ -183,7 +183,8 @@ impl WorkbookSession {
         self.inner.borrow().machine.state.as_str().into()
     }
 
-    /// Epoch milliseconds of the last successful refresh (or creation), or null.
+    /// Epoch milliseconds of the last successful refresh (or creation);
+    /// `undefined` for an attached session not yet refreshed.
     #[wasm_bindgen(getter, js_name = lastRefreshedAt)]
     pub fn last_refreshed_at(&self) -> Option<f64> {
         self.inner.borrow().machine.last_refreshed_at.map(|t| t as f64)
