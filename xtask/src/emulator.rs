@@ -26,7 +26,17 @@ fn build() -> Result {
 /// Builds and starts `workbook-emulator --listen 127.0.0.1:0 {flags}`.
 pub fn start(flags: &[&str]) -> Result<Emulator> {
     build()?;
-    let mut child = Command::new("target/debug/workbook-emulator")
+    spawn("target/debug/workbook-emulator", flags)
+}
+
+/// The emulator of the `fast` profile (optimized, for benchmarks), built by
+/// the caller (`cargo build --profile fast -p graph-workbook-emulator --bins`).
+pub fn start_fast(flags: &[&str]) -> Result<Emulator> {
+    spawn("target/fast/workbook-emulator", flags)
+}
+
+fn spawn(binary: &str, flags: &[&str]) -> Result<Emulator> {
+    let mut child = Command::new(binary)
         .args(["--listen", "127.0.0.1:0"])
         .args(flags)
         .stdout(Stdio::piped())

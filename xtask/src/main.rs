@@ -3,9 +3,12 @@
 //! * `test`  — sets up a fresh machine (wasm32 target, wasm-bindgen-cli equal
 //!   to Cargo.lock's wasm-bindgen, npm tools, Chromium) and runs every layer.
 //! * `build` — builds the npm package in `pkg/` and prints its size.
+//! * `bench [emulator | ROW...] [--build] [--quick]` — the benchmarks against
+//!   the anchors (bench/README.md).
 //! * `emulator [flags]` — runs the Graph emulator in the foreground.
 //! * `demo` — builds, starts the emulator and serves the demo page (`www/`).
 
+mod bench;
 mod build;
 mod demo;
 mod e2e;
@@ -28,12 +31,13 @@ fn main() -> ExitCode {
     }
     let result = match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
         Some("build") => setup::for_build().and_then(|_| build::package().map(|_| ())),
         Some("emulator") => emulator::foreground(&args[1..]),
         Some("demo") => demo::run(),
         Some("setup") => setup::all(),
         _ => {
-            eprintln!("usage: cargo xtask <test|build|demo|emulator|setup>");
+            eprintln!("usage: cargo xtask <test|build|bench|demo|emulator|setup>");
             return ExitCode::from(2);
         }
     };

@@ -1,0 +1,222 @@
+//! `cargo xtask bench [emulator | ROW...] [--build] [--quick]`: the package
+//! against its anchors (the Graph JS SDK, ky, a hand-written fetch), seven
+//! rows, printed as one table and written to `bench/results.json` (and the
+//! table in `bench/README.md`). Figures are ratios measured in the same run;
+//! a missed goal is a result, not a failure.
+//!
+//! * `cargo xtask bench` — all seven rows (about four minutes).
+//! * `cargo xtask bench emulator` — row 7 only (the emulator's throughput).
+//! * `cargo xtask bench 2 3` — the rows named.
+//! * `--build` builds `pkg/` first; otherwise `pkg/` is measured as it is
+//!   (built only when missing). `--quick` is a short smoke run, written to
+//!   `target/bench/results-quick.json` only.
+//!
+//! The Node scripts are in `bench/` (their npm packages pinned by
+//! `bench/package-lock.json`, installed with `npm ci` when stale). `pkg/` is
+//! copied to `target/bench/pkg` first, so a rebuild during the run changes
+//! nothing. The emulators are the `fast` (optimized) build.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use crate::{build, emulator, setup, step, Result};
+
+const DIR: &str = "bench";
+const OUT: &str = "target/bench";
+const GLUE: &str = "graph_workbook_session.js";
+const WASM: &str = "graph_workbook_session_bg.wasm";
+
+/// Row 6: keep-alive interval; the short-TTL emulator gets three of them.
+const KEEPALIVE_INTERVAL_MS: u64 = 10_000;
+const KEEPALIVE_INTERVAL_MS_QUICK: u64 = 2_000;
+
+pub fn run(args: &[String]) -> Result {
+    let mut rows: Vec<u32> = Vec::new();
+    let (mut quick, mut rebuild) = (false, false);
+    for a in args {
+        match a.as_str() {
+            "emulator" => rows.push(7),
+            "--quick" => quick = true,
+            "--build" => rebuild = true,
+            n => match n.parse::<u32>() {
+                Ok(n @ 1..=7) => rows.push(n),
+                _ => return Err(format!("bench: unknown argument {a:?} (usage: cargo xtask bench [emulator | 1..7 ...] [--build] [--quick])")),
+            },
+        }
+    }
+    if rows.is_empty() {
+        rows = (1..=7).collect();
+    }
+    rows.sort_unstable();
+    rows.dedup();
+    let needs_pkg = rows.iter().any(|&r| r <= 6);
+
+    if needs_pkg {
+        if rebuild || !pkg_present() {
+            setup::for_build()?;
+            build::package()?;
+        }
+        npm_ci()?;
+    }
+    if rows.contains(&5) {
+        setup::chromium()?;
+    }
+    step("building the emulator and emulator-bench (profile fast)");
+    crate::run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "--profile",
+        "fast",
+        "-p",
+        "graph-workbook-emulator",
+        "--bins",
+    ]))?;
+
+    let out = crate::root().join(OUT);
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let snapshot = out.join("pkg");
+    if needs_pkg {
+        snapshot_pkg(&snapshot)?;
+    }
+
+    let interval = if quick {
+        KEEPALIVE_INTERVAL_MS_QUICK
+    } else {
+        KEEPALIVE_INTERVAL_MS
+    };
+    let ttl = (3 * interval).to_string();
+    let emu = if rows.iter().any(|&r| (2..=5).contains(&r)) {
+        Some(emulator::start_fast(&[])?)
+    } else {
+        None
+    };
+    let short = if rows.contains(&6) {
+        Some(emulator::start_fast(&[
+            "--persistent-ttl-ms",
+            &ttl,
+            "--non-persistent-ttl-ms",
+            &ttl,
+        ])?)
+    } else {
+        None
+    };
+
+    step(&format!(
+        "benchmarks: rows {}",
+        rows.iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let list = rows
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut cmd = Command::new("node");
+    cmd.arg(Path::new(DIR).join("run.mjs"))
+        .args(["--rows", &list])
+        .env("BENCH_PKG", &snapshot)
+        .env("BENCH_OUT", &out)
+        .env("BENCH_KEEPALIVE_INTERVAL_MS", interval.to_string())
+        .env(
+            "BENCH_EMULATOR_BENCH",
+            crate::root().join("target/fast/emulator-bench"),
+        )
+        .env("BENCH_QUICK", if quick { "1" } else { "0" });
+    if let Some(e) = &emu {
+        cmd.env("BENCH_EMULATOR_URL", &e.url);
+    }
+    if let Some(e) = &short {
+        cmd.env("BENCH_EMULATOR_SHORT_URL", &e.url);
+    }
+    crate::run(&mut cmd)
+}
+
+fn pkg_present() -> bool {
+    build::pkg_file(GLUE).is_file() && build::pkg_file(WASM).is_file()
+}
+
+/// Copies the glue and the wasm out of `pkg/`, which someone may be
+/// rebuilding: waits for both files to be there and unchanged across the copy.
+fn snapshot_pkg(to: &Path) -> Result {
+    let stamp = |p: &PathBuf| {
+        std::fs::metadata(p)
+            .and_then(|m| Ok((m.len(), m.modified()?)))
+            .ok()
+    };
+    let files = [build::pkg_file(GLUE), build::pkg_file(WASM)];
+    for _ in 0..60 {
+        let before: Vec<Option<(u64, SystemTime)>> = files.iter().map(stamp).collect();
+        let settled = before.iter().all(|s| {
+            s.is_some_and(|(_, t)| t.elapsed().unwrap_or_default() > Duration::from_secs(1))
+        });
+        if settled {
+            let _ = std::fs::remove_dir_all(to);
+            std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+            let copied = files.iter().all(|f| {
+                f.file_name()
+                    .is_some_and(|n| std::fs::copy(f, to.join(n)).is_ok())
+            });
+            let after: Vec<Option<(u64, SystemTime)>> = files.iter().map(stamp).collect();
+            if copied && before == after {
+                // The glue is an ES module; Node needs to be told. source.json:
+                // when the measured wasm was built.
+                let built = before[1]
+                    .and_then(|(_, t)| t.duration_since(SystemTime::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_millis());
+                std::fs::write(to.join("package.json"), "{ \"type\": \"module\" }\n")
+                    .map_err(|e| e.to_string())?;
+                return std::fs::write(
+                    to.join("source.json"),
+                    format!("{{ \"wasmModifiedMs\": {built} }}\n"),
+                )
+                .map_err(|e| e.to_string());
+            }
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    Err(
+        "pkg/ kept changing (or is incomplete) for a minute: cannot take a snapshot to measure"
+            .into(),
+    )
+}
+
+/// `npm ci` in bench/ unless node_modules is as new as the lockfile.
+fn npm_ci() -> Result {
+    let dir = Path::new(DIR);
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let fresh = match (
+        std::fs::metadata(dir.join("package-lock.json")),
+        std::fs::metadata(&stamp),
+    ) {
+        (Ok(lock), Ok(done)) => match (lock.modified(), done.modified()) {
+            (Ok(a), Ok(b)) => b >= a,
+            _ => false,
+        },
+        _ => false,
+    };
+    let complete = [
+        "esbuild",
+        "ky",
+        "playwright-core",
+        "@microsoft/microsoft-graph-client",
+    ]
+    .iter()
+    .all(|p| {
+        dir.join("node_modules")
+            .join(p)
+            .join("package.json")
+            .exists()
+    });
+    if fresh && complete {
+        return Ok(());
+    }
+    step("installing the benchmarks' npm packages (npm ci in bench/)");
+    crate::run(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir),
+    )
+}
