@@ -279,14 +279,26 @@ fn set(o: &Object, k: &str, v: &JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(k), v);
 }
 
+/// The JS `RefreshResult`, built as JSON and parsed in one crossing.
 fn refreshed_to_js(r: &Refreshed) -> JsValue {
-    let o = Object::new();
-    set(&o, "status", &JsValue::from(r.status));
-    set(&o, "requestId", &r.request_id.as_deref().map_or(JsValue::NULL, JsValue::from_str));
-    set(&o, "clientRequestId", &JsValue::from_str(&r.client_request_id));
-    set(&o, "attempts", &JsValue::from(r.attempts));
-    set(&o, "elapsedMs", &JsValue::from(r.elapsed_ms));
-    o.into()
+    use crate::core::json::{push_decimal, write_string};
+    let mut out = String::with_capacity(160);
+    out.push_str("{\"status\":");
+    push_decimal(&mut out, u64::from(r.status));
+    out.push_str(",\"requestId\":");
+    match &r.request_id {
+        Some(id) => write_string(&mut out, id),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"clientRequestId\":");
+    write_string(&mut out, &r.client_request_id);
+    out.push_str(",\"attempts\":");
+    push_decimal(&mut out, u64::from(r.attempts));
+    out.push_str(",\"elapsedMs\":");
+    // Date.now() differences are whole milliseconds.
+    push_decimal(&mut out, r.elapsed_ms.max(0.0) as u64);
+    out.push('}');
+    js_sys::JSON::parse(&out).unwrap_or(JsValue::NULL)
 }
 
 async fn session_action_js(action: SessionAction, options: JsValue) -> Result<JsValue, JsValue> {

@@ -46,23 +46,10 @@ pub async fn send(
     caller: Option<&AbortSignal>,
 ) -> Result<Answer, NoAnswer> {
     let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
-    let headers = Object::new();
-    for (name, value) in req.headers(token, client_request_id, attempt) {
-        set(&headers, name, &JsValue::from_str(&value));
-    }
-    let init = Object::new();
-    set(&init, "method", &JsValue::from_str(req.method.as_str()));
-    set(&init, "headers", &headers);
-    // The token must never follow a redirect to another host. "manual", not
-    // "error": workerd rejects "error" with a TypeError before sending. A
-    // redirect then comes back unfollowed, as its 3xx (Node, Deno, Bun,
-    // workerd) or as an opaque-redirect response with status 0 (browsers),
-    // and is treated below as "error" would have made it: no answer.
-    set(&init, "redirect", &JsValue::from_str("manual"));
-    set(&init, "signal", &guard.signal());
-    if let Some(body) = &req.body {
-        set(&init, "body", &JsValue::from_str(body));
-    }
+    let Ok(init) = js_sys::JSON::parse(&req.fetch_init_json(token, client_request_id, attempt)) else {
+        return Err(NoAnswer::Network);
+    };
+    set(init.unchecked_ref(), "signal", &guard.signal());
     let classify = |guard: &AttemptGuard| {
         if super::abort::caller_aborted(caller) {
             NoAnswer::Aborted
@@ -72,7 +59,7 @@ pub async fn send(
             NoAnswer::Network
         }
     };
-    let promise = match fetch(&req.url, &init) {
+    let promise = match fetch(&req.url, init.unchecked_ref()) {
         Ok(p) => p,
         Err(_) => return Err(classify(&guard)),
     };

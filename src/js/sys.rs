@@ -6,6 +6,8 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
@@ -75,14 +77,46 @@ pub fn random() -> f64 {
     js_sys::Math::random()
 }
 
-/// 16 bytes from `crypto.getRandomValues`, falling back to `Math.random`
-/// where a runtime has no Web Crypto (ids need uniqueness, not secrecy).
-pub fn random_bytes() -> [u8; 16] {
+/// Two SplitMix64 streams, seeded once from `crypto.getRandomValues`: one
+/// crossing into JS per process instead of one per call (Node's
+/// `getRandomValues` costs microseconds). Ids need uniqueness, not secrecy:
+/// 128 bits of seed keep them apart across processes. Atomics only because a
+/// `static` must be `Sync`; wasm32 without threads runs them as plain loads
+/// and stores.
+static STREAMS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+fn seed() {
     let mut b = [0u8; 16];
     if get_random_values(&mut b).is_err() {
         for x in b.iter_mut() {
             *x = (random() * 256.0) as u8;
         }
     }
+    let (lo, hi) = b.split_at(8);
+    for (stream, half) in STREAMS.iter().zip([lo, hi]) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(half);
+        // Never zero: zero means "not seeded yet".
+        stream.store(u64::from_le_bytes(word) | 1, Ordering::Relaxed);
+    }
+}
+
+fn split_mix(stream: &AtomicU64) -> u64 {
+    let mut z = stream.fetch_add(GOLDEN_GAMMA, Ordering::Relaxed).wrapping_add(GOLDEN_GAMMA);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// 16 fresh bytes for a client-request-id.
+pub fn random_bytes() -> [u8; 16] {
+    if STREAMS[0].load(Ordering::Relaxed) == 0 {
+        seed();
+    }
+    let mut b = [0u8; 16];
+    let (lo, hi) = b.split_at_mut(8);
+    lo.copy_from_slice(&split_mix(&STREAMS[0]).to_le_bytes());
+    hi.copy_from_slice(&split_mix(&STREAMS[1]).to_le_bytes());
     b
 }
