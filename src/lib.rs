@@ -82,6 +82,7 @@ use wasm_bindgen::prelude::*;
 
 pub use crate::core::error::{Code, Error, ErrorDetails};
 use crate::core::request::Request;
+use crate::core::session::close_already_done;
 use crate::core::validate::{check_session_id, check_token, uuid_v4, Call, CallOptions};
 use crate::js::exchange::{execute, with_call};
 use crate::js::graph_error::to_js;
@@ -156,7 +157,8 @@ pub struct RefreshOptions {
 /// A successful refresh or close (the JS `RefreshResult`).
 #[derive(Clone, Debug)]
 pub struct Refreshed {
-    /// The HTTP status (204).
+    /// The HTTP status: 204, or 404 when a closeSession retry found the
+    /// session already closed by an attempt whose answer was lost.
     pub status: u16,
     /// Graph's `request-id`.
     pub request_id: Option<String>,
@@ -199,12 +201,18 @@ async fn session_action(
         SessionAction::Refresh => Request::refresh_session(call, session_id),
         SessionAction::Close => Request::close_session(call, session_id),
     };
-    let x = execute(call, &req, token, signal).await?;
+    let (status, request_id, attempts) = match execute(call, &req, token, signal).await {
+        Ok(x) => (x.answer.status, x.answer.request_id, x.attempts),
+        Err(e) if matches!(action, SessionAction::Close) && close_already_done(&e) => {
+            (e.status, e.request_id.clone(), e.attempts)
+        }
+        Err(e) => return Err(e),
+    };
     Ok(Refreshed {
-        status: x.answer.status,
-        request_id: x.answer.request_id,
+        status,
+        request_id,
         client_request_id: call.client_request_id.clone(),
-        attempts: x.attempts,
+        attempts,
         elapsed_ms: now_ms() - started,
     })
 }
@@ -456,6 +464,7 @@ export interface SessionOptions extends CallOptions {
 
 /** A successful refreshSession or closeSession. */
 export interface RefreshResult {
+  /** 204; or 404 when a closeSession retry found the session already closed by an attempt whose answer was lost. */
   status: number;
   requestId: string | null;
   clientRequestId: string;

@@ -289,3 +289,20 @@ async fn refresh_sessions_reports_bad_items_in_place_without_sending_them() {
     assert_graph_error(&out.get(2), "invalidArgument");
     assert_graph_error(&refresh_sessions_js(JsValue::from(3), batch_options()).await.unwrap_err(), "invalidArgument");
 }
+
+#[wasm_bindgen_test]
+async fn a_close_retry_that_finds_the_session_gone_resolves() {
+    use graph_workbook_session::close_session_js;
+    let wb = workbook("closeretry");
+    let id = raw_create_session(&wb, true).await;
+    // The first attempt's answer is "lost" (a 503 stands in for a timeout
+    // after the server closed the session); the retry finds it gone.
+    close_session_js(session_options(&wb, &id)).await.expect("first close");
+    fault(&[r#"{"operation":"closeSession","pathContains":""#, &wb, r#"","status":503,"retryAfter":"0","times":1}"#].concat()).await;
+    let r = close_session_js(session_options(&wb, &id)).await.expect("the retry's 404 means closed");
+    assert_eq!(get_num(&r, "status"), 404.0);
+    assert_eq!(get_num(&r, "attempts"), 2.0);
+    // Without a retry, a 404 is an expired session: an error.
+    let e = close_session_js(session_options(&wb, &id)).await.unwrap_err();
+    assert_graph_error(&e, "itemNotFound");
+}

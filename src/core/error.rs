@@ -56,8 +56,12 @@ impl Code {
 /// The inner code that means "create a new session and go on".
 pub const RECREATABLE: &str = "invalidSessionReCreatable";
 
-/// Longest Graph message kept in an error (bodies are read bounded anyway).
+/// Longest message an error keeps once redacted.
 const MAX_MESSAGE: usize = 1024;
+/// Longest Graph message read from a body. Far above [`MAX_MESSAGE`]: the
+/// cut to that comes after redaction, so a token echoed across the cut is
+/// still recognised whole and removed.
+const MAX_RAW_MESSAGE: usize = 16 * 1024;
 
 /// A failed call: a small box around [`ErrorDetails`], whose fields it
 /// dereferences to (`e.code`, `e.status` ...). Boxed because results are
@@ -160,31 +164,44 @@ impl Error {
 
     /// Removes every occurrence of `secret` from the text fields, so an
     /// access token that a hostile or buggy server echoes never reaches the
-    /// caller's logs.
+    /// caller's logs; then bounds the message to 1 KiB (after, so that a
+    /// token across the cut is still seen whole). Secrets shorter than 4
+    /// bytes are not searched for: they would shred ordinary words.
     pub fn redact(&mut self, secret: &str) {
-        if secret.len() < 4 {
-            return;
-        }
         let d = &mut *self.0;
-        for field in [
-            Some(&mut d.message),
-            d.inner_code.as_mut(),
-            d.request_id.as_mut(),
-            d.client_request_id.as_mut(),
-            d.date.as_mut(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if json::find(field, secret).is_some() {
-                *field = redacted(field, secret);
+        if secret.len() >= 4 {
+            let code = match &mut d.code {
+                Code::Graph(c) => Some(c),
+                _ => None,
+            };
+            for field in [
+                Some(&mut d.message),
+                code,
+                d.inner_code.as_mut(),
+                d.request_id.as_mut(),
+                d.client_request_id.as_mut(),
+                d.date.as_mut(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if json::find(field, secret).is_some() {
+                    *field = redacted(field, secret);
+                }
             }
         }
-        if let Code::Graph(c) = &mut d.code {
-            if json::find(c, secret).is_some() {
-                *c = redacted(c, secret);
-            }
+        truncate(&mut d.message, MAX_MESSAGE);
+    }
+}
+
+/// Cuts `s` to at most `max` bytes, on a char boundary.
+fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut cut = max;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
         }
+        s.truncate(cut);
     }
 }
 
@@ -204,13 +221,7 @@ pub fn from_graph_error(err: &Value) -> Error {
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
     let mut e = Error::local(Code::Graph(text(err, "code").unwrap_or_else(|| "unknownError".into())), &[]);
     let mut message = text(err, "message").unwrap_or_default();
-    if message.len() > MAX_MESSAGE {
-        let mut cut = MAX_MESSAGE;
-        while !message.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        message.truncate(cut);
-    }
+    truncate(&mut message, MAX_RAW_MESSAGE);
     e.message = message;
     let mut inner = err.get_ignore_case("innerError");
     while let Some(i) = inner {
@@ -329,8 +340,10 @@ mod tests {
     #[test]
     fn long_messages_are_cut_on_a_char_boundary() {
         let body = ["{\"error\":{\"code\":\"x\",\"message\":\"", &"é".repeat(5000), "\"}}"].concat();
-        let e = Error::from_response(500, &body, None);
-        assert!(e.message.len() < 1200);
+        let mut e = Error::from_response(500, &body, None);
+        e.redact("");
+        assert!(e.message.len() <= 1024);
+        assert!(e.message.is_char_boundary(e.message.len()));
     }
 
     #[test]
@@ -343,6 +356,19 @@ mod tests {
             assert!(!s.contains(token), "{s}");
         }
         assert!(e.message.contains("[redacted]"));
+    }
+
+    #[test]
+    fn a_token_echoed_across_the_message_cut_is_removed_whole() {
+        let token = "eyJ0eXAiOiJKV1QiLCJhbGciOi.payload.signature";
+        let message = ["x".repeat(1000), token.to_string()].concat();
+        let body = ["{\"error\":{\"code\":\"InvalidAuthenticationToken\",\"message\":\"", &message, "\"}}"].concat();
+        let mut e = Error::from_response(401, &body, None);
+        e.redact(token);
+        assert!(e.message.len() <= 1024);
+        for n in 8..token.len() {
+            assert!(!e.message.contains(&token[..n]), "a {n}-byte prefix of the token survived");
+        }
     }
 
     /// Fuzz regression (`cargo xtask fuzz error_body`): the marker

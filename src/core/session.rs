@@ -78,6 +78,15 @@ pub fn classify(e: &Error) -> Failure {
     }
 }
 
+/// closeSession's goal is a closed session. When a retry finds the session
+/// gone (404 `invalidSessionReCreatable`), an earlier attempt closed it and
+/// only its answer was lost (a timeout, a dropped connection): the call
+/// succeeded. A first attempt's 404 means the session had expired, and is an
+/// error.
+pub fn close_already_done(e: &Error) -> bool {
+    e.attempts > 1 && e.status == 404 && e.recreatable()
+}
+
 /// The default interval for a session.
 pub fn default_interval_ms(persist_changes: bool) -> u64 {
     if persist_changes {
@@ -448,6 +457,20 @@ mod tests {
         let mut manual = Session::new("s".into(), true, None);
         assert_eq!(manual.begin_refresh(), Begin::Start);
         assert_eq!(manual.refresh_failed(Failure::Transient, 0.5), AfterFailure::Halt);
+    }
+
+    #[test]
+    fn a_close_retry_that_finds_the_session_gone_has_closed_it() {
+        let mut e = graph_error(404, "itemNotFound", Some("invalidSessionReCreatable"));
+        assert!(!close_already_done(&e), "a first attempt's 404 is an expired session");
+        e.attempts = 2;
+        assert!(close_already_done(&e));
+        let mut other = graph_error(404, "itemNotFound", None);
+        other.attempts = 2;
+        assert!(!close_already_done(&other));
+        let mut throttled = graph_error(429, "tooManyRequests", None);
+        throttled.attempts = 4;
+        assert!(!close_already_done(&throttled));
     }
 
     #[test]

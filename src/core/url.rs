@@ -23,6 +23,8 @@ pub const GRAPH_HOSTS: [&str; 5] = [
 
 /// Longest item path accepted (Graph's own path limits are far below this).
 pub const MAX_WORKBOOK_LEN: usize = 4096;
+/// Longest base URL accepted (`https://graph.microsoft.com/v1.0` is 32 bytes).
+pub const MAX_BASE_URL_LEN: usize = 2048;
 
 /// A validated base URL such as `https://graph.microsoft.com/v1.0`.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,6 +43,9 @@ impl BaseUrl {
         let bad = |why: &str| Error::local(Code::InvalidArgument, &["options.baseUrl ", why]);
         if url.is_empty() {
             return Err(bad("must be a non-empty string"));
+        }
+        if url.len() > MAX_BASE_URL_LEN {
+            return Err(bad("is too long"));
         }
         if url.bytes().any(|b| b <= b' ' || b >= 0x7f) {
             return Err(bad("must not contain spaces, control or non-ASCII characters"));
@@ -311,6 +316,7 @@ mod tests {
             "https://graph.microsoft.com\\@evil.example/",
             "https://[zz]/v1.0",
             "https://graph.microsoft.com/v1.0/é",
+            &["https://graph.microsoft.com/", &"v".repeat(3000)].concat(),
         ] {
             assert_eq!(code(BaseUrl::parse(url, &[])), "invalidArgument", "{url:?}");
         }
