@@ -7,14 +7,18 @@
 //!   the anchors (bench/README.md).
 //! * `emulator [flags]` — runs the Graph emulator in the foreground.
 //! * `demo` — builds, starts the emulator and serves the demo page (`www/`).
+//! * `fuzz [target] [--seconds N]` — fuzzes the core (cargo-fuzz, fuzz/README.md).
+//! * `soak [--minutes N] [--sessions N]` — 1,000 sessions kept alive under random faults.
 
 mod bench;
 mod build;
 mod demo;
 mod e2e;
 mod emulator;
+mod fuzz;
 mod runtimes;
 mod setup;
+mod soak;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -36,8 +40,10 @@ fn main() -> ExitCode {
         Some("emulator") => emulator::foreground(&args[1..]),
         Some("demo") => demo::run(),
         Some("setup") => setup::all(),
+        Some("fuzz") => fuzz::run_command(&args[1..]),
+        Some("soak") => soak::run_command(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <test|build|bench|demo|emulator|setup>");
+            eprintln!("usage: cargo xtask <test|build|bench|demo|emulator|setup|fuzz|soak>");
             return ExitCode::from(2);
         }
     };

@@ -9,6 +9,7 @@ pub fn run(_args: &[String]) -> Result {
 
     step("native tests: the sans-IO core and the emulator over loopback");
     crate::run(Command::new("cargo").args(["test", "--workspace"]))?;
+    crate::fuzz::smoke(20)?;
 
     crate::build::package()?;
 
@@ -19,6 +20,7 @@ pub fn run(_args: &[String]) -> Result {
         step(&format!("wasm tests in {runtime}, against the emulator"));
         wasm_tests(&emu.url, &short.url, env)?;
     }
+    crate::soak::short()?;
     crate::runtimes::run(&emu.url)?;
     crate::e2e::run()?;
     Ok(())
@@ -30,10 +32,24 @@ fn wasm_tests(emulator_url: &str, short_ttl_url: &str, mode_env: &str) -> Result
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
         .env("GRAPH_EMULATOR_URL", emulator_url)
         .env("GRAPH_EMULATOR_SHORT_TTL_URL", short_ttl_url)
+        .env("GRAPH_CLOSED_URL", closed_url())
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
         .env(mode_env, "1");
     if mode_env == "WASM_BINDGEN_USE_BROWSER" {
         cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver");
     }
     crate::run(&mut cmd)
+}
+
+/// A loopback port nobody listens on (bound, then let go): the fault
+/// matrix's "connection refused". One per run: it is compiled into the
+/// tests, and a new value would rebuild them for the second runtime.
+fn closed_url() -> &'static str {
+    static URL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    URL.get_or_init(|| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| format!("http://{a}"))
+            .unwrap_or_else(|_| "http://127.0.0.1:2".into())
+    })
 }

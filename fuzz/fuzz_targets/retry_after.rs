@@ -1,0 +1,136 @@
+//! `Retry-After` and the retry decision: `parse_retry_after`,
+//! `parse_http_date`, `decide`, `backoff_ms`, `poll_delay_ms`.
+//!
+//! Oracles: nothing panics (no overflow: debug assertions are on); every
+//! delay is capped; only 429/503/504, network errors and timeouts are
+//! retried, and never past `maxRetries`; delta-seconds are read exactly; and,
+//! against the `httpdate` crate, a date both read is read to the same
+//! instant, and every date it formats is read back exactly, in all three
+//! forms (IMF-fixdate, RFC 850, asctime).
+#![no_main]
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use graph_workbook_session::core::operation::{poll_delay_ms, MAX_POLL_MS};
+use graph_workbook_session::core::retry::{
+    backoff_ms, decide, is_retryable_status, parse_http_date, parse_retry_after, Decision, Outcome, MAX_DELAY_MS,
+};
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../common/frame.rs"]
+mod frame;
+
+/// The input: a first line of numbers `NOW_MS ATTEMPT MAX_RETRIES STATUS
+/// KIND RANDOM POLL DATE_SECS` (missing or unreadable ones are 0), then the
+/// raw `Retry-After` value (escapes allowed, see `common/frame.rs`).
+struct Input {
+    value: String,
+    now_ms: u64,
+    attempt: u32,
+    max_retries: u8,
+    status: u16,
+    kind: u8,
+    random: f64,
+    poll: u32,
+    date_secs: u64,
+}
+
+fn input(data: &[u8]) -> Input {
+    let text = frame::text(data);
+    let (head, value) = frame::head_body(&text);
+    let n: Vec<&str> = head.split_whitespace().collect();
+    let get = |k: usize| n.get(k).copied().unwrap_or("0");
+    Input {
+        value: frame::unescape(value.strip_suffix('\n').unwrap_or(value)),
+        now_ms: get(0).parse().unwrap_or(0),
+        attempt: get(1).parse().unwrap_or(0),
+        max_retries: get(2).parse().unwrap_or(0),
+        status: get(3).parse().unwrap_or(0),
+        kind: get(4).parse().unwrap_or(0),
+        random: get(5).parse().unwrap_or(0.0),
+        poll: get(6).parse().unwrap_or(0),
+        date_secs: get(7).parse().unwrap_or(0),
+    }
+}
+
+fn imf_to_other_forms(imf: &str) -> Option<(String, String)> {
+    // "Sun, 06 Nov 1994 08:49:37 GMT"
+    let p: Vec<&str> = imf.split(' ').collect();
+    let (wd, day, mon, year, time) = (p[0].trim_end_matches(','), p[1], p[2], p[3], p[4]);
+    let full = match wd {
+        "Mon" => "Monday",
+        "Tue" => "Tuesday",
+        "Wed" => "Wednesday",
+        "Thu" => "Thursday",
+        "Fri" => "Friday",
+        "Sat" => "Saturday",
+        _ => "Sunday",
+    };
+    let y: u32 = year.parse().ok()?;
+    let rfc850 = if (1970..2070).contains(&y) { Some([full, ", ", day, "-", mon, "-", &year[2..], " ", time, " GMT"].concat()) } else { None };
+    let d: u32 = day.parse().ok()?;
+    let asctime = format!("{wd} {mon} {d:>2} {time} {year}");
+    Some((rfc850.unwrap_or_else(|| imf.to_string()), asctime))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let i = input(data);
+    let now = i.now_ms;
+    let parsed = parse_retry_after(&i.value, now);
+    let trimmed = i.value.trim();
+    if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        let exact = trimmed.parse::<u128>().ok().and_then(|s| s.checked_mul(1000));
+        match exact {
+            Some(ms) if ms <= u128::from(u64::MAX) => assert_eq!(parsed, Some(ms as u64), "{trimmed}"),
+            _ => {}
+        }
+    }
+
+    // Differential: when both read a date, they read the same instant.
+    // (httpdate is laxer about separators, `06-Nov-94(08:49:37`, and we are
+    // laxer about case and spacing; every canonical spelling must be read,
+    // which the round trip below checks.)
+    if let (Ok(t), Some(ours)) = (httpdate::parse_http_date(&i.value), parse_http_date(&i.value)) {
+        if let Ok(d) = t.duration_since(UNIX_EPOCH) {
+            assert_eq!(ours, d.as_secs() * 1000, "{:?}", i.value);
+        }
+    }
+    // Round trip: a formatted date reads back exactly, in all three forms.
+    let secs = i.date_secs % 253_402_300_800; // up to 9999-12-31
+    let imf = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
+    assert_eq!(parse_http_date(&imf), Some(secs * 1000), "{imf}");
+    if let Some((rfc850, asctime)) = imf_to_other_forms(&imf) {
+        assert_eq!(parse_http_date(&rfc850), Some(secs * 1000), "{rfc850}");
+        assert_eq!(parse_http_date(&asctime), Some(secs * 1000), "{asctime}");
+    }
+
+    // The decision.
+    let outcome = match i.kind % 3 {
+        0 => Outcome::Answer { status: i.status, retry_after: Some(&i.value) },
+        1 => Outcome::Network,
+        _ => Outcome::Timeout,
+    };
+    let max_retries = u32::from(i.max_retries % 11);
+    match decide(i.attempt, max_retries, outcome, now, i.random) {
+        Decision::Retry { delay_ms } => {
+            assert!(delay_ms <= MAX_DELAY_MS);
+            assert!(i.attempt <= max_retries, "retried past maxRetries");
+            if let Outcome::Answer { status, .. } = outcome {
+                assert!(is_retryable_status(status), "retried status {status}");
+                if let Some(told) = parsed {
+                    assert_eq!(delay_ms, told.min(MAX_DELAY_MS), "Retry-After not honoured");
+                }
+            }
+        }
+        Decision::Stop => {
+            if let Outcome::Answer { status, .. } = outcome {
+                assert!(!is_retryable_status(status) || i.attempt > max_retries);
+            } else {
+                assert!(i.attempt > max_retries);
+            }
+        }
+    }
+    assert!(backoff_ms(i.attempt, i.random) <= MAX_DELAY_MS);
+    assert!(poll_delay_ms(i.poll, Some(&i.value), now) <= MAX_POLL_MS);
+    assert!(poll_delay_ms(i.poll, None, now) <= MAX_POLL_MS);
+});
