@@ -183,40 +183,13 @@ fn snapshot_pkg(to: &Path) -> Result {
     )
 }
 
-/// `npm ci` in bench/ unless node_modules is as new as the lockfile.
+/// `npm ci` in bench/ when its packages are missing or older than the lockfile.
 fn npm_ci() -> Result {
-    let dir = Path::new(DIR);
-    let stamp = dir.join("node_modules/.package-lock.json");
-    let fresh = match (
-        std::fs::metadata(dir.join("package-lock.json")),
-        std::fs::metadata(&stamp),
-    ) {
-        (Ok(lock), Ok(done)) => match (lock.modified(), done.modified()) {
-            (Ok(a), Ok(b)) => b >= a,
-            _ => false,
-        },
-        _ => false,
-    };
-    let complete = [
-        "esbuild",
-        "ky",
-        "playwright-core",
-        "@microsoft/microsoft-graph-client",
-    ]
-    .iter()
-    .all(|p| {
-        dir.join("node_modules")
-            .join(p)
-            .join("package.json")
-            .exists()
-    });
-    if fresh && complete {
-        return Ok(());
-    }
-    step("installing the benchmarks' npm packages (npm ci in bench/)");
-    crate::run(
-        Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(dir),
-    )
+    let packages = [
+        "esbuild/package.json",
+        "ky/package.json",
+        "playwright-core/package.json",
+        "@microsoft/microsoft-graph-client/package.json",
+    ];
+    crate::setup::npm_ci(DIR, &packages, "the benchmarks' npm packages")
 }

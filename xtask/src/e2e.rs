@@ -3,7 +3,6 @@
 //! the page served by the same machinery as `cargo xtask demo`
 //! ([`demo::start_demo`]). Expects `pkg/` to be built.
 
-use std::path::Path;
 use std::process::Command;
 
 use crate::{demo, setup, step, Result};
@@ -27,20 +26,7 @@ pub fn run() -> Result {
     .map_err(|e| format!("end-to-end test failed: {e} (screenshots in {})", out_dir.display()))
 }
 
-/// `npm ci` in tests/e2e unless node_modules is as new as the lockfile.
+/// `npm ci` in tests/e2e when playwright-core is missing or older than the lockfile.
 fn npm_ci() -> Result {
-    let dir = Path::new(DIR);
-    let stamp = dir.join("node_modules/.package-lock.json");
-    let fresh = match (std::fs::metadata(dir.join("package-lock.json")), std::fs::metadata(&stamp)) {
-        (Ok(lock), Ok(done)) => match (lock.modified(), done.modified()) {
-            (Ok(a), Ok(b)) => b >= a,
-            _ => false,
-        },
-        _ => false,
-    };
-    if fresh && dir.join("node_modules/playwright-core/package.json").exists() {
-        return Ok(());
-    }
-    step("installing the end-to-end test's npm packages (npm ci in tests/e2e)");
-    crate::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+    crate::setup::npm_ci(DIR, &["playwright-core/package.json"], "the end-to-end test's npm packages")
 }

@@ -38,25 +38,11 @@ pub fn run(emulator_url: &str) -> Result {
     .map_err(|e| format!("runtime tests failed: {e} (consumer projects in {WORK}/)"))
 }
 
-/// `npm ci` in tests/runtimes unless node_modules is as new as the lockfile.
 /// Install scripts run (bun, deno, workerd and esbuild fetch their binaries
 /// from the npm registry in postinstall; `allowScripts` approves them).
 fn npm_ci() -> Result {
-    let dir = Path::new(DIR);
-    let stamp = dir.join("node_modules/.package-lock.json");
-    let fresh = match (std::fs::metadata(dir.join("package-lock.json")), std::fs::metadata(&stamp)) {
-        (Ok(lock), Ok(done)) => match (lock.modified(), done.modified()) {
-            (Ok(a), Ok(b)) => b >= a,
-            _ => false,
-        },
-        _ => false,
-    };
-    let tools = ["bun", "deno", "miniflare", "tsc", "vite", "wrangler"];
-    if fresh && tools.iter().all(|t| dir.join("node_modules/.bin").join(t).exists()) {
-        return Ok(());
-    }
-    step("installing the runtime tests' npm packages (npm ci in tests/runtimes)");
-    crate::run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+    let tools = [".bin/bun", ".bin/deno", ".bin/miniflare", ".bin/tsc", ".bin/vite", ".bin/wrangler"];
+    crate::setup::npm_ci(DIR, &tools, "the runtime tests' npm packages")
 }
 
 /// `npm pack pkg/` into target/runtimes/; returns the tarball's absolute path.

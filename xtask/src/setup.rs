@@ -56,19 +56,25 @@ fn wasm_bindgen_cli() -> Result {
 }
 
 fn npm_tools() -> Result {
-    let stamp = Path::new("node_modules/.package-lock.json");
-    let fresh = match (std::fs::metadata("package-lock.json"), std::fs::metadata(stamp)) {
-        (Ok(lock), Ok(done)) => match (lock.modified(), done.modified()) {
-            (Ok(a), Ok(b)) => b >= a,
-            _ => false,
-        },
+    npm_ci(".", &[".bin/wasm-opt", ".bin/esbuild"], "npm tools")
+}
+
+/// `npm ci` in `dir` unless its node_modules is as new as the lockfile and
+/// holds every path of `expect` (relative to node_modules). `what` names the
+/// packages in the progress line.
+pub fn npm_ci(dir: &str, expect: &[&str], what: &str) -> Result {
+    let dir = Path::new(dir);
+    let modules = dir.join("node_modules");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = match (modified(&dir.join("package-lock.json")), modified(&modules.join(".package-lock.json"))) {
+        (Some(lock), Some(done)) => done >= lock,
         _ => false,
     };
-    if fresh && ["wasm-opt", "esbuild"].iter().all(|t| Path::new("node_modules/.bin").join(t).exists()) {
+    if fresh && expect.iter().all(|p| modules.join(p).exists()) {
         return Ok(());
     }
-    step("installing npm tools (npm ci)");
-    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]))
+    step(&format!("installing {what} (npm ci in {})", dir.display()));
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
 }
 
 /// Debian's Chromium and chromedriver, for the browser tests.
