@@ -44,16 +44,10 @@ impl ItemAnswer {
             Some(err @ Value::Object(_)) => from_graph_error(err),
             _ => Error::local(Code::Graph(super::error::status_code_name(self.status).into()), &[]),
         };
-        let mut m = String::from("Graph answered ");
-        json::push_decimal(&mut m, u64::from(self.status));
-        m.push_str(" inside $batch: ");
-        m.push_str(e.code.as_str());
-        if let Some(inner) = &e.inner_code {
-            m.push_str(" (");
-            m.push_str(inner);
-            m.push(')');
-        }
-        e.message = m;
+        let mut prefix = String::from("Graph answered ");
+        json::push_decimal(&mut prefix, u64::from(self.status));
+        prefix.push_str(" inside $batch: ");
+        e.headline(&prefix);
         e.status = self.status;
         if self.request_id.is_some() {
             e.request_id = self.request_id.clone();

@@ -144,22 +144,29 @@ impl Error {
         if let Some(id) = request_id.filter(|s| !s.is_empty()) {
             e.request_id = Some(id.into());
         }
-        let mut m = String::with_capacity(64);
-        m.push_str("Graph answered ");
-        json::push_decimal(&mut m, u64::from(status));
-        m.push(' ');
-        m.push_str(e.code.as_str());
-        if let Some(inner) = &e.inner_code {
+        let mut prefix = String::from("Graph answered ");
+        json::push_decimal(&mut prefix, u64::from(status));
+        prefix.push(' ');
+        e.headline(&prefix);
+        e
+    }
+
+    /// Rewrites the message as `{prefix}{code} ({innerCode}): {Graph's message}`,
+    /// the one shape of every error Graph itself reported.
+    pub(crate) fn headline(&mut self, prefix: &str) {
+        let mut m = String::with_capacity(prefix.len() + 64 + self.message.len());
+        m.push_str(prefix);
+        m.push_str(self.code.as_str());
+        if let Some(inner) = &self.inner_code {
             m.push_str(" (");
             m.push_str(inner);
             m.push(')');
         }
-        if !e.message.is_empty() {
+        if !self.message.is_empty() {
             m.push_str(": ");
-            m.push_str(&e.message);
+            m.push_str(&self.message);
         }
-        e.message = m;
-        e
+        self.message = m;
     }
 
     /// Removes every occurrence of `secret` from the text fields, so an

@@ -78,18 +78,7 @@ pub fn parse_operation(body: &str) -> Result<OperationStatus, Error> {
             Some(err @ Value::Object(_)) => from_graph_error(err),
             _ => Error::local(Code::Graph("operationFailed".into()), &[]),
         };
-        let mut m = String::from("the createSession operation failed: ");
-        m.push_str(e.code.as_str());
-        if let Some(inner) = &e.inner_code {
-            m.push_str(" (");
-            m.push_str(inner);
-            m.push(')');
-        }
-        if !e.message.is_empty() {
-            m.push_str(": ");
-            m.push_str(&e.message);
-        }
-        e.message = m;
+        e.headline("the createSession operation failed: ");
         return Ok(OperationStatus::Failed(e));
     }
     if status.eq_ignore_ascii_case("running") || status.eq_ignore_ascii_case("notStarted") {
