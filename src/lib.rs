@@ -77,7 +77,7 @@ mod workbook_session;
 
 pub use crate::workbook_session::WorkbookSession;
 
-use js_sys::{Object, Reflect};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 pub use crate::core::error::{Code, Error, ErrorDetails};
@@ -88,7 +88,7 @@ use crate::js::exchange::{execute, with_call};
 use crate::js::graph_error::to_js;
 use crate::js::options::Opts;
 pub use crate::js::sys::AbortSignal;
-use crate::js::sys::{now_ms, random_bytes};
+use crate::js::sys::{now_ms, random_bytes, set};
 use crate::core::operation::{SessionInfo, DEFAULT_CREATE_TIMEOUT_MS, MAX_CREATE_TIMEOUT_MS};
 use crate::js::create::{create_session, CreateParams};
 use crate::js::token::TokenSource;
@@ -283,9 +283,6 @@ impl JsCall {
     }
 }
 
-fn set(o: &Object, k: &str, v: &JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), v);
-}
 
 /// The JS `RefreshResult`, built as JSON and parsed in one crossing.
 fn refreshed_to_js(r: &Refreshed) -> JsValue {

@@ -4,12 +4,12 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Object, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::abort::AttemptGuard;
-use super::sys::{fetch, AbortSignal, Response};
+use super::sys::{fetch, set, AbortSignal, Response};
 use crate::core::request::Request;
 
 /// The most of a body that is read: Graph's error and status bodies are a
@@ -32,9 +32,6 @@ pub enum NoAnswer {
     Aborted,
 }
 
-fn set(o: &Object, k: &str, v: &JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), v);
-}
 
 /// Sends attempt number `attempt` of `req`.
 pub async fn send(

@@ -4,14 +4,12 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Object, Reflect};
+use js_sys::Object;
 use wasm_bindgen::JsValue;
 
 use crate::core::error::Error;
+use crate::js::sys::set;
 
-fn set(o: &Object, k: &str, v: &JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), v);
-}
 
 fn opt_str(v: &Option<String>) -> JsValue {
     match v {

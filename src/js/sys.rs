@@ -67,6 +67,11 @@ extern "C" {
     pub fn cancel(this: &Reader) -> Promise;
 }
 
+/// `o[k] = v`; a throwing setter is ignored (the objects set here are our own).
+pub fn set(o: &Object, k: &str, v: &JsValue) {
+    let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), v);
+}
+
 /// Milliseconds since the epoch.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
