@@ -47,23 +47,44 @@ pub fn run_command(args: &[String]) -> Result {
     if targets.is_empty() {
         targets = TARGETS.to_vec();
     }
-    fuzz(&targets, seconds, asan, false)
+    fuzz(&targets, Budget::Seconds(seconds), asan, false)
 }
 
-/// The short run of `cargo xtask test`: every target for `seconds`, from
-/// the committed corpus only.
-pub fn smoke(seconds: u64) -> Result {
-    fuzz(&TARGETS, seconds, false, true)
+/// How long each target runs.
+#[derive(Clone, Copy)]
+enum Budget {
+    /// Wall time: exploratory runs (`cargo xtask fuzz`).
+    Seconds(u64),
+    /// A fixed number of inputs from a fixed seed: the same binary and corpus
+    /// then explore exactly the same inputs on every machine, so the run in
+    /// `cargo xtask test` passes or fails the same way everywhere.
+    Runs(u64),
 }
 
-fn fuzz(targets: &[&str], seconds: u64, asan: bool, fresh: bool) -> Result {
+/// Seed of the deterministic runs.
+const SMOKE_SEED: u64 = 20261127;
+
+/// The short run of `cargo xtask test`: every target for `runs` inputs from
+/// the committed corpus and a fixed seed (10 to 20 s each here).
+pub fn smoke(runs: u64) -> Result {
+    fuzz(&TARGETS, Budget::Runs(runs), false, true)
+}
+
+fn fuzz(targets: &[&str], budget: Budget, asan: bool, fresh: bool) -> Result {
     install()?;
     let sanitizer = if asan { "address" } else { "none" };
     step(&format!("building the fuzz targets (cargo fuzz, sanitizer {sanitizer})"));
     run(cargo_fuzz().args(["build", "--sanitizer", sanitizer]))?;
     let mut rows = Vec::new();
     for &target in targets {
-        step(&format!("fuzzing {target} for {seconds} s"));
+        let (limit, what) = match budget {
+            Budget::Seconds(s) => (vec![format!("-max_total_time={s}")], format!("for {s} s")),
+            Budget::Runs(n) => (
+                vec![format!("-runs={n}"), format!("-seed={SMOKE_SEED}")],
+                format!("for {n} inputs, seed {SMOKE_SEED}"),
+            ),
+        };
+        step(&format!("fuzzing {target} {what}"));
         let scratch = Path::new("target/fuzz-corpus").join(target);
         if fresh {
             let _ = std::fs::remove_dir_all(&scratch);
@@ -75,7 +96,9 @@ fn fuzz(targets: &[&str], seconds: u64, asan: bool, fresh: bool) -> Result {
             .args(["run", "--sanitizer", sanitizer, target])
             .arg(&scratch)
             .arg(&seeds)
-            .args(["--", &format!("-max_total_time={seconds}"), "-print_final_stats=1", "-timeout=10"])
+            .arg("--")
+            .args(&limit)
+            .args(["-print_final_stats=1", "-timeout=10"])
             .output()
             .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
         let log = String::from_utf8_lossy(&out.stderr);
@@ -106,7 +129,11 @@ fn fuzz(targets: &[&str], seconds: u64, asan: bool, fresh: bool) -> Result {
         }
         rows.push((target, execs, per_sec));
     }
-    println!("\nfuzzing: {} targets, {seconds} s each, no crash", rows.len());
+    let each = match budget {
+        Budget::Seconds(s) => format!("{s} s"),
+        Budget::Runs(n) => format!("{n} inputs"),
+    };
+    println!("\nfuzzing: {} targets, {each} each, no crash", rows.len());
     println!("{:<12} {:>14} {:>10}", "target", "executions", "per s");
     for (t, e, s) in rows {
         println!("{t:<12} {e:>14} {s:>10}");

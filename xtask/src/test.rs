@@ -9,7 +9,7 @@ pub fn run(_args: &[String]) -> Result {
 
     step("native tests: the sans-IO core and the emulator over loopback");
     crate::run(Command::new("cargo").args(["test", "--workspace"]))?;
-    crate::fuzz::smoke(20)?;
+    crate::fuzz::smoke(500_000)?;
 
     crate::build::package()?;
 
