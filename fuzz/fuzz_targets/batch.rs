@@ -8,9 +8,9 @@
 //! those ids, URLs and `workbook-session-id` headers.
 #![no_main]
 
-use graph_workbook_session::core::batch::{batch_body, parse_batch, BatchItem};
-use graph_workbook_session::core::error::Code;
-use graph_workbook_session::core::url::encode_workbook;
+use graph_workbook_session::fuzzing::batch::{batch_body, parse_batch, BatchItem};
+use graph_workbook_session::fuzzing::error::Code;
+use graph_workbook_session::fuzzing::url::encode_workbook;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/frame.rs"]

@@ -8,7 +8,7 @@
 //! no field of the error.
 #![no_main]
 
-use graph_workbook_session::core::error::{Error, RECREATABLE};
+use graph_workbook_session::fuzzing::error::{Error, RECREATABLE};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/frame.rs"]

@@ -9,7 +9,8 @@
 //! `str::replace`.
 #![no_main]
 
-use graph_workbook_session::core::json::{self, Value};
+use graph_workbook_session::fuzzing::json::{self, Value};
+use graph_workbook_session::fuzzing::text;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/frame.rs"]
@@ -129,10 +130,10 @@ fuzz_target!(|data: &[u8]| {
     }
 
     if !i.needle.is_empty() {
-        assert_eq!(json::find(&i.text, &i.needle), i.text.find(i.needle.as_str()));
-        assert_eq!(json::replace(&i.text, &i.needle, &i.with), i.text.replace(i.needle.as_str(), &i.with));
+        assert_eq!(text::find(&i.text, &i.needle), i.text.find(i.needle.as_str()));
+        assert_eq!(text::replace(&i.text, &i.needle, &i.with), i.text.replace(i.needle.as_str(), &i.with));
     } else {
-        assert_eq!(json::replace(&i.text, "", &i.with), i.text);
+        assert_eq!(text::replace(&i.text, "", &i.with), i.text);
     }
-    let _ = json::parse_u64(&i.text);
+    let _ = text::parse_u64(&i.text);
 });

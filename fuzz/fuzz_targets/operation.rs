@@ -8,10 +8,10 @@
 //! for success; following the location never leaves the host policy.
 #![no_main]
 
-use graph_workbook_session::core::error::Code;
-use graph_workbook_session::core::json;
-use graph_workbook_session::core::operation::{parse_operation, parse_session_info, OperationStatus};
-use graph_workbook_session::core::url::{is_loopback, BaseUrl, GRAPH_HOSTS};
+use graph_workbook_session::fuzzing::error::Code;
+use graph_workbook_session::fuzzing::json;
+use graph_workbook_session::fuzzing::operation::{parse_operation, parse_session_info, OperationStatus};
+use graph_workbook_session::fuzzing::url::{is_loopback, BaseUrl, GRAPH_HOSTS};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/frame.rs"]

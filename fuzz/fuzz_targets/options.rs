@@ -9,10 +9,10 @@
 //! characters; an error message never quotes the token.
 #![no_main]
 
-use graph_workbook_session::core::error::Code;
-use graph_workbook_session::core::request::Request;
-use graph_workbook_session::core::url::{encode_workbook, is_loopback, BaseUrl, GRAPH_HOSTS};
-use graph_workbook_session::core::validate::{check_header_value, check_session_id, check_token, Call, CallOptions};
+use graph_workbook_session::fuzzing::error::Code;
+use graph_workbook_session::fuzzing::request::Request;
+use graph_workbook_session::fuzzing::url::{encode_workbook, is_loopback, BaseUrl, GRAPH_HOSTS};
+use graph_workbook_session::fuzzing::validate::{check_header_value, check_session_id, check_token, Call, CallInput};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../common/frame.rs"]
@@ -220,7 +220,7 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // The whole call.
-    let o = CallOptions {
+    let o = CallInput {
         workbook: workbook.as_deref(),
         base_url: base.as_deref(),
         timeout_ms: i.timeout_ms,

@@ -11,8 +11,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use graph_workbook_session::core::operation::{poll_delay_ms, MAX_POLL_MS};
-use graph_workbook_session::core::retry::{
+use graph_workbook_session::fuzzing::operation::{poll_delay_ms, MAX_POLL_MS};
+use graph_workbook_session::fuzzing::retry::{
     backoff_ms, decide, is_retryable_status, parse_http_date, parse_retry_after, Decision, Outcome, MAX_DELAY_MS,
 };
 use libfuzzer_sys::fuzz_target;

@@ -103,26 +103,26 @@ fn cargo_version() -> Result<String> {
         .ok_or_else(|| "no version in Cargo.toml".into())
 }
 
-/// The package's entry files (templates in `js/`): one per kind of runtime,
+/// The package's entry files (templates in `npm/`): one per kind of runtime,
 /// each loading the wasm its runtime's way, so that importing the package
 /// is all a user does. And `index.d.ts`: wasm-bindgen's declarations with
 /// its init section (whose `InitOutput` lists raw exports typed `any`)
-/// replaced by `js/init.d.ts`.
+/// replaced by `npm/init.d.ts`.
 fn entries() -> Result {
     for entry in ENTRIES {
-        let from = Path::new("js").join(entry);
+        let from = Path::new("npm").join(entry);
         std::fs::copy(&from, pkg_file(entry)).map_err(|e| format!("{}: {e}", from.display()))?;
     }
     let glue = std::fs::read_to_string(pkg_file(&format!("{NAME}.d.ts"))).map_err(|e| e.to_string())?;
     let api = glue
         .find("export type InitInput")
         .map(|at| &glue[..at])
-        .ok_or("wasm-bindgen's .d.ts has no `export type InitInput`: update js/init.d.ts and xtask/src/build.rs")?;
-    let init = std::fs::read_to_string("js/init.d.ts").map_err(|e| format!("js/init.d.ts: {e}"))?;
+        .ok_or("wasm-bindgen's .d.ts has no `export type InitInput`: update npm/init.d.ts and xtask/src/build.rs")?;
+    let init = std::fs::read_to_string("npm/init.d.ts").map_err(|e| format!("npm/init.d.ts: {e}"))?;
     std::fs::write(pkg_file("index.d.ts"), format!("{}{init}", api.trim_end())).map_err(|e| e.to_string())
 }
 
-/// `js/` files copied into the package: browser/bundler, Node/Deno/Bun,
+/// `npm/` files copied into the package: browser/bundler, Node/Deno/Bun,
 /// workerd, and the no-auto-init entry.
 const ENTRIES: [&str; 4] = ["index.js", "node.js", "workerd.js", "manual.js"];
 

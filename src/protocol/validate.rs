@@ -24,7 +24,7 @@ pub const MAX_TOKEN_LEN: usize = 64 * 1024;
 
 /// The options shared by every call, as plain values (the surface has
 /// already checked JavaScript types).
-pub struct CallOptions<'a> {
+pub struct CallInput<'a> {
     /// `workbook`: the item path, unencoded; `None` for `$batch` calls,
     /// whose items carry their own.
     pub workbook: Option<&'a str>,
@@ -59,7 +59,7 @@ pub struct Call {
 
 impl Call {
     /// Checks `o`; `fresh_id` makes the `client-request-id` when none is given.
-    pub fn new(o: &CallOptions<'_>, fresh_id: impl FnOnce() -> String) -> Result<Call, Error> {
+    pub fn new(o: &CallInput<'_>, fresh_id: impl FnOnce() -> String) -> Result<Call, Error> {
         let mut allowed_hosts = Vec::with_capacity(o.allowed_hosts.len());
         for h in o.allowed_hosts {
             check_host(h)?;
@@ -106,9 +106,9 @@ pub fn integer(name: &str, v: Option<f64>, min: u32, max: u32, default: u32) -> 
         Some(n) if n >= f64::from(min) && n <= f64::from(max) && f64::from(n as u32) == n => Ok(n as u32),
         Some(_) => {
             let mut range = String::new();
-            super::json::push_decimal(&mut range, u64::from(min));
+            super::text::push_decimal(&mut range, u64::from(min));
             range.push_str("..=");
-            super::json::push_decimal(&mut range, u64::from(max));
+            super::text::push_decimal(&mut range, u64::from(max));
             Err(Error::local(
                 Code::InvalidArgument,
                 &["options.", name, " must be an integer in ", &range],
@@ -172,8 +172,8 @@ pub fn uuid_v4(mut b: [u8; 16]) -> String {
         if matches!(i, 4 | 6 | 8 | 10) {
             s.push('-');
         }
-        s.push(super::json::hex_digit(byte >> 4).to_ascii_lowercase());
-        s.push(super::json::hex_digit(byte & 0xf).to_ascii_lowercase());
+        s.push(super::text::hex_digit(byte >> 4).to_ascii_lowercase());
+        s.push(super::text::hex_digit(byte & 0xf).to_ascii_lowercase());
     }
     s
 }
@@ -182,8 +182,8 @@ pub fn uuid_v4(mut b: [u8; 16]) -> String {
 mod tests {
     use super::*;
 
-    fn opts(workbook: &str) -> CallOptions<'_> {
-        CallOptions { workbook: Some(workbook), base_url: None, timeout_ms: None, max_retries: None, client_request_id: None, allowed_hosts: &[] }
+    fn opts(workbook: &str) -> CallInput<'_> {
+        CallInput { workbook: Some(workbook), base_url: None, timeout_ms: None, max_retries: None, client_request_id: None, allowed_hosts: &[] }
     }
 
     fn fresh() -> String {

@@ -8,6 +8,7 @@
 use crate::prelude::*;
 
 use super::json::{self, Value};
+use super::text;
 
 /// What went wrong, as the stable `code` string JavaScript callers switch on.
 #[derive(Clone, Debug, PartialEq)]
@@ -145,7 +146,7 @@ impl Error {
             e.request_id = Some(id.into());
         }
         let mut prefix = String::from("Graph answered ");
-        json::push_decimal(&mut prefix, u64::from(status));
+        text::push_decimal(&mut prefix, u64::from(status));
         prefix.push(' ');
         e.headline(&prefix);
         e
@@ -192,7 +193,7 @@ impl Error {
             .into_iter()
             .flatten()
             {
-                if json::find(field, secret).is_some() {
+                if text::find(field, secret).is_some() {
                     *field = redacted(field, secret);
                 }
             }
@@ -212,13 +213,13 @@ fn truncate(s: &mut String, max: usize) {
     }
 }
 
-/// `text` with `secret` replaced by `[redacted]`. The marker and the text
+/// `s` with `secret` replaced by `[redacted]`. The marker and the text
 /// around it can spell the secret again (secret `cted`, or `ed]x` before an
 /// `x`): such leftovers are removed until none is left (found by fuzzing).
-fn redacted(text: &str, secret: &str) -> String {
-    let mut out = json::replace(text, secret, "[redacted]");
-    while json::find(&out, secret).is_some() {
-        out = json::replace(&out, secret, "");
+fn redacted(s: &str, secret: &str) -> String {
+    let mut out = text::replace(s, secret, "[redacted]");
+    while text::find(&out, secret).is_some() {
+        out = text::replace(&out, secret, "");
     }
     out
 }

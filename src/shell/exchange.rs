@@ -8,10 +8,10 @@ use crate::prelude::*;
 use super::abort::sleep;
 use super::fetch::{send, Answer, NoAnswer};
 use super::sys::{now_ms, random, AbortSignal};
-use crate::core::error::{Code, Error};
-use crate::core::request::Request;
-use crate::core::retry::{decide, parse_retry_after, Decision, Outcome};
-use crate::core::validate::Call;
+use crate::protocol::error::{Code, Error};
+use crate::protocol::request::Request;
+use crate::protocol::retry::{decide, parse_retry_after, Decision, Outcome};
+use crate::protocol::validate::Call;
 
 /// A successful (2xx) answer and how many attempts it took.
 pub struct Exchange {

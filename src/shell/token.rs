@@ -12,8 +12,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::abort::race_abort;
 use super::exchange::aborted;
 use super::sys::AbortSignal;
-use crate::core::error::{Code, Error};
-use crate::core::validate::check_token;
+use crate::protocol::error::{Code, Error};
+use crate::protocol::validate::check_token;
 
 /// Where the token comes from.
 #[derive(Clone)]

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::abort::AttemptGuard;
 use super::sys::{fetch, set, AbortSignal, Response};
-use crate::core::request::Request;
+use crate::protocol::request::Request;
 
 /// The most of a body that is read: Graph's error and status bodies are a
 /// few hundred bytes; a 10 MB error page is cut here, not buffered.

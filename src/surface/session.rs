@@ -1,7 +1,7 @@
 //! `WorkbookSession`: one session's whole life for JavaScript callers:
 //! create or attach, refresh (single-flight), keep alive with recreation,
 //! stop, close. The state machine and the schedule are
-//! [`crate::core::session`]; this file does the I/O they ask for.
+//! `protocol::session`; this file does the I/O they ask for.
 //!
 //! Keep-alive is a loop of abortable sleeps that holds only a weak reference
 //! to the session between refreshes, so `stop()`, `close()` and `free()`
@@ -17,16 +17,16 @@ use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
-use crate::core::error::{Code, Error};
-use crate::core::session::{classify, AfterFailure, Begin, Session, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
-use crate::core::validate::{check_session_id, integer, Call};
-use crate::js::abort::sleep;
-use crate::js::create::{create_session, CreateParams};
-use crate::js::graph_error::to_js;
-use crate::js::options::Opts;
-use crate::js::sys::{now_ms, random, AbortController, AbortSignal};
-use crate::js::token::TokenSource;
-use crate::{fresh_request_id, read_call, read_create, refreshed_to_js, session_action, set, SessionAction};
+use super::convert::{refreshed_to_js, to_js};
+use super::options::{read_call, read_create, JsOptions};
+use crate::protocol::error::{Code, Error};
+use crate::protocol::session::{classify, AfterFailure, Begin, Session, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
+use crate::protocol::validate::{check_session_id, integer, Call};
+use crate::shell::abort::sleep;
+use crate::shell::action::{session_action, SessionAction};
+use crate::shell::create::{create_session, CreateParams};
+use crate::shell::sys::{fresh_client_request_id, now_ms, random, set, AbortController, AbortSignal};
+use crate::shell::token::TokenSource;
 
 #[derive(Default)]
 struct Callbacks {
@@ -65,7 +65,7 @@ impl Inner {
     fn request_call(&self) -> Call {
         let mut call = self.call.clone();
         if !self.fixed_client_request_id {
-            call.client_request_id = fresh_request_id();
+            call.client_request_id = fresh_client_request_id();
         }
         call
     }
@@ -105,7 +105,7 @@ impl WorkbookSession {
         #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
     ) -> Result<WorkbookSession, JsValue> {
         let run = async {
-            let o = Opts::new(&options)?;
+            let o = JsOptions::new(&options)?;
             let c = read_call(&o, true)?;
             let fixed = o.opt_string("clientRequestId")?.is_some();
             let p = read_create(&o)?;
@@ -128,7 +128,7 @@ impl WorkbookSession {
         #[wasm_bindgen(unchecked_param_type = "AttachSessionOptions")] options: JsValue,
     ) -> Result<WorkbookSession, JsValue> {
         let run = || {
-            let o = Opts::new(&options)?;
+            let o = JsOptions::new(&options)?;
             let c = read_call(&o, true)?;
             let fixed = o.opt_string("clientRequestId")?.is_some();
             let session_id = o.string("sessionId")?;
@@ -219,7 +219,7 @@ impl WorkbookSession {
             let (interval, recreate, callbacks) = if options.is_undefined() {
                 (None, false, Callbacks::default())
             } else {
-                let o = Opts::new(&options)?;
+                let o = JsOptions::new(&options)?;
                 let interval = match o.opt_number("intervalMs")? {
                     None => None,
                     some => Some(u64::from(integer("intervalMs", some, MIN_INTERVAL_MS as u32, MAX_INTERVAL_MS as u32, 0)?)),

@@ -83,7 +83,7 @@ pub fn backoff_ms(retry: u32, random: f64) -> u64 {
 /// anything unreadable gives `None` (the caller falls back to backoff).
 pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
     let v = value.trim();
-    if let Some(secs) = super::json::parse_u64(v) {
+    if let Some(secs) = super::text::parse_u64(v) {
         return Some(secs.saturating_mul(1000));
     }
     let at = parse_http_date(v)?;
@@ -102,7 +102,7 @@ fn num(s: Option<&str>, max_len: usize) -> Option<u64> {
     if s.len() > max_len {
         return None;
     }
-    super::json::parse_u64(s)
+    super::text::parse_u64(s)
 }
 
 /// An HTTP-date as milliseconds since the Unix epoch.

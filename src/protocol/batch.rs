@@ -7,6 +7,7 @@ use crate::prelude::*;
 
 use super::error::{from_graph_error, Code, Error};
 use super::json::{self, write_string, Value};
+use super::text;
 
 /// Graph's limit of requests per `$batch`.
 pub const MAX_BATCH: usize = 20;
@@ -45,7 +46,7 @@ impl ItemAnswer {
             _ => Error::local(Code::Graph(super::error::status_code_name(self.status).into()), &[]),
         };
         let mut prefix = String::from("Graph answered ");
-        json::push_decimal(&mut prefix, u64::from(self.status));
+        text::push_decimal(&mut prefix, u64::from(self.status));
         prefix.push_str(" inside $batch: ");
         e.headline(&prefix);
         e.status = self.status;
@@ -65,7 +66,7 @@ pub fn batch_body(items: &[BatchItem<'_>]) -> String {
             out.push(',');
         }
         out.push_str("{\"id\":\"");
-        json::push_decimal(&mut out, item.index as u64);
+        text::push_decimal(&mut out, item.index as u64);
         out.push_str("\",\"method\":\"POST\",\"url\":");
         let mut url = String::with_capacity(item.workbook.len() + 24);
         url.push_str(item.workbook);
@@ -88,7 +89,7 @@ pub fn parse_batch(body: &str) -> Result<Vec<ItemAnswer>, Error> {
     let responses = v.get("responses").and_then(Value::as_array).ok_or_else(invalid)?;
     let mut out = Vec::with_capacity(responses.len());
     for r in responses {
-        let Some(index) = r.get("id").and_then(Value::as_str).and_then(json::parse_u64) else { continue };
+        let Some(index) = r.get("id").and_then(Value::as_str).and_then(text::parse_u64) else { continue };
         let Some(status) = r.get("status").and_then(Value::as_u64).filter(|s| (100..600).contains(s)) else { continue };
         let header = |name: &str| {
             r.get("headers")

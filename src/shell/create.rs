@@ -9,10 +9,10 @@ use crate::prelude::*;
 use super::abort::{sleep, AttemptGuard};
 use super::exchange::{aborted, execute, with_call};
 use super::sys::{now_ms, AbortSignal};
-use crate::core::error::{Code, Error};
-use crate::core::operation::{parse_operation, parse_session_info, poll_delay_ms, OperationStatus, SessionInfo};
-use crate::core::request::Request;
-use crate::core::validate::Call;
+use crate::protocol::error::{Code, Error};
+use crate::protocol::operation::{parse_operation, parse_session_info, poll_delay_ms, OperationStatus, SessionInfo};
+use crate::protocol::request::Request;
+use crate::protocol::validate::Call;
 
 /// What createSession asks for.
 #[derive(Clone, Copy)]

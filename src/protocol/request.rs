@@ -131,7 +131,7 @@ impl Request {
         }
         if attempt > 1 {
             let mut n = String::new();
-            super::json::push_decimal(&mut n, u64::from(attempt - 1));
+            super::text::push_decimal(&mut n, u64::from(attempt - 1));
             h.push(("retry-attempt", n));
         }
         h
@@ -141,10 +141,10 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::validate::{Call, CallOptions};
+    use crate::protocol::validate::{Call, CallInput};
 
     fn call() -> Call {
-        let o = CallOptions {
+        let o = CallInput {
             workbook: Some("/me/drive/items/01ABC"),
             base_url: Some("http://127.0.0.1:9/v1.0"),
             timeout_ms: None,
@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn fetch_init_is_json_with_every_header_and_the_body() {
         let r = Request::create_session(&call(), true, true);
-        let init = crate::core::json::parse(&r.fetch_init_json("t\"ok", "c", 2)).expect("valid JSON");
+        let init = crate::protocol::json::parse(&r.fetch_init_json("t\"ok", "c", 2)).expect("valid JSON");
         assert_eq!(init.get("method").unwrap().as_str(), Some("POST"));
         assert_eq!(init.get("redirect").unwrap().as_str(), Some("manual"));
         assert_eq!(init.get("body").unwrap().as_str(), Some("{\"persistChanges\":true}"));
@@ -185,7 +185,7 @@ mod tests {
         assert_eq!(h.get("authorization").unwrap().as_str(), Some("Bearer t\"ok"));
         assert_eq!(h.get("prefer").unwrap().as_str(), Some("respond-async"));
         assert_eq!(h.get("retry-attempt").unwrap().as_str(), Some("1"));
-        let g = crate::core::json::parse(&Request::get("http://x/op".into()).fetch_init_json("t", "c", 1)).unwrap();
+        let g = crate::protocol::json::parse(&Request::get("http://x/op".into()).fetch_init_json("t", "c", 1)).unwrap();
         assert_eq!(g.get("method").unwrap().as_str(), Some("GET"));
         assert!(g.get("body").is_none());
     }

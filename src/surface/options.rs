@@ -1,4 +1,4 @@
-//! Reading JavaScript option objects. Types are checked here (a number where
+//! Reading JavaScript option objects into the protocol's plain values. Types are checked here (a number where
 //! a string belongs, a `Symbol`, `null` ...); values are checked by the core.
 //! A getter that throws or a Proxy trap becomes `invalidArgument`, never a
 //! panic.
@@ -9,21 +9,26 @@ use crate::prelude::*;
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::sys::AbortSignal;
-use crate::core::error::{Code, Error};
+use crate::protocol::error::{Code, Error};
+use crate::protocol::operation::{DEFAULT_CREATE_TIMEOUT_MS, MAX_CREATE_TIMEOUT_MS};
+use crate::protocol::validate::{integer, Call, CallInput};
+use crate::shell::create::CreateParams;
+use crate::shell::exchange::{aborted, with_call};
+use crate::shell::sys::{fresh_client_request_id, AbortSignal};
+use crate::shell::token::TokenSource;
 
 fn invalid(key: &str, why: &str) -> Error {
     Error::local(Code::InvalidArgument, &["options.", key, why])
 }
 
 /// A JS options object.
-pub struct Opts<'a>(pub &'a JsValue);
+pub struct JsOptions<'a>(pub &'a JsValue);
 
-impl Opts<'_> {
+impl JsOptions<'_> {
     /// Checks that the options are an object at all.
-    pub fn new(v: &JsValue) -> Result<Opts<'_>, Error> {
+    pub fn new(v: &JsValue) -> Result<JsOptions<'_>, Error> {
         if v.is_object() && !Array::is_array(v) {
-            Ok(Opts(v))
+            Ok(JsOptions(v))
         } else {
             Err(Error::local(Code::InvalidArgument, &["options must be an object"]))
         }
@@ -103,4 +108,61 @@ impl Opts<'_> {
             Err(invalid("signal", " must be an AbortSignal"))
         }
     }
+}
+
+/// A JS call's options once read: the checked call, its token source and signal.
+pub struct JsCall {
+    pub call: Call,
+    pub token: TokenSource,
+    pub signal: Option<AbortSignal>,
+}
+
+/// Reads the options every call shares; `with_workbook` is false for
+/// `$batch` calls, whose items carry their own.
+pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error> {
+    let workbook = if with_workbook { Some(o.string("workbook")?) } else { None };
+    let token = TokenSource::from_js(&o.get("accessToken")?)?;
+    let base_url = o.opt_string("baseUrl")?;
+    let timeout_ms = o.opt_number("timeoutMs")?;
+    let max_retries = o.opt_number("maxRetries")?;
+    let client_request_id = o.opt_string("clientRequestId")?;
+    let allowed_hosts = o.string_array("allowedHosts")?;
+    let signal = o.signal()?;
+    let call = Call::new(
+        &CallInput {
+            workbook: workbook.as_deref(),
+            base_url: base_url.as_deref(),
+            timeout_ms,
+            max_retries,
+            client_request_id: client_request_id.as_deref(),
+            allowed_hosts: &allowed_hosts,
+        },
+        fresh_client_request_id,
+    )?;
+    Ok(JsCall { call, token, signal })
+}
+
+impl JsCall {
+    /// Resolves the token; an already-aborted signal ends the call first.
+    pub async fn token(&self) -> Result<String, Error> {
+        if crate::shell::abort::caller_aborted(self.signal.as_ref()) {
+            return Err(with_call(aborted(0), &self.call, ""));
+        }
+        self.token.resolve(self.signal.as_ref()).await.map_err(|e| with_call(e, &self.call, ""))
+    }
+}
+
+/// Reads createSession's own options (besides the shared ones).
+pub fn read_create(o: &JsOptions<'_>) -> Result<CreateParams, Error> {
+    Ok(CreateParams {
+        persist_changes: o.opt_bool("persistChanges")?.unwrap_or(true),
+        prefer_async: o.opt_bool("preferAsync")?.unwrap_or(false),
+        create_timeout_ms: integer(
+            "createTimeoutMs",
+            o.opt_number("createTimeoutMs")?,
+            1,
+            MAX_CREATE_TIMEOUT_MS,
+            DEFAULT_CREATE_TIMEOUT_MS,
+        )?,
+    })
 }

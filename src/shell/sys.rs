@@ -125,3 +125,8 @@ pub fn random_bytes() -> [u8; 16] {
     hi.copy_from_slice(&split_mix(&STREAMS[1]).to_le_bytes());
     b
 }
+
+/// A fresh UUID v4 `client-request-id`.
+pub fn fresh_client_request_id() -> String {
+    crate::protocol::validate::uuid_v4(random_bytes())
+}

@@ -10,7 +10,7 @@
 use crate::prelude::*;
 
 use super::error::{Code, Error};
-use super::json::find;
+use super::text::find;
 
 /// The Graph service hosts (global, US Government L4 and L5, China, canary).
 pub const GRAPH_HOSTS: [&str; 5] = [
@@ -162,7 +162,7 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
         return None;
     }
     if let Some(p) = port {
-        let n = super::json::parse_u64(p)?;
+        let n = super::text::parse_u64(p)?;
         if n == 0 || n > 65535 || p.len() > 5 {
             return None;
         }
@@ -182,7 +182,7 @@ pub fn is_loopback(host: &str) -> bool {
         && rest.len() == 3
         && rest
             .iter()
-            .all(|p| !p.is_empty() && p.len() <= 3 && super::json::parse_u64(p).is_some_and(|n| n <= 255))
+            .all(|p| !p.is_empty() && p.len() <= 3 && super::text::parse_u64(p).is_some_and(|n| n <= 255))
 }
 
 fn is_path_byte(b: u8) -> bool {
@@ -230,8 +230,8 @@ pub fn encode_workbook(workbook: &str) -> Result<String, Error> {
                 out.push(b as char);
             } else {
                 out.push('%');
-                out.push(super::json::hex_digit(b >> 4));
-                out.push(super::json::hex_digit(b & 0xf));
+                out.push(super::text::hex_digit(b >> 4));
+                out.push(super::text::hex_digit(b & 0xf));
             }
         }
     }

@@ -9,11 +9,11 @@ use crate::prelude::*;
 use super::abort::sleep;
 use super::exchange::{aborted, execute, with_call};
 use super::sys::{now_ms, random, AbortSignal};
-use crate::core::batch::{batch_body, parse_batch, BatchItem, MAX_BATCH};
-use crate::core::error::{Code, Error};
-use crate::core::request::Request;
-use crate::core::retry::{decide, Decision, Outcome};
-use crate::core::validate::Call;
+use crate::protocol::batch::{batch_body, parse_batch, BatchItem, MAX_BATCH};
+use crate::protocol::error::{Code, Error};
+use crate::protocol::request::Request;
+use crate::protocol::retry::{decide, Decision, Outcome};
+use crate::protocol::validate::Call;
 
 /// One item's outcome.
 pub struct ItemResult {

@@ -1,0 +1,23 @@
+//! The sans-IO protocol: every decision of the library as plain functions of
+//! plain values and as state machines. No wasm-bindgen, js-sys or web-sys
+//! here; time and randomness come in as arguments, so each rule is a table
+//! test run natively (`cargo test`) and fuzzed natively.
+//!
+//! * [`validate`], [`url`]: options, the host policy, item paths.
+//! * [`request`]: the requests (URL, method, headers, body) Graph expects.
+//! * [`error`], [`retry`]: error bodies, `Retry-After`, what to resend.
+//! * [`session`], [`operation`], [`batch`]: the flows as machines: a
+//!   session's life and keep-alive schedule, createSession's 201/202/poll,
+//!   `$batch` rounds.
+//! * [`json`], [`text`]: the small readers and writers the others share.
+
+pub mod batch;
+pub mod error;
+pub mod json;
+pub mod operation;
+pub mod request;
+pub mod retry;
+pub mod session;
+pub mod text;
+pub mod url;
+pub mod validate;

@@ -1,0 +1,98 @@
+//! String helpers shared by the protocol's modules (JSON, URLs, errors,
+//! `Retry-After`, ids). Byte loops rather than `str::find`, `str::replace`
+//! and `core::fmt`: those drag in the substring searcher and formatting
+//! machinery, which cost kilobytes of wasm (bench/README.md).
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+/// Parses ASCII digits into a `u64`; `None` on anything else or overflow.
+pub fn parse_u64(digits: &str) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+    }
+    Some(n)
+}
+
+/// The first position of `needle` in `hay`. A byte loop rather than
+/// `str::find(&str)`: core's substring searcher drags in `core::fmt` through
+/// its panic paths, which costs kilobytes of wasm.
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    h.windows(n.len()).position(|w| w == n)
+}
+
+/// `hay` with every `needle` replaced by `with` (`str::replace` without the
+/// substring searcher, see [`find`]).
+pub fn replace(hay: &str, needle: &str, with: &str) -> String {
+    let mut out = String::with_capacity(hay.len());
+    let mut rest = hay;
+    while let Some(i) = find(rest, needle).filter(|_| !needle.is_empty()) {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        out.push_str(with);
+        rest = rest.get(i + needle.len()..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Appends `n` in decimal (no `core::fmt`: it costs kilobytes of wasm).
+pub fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    for d in digits.iter_mut() {
+        *d = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in digits.iter().take(len).rev() {
+        out.push(b as char);
+    }
+}
+
+pub(crate) fn hex_digit(n: u8) -> char {
+    match n {
+        0..=9 => (b'0' + n) as char,
+        _ => (b'A' + (n - 10)) as char,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_and_replace_without_the_substring_searcher() {
+        assert_eq!(find("https://x", "://"), Some(5));
+        assert_eq!(find("abc", "abcd"), None);
+        assert_eq!(find("", "a"), None);
+        assert_eq!(find("a//b", "//"), Some(1));
+        assert_eq!(replace("tok tok", "tok", "[r]"), "[r] [r]");
+        assert_eq!(replace("ééé", "é", "e"), "eee");
+        assert_eq!(replace("abc", "", "x"), "abc");
+        assert_eq!(replace("aaa", "aa", "b"), "ba");
+    }
+
+    #[test]
+    fn decimal() {
+        for n in [0u64, 7, 10, 204, 65535, u64::MAX] {
+            let mut s = String::new();
+            push_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+
+}

@@ -1,0 +1,76 @@
+//! refreshSession and closeSession: one session-scoped request each, sent
+//! with retries; shared by the JS exports, `WorkbookSession` and the Rust API.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use super::exchange::execute;
+use super::sys::{now_ms, AbortSignal};
+use crate::protocol::error::Error;
+use crate::protocol::request::Request;
+use crate::protocol::session::close_already_done;
+use crate::protocol::validate::Call;
+
+/// Which session-scoped request.
+#[derive(Clone, Copy)]
+pub enum SessionAction {
+    /// `POST .../workbook/refreshSession`.
+    Refresh,
+    /// `POST .../workbook/closeSession`.
+    Close,
+}
+
+impl SessionAction {
+    /// The operation's name, as error messages start.
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionAction::Refresh => "refreshSession",
+            SessionAction::Close => "closeSession",
+        }
+    }
+}
+
+/// A successful refresh or close (the JS `RefreshResult`).
+#[derive(Clone, Debug)]
+pub struct Refreshed {
+    /// The HTTP status: 204, or 404 when a closeSession retry found the
+    /// session already closed by an attempt whose answer was lost.
+    pub status: u16,
+    /// Graph's `request-id`.
+    pub request_id: Option<String>,
+    /// The call's `client-request-id`.
+    pub client_request_id: String,
+    /// Requests sent, retries included.
+    pub attempts: u32,
+    /// Wall time of the whole call.
+    pub elapsed_ms: f64,
+}
+
+/// Sends `action` for `session_id`; `started` is when the caller's call began.
+pub async fn session_action(
+    action: SessionAction,
+    call: &Call,
+    session_id: &str,
+    token: &str,
+    signal: Option<&AbortSignal>,
+    started: f64,
+) -> Result<Refreshed, Error> {
+    let req = match action {
+        SessionAction::Refresh => Request::refresh_session(call, session_id),
+        SessionAction::Close => Request::close_session(call, session_id),
+    };
+    let (status, request_id, attempts) = match execute(call, &req, token, signal).await {
+        Ok(x) => (x.answer.status, x.answer.request_id, x.attempts),
+        Err(e) if matches!(action, SessionAction::Close) && close_already_done(&e) => {
+            (e.status, e.request_id.clone(), e.attempts)
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(Refreshed {
+        status,
+        request_id,
+        client_request_id: call.client_request_id.clone(),
+        attempts,
+        elapsed_ms: now_ms() - started,
+    })
+}

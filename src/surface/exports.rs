@@ -1,0 +1,120 @@
+//! The four function exports of the JS contract: refreshSession,
+//! closeSession, createSession, refreshSessions. Each reads its options,
+//! resolves the token, hands the call to the shell and converts the outcome.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use wasm_bindgen::prelude::*;
+
+use super::convert::{refreshed_to_js, session_info_to_js, to_js};
+use super::options::{read_call, read_create, JsOptions};
+use crate::protocol::error::{Code, Error};
+use crate::protocol::url::encode_workbook;
+use crate::protocol::validate::check_session_id;
+use crate::shell::action::{session_action, Refreshed, SessionAction};
+use crate::shell::batch::refresh_sessions;
+use crate::shell::create::create_session;
+use crate::shell::sys::now_ms;
+
+async fn session_action_js(action: SessionAction, options: JsValue) -> Result<JsValue, JsValue> {
+    let started = now_ms();
+    let run = async {
+        let o = JsOptions::new(&options)?;
+        let c = read_call(&o, true)?;
+        let session_id = o.string("sessionId")?;
+        check_session_id(&session_id)?;
+        let token = c.token().await?;
+        session_action(action, &c.call, &session_id, &token, c.signal.as_ref(), started).await
+    };
+    run.await.map(|r| refreshed_to_js(&r)).map_err(|e| to_js(&e, action.name()))
+}
+
+/// Refreshes a workbook session so that it does not expire.
+///
+/// `POST {baseUrl}{workbook}/workbook/refreshSession` with the
+/// `workbook-session-id` header; retries 429/503/504, network errors and
+/// attempt timeouts. Resolves to `{ status, requestId, clientRequestId,
+/// attempts, elapsedMs }`; rejects with a `GraphError`.
+#[wasm_bindgen(js_name = refreshSession, unchecked_return_type = "RefreshResult")]
+pub async fn refresh_session_js(
+    #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    session_action_js(SessionAction::Refresh, options).await
+}
+
+/// Closes a workbook session (`POST .../workbook/closeSession`).
+#[wasm_bindgen(js_name = closeSession, unchecked_return_type = "RefreshResult")]
+pub async fn close_session_js(
+    #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    session_action_js(SessionAction::Close, options).await
+}
+
+/// Creates a workbook session: `POST .../workbook/createSession` with
+/// `{"persistChanges"}`. Handles `201` and the `202` long-running operation
+/// (polled until it succeeds, fails, or `createTimeoutMs` passes).
+#[wasm_bindgen(js_name = createSession, unchecked_return_type = "SessionInfo")]
+pub async fn create_session_js(
+    #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let run = async {
+        let o = JsOptions::new(&options)?;
+        let c = read_call(&o, true)?;
+        let p = read_create(&o)?;
+        let token = c.token().await?;
+        create_session(&c.call, p, &token, c.signal.as_ref()).await
+    };
+    run.await.map(|i| session_info_to_js(&i)).map_err(|e| to_js(&e, "createSession"))
+}
+
+/// Refreshes many sessions through `POST {baseUrl}/$batch`, 20 per request.
+/// Resolves to one entry per item, in order: a `RefreshResult` or a
+/// `GraphError` (never rejects for a single item's failure).
+#[wasm_bindgen(js_name = refreshSessions, unchecked_return_type = "Array<RefreshResult | GraphError>")]
+pub async fn refresh_sessions_js(
+    #[wasm_bindgen(unchecked_param_type = "BatchItem[]")] items: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "BatchOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let started = now_ms();
+    let run = async {
+        let o = JsOptions::new(&options)?;
+        let c = read_call(&o, false)?;
+        if !js_sys::Array::is_array(&items) {
+            return Err(Error::local(Code::InvalidArgument, &["items must be an array of { workbook, sessionId }"]));
+        }
+        let items: Vec<Result<(String, String), Error>> = js_sys::Array::from(&items)
+            .iter()
+            .map(|item| {
+                let o = JsOptions::new(&item)?;
+                let workbook = encode_workbook(&o.string("workbook")?)?;
+                let session_id = o.string("sessionId")?;
+                check_session_id(&session_id)?;
+                Ok((workbook, session_id))
+            })
+            .collect();
+        let token = c.token().await?;
+        let results = refresh_sessions(&c.call, items, &token, c.signal.as_ref(), started).await;
+        Ok((results, c.call.client_request_id))
+    };
+    let (results, client_request_id) = run.await.map_err(|e| to_js(&e, "refreshSessions"))?;
+    let out = js_sys::Array::new();
+    for r in results {
+        out.push(&match r {
+            Ok(i) => refreshed_to_js(&Refreshed {
+                status: i.status,
+                request_id: i.request_id,
+                client_request_id: client_request_id.clone(),
+                attempts: i.attempts,
+                elapsed_ms: i.elapsed_ms,
+            }),
+            Err(e) => to_js(&e, "refreshSessions"),
+        });
+    }
+    Ok(out.into())
+}
+
+/// The TypeScript declarations of the options, results and errors
+/// (`types.d.ts`), appended to wasm-bindgen's own.
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = include_str!("types.d.ts");

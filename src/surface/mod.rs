@@ -1,0 +1,16 @@
+//! The surface: what callers hold. The `#[wasm_bindgen]` exports of the JS
+//! contract (DESIGN.md) with their option reading, conversions and
+//! TypeScript declarations, and the same calls for Rust.
+//!
+//! * [`exports`]: refreshSession, closeSession, createSession, refreshSessions.
+//! * [`session`]: the `WorkbookSession` class.
+//! * [`options`]: JS option objects read into the protocol's plain values.
+//! * [`convert`]: results and `GraphError`s on their way into JS.
+//! * [`rust`]: the Rust API.
+//! * `types.d.ts`: the TypeScript declarations wasm-bindgen cannot derive.
+
+pub(crate) mod convert;
+pub mod exports;
+pub(crate) mod options;
+pub mod rust;
+pub mod session;

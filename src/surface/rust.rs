@@ -1,0 +1,110 @@
+//! The Rust API, for Rust wasm crates (workers-rs, Leptos, Yew ...): the
+//! same calls as the JS exports, with Rust types in and out.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use crate::protocol::error::{Code, Error};
+use crate::protocol::validate::{check_session_id, check_token, Call, CallInput};
+use crate::shell::abort::caller_aborted;
+use crate::shell::action::{session_action, Refreshed, SessionAction};
+use crate::shell::exchange::{aborted, with_call};
+use crate::shell::sys::{fresh_client_request_id, now_ms, AbortSignal};
+
+/// The options every call shares (the JS `CallOptions`).
+#[derive(Clone)]
+pub struct Options {
+    /// The item path, unencoded: `/me/drive/items/{id}`, `/me/drive/root:/Folder/Book 1.xlsx:` ...
+    pub workbook: String,
+    /// The bearer token for Graph.
+    pub access_token: String,
+    /// Defaults to `https://graph.microsoft.com/v1.0`.
+    pub base_url: Option<String>,
+    /// Per-attempt timeout; default 30 000.
+    pub timeout_ms: Option<u32>,
+    /// Retries after the first attempt, 0..=10; default 3.
+    pub max_retries: Option<u32>,
+    /// Defaults to a fresh UUID v4 per call, the same on its retries.
+    pub client_request_id: Option<String>,
+    /// Hosts besides Graph's and loopback that may receive the token.
+    pub allowed_hosts: Vec<String>,
+    /// Cancels the call, including a backoff wait.
+    pub signal: Option<AbortSignal>,
+}
+
+/// Shows every option but the token, which is `[redacted]`.
+impl core::fmt::Debug for Options {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Options")
+            .field("workbook", &self.workbook)
+            .field("access_token", &"[redacted]")
+            .field("base_url", &self.base_url)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("max_retries", &self.max_retries)
+            .field("client_request_id", &self.client_request_id)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("signal", &self.signal.as_ref().map(|_| "AbortSignal"))
+            .finish()
+    }
+}
+
+impl Options {
+    /// Options with every default.
+    pub fn new(workbook: &str, access_token: &str) -> Options {
+        Options {
+            workbook: workbook.into(),
+            access_token: access_token.into(),
+            base_url: None,
+            timeout_ms: None,
+            max_retries: None,
+            client_request_id: None,
+            allowed_hosts: Vec::new(),
+            signal: None,
+        }
+    }
+
+    fn call(&self) -> Result<Call, Error> {
+        check_token(&self.access_token, Code::InvalidArgument)?;
+        Call::new(
+            &CallInput {
+                workbook: Some(&self.workbook),
+                base_url: self.base_url.as_deref(),
+                timeout_ms: self.timeout_ms.map(f64::from),
+                max_retries: self.max_retries.map(f64::from),
+                client_request_id: self.client_request_id.as_deref(),
+                allowed_hosts: &self.allowed_hosts,
+            },
+            fresh_client_request_id,
+        )
+    }
+}
+
+/// Options of [`refresh_session`] and [`close_session`].
+#[derive(Clone, Debug)]
+pub struct RefreshOptions {
+    /// The shared options.
+    pub options: Options,
+    /// The `workbook-session-id`.
+    pub session_id: String,
+}
+
+async fn run(action: SessionAction, o: &RefreshOptions) -> Result<Refreshed, Error> {
+    let started = now_ms();
+    let call = o.options.call()?;
+    check_session_id(&o.session_id)?;
+    let signal = o.options.signal.as_ref();
+    if caller_aborted(signal) {
+        return Err(with_call(aborted(0), &call, &o.options.access_token));
+    }
+    session_action(action, &call, &o.session_id, &o.options.access_token, signal, started).await
+}
+
+/// `POST {baseUrl}{workbook}/workbook/refreshSession`, with retries.
+pub async fn refresh_session(o: &RefreshOptions) -> Result<Refreshed, Error> {
+    run(SessionAction::Refresh, o).await
+}
+
+/// `POST {baseUrl}{workbook}/workbook/closeSession`, with retries.
+pub async fn close_session(o: &RefreshOptions) -> Result<Refreshed, Error> {
+    run(SessionAction::Close, o).await
+}
