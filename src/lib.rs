@@ -66,7 +66,7 @@ mod protocol;
 mod shell;
 mod surface;
 
-pub use crate::protocol::error::{Code, Error, ErrorDetails};
+pub use crate::protocol::error::{Code, Error};
 pub use crate::shell::action::Refreshed;
 pub use crate::shell::sys::AbortSignal;
 pub use crate::surface::exports::{close_session_js, create_session_js, refresh_session_js, refresh_sessions_js};

@@ -46,15 +46,15 @@ fuzz_target!(|data: &[u8]| {
                 assert!((100..600).contains(&a.status));
                 if !(200..300).contains(&a.status) {
                     let e = a.error();
-                    assert_eq!(e.status, a.status);
-                    assert!(!e.code.as_str().is_empty());
+                    assert_eq!(e.status(), a.status);
+                    assert!(!e.code().as_str().is_empty());
                     if a.request_id.is_some() {
-                        assert_eq!(e.request_id, a.request_id);
+                        assert_eq!(e.request_id(), a.request_id.as_deref());
                     }
                 }
             }
         }
-        Err(e) => assert_eq!(e.code, Code::InvalidResponse),
+        Err(e) => assert_eq!(e.code(), &Code::InvalidResponse),
     }
 
     let encoded: Vec<(usize, String, &str)> = i

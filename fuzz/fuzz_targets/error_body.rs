@@ -36,11 +36,11 @@ fn input(data: &[u8]) -> Input {
 }
 
 fn fields(e: &Error) -> Vec<&str> {
-    let mut v = vec![e.code.as_str(), e.message.as_str()];
-    v.extend(e.inner_code.as_deref());
-    v.extend(e.request_id.as_deref());
-    v.extend(e.client_request_id.as_deref());
-    v.extend(e.date.as_deref());
+    let mut v = vec![e.code().as_str(), e.message()];
+    v.extend(e.inner_code());
+    v.extend(e.request_id());
+    v.extend(e.client_request_id());
+    v.extend(e.date());
     v
 }
 
@@ -48,16 +48,16 @@ fuzz_target!(|data: &[u8]| {
     let i = input(data);
     let (body, request_id) = (&i.body, &i.request_id);
     let mut e = Error::from_response(i.status, body, request_id.as_deref());
-    assert_eq!(e.status, i.status);
-    let deepest = e.inner_code.as_deref().unwrap_or(e.code.as_str());
+    assert_eq!(e.status(), i.status);
+    let deepest = e.inner_code().unwrap_or(e.code().as_str());
     assert_eq!(e.recreatable(), deepest == RECREATABLE);
-    let codes = e.code.as_str().len() + e.inner_code.as_deref().map_or(0, str::len);
+    let codes = e.code().as_str().len() + e.inner_code().map_or(0, str::len);
     // Graph's message is kept up to 16 KiB until redaction; redaction cuts
     // the whole message to 1 KiB (after, so a token across the cut is seen).
-    assert!(e.message.len() <= 16 * 1024 + codes + 64, "message of {} bytes", e.message.len());
+    assert!(e.message().len() <= 16 * 1024 + codes + 64, "message of {} bytes", e.message().len());
 
     e.redact(&i.secret);
-    assert!(e.message.len() <= 1024, "redacted message of {} bytes", e.message.len());
+    assert!(e.message().len() <= 1024, "redacted message of {} bytes", e.message().len());
     if i.secret.len() >= 4 {
         for f in fields(&e) {
             assert!(!f.contains(&i.secret), "secret {:?} survived redaction in {:?}", i.secret, f);

@@ -63,12 +63,12 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Ok(OperationStatus::Failed(e)) => {
-            assert!(!e.code.as_str().is_empty());
+            assert!(!e.code().as_str().is_empty());
             let v = json::parse(&body).expect("failed implies JSON");
             assert!(v.get("status").and_then(|s| s.as_str()).unwrap().eq_ignore_ascii_case("failed"));
         }
         Ok(OperationStatus::Running) => {}
-        Err(e) => assert_eq!(e.code, Code::InvalidResponse),
+        Err(e) => assert_eq!(e.code(), &Code::InvalidResponse),
     }
     match parse_session_info(&body, i.requested) {
         Ok(s) => {
@@ -80,6 +80,6 @@ fuzz_target!(|data: &[u8]| {
                 None => assert_eq!(s.persist_changes, i.requested),
             }
         }
-        Err(e) => assert_eq!(e.code, Code::InvalidResponse),
+        Err(e) => assert_eq!(e.code(), &Code::InvalidResponse),
     }
 });

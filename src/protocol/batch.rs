@@ -1,5 +1,5 @@
 //! `POST {baseUrl}/$batch`: many refreshSession calls in one request, at
-//! most 20 per batch (Graph's limit). Request ids are the items' indexes, so
+//! most 20 per batch (Graph's limit), as a machine ([`BatchRounds`]). Request ids are the items' indexes, so
 //! answers map back to items whatever order Graph returns them in.
 
 #[allow(unused_imports)]
@@ -7,6 +7,7 @@ use crate::prelude::*;
 
 use super::error::{from_graph_error, Code, Error};
 use super::json::{self, write_string, Value};
+use super::retry::{decide, Decision, Outcome};
 use super::text;
 
 /// Graph's limit of requests per `$batch`.
@@ -49,11 +50,11 @@ impl ItemAnswer {
         text::push_decimal(&mut prefix, u64::from(self.status));
         prefix.push_str(" inside $batch: ");
         e.headline(&prefix);
-        e.status = self.status;
-        if self.request_id.is_some() {
-            e.request_id = self.request_id.clone();
+        let e = e.with_status(self.status);
+        match self.request_id.as_deref() {
+            Some(id) => e.with_request_id(Some(id)),
+            None => e,
         }
-        e
     }
 }
 
@@ -108,6 +109,171 @@ pub fn parse_batch(body: &str) -> Result<Vec<ItemAnswer>, Error> {
     Ok(out)
 }
 
+/// One item's success.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemDone {
+    /// Its status (204).
+    pub status: u16,
+    /// Its `request-id`.
+    pub request_id: Option<String>,
+    /// Batches it was sent in.
+    pub attempts: u32,
+    /// Wall time from the call's start to its answer.
+    pub elapsed_ms: f64,
+}
+
+/// What the `$batch` rounds ask the shell to do next.
+#[derive(Debug)]
+pub enum BatchStep {
+    /// Send this `$batch` body (with the call's retries) and report the
+    /// response body with [`BatchRounds::handle_answer`], or the error with
+    /// [`BatchRounds::handle_error`].
+    Send(String),
+    /// Sleep this long before resending the throttled items, then poll
+    /// again; a caller's abort is reported with [`BatchRounds::handle_aborted`].
+    Wait(u64),
+    /// Every item has its outcome, in the caller's order.
+    Done(Vec<Result<ItemDone, Error>>),
+}
+
+/// refreshSessions as a machine: the valid items in chunks of
+/// [`MAX_BATCH`], sent in sequence; inside a chunk, items answered with a
+/// status [`decide`] resends are sent again (alone with the other throttled
+/// items of their chunk) after the longest delay among them, within
+/// `max_retries`.
+#[derive(Debug)]
+pub struct BatchRounds {
+    items: Vec<Option<(String, String)>>,
+    out: Vec<Option<Result<ItemDone, Error>>>,
+    attempts: Vec<u32>,
+    /// Valid item indexes not yet sent, by chunk.
+    chunks: Vec<Vec<usize>>,
+    /// The items of the batch in flight, or waiting to be resent.
+    pending: Vec<usize>,
+    wait: Option<u64>,
+    max_retries: u32,
+}
+
+impl BatchRounds {
+    /// The rounds for `items` (percent-encoded item path, session id); items
+    /// that failed validation come in as `Err` and are not sent.
+    pub fn new(items: Vec<Result<(String, String), Error>>, max_retries: u32) -> BatchRounds {
+        let mut valid = Vec::new();
+        let mut kept = Vec::with_capacity(items.len());
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            match item {
+                Ok(x) => {
+                    valid.push(i);
+                    kept.push(Some(x));
+                    out.push(None);
+                }
+                Err(e) => {
+                    kept.push(None);
+                    out.push(Some(Err(e)));
+                }
+            }
+        }
+        let mut chunks: Vec<Vec<usize>> = valid.chunks(MAX_BATCH).map(<[usize]>::to_vec).collect();
+        chunks.reverse();
+        let attempts = vec![0; kept.len()];
+        BatchRounds { items: kept, out, attempts, chunks, pending: Vec::new(), wait: None, max_retries }
+    }
+
+    /// The next thing to do.
+    pub fn poll(&mut self) -> BatchStep {
+        if let Some(ms) = self.wait.take() {
+            return BatchStep::Wait(ms);
+        }
+        if self.pending.is_empty() {
+            match self.chunks.pop() {
+                Some(chunk) => self.pending = chunk,
+                None => return BatchStep::Done(self.results()),
+            }
+        }
+        let batch: Vec<BatchItem<'_>> = self
+            .pending
+            .iter()
+            .filter_map(|&i| match self.items.get(i) {
+                Some(Some((workbook, session_id))) => Some(BatchItem { index: i, workbook, session_id }),
+                _ => None,
+            })
+            .collect();
+        let body = batch_body(&batch);
+        for &i in &self.pending {
+            if let Some(a) = self.attempts.get_mut(i) {
+                *a += 1;
+            }
+        }
+        BatchStep::Send(body)
+    }
+
+    /// The `$batch` request succeeded with this body; `now_ms` and `random`
+    /// feed [`decide`], `elapsed_ms` is the call's wall time so far.
+    pub fn handle_answer(&mut self, body: &str, now_ms: u64, random: f64, elapsed_ms: f64) {
+        let answers = match parse_batch(body) {
+            Ok(a) => a,
+            Err(e) => return self.handle_error(e),
+        };
+        let mut again = Vec::new();
+        let mut wait = 0u64;
+        for i in core::mem::take(&mut self.pending) {
+            let tries = self.attempts.get(i).copied().unwrap_or(1);
+            let result = match answers.iter().find(|a| a.index == i) {
+                None => Err(Error::local(Code::InvalidResponse, &["Graph's $batch response has no answer for this item"])),
+                Some(a) if (200..300).contains(&a.status) => Ok(ItemDone {
+                    status: a.status,
+                    request_id: a.request_id.clone(),
+                    attempts: tries,
+                    elapsed_ms,
+                }),
+                Some(a) => {
+                    let outcome = Outcome::Answer { status: a.status, retry_after: a.retry_after.as_deref() };
+                    match decide(tries, self.max_retries, outcome, now_ms, random) {
+                        Decision::Retry { delay_ms } => {
+                            wait = wait.max(delay_ms);
+                            again.push(i);
+                            continue;
+                        }
+                        Decision::Stop => Err(a.error().with_attempts(tries)),
+                    }
+                }
+            };
+            self.settle(i, result);
+        }
+        if !again.is_empty() {
+            self.wait = Some(wait);
+        }
+        self.pending = again;
+    }
+
+    /// The `$batch` request failed for good: every item in it fails so.
+    pub fn handle_error(&mut self, e: Error) {
+        for i in core::mem::take(&mut self.pending) {
+            self.settle(i, Err(e.clone()));
+        }
+        self.wait = None;
+    }
+
+    /// The caller aborted during a wait: the items waiting fail with `e`.
+    pub fn handle_aborted(&mut self, e: Error) {
+        self.handle_error(e);
+    }
+
+    fn settle(&mut self, i: usize, result: Result<ItemDone, Error>) {
+        if let Some(slot) = self.out.get_mut(i) {
+            *slot = Some(result);
+        }
+    }
+
+    fn results(&mut self) -> Vec<Result<ItemDone, Error>> {
+        core::mem::take(&mut self.out)
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::local(Code::InvalidResponse, &["no answer"]))))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,20 +313,101 @@ mod tests {
         assert_eq!(throttled.status, 429);
         assert_eq!(throttled.retry_after.as_deref(), Some("3"));
         let e = throttled.error();
-        assert_eq!(e.code.as_str(), "tooManyRequests");
-        assert_eq!(e.inner_code.as_deref(), Some("activityLimitReached"));
-        assert_eq!(e.request_id.as_deref(), Some("r2"));
+        assert_eq!(e.code().as_str(), "tooManyRequests");
+        assert_eq!(e.inner_code(), Some("activityLimitReached"));
+        assert_eq!(e.request_id(), Some("r2"));
         let gone = answers.iter().find(|a| a.index == 1).unwrap().error();
         assert!(gone.recreatable());
-        assert_eq!(gone.status, 404);
+        assert_eq!(gone.status(), 404);
     }
 
     #[test]
     fn malformed_batch_responses_are_invalid() {
         for bad in ["", "{}", r#"{"responses":{}}"#, "<html>", r#"{"responses":["#] {
-            assert_eq!(parse_batch(bad).unwrap_err().code, Code::InvalidResponse);
+            assert_eq!(parse_batch(bad).unwrap_err().code(), &Code::InvalidResponse);
         }
         let e = ItemAnswer { index: 0, status: 503, retry_after: None, request_id: None, body: None }.error();
-        assert_eq!(e.code.as_str(), "serviceUnavailable");
+        assert_eq!(e.code().as_str(), "serviceUnavailable");
+    }
+
+    fn items(n: usize) -> Vec<Result<(String, String), Error>> {
+        (0..n).map(|i| Ok((["/me/drive/items/", &i.to_string()].concat(), ["s", &i.to_string()].concat()))).collect()
+    }
+
+    fn body_ids(body: &str) -> Vec<usize> {
+        let v = json::parse(body).unwrap();
+        v.get("requests")
+            .and_then(Value::as_array)
+            .unwrap()
+            .iter()
+            .map(|r| r.get("id").and_then(Value::as_str).unwrap().parse().unwrap())
+            .collect()
+    }
+
+    fn answers(list: &[(usize, u16, Option<&str>)]) -> String {
+        let parts: Vec<String> = list
+            .iter()
+            .map(|(id, status, ra)| match ra {
+                Some(ra) => format!(r#"{{"id":"{id}","status":{status},"headers":{{"Retry-After":"{ra}"}}}}"#),
+                None => format!(r#"{{"id":"{id}","status":{status}}}"#),
+            })
+            .collect();
+        ["{\"responses\":[", &parts.join(","), "]}"].concat()
+    }
+
+    #[test]
+    fn rounds_send_chunks_of_twenty_in_order() {
+        let mut r = BatchRounds::new(items(45), 3);
+        let mut sizes = Vec::new();
+        loop {
+            match r.poll() {
+                BatchStep::Send(body) => {
+                    let ids = body_ids(&body);
+                    sizes.push(ids.len());
+                    let ok: Vec<_> = ids.iter().map(|&i| (i, 204, None)).collect();
+                    r.handle_answer(&answers(&ok), 0, 0.5, 1.0);
+                }
+                BatchStep::Done(out) => {
+                    assert!(out.iter().all(|x| matches!(x, Ok(ItemDone { status: 204, attempts: 1, .. }))));
+                    assert_eq!(out.len(), 45);
+                    break;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(sizes, [20, 20, 5]);
+    }
+
+    #[test]
+    fn throttled_items_are_resent_alone_after_the_longest_cooldown() {
+        let mut all = items(3);
+        all.insert(1, Err(Error::local(Code::InvalidArgument, &["bad"])));
+        let mut r = BatchRounds::new(all, 3);
+        let BatchStep::Send(body) = r.poll() else { panic!() };
+        assert_eq!(body_ids(&body), [0, 2, 3], "the invalid item is not sent");
+        r.handle_answer(&answers(&[(0, 204, None), (2, 429, Some("5")), (3, 503, Some("7"))]), 0, 0.5, 1.0);
+        assert!(matches!(r.poll(), BatchStep::Wait(7000)));
+        let BatchStep::Send(body) = r.poll() else { panic!() };
+        assert_eq!(body_ids(&body), [2, 3]);
+        r.handle_answer(&answers(&[(2, 204, None), (3, 404, None)]), 0, 0.5, 2.0);
+        let BatchStep::Done(out) = r.poll() else { panic!() };
+        assert!(matches!(out[0], Ok(ItemDone { attempts: 1, .. })));
+        assert!(matches!(out[1], Err(ref e) if *e.code() == Code::InvalidArgument));
+        assert!(matches!(out[2], Ok(ItemDone { attempts: 2, .. })));
+        assert!(matches!(out[3], Err(ref e) if e.status() == 404 && e.attempts() == 2));
+    }
+
+    #[test]
+    fn a_failed_batch_fails_its_items_and_a_missing_answer_is_invalid() {
+        let mut r = BatchRounds::new(items(2), 0);
+        let BatchStep::Send(_) = r.poll() else { panic!() };
+        r.handle_answer(&answers(&[(0, 204, None)]), 0, 0.5, 1.0);
+        let BatchStep::Done(out) = r.poll() else { panic!() };
+        assert!(matches!(out[1], Err(ref e) if *e.code() == Code::InvalidResponse));
+        let mut r = BatchRounds::new(items(2), 0);
+        let BatchStep::Send(_) = r.poll() else { panic!() };
+        r.handle_error(Error::local(Code::Network, &[]));
+        let BatchStep::Done(out) = r.poll() else { panic!() };
+        assert!(out.iter().all(|x| matches!(x, Err(ref e) if *e.code() == Code::Network)));
     }
 }

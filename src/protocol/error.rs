@@ -64,54 +64,128 @@ const MAX_MESSAGE: usize = 1024;
 /// still recognised whole and removed.
 const MAX_RAW_MESSAGE: usize = 16 * 1024;
 
-/// A failed call: a small box around [`ErrorDetails`], whose fields it
-/// dereferences to (`e.code`, `e.status` ...). Boxed because results are
-/// moved through every layer and async state machine: an 8-byte error keeps
-/// that code small.
+/// A failed call, with the fields of the JS `GraphError` behind getters.
+/// Boxed because results are moved through every layer and async state
+/// machine: an 8-byte error keeps that code small.
 #[derive(Clone, Debug)]
-pub struct Error(Box<ErrorDetails>);
+pub struct Error(Box<Details>);
 
-/// What an [`Error`] says. Every field maps to the JS `GraphError` property
-/// of the same name (camelCase there).
 #[derive(Clone, Debug)]
-pub struct ErrorDetails {
-    /// The stable code.
-    pub code: Code,
-    /// A sentence for people; never contains the access token.
-    pub message: String,
-    /// The deepest `innerError.code` Graph gave, if any.
-    pub inner_code: Option<String>,
-    /// The HTTP status, or 0 when no answer came.
-    pub status: u16,
-    /// Graph's `request-id` (header first, then body).
-    pub request_id: Option<String>,
-    /// The call's `client-request-id`.
-    pub client_request_id: Option<String>,
-    /// The server's `Retry-After`, in milliseconds, when it sent one.
-    pub retry_after_ms: Option<u64>,
-    /// Requests sent for this call (0 when it failed before sending).
-    pub attempts: u32,
-    /// Graph's `innerError.date`, if any.
-    pub date: Option<String>,
+struct Details {
+    code: Code,
+    message: String,
+    inner_code: Option<String>,
+    status: u16,
+    request_id: Option<String>,
+    client_request_id: Option<String>,
+    retry_after_ms: Option<u64>,
+    attempts: u32,
+    date: Option<String>,
 }
 
-impl core::ops::Deref for Error {
-    type Target = ErrorDetails;
-    fn deref(&self) -> &ErrorDetails {
-        &self.0
+/// The message, after the code for errors raised here (Graph's own errors
+/// carry their code in the message already).
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0.status == 0 {
+            f.write_str(self.0.code.as_str())?;
+            f.write_str(": ")?;
+        }
+        f.write_str(&self.0.message)
     }
 }
 
-impl core::ops::DerefMut for Error {
-    fn deref_mut(&mut self) -> &mut ErrorDetails {
-        &mut self.0
+impl core::error::Error for Error {}
+
+/// Getters: every field maps to the JS `GraphError` property of the same
+/// name (camelCase there).
+impl Error {
+    /// The stable code.
+    pub fn code(&self) -> &Code {
+        &self.0.code
+    }
+    /// A sentence for people; never contains the access token.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+    /// The `innerError.code` Graph gave, if any.
+    pub fn inner_code(&self) -> Option<&str> {
+        self.0.inner_code.as_deref()
+    }
+    /// The HTTP status, or 0 when no answer came.
+    pub fn status(&self) -> u16 {
+        self.0.status
+    }
+    /// Graph's `request-id` (header first, then body).
+    pub fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+    /// The call's `client-request-id`.
+    pub fn client_request_id(&self) -> Option<&str> {
+        self.0.client_request_id.as_deref()
+    }
+    /// The server's `Retry-After`, in milliseconds, when it sent one.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        self.0.retry_after_ms
+    }
+    /// Requests sent for this call (0 when it failed before sending).
+    pub fn attempts(&self) -> u32 {
+        self.0.attempts
+    }
+    /// Graph's `innerError.date`, if any.
+    pub fn date(&self) -> Option<&str> {
+        self.0.date.as_deref()
+    }
+}
+
+/// Builders, for the layers that learn more about an error on its way out.
+impl Error {
+    /// Sets the code.
+    pub fn with_code(mut self, code: Code) -> Error {
+        self.0.code = code;
+        self
+    }
+    /// Sets the message.
+    pub fn with_message(mut self, message: &str) -> Error {
+        self.0.message = message.into();
+        self
+    }
+    /// Sets the second-level `innerError.code`.
+    pub fn with_inner_code(mut self, inner_code: Option<&str>) -> Error {
+        self.0.inner_code = inner_code.map(String::from);
+        self
+    }
+    /// Sets the HTTP status.
+    pub fn with_status(mut self, status: u16) -> Error {
+        self.0.status = status;
+        self
+    }
+    /// Sets Graph's `request-id`.
+    pub fn with_request_id(mut self, request_id: Option<&str>) -> Error {
+        self.0.request_id = request_id.map(String::from);
+        self
+    }
+    /// Sets the call's `client-request-id`.
+    pub fn with_client_request_id(mut self, client_request_id: &str) -> Error {
+        self.0.client_request_id = Some(client_request_id.into());
+        self
+    }
+    /// Sets the cooldown Graph asked for.
+    pub fn with_retry_after_ms(mut self, retry_after_ms: Option<u64>) -> Error {
+        self.0.retry_after_ms = retry_after_ms;
+        self
+    }
+    /// Sets the number of requests sent.
+    pub fn with_attempts(mut self, attempts: u32) -> Error {
+        self.0.attempts = attempts;
+        self
     }
 }
 
 impl Error {
     /// An error raised here, not by Graph; `parts` are concatenated.
     pub fn local(code: Code, parts: &[&str]) -> Error {
-        Error(Box::new(ErrorDetails {
+        Error(Box::new(Details {
             code,
             message: parts.concat(),
             inner_code: None,
@@ -126,7 +200,7 @@ impl Error {
 
     /// True when Graph said the session is gone but a new one may be created.
     pub fn recreatable(&self) -> bool {
-        self.inner_code.as_deref().unwrap_or(self.code.as_str()) == RECREATABLE
+        self.0.inner_code.as_deref().unwrap_or(self.0.code.as_str()) == RECREATABLE
     }
 
     /// Builds the error for a non-success answer. `body` may be anything:
@@ -141,9 +215,9 @@ impl Error {
             Some(err) => from_graph_error(err),
             None => Error::local(Code::Graph(status_code_name(status).into()), &[]),
         };
-        e.status = status;
+        e.0.status = status;
         if let Some(id) = request_id.filter(|s| !s.is_empty()) {
-            e.request_id = Some(id.into());
+            e.0.request_id = Some(id.into());
         }
         let mut prefix = String::from("Graph answered ");
         text::push_decimal(&mut prefix, u64::from(status));
@@ -155,19 +229,19 @@ impl Error {
     /// Rewrites the message as `{prefix}{code} ({innerCode}): {Graph's message}`,
     /// the one shape of every error Graph itself reported.
     pub(crate) fn headline(&mut self, prefix: &str) {
-        let mut m = String::with_capacity(prefix.len() + 64 + self.message.len());
+        let mut m = String::with_capacity(prefix.len() + 64 + self.0.message.len());
         m.push_str(prefix);
-        m.push_str(self.code.as_str());
-        if let Some(inner) = &self.inner_code {
+        m.push_str(self.0.code.as_str());
+        if let Some(inner) = &self.0.inner_code {
             m.push_str(" (");
             m.push_str(inner);
             m.push(')');
         }
-        if !self.message.is_empty() {
+        if !self.0.message.is_empty() {
             m.push_str(": ");
-            m.push_str(&self.message);
+            m.push_str(&self.0.message);
         }
-        self.message = m;
+        self.0.message = m;
     }
 
     /// Removes every occurrence of `secret` from the text fields, so an
@@ -230,15 +304,15 @@ pub fn from_graph_error(err: &Value) -> Error {
     let mut e = Error::local(Code::Graph(text(err, "code").unwrap_or_else(|| "unknownError".into())), &[]);
     let mut message = text(err, "message").unwrap_or_default();
     truncate(&mut message, MAX_RAW_MESSAGE);
-    e.message = message;
+    e.0.message = message;
     let mut inner = err.get_ignore_case("innerError");
     while let Some(i) = inner {
         if let Some(code) = text(i, "code") {
-            e.inner_code = Some(code);
+            e.0.inner_code = Some(code);
         }
-        e.request_id = text(i, "request-id").or(e.request_id.take());
-        e.client_request_id = text(i, "client-request-id").or(e.client_request_id.take());
-        e.date = text(i, "date").or(e.date.take());
+        e.0.request_id = text(i, "request-id").or(e.0.request_id.take());
+        e.0.client_request_id = text(i, "client-request-id").or(e.0.client_request_id.take());
+        e.0.date = text(i, "date").or(e.0.date.take());
         inner = i.get_ignore_case("innerError");
     }
     e
@@ -286,15 +360,15 @@ mod tests {
             "innerError":{"code":"invalidSession","request-id":"r-body","client-request-id":"c1","date":"2026-11-27T08:00:00",
             "innerError":{"code":"invalidSessionReCreatable"}}}}"#;
         let e = Error::from_response(404, body, None);
-        assert_eq!(e.code.as_str(), "itemNotFound");
-        assert_eq!(e.inner_code.as_deref(), Some("invalidSessionReCreatable"));
+        assert_eq!(e.code().as_str(), "itemNotFound");
+        assert_eq!(e.inner_code(), Some("invalidSessionReCreatable"));
         assert!(e.recreatable());
-        assert_eq!(e.request_id.as_deref(), Some("r-body"));
-        assert_eq!(e.client_request_id.as_deref(), Some("c1"));
-        assert_eq!(e.date.as_deref(), Some("2026-11-27T08:00:00"));
-        assert_eq!(e.status, 404);
+        assert_eq!(e.request_id(), Some("r-body"));
+        assert_eq!(e.client_request_id(), Some("c1"));
+        assert_eq!(e.date(), Some("2026-11-27T08:00:00"));
+        assert_eq!(e.status(), 404);
         assert_eq!(
-            e.message,
+            e.message(),
             "Graph answered 404 itemNotFound (invalidSessionReCreatable): The target session is invalid."
         );
     }
@@ -302,8 +376,8 @@ mod tests {
     #[test]
     fn header_request_id_wins_over_the_body() {
         let body = r#"{"error":{"code":"x","innerError":{"request-id":"r-body"}}}"#;
-        assert_eq!(Error::from_response(500, body, Some("r-head")).request_id.as_deref(), Some("r-head"));
-        assert_eq!(Error::from_response(500, body, Some("")).request_id.as_deref(), Some("r-body"));
+        assert_eq!(Error::from_response(500, body, Some("r-head")).request_id(), Some("r-head"));
+        assert_eq!(Error::from_response(500, body, Some("")).request_id(), Some("r-body"));
     }
 
     #[test]
@@ -311,7 +385,7 @@ mod tests {
         for inner in ["invalidSessionNotFound", "invalidSessionAccessDenied", "invalidSession"] {
             let body = ["{\"error\":{\"code\":\"badRequest\",\"innerError\":{\"code\":\"", inner, "\"}}}"].concat();
             let e = Error::from_response(400, &body, None);
-            assert_eq!(e.inner_code.as_deref(), Some(inner));
+            assert_eq!(e.inner_code(), Some(inner));
             assert!(!e.recreatable());
         }
     }
@@ -330,9 +404,9 @@ mod tests {
             (302, "", "unexpectedRedirect"),
         ] {
             let e = Error::from_response(status, body, None);
-            assert_eq!(e.code.as_str(), code, "{status} {body}");
-            assert_eq!(e.status, status);
-            assert_eq!(e.inner_code, None);
+            assert_eq!(e.code().as_str(), code, "{status} {body}");
+            assert_eq!(e.status(), status);
+            assert_eq!(e.inner_code(), None);
             assert!(!e.recreatable());
         }
     }
@@ -340,9 +414,9 @@ mod tests {
     #[test]
     fn missing_fields_and_lowercase_innererror() {
         let e = Error::from_response(409, r#"{"error":{"innererror":{"code":"conflictDeep"}}}"#, None);
-        assert_eq!(e.code.as_str(), "unknownError");
-        assert_eq!(e.inner_code.as_deref(), Some("conflictDeep"));
-        assert_eq!(e.message, "Graph answered 409 unknownError (conflictDeep)");
+        assert_eq!(e.code().as_str(), "unknownError");
+        assert_eq!(e.inner_code(), Some("conflictDeep"));
+        assert_eq!(e.message(), "Graph answered 409 unknownError (conflictDeep)");
     }
 
     #[test]
@@ -350,8 +424,8 @@ mod tests {
         let body = ["{\"error\":{\"code\":\"x\",\"message\":\"", &"é".repeat(5000), "\"}}"].concat();
         let mut e = Error::from_response(500, &body, None);
         e.redact("");
-        assert!(e.message.len() <= 1024);
-        assert!(e.message.is_char_boundary(e.message.len()));
+        assert!(e.message().len() <= 1024);
+        assert!(e.message().is_char_boundary(e.message().len()));
     }
 
     #[test]
@@ -360,10 +434,10 @@ mod tests {
         let body = ["{\"error\":{\"code\":\"", token, "\",\"message\":\"bad token ", token, "\",\"innerError\":{\"code\":\"", token, "\"}}}"].concat();
         let mut e = Error::from_response(401, &body, Some(token));
         e.redact(token);
-        for s in [e.code.as_str(), &e.message, e.inner_code.as_deref().unwrap_or(""), e.request_id.as_deref().unwrap_or("")] {
+        for s in [e.code().as_str(), e.message(), e.inner_code().unwrap_or(""), e.request_id().unwrap_or("")] {
             assert!(!s.contains(token), "{s}");
         }
-        assert!(e.message.contains("[redacted]"));
+        assert!(e.message().contains("[redacted]"));
     }
 
     #[test]
@@ -373,9 +447,9 @@ mod tests {
         let body = ["{\"error\":{\"code\":\"InvalidAuthenticationToken\",\"message\":\"", &message, "\"}}"].concat();
         let mut e = Error::from_response(401, &body, None);
         e.redact(token);
-        assert!(e.message.len() <= 1024);
+        assert!(e.message().len() <= 1024);
         for n in 8..token.len() {
-            assert!(!e.message.contains(&token[..n]), "a {n}-byte prefix of the token survived");
+            assert!(!e.message().contains(&token[..n]), "a {n}-byte prefix of the token survived");
         }
     }
 
@@ -391,12 +465,12 @@ mod tests {
         ] {
             let mut e = Error::from_response(401, body, Some(secret));
             e.redact(secret);
-            for f in [e.code.as_str(), &e.message, e.request_id.as_deref().unwrap_or("")] {
+            for f in [e.code().as_str(), e.message(), e.request_id().unwrap_or("")] {
                 assert!(!f.contains(secret), "{secret:?} left in {f:?}");
             }
         }
         let mut e = Error::from_response(302, "", None);
         e.redact("cted");
-        assert!(!e.message.contains("cted") && !e.code.as_str().contains("cted"), "{}", e.message);
+        assert!(!e.message().contains("cted") && !e.code().as_str().contains("cted"), "{}", e.message());
     }
 }

@@ -1,13 +1,16 @@
-//! createSession's answers: `201 {"id","persistChanges"}`, or `202` with a
-//! `Location` to poll until the operation `succeeded` (or `Completed`, any
-//! case) with a `resourceLocation`, or `failed` with an `error`.
+//! createSession as a machine ([`CreateFlow`]) and the answers it reads:
+//! `201 {"id","persistChanges"}`, or `202` with a `Location` to poll until
+//! the operation `succeeded` (or `Completed`, any case) with a
+//! `resourceLocation`, or `failed` with an `error`.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
 use super::error::{from_graph_error, Code, Error};
 use super::json::{self, Value};
+use super::request::{Answer, Request};
 use super::retry::parse_retry_after;
+use super::validate::Call;
 
 /// First wait between two polls of an operation.
 pub const FIRST_POLL_MS: u64 = 1_000;
@@ -100,6 +103,149 @@ pub fn poll_delay_ms(poll: u32, retry_after: Option<&str>, now_ms: u64) -> u64 {
     d.min(MAX_POLL_MS)
 }
 
+/// createSession's own options.
+#[derive(Clone, Copy, Debug)]
+pub struct CreateParams {
+    /// `persistChanges` of the new session.
+    pub persist_changes: bool,
+    /// Send `Prefer: respond-async`.
+    pub prefer_async: bool,
+    /// Deadline of the whole call, polling included.
+    pub create_timeout_ms: u32,
+}
+
+/// What the createSession flow asks the shell to do next.
+#[derive(Debug)]
+pub enum CreateStep {
+    /// Send this request (with the call's retries) and report its answer
+    /// with [`CreateFlow::handle_answer`] or its error with
+    /// [`CreateFlow::handle_error`].
+    Send(Request),
+    /// Sleep this long, then poll again.
+    Wait(u64),
+    /// The flow is over.
+    Done(Result<SessionInfo, Error>),
+}
+
+#[derive(Debug)]
+enum Expecting {
+    Created,
+    /// An operation's status, from this URL.
+    Operation(String),
+    Resource,
+}
+
+#[derive(Debug)]
+enum CreateState {
+    Send(Request, Expecting),
+    Sent(Expecting),
+    /// Sleep, then poll the operation at this URL.
+    Wait(u64, String),
+    Done(Option<Result<SessionInfo, Error>>),
+}
+
+/// createSession as a machine: `POST createSession`; on `201` the session;
+/// on `202` the operation at `Location` polled (its `Retry-After`, else a
+/// growing backoff, see [`poll_delay_ms`]) until it succeeds, then its
+/// `resourceLocation` read; or fails. Every URL Graph hands back goes
+/// through the host policy ([`super::url::BaseUrl::follow`]). The
+/// whole-call deadline is the shell's timer.
+#[derive(Debug)]
+pub struct CreateFlow {
+    persist_changes: bool,
+    poll: u32,
+    state: CreateState,
+}
+
+impl CreateFlow {
+    /// The flow for `call`, about to send createSession.
+    pub fn new(call: &Call, p: CreateParams) -> CreateFlow {
+        let req = Request::create_session(call, p.persist_changes, p.prefer_async);
+        CreateFlow { persist_changes: p.persist_changes, poll: 0, state: CreateState::Send(req, Expecting::Created) }
+    }
+
+    /// The next thing to do.
+    pub fn poll(&mut self) -> CreateStep {
+        match core::mem::replace(&mut self.state, CreateState::Done(None)) {
+            CreateState::Send(req, expecting) => {
+                self.state = CreateState::Sent(expecting);
+                CreateStep::Send(req)
+            }
+            CreateState::Wait(ms, url) => {
+                self.state = CreateState::Send(Request::get(url.clone()), Expecting::Operation(url));
+                CreateStep::Wait(ms)
+            }
+            CreateState::Sent(expecting) => {
+                // Polled again before the answer came: a shell bug, not a panic.
+                self.state = CreateState::Sent(expecting);
+                CreateStep::Done(Err(invalid("createSession polled while a request was in flight")))
+            }
+            CreateState::Done(result) => {
+                CreateStep::Done(result.unwrap_or_else(|| Err(invalid("createSession is already over"))))
+            }
+        }
+    }
+
+    /// A successful (2xx) answer to the request last sent, after `attempts`
+    /// attempts; `now_ms` reads an HTTP-date `Retry-After`.
+    pub fn handle_answer(&mut self, call: &Call, answer: &Answer, attempts: u32, now_ms: u64) {
+        let expecting = match core::mem::replace(&mut self.state, CreateState::Done(None)) {
+            CreateState::Sent(e) => e,
+            _ => return self.finish(Err(invalid("createSession got an answer it did not ask for"))),
+        };
+        self.state = match expecting {
+            Expecting::Created => match answer.status {
+                200 | 201 => return self.finish(parse_session_info(&answer.body, self.persist_changes)),
+                // Accepted: poll the operation (even when respond-async was not asked).
+                202 => {
+                    let Some(location) = answer.location.as_deref() else {
+                        return self.finish(Err(invalid("createSession answered 202 without a Location")));
+                    };
+                    match call.base.follow(location, &call.allowed_hosts) {
+                        Ok(url) => self.next_poll(url, answer.retry_after.as_deref(), now_ms),
+                        Err(e) => return self.finish(Err(e)),
+                    }
+                }
+                _ => return self.finish(Err(invalid("createSession answered a success status other than 201 or 202"))),
+            },
+            Expecting::Operation(url) => match parse_operation(&answer.body) {
+                Err(e) => return self.finish(Err(e)),
+                Ok(OperationStatus::Running) => self.next_poll(url, answer.retry_after.as_deref(), now_ms),
+                Ok(OperationStatus::Failed(e)) => {
+                    let e = e.with_attempts(attempts);
+                    let e = match (e.request_id().is_none(), answer.request_id.as_deref()) {
+                        (true, Some(id)) => e.with_request_id(Some(id)),
+                        _ => e,
+                    };
+                    return self.finish(Err(e));
+                }
+                Ok(OperationStatus::Succeeded { resource_location }) => {
+                    match call.base.follow(&resource_location, &call.allowed_hosts) {
+                        Ok(url) => CreateState::Send(Request::get(url), Expecting::Resource),
+                        Err(e) => return self.finish(Err(e)),
+                    }
+                }
+            },
+            Expecting::Resource => return self.finish(parse_session_info(&answer.body, self.persist_changes)),
+        };
+    }
+
+    /// The request last sent failed for good (its retries spent, or a
+    /// non-success answer): the flow ends with that error.
+    pub fn handle_error(&mut self, e: Error) {
+        self.finish(Err(e));
+    }
+
+    fn next_poll(&mut self, url: String, retry_after: Option<&str>, now_ms: u64) -> CreateState {
+        self.poll = self.poll.saturating_add(1);
+        CreateState::Wait(poll_delay_ms(self.poll, retry_after, now_ms), url)
+    }
+
+    fn finish(&mut self, result: Result<SessionInfo, Error>) {
+        self.state = CreateState::Done(Some(result));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,7 +256,7 @@ mod tests {
         assert_eq!(s, SessionInfo { id: "cluster=A&session=B".into(), persist_changes: false });
         assert!(parse_session_info(r#"{"id":"x"}"#, true).unwrap().persist_changes);
         for bad in ["", "{}", r#"{"id":""}"#, r#"{"id":5}"#, "<html>", r#"{"id":"x""#] {
-            assert_eq!(parse_session_info(bad, true).unwrap_err().code, Code::InvalidResponse, "{bad}");
+            assert_eq!(parse_session_info(bad, true).unwrap_err().code(), &Code::InvalidResponse, "{bad}");
         }
     }
 
@@ -126,10 +272,10 @@ mod tests {
                 other => panic!("{done}: {other:?}"),
             }
         }
-        assert_eq!(parse_operation(r#"{"status":"succeeded"}"#).unwrap_err().code, Code::InvalidResponse);
-        assert_eq!(parse_operation(r#"{"status":"weird"}"#).unwrap_err().code, Code::InvalidResponse);
-        assert_eq!(parse_operation(r#"{"nostatus":1}"#).unwrap_err().code, Code::InvalidResponse);
-        assert_eq!(parse_operation("{\"status\":\"runn").unwrap_err().code, Code::InvalidResponse);
+        assert_eq!(parse_operation(r#"{"status":"succeeded"}"#).unwrap_err().code(), &Code::InvalidResponse);
+        assert_eq!(parse_operation(r#"{"status":"weird"}"#).unwrap_err().code(), &Code::InvalidResponse);
+        assert_eq!(parse_operation(r#"{"nostatus":1}"#).unwrap_err().code(), &Code::InvalidResponse);
+        assert_eq!(parse_operation("{\"status\":\"runn").unwrap_err().code(), &Code::InvalidResponse);
     }
 
     #[test]
@@ -137,14 +283,14 @@ mod tests {
         let body = r#"{"status":"failed","error":{"code":"internalServerError","message":"boom","innerError":{"code":"sessionCreationFailed"}}}"#;
         match parse_operation(body) {
             Ok(OperationStatus::Failed(e)) => {
-                assert_eq!(e.code.as_str(), "internalServerError");
-                assert_eq!(e.inner_code.as_deref(), Some("sessionCreationFailed"));
-                assert!(e.message.contains("boom"));
+                assert_eq!(e.code().as_str(), "internalServerError");
+                assert_eq!(e.inner_code(), Some("sessionCreationFailed"));
+                assert!(e.message().contains("boom"));
             }
             other => panic!("{other:?}"),
         }
         match parse_operation(r#"{"status":"failed"}"#) {
-            Ok(OperationStatus::Failed(e)) => assert_eq!(e.code.as_str(), "operationFailed"),
+            Ok(OperationStatus::Failed(e)) => assert_eq!(e.code().as_str(), "operationFailed"),
             other => panic!("{other:?}"),
         }
     }
@@ -159,5 +305,100 @@ mod tests {
         assert_eq!(poll_delay_ms(1, Some("600"), 0), MAX_POLL_MS);
         assert_eq!(poll_delay_ms(2, Some("garbage"), 0), 1500);
         assert_eq!(poll_delay_ms(u32::MAX, None, 0), MAX_POLL_MS);
+    }
+
+    fn call() -> Call {
+        let input = crate::protocol::validate::CallInput {
+            workbook: Some("/me/drive/items/1"),
+            base_url: Some("https://graph.microsoft.com/v1.0"),
+            timeout_ms: None,
+            max_retries: None,
+            client_request_id: Some("c"),
+            allowed_hosts: &[],
+        };
+        Call::new(&input, || "x".into()).unwrap()
+    }
+
+    fn answer(status: u16, body: &str, location: Option<&str>, retry_after: Option<&str>) -> Answer {
+        Answer {
+            status,
+            body: body.into(),
+            location: location.map(String::from),
+            retry_after: retry_after.map(String::from),
+            request_id: Some("r".into()),
+        }
+    }
+
+    const PARAMS: CreateParams = CreateParams { persist_changes: true, prefer_async: true, create_timeout_ms: 1000 };
+
+    fn sent(flow: &mut CreateFlow) -> Request {
+        match flow.poll() {
+            CreateStep::Send(r) => r,
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn flow_201_is_done_at_once() {
+        let c = call();
+        let mut flow = CreateFlow::new(&c, PARAMS);
+        let req = sent(&mut flow);
+        assert!(req.url.ends_with("/workbook/createSession") && req.prefer_async);
+        flow.handle_answer(&c, &answer(201, r#"{"id":"s1","persistChanges":true}"#, None, None), 1, 0);
+        assert!(matches!(flow.poll(), CreateStep::Done(Ok(SessionInfo { ref id, .. })) if id == "s1"));
+    }
+
+    #[test]
+    fn flow_202_polls_with_retry_after_then_reads_the_resource() {
+        let c = call();
+        let mut flow = CreateFlow::new(&c, PARAMS);
+        sent(&mut flow);
+        let op = "https://graph.microsoft.com/v1.0/me/drive/items/1/workbook/operations/o1";
+        flow.handle_answer(&c, &answer(202, "", Some(op), Some("2")), 1, 0);
+        assert!(matches!(flow.poll(), CreateStep::Wait(2000)));
+        assert_eq!(sent(&mut flow).url, op);
+        flow.handle_answer(&c, &answer(200, r#"{"status":"running"}"#, None, None), 1, 0);
+        assert!(matches!(flow.poll(), CreateStep::Wait(1500)), "second poll backs off");
+        assert_eq!(sent(&mut flow).url, op);
+        let done = r#"{"status":"succeeded","resourceLocation":"https://graph.microsoft.com/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')"}"#;
+        flow.handle_answer(&c, &answer(200, done, None, None), 1, 0);
+        assert!(sent(&mut flow).url.ends_with("(key='k')"));
+        flow.handle_answer(&c, &answer(200, r#"{"id":"s2"}"#, None, None), 1, 0);
+        assert!(matches!(flow.poll(), CreateStep::Done(Ok(SessionInfo { ref id, persist_changes: true })) if id == "s2"));
+    }
+
+    #[test]
+    fn flow_ends_on_errors_foreign_locations_and_failed_operations() {
+        let c = call();
+        for (status, body, location, code) in [
+            (202, "", None, "invalidResponse"),
+            (202, "", Some("https://evil.example/op"), "hostNotAllowed"),
+            (200, "{}", None, "invalidResponse"),
+        ] {
+            let mut flow = CreateFlow::new(&c, PARAMS);
+            sent(&mut flow);
+            flow.handle_answer(&c, &answer(status, body, location, None), 1, 0);
+            match flow.poll() {
+                CreateStep::Done(Err(e)) => assert_eq!(e.code().as_str(), code, "{status} {location:?}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        let mut flow = CreateFlow::new(&c, PARAMS);
+        sent(&mut flow);
+        flow.handle_answer(&c, &answer(202, "", Some("/v1.0/me/drive/items/1/workbook/operations/o"), None), 1, 0);
+        assert!(matches!(flow.poll(), CreateStep::Wait(_)));
+        sent(&mut flow);
+        flow.handle_answer(&c, &answer(200, r#"{"status":"failed","error":{"code":"boom"}}"#, None, None), 3, 0);
+        match flow.poll() {
+            CreateStep::Done(Err(e)) => {
+                assert_eq!((e.code().as_str(), e.attempts(), e.request_id()), ("boom", 3, Some("r")));
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut flow = CreateFlow::new(&c, PARAMS);
+        sent(&mut flow);
+        flow.handle_error(Error::local(Code::Timeout, &[]));
+        assert!(matches!(flow.poll(), CreateStep::Done(Err(ref e)) if *e.code() == Code::Timeout));
+        assert!(matches!(flow.poll(), CreateStep::Done(Err(_))), "polling a finished flow is an error, not a panic");
     }
 }

@@ -24,6 +24,21 @@ impl Method {
     }
 }
 
+/// What came back from one attempt, as the shell read it.
+#[derive(Clone, Debug, Default)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `request-id` header.
+    pub request_id: Option<String>,
+    /// The `Retry-After` header, raw.
+    pub retry_after: Option<String>,
+    /// The `Location` header.
+    pub location: Option<String>,
+    /// The body, bounded (empty for 204).
+    pub body: String,
+}
+
 /// One request of a call, before the per-attempt headers.
 #[derive(Clone, Debug)]
 pub struct Request {

@@ -8,6 +8,9 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use super::error::{Code, Error};
+use super::request::Answer;
+
 /// The longest wait between two attempts.
 pub const MAX_DELAY_MS: u64 = 180_000;
 /// The first backoff step.
@@ -25,6 +28,9 @@ pub enum Outcome<'a> {
     },
     /// `fetch` rejected: no answer came.
     Network,
+    /// Graph redirected (a 3xx, or an opaque redirect): not followed, as
+    /// the token must not follow it; counts as no answer.
+    Redirect,
     /// The per-attempt timer fired first.
     Timeout,
 }
@@ -52,7 +58,7 @@ pub fn is_retryable_status(status: u16) -> bool {
 pub fn decide(attempt: u32, max_retries: u32, outcome: Outcome<'_>, now_ms: u64, random: f64) -> Decision {
     let retryable = match outcome {
         Outcome::Answer { status, .. } => is_retryable_status(status),
-        Outcome::Network | Outcome::Timeout => true,
+        Outcome::Network | Outcome::Redirect | Outcome::Timeout => true,
     };
     if !retryable || attempt > max_retries {
         return Decision::Stop;
@@ -66,6 +72,30 @@ pub fn decide(attempt: u32, max_retries: u32, outcome: Outcome<'_>, now_ms: u64,
         None => backoff_ms(attempt, random),
     };
     Decision::Retry { delay_ms }
+}
+
+/// A redirect is never followed: a 3xx, or status 0 (what `fetch` gives for
+/// an opaque redirect with `redirect: "manual"`), is read as no answer.
+pub fn is_redirect(status: u16) -> bool {
+    status == 0 || (300..400).contains(&status)
+}
+
+/// The error a request's final attempt stands for, or `None` when it
+/// succeeded (2xx). `answer` is the attempt's answer, when one came.
+pub fn final_error(outcome: Outcome<'_>, answer: Option<&Answer>, attempts: u32, now_ms: u64) -> Option<Error> {
+    let e = match (outcome, answer) {
+        (Outcome::Answer { status, .. }, _) if (200..300).contains(&status) => return None,
+        (Outcome::Answer { status, retry_after }, Some(a)) => {
+            Error::from_response(status, &a.body, a.request_id.as_deref())
+                .with_retry_after_ms(retry_after.and_then(|v| parse_retry_after(v, now_ms)))
+        }
+        (Outcome::Timeout, _) => Error::local(Code::Timeout, &["every attempt timed out (options.timeoutMs)"]),
+        _ => Error::local(
+            Code::Network,
+            &["no answer from Graph: the connection failed, was refused, redirected, or blocked by CORS"],
+        ),
+    };
+    Some(e.with_attempts(attempts))
 }
 
 /// Backoff before retry number `retry` (1-based): 1 s, 2 s, 4 s ... times a
@@ -232,5 +262,25 @@ mod tests {
         assert_eq!(backoff_ms(30, 0.5), MAX_DELAY_MS);
         assert_eq!(backoff_ms(u32::MAX, 1.0), MAX_DELAY_MS);
         assert_eq!(backoff_ms(1, f64::NAN), 800);
+    }
+
+    #[test]
+    fn redirects_are_no_answer_and_final_errors_follow_the_outcome() {
+        for s in [0, 301, 302, 307, 308, 399] {
+            assert!(is_redirect(s), "{s}");
+        }
+        for s in [200, 204, 400, 404, 429, 500] {
+            assert!(!is_redirect(s), "{s}");
+        }
+        let ok = Answer { status: 204, ..Answer::default() };
+        assert!(final_error(Outcome::Answer { status: 204, retry_after: None }, Some(&ok), 1, 0).is_none());
+        let throttled = Answer { status: 429, retry_after: Some("9".into()), ..Answer::default() };
+        let e = final_error(Outcome::Answer { status: 429, retry_after: Some("9") }, Some(&throttled), 4, 0).unwrap();
+        assert_eq!((e.code().as_str(), e.retry_after_ms(), e.attempts()), ("tooManyRequests", Some(9000), 4));
+        let e = final_error(Outcome::Timeout, None, 2, 0).unwrap();
+        assert_eq!(*e.code(), Code::Timeout);
+        for outcome in [Outcome::Network, Outcome::Redirect] {
+            assert_eq!(*final_error(outcome, None, 1, 0).unwrap().code(), Code::Network);
+        }
     }
 }

@@ -67,13 +67,13 @@ pub fn classify(e: &Error) -> Failure {
     if e.recreatable() {
         return Failure::Recreatable;
     }
-    let deepest = e.inner_code.as_deref().unwrap_or(e.code.as_str());
-    if deepest.starts_with("invalidSession") || matches!(e.status, 404 | 410) {
+    let deepest = e.inner_code().unwrap_or(e.code().as_str());
+    if deepest.starts_with("invalidSession") || matches!(e.status(), 404 | 410) {
         return Failure::Gone;
     }
-    match e.code {
+    match e.code() {
         Code::Network | Code::Timeout => Failure::Transient,
-        Code::Graph(_) if matches!(e.status, 408 | 429) || e.status >= 500 => Failure::Transient,
+        Code::Graph(_) if matches!(e.status(), 408 | 429) || e.status() >= 500 => Failure::Transient,
         _ => Failure::Fatal,
     }
 }
@@ -84,7 +84,7 @@ pub fn classify(e: &Error) -> Failure {
 /// succeeded. A first attempt's 404 means the session had expired, and is an
 /// error.
 pub fn close_already_done(e: &Error) -> bool {
-    e.attempts > 1 && e.status == 404 && e.recreatable()
+    e.attempts() > 1 && e.status() == 404 && e.recreatable()
 }
 
 /// The default interval for a session.
@@ -288,10 +288,7 @@ mod tests {
     use super::*;
 
     fn graph_error(status: u16, code: &str, inner: Option<&str>) -> Error {
-        let mut e = Error::local(Code::Graph(code.into()), &[]);
-        e.status = status;
-        e.inner_code = inner.map(String::from);
-        e
+        Error::local(Code::Graph(code.into()), &[]).with_status(status).with_inner_code(inner)
     }
 
     /// A fake clock driving the machine the way the shell does: each armed
@@ -461,15 +458,12 @@ mod tests {
 
     #[test]
     fn a_close_retry_that_finds_the_session_gone_has_closed_it() {
-        let mut e = graph_error(404, "itemNotFound", Some("invalidSessionReCreatable"));
+        let e = graph_error(404, "itemNotFound", Some("invalidSessionReCreatable"));
         assert!(!close_already_done(&e), "a first attempt's 404 is an expired session");
-        e.attempts = 2;
-        assert!(close_already_done(&e));
-        let mut other = graph_error(404, "itemNotFound", None);
-        other.attempts = 2;
+        assert!(close_already_done(&e.with_attempts(2)));
+        let other = graph_error(404, "itemNotFound", None).with_attempts(2);
         assert!(!close_already_done(&other));
-        let mut throttled = graph_error(429, "tooManyRequests", None);
-        throttled.attempts = 4;
+        let throttled = graph_error(429, "tooManyRequests", None).with_attempts(4);
         assert!(!close_already_done(&throttled));
     }
 

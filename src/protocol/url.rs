@@ -127,12 +127,12 @@ impl BaseUrl {
             BaseUrl::parse(&s, allowed_hosts)?;
             return Ok(s);
         }
-        BaseUrl::parse(url, allowed_hosts).map_err(|mut e| {
-            if e.code == Code::InvalidArgument {
-                e.code = Code::InvalidResponse;
-                e.message = "Graph returned a malformed operation URL".into();
+        BaseUrl::parse(url, allowed_hosts).map_err(|e| {
+            if *e.code() == Code::InvalidArgument {
+                e.with_code(Code::InvalidResponse).with_message("Graph returned a malformed operation URL")
+            } else {
+                e
             }
-            e
         })?;
         Ok(url.into())
     }
@@ -245,7 +245,7 @@ mod tests {
     fn code(r: Result<BaseUrl, Error>) -> String {
         match r {
             Ok(_) => "ok".into(),
-            Err(e) => e.code.as_str().into(),
+            Err(e) => e.code().as_str().into(),
         }
     }
 
@@ -382,10 +382,10 @@ mod tests {
             b.follow("/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')", &[]).ok().as_deref(),
             Some("http://127.0.0.1:4000/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')")
         );
-        assert_eq!(b.follow("https://evil.example/op", &[]).err().map(|e| e.code.clone()), Some(Code::HostNotAllowed));
-        assert_eq!(b.follow("http://graph.microsoft.com/op", &[]).err().map(|e| e.code.clone()), Some(Code::InsecureUrl));
-        assert_eq!(b.follow("//evil.example/op", &[]).err().map(|e| e.code.clone()), Some(Code::InvalidResponse));
-        assert_eq!(b.follow("http://127.0.0.1:4000/v1.0/../x", &[]).err().map(|e| e.code.clone()), Some(Code::InvalidResponse));
+        assert_eq!(b.follow("https://evil.example/op", &[]).err().map(|e| e.code().clone()), Some(Code::HostNotAllowed));
+        assert_eq!(b.follow("http://graph.microsoft.com/op", &[]).err().map(|e| e.code().clone()), Some(Code::InsecureUrl));
+        assert_eq!(b.follow("//evil.example/op", &[]).err().map(|e| e.code().clone()), Some(Code::InvalidResponse));
+        assert_eq!(b.follow("http://127.0.0.1:4000/v1.0/../x", &[]).err().map(|e| e.code().clone()), Some(Code::InvalidResponse));
     }
 
     /// Fuzz regression (`cargo xtask fuzz options`): a leading `//` passed

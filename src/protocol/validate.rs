@@ -138,10 +138,7 @@ pub fn check_header_value(name: &str, v: &str, max_len: usize) -> Result<(), Err
 
 /// The access token as a header value. The message never quotes the token.
 pub fn check_token(token: &str, code: Code) -> Result<(), Error> {
-    check_header_value("accessToken", token, MAX_TOKEN_LEN).map_err(|mut e| {
-        e.code = code;
-        e
-    })
+    check_header_value("accessToken", token, MAX_TOKEN_LEN).map_err(|e| e.with_code(code))
 }
 
 /// A `workbook-session-id`.
@@ -219,7 +216,7 @@ mod tests {
         for bad in [f64::NAN, f64::INFINITY, -1.0, 0.5, 1e12, -0.000_1] {
             let mut o = opts("/me/drive/items/1");
             o.timeout_ms = Some(bad);
-            assert!(Call::new(&o, fresh).err().map(|e| e.code.clone()) == Some(Code::InvalidArgument), "timeout {bad}");
+            assert!(Call::new(&o, fresh).err().map(|e| e.code().clone()) == Some(Code::InvalidArgument), "timeout {bad}");
             let mut o = opts("/me/drive/items/1");
             o.max_retries = Some(bad);
             assert!(Call::new(&o, fresh).is_err(), "retries {bad}");
@@ -227,7 +224,7 @@ mod tests {
         let mut o = opts("/me/drive/items/1");
         o.max_retries = Some(11.0);
         let e = Call::new(&o, fresh).err().unwrap();
-        assert_eq!(e.message, "options.maxRetries must be an integer in 0..=10");
+        assert_eq!(e.message(), "options.maxRetries must be an integer in 0..=10");
         o.max_retries = Some(0.0);
         o.timeout_ms = Some(0.0);
         assert!(Call::new(&o, fresh).is_err());
@@ -243,8 +240,8 @@ mod tests {
         assert!(check_session_id(&"s".repeat(1 << 20)).is_err());
         assert!(check_session_id("cluster=PS1&session=15.SN3.A82.1.V24.7737Nwad4HKa1ZjKm0k3AJr8F.95.5.0.1").is_ok());
         let e = check_token("Bearer secret\r\nX-Evil: 1", Code::InvalidArgument).err().unwrap();
-        assert!(!e.message.contains("secret"));
-        assert!(check_token("t\n", Code::TokenProvider).err().map(|e| e.code.clone()) == Some(Code::TokenProvider));
+        assert!(!e.message().contains("secret"));
+        assert!(check_token("t\n", Code::TokenProvider).err().map(|e| e.code().clone()) == Some(Code::TokenProvider));
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub async fn session_action(
     let (status, request_id, attempts) = match execute(call, &req, token, signal).await {
         Ok(x) => (x.answer.status, x.answer.request_id, x.attempts),
         Err(e) if matches!(action, SessionAction::Close) && close_already_done(&e) => {
-            (e.status, e.request_id.clone(), e.attempts)
+            (e.status(), e.request_id().map(String::from), e.attempts())
         }
         Err(e) => return Err(e),
     };

@@ -1,16 +1,16 @@
-//! Runs the attempts of one request as the core decides: send, ask
+//! Runs the attempts of one request as the protocol decides: send, ask
 //! `retry::decide`, wait, send again. The waiting and sending are I/O; every
-//! decision is the core's.
+//! decision, and the error an answer stands for, is the protocol's.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
 use super::abort::sleep;
-use super::fetch::{send, Answer, NoAnswer};
+use super::fetch::{send, NoAnswer};
 use super::sys::{now_ms, random, AbortSignal};
 use crate::protocol::error::{Code, Error};
-use crate::protocol::request::Request;
-use crate::protocol::retry::{decide, parse_retry_after, Decision, Outcome};
+use crate::protocol::request::{Answer, Request};
+use crate::protocol::retry::{decide, final_error, Decision, Outcome};
 use crate::protocol::validate::Call;
 
 /// A successful (2xx) answer and how many attempts it took.
@@ -19,63 +19,47 @@ pub struct Exchange {
     pub attempts: u32,
 }
 
+/// The caller's signal ended the call after `attempts` requests.
 pub fn aborted(attempts: u32) -> Error {
-    let mut e = Error::local(Code::Aborted, &["the call was aborted by its AbortSignal"]);
-    e.attempts = attempts;
-    e
+    Error::local(Code::Aborted, &["the call was aborted by its AbortSignal"]).with_attempts(attempts)
 }
 
 /// Sends `req` with retries; a non-2xx final answer becomes a Graph error.
 pub async fn execute(call: &Call, req: &Request, token: &str, signal: Option<&AbortSignal>) -> Result<Exchange, Error> {
     let mut attempt = 0u32;
-    let mut result = loop {
+    loop {
         attempt += 1;
         let sent = send(req, token, &call.client_request_id, attempt, call.timeout_ms, signal).await;
         let outcome = match &sent {
             Ok(a) => Outcome::Answer { status: a.status, retry_after: a.retry_after.as_deref() },
             Err(NoAnswer::Network) => Outcome::Network,
+            Err(NoAnswer::Redirect) => Outcome::Redirect,
             Err(NoAnswer::Timeout) => Outcome::Timeout,
             Err(NoAnswer::Aborted) => return Err(with_call(aborted(attempt), call, token)),
         };
-        match decide(attempt, call.max_retries, outcome, now_ms() as u64, random()) {
+        let now = now_ms() as u64;
+        match decide(attempt, call.max_retries, outcome, now, random()) {
             Decision::Retry { delay_ms } => {
                 if sleep(delay_ms, signal).await.is_err() {
                     return Err(with_call(aborted(attempt), call, token));
                 }
             }
-            Decision::Stop => break sent,
-        }
-    };
-    match result {
-        Ok(answer) if (200..300).contains(&answer.status) => Ok(Exchange { answer, attempts: attempt }),
-        Ok(ref mut answer) => {
-            let mut e = Error::from_response(answer.status, &answer.body, answer.request_id.as_deref());
-            e.retry_after_ms = answer
-                .retry_after
-                .as_deref()
-                .and_then(|v| parse_retry_after(v, now_ms() as u64));
-            e.attempts = attempt;
-            Err(with_call(e, call, token))
-        }
-        Err(NoAnswer::Timeout) => {
-            let mut e = Error::local(Code::Timeout, &["every attempt timed out (options.timeoutMs)"]);
-            e.attempts = attempt;
-            Err(with_call(e, call, token))
-        }
-        Err(_) => {
-            let mut e = Error::local(
-                Code::Network,
-                &["no answer from Graph: the connection failed, was refused, redirected, or blocked by CORS"],
-            );
-            e.attempts = attempt;
-            Err(with_call(e, call, token))
+            Decision::Stop => {
+                if let Some(e) = final_error(outcome, sent.as_ref().ok(), attempt, now) {
+                    return Err(with_call(e, call, token));
+                }
+                return match sent {
+                    Ok(answer) => Ok(Exchange { answer, attempts: attempt }),
+                    Err(_) => Err(with_call(final_error(Outcome::Network, None, attempt, now).unwrap_or_else(|| aborted(attempt)), call, token)),
+                };
+            }
         }
     }
 }
 
 /// Stamps the call's `client-request-id` and scrubs the token.
-pub fn with_call(mut e: Error, call: &Call, token: &str) -> Error {
-    e.client_request_id = Some(call.client_request_id.clone());
+pub fn with_call(e: Error, call: &Call, token: &str) -> Error {
+    let mut e = e.with_client_request_id(&call.client_request_id);
     e.redact(token);
     e
 }

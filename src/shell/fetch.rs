@@ -10,24 +10,17 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::abort::AttemptGuard;
 use super::sys::{fetch, set, AbortSignal, Response};
-use crate::protocol::request::Request;
+use crate::protocol::request::{Answer, Request};
+use crate::protocol::retry::is_redirect;
 
 /// The most of a body that is read: Graph's error and status bodies are a
 /// few hundred bytes; a 10 MB error page is cut here, not buffered.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// What came back from one attempt.
-pub struct Answer {
-    pub status: u16,
-    pub request_id: Option<String>,
-    pub retry_after: Option<String>,
-    pub location: Option<String>,
-    pub body: String,
-}
-
 /// Why no answer came.
 pub enum NoAnswer {
     Network,
+    Redirect,
     Timeout,
     Aborted,
 }
@@ -65,8 +58,11 @@ pub async fn send(
         Err(_) => return Err(classify(&guard)),
     };
     let status = response.status();
-    if status == 0 || (300..400).contains(&status) {
-        return Err(classify(&guard));
+    if is_redirect(status) {
+        return Err(match classify(&guard) {
+            NoAnswer::Network => NoAnswer::Redirect,
+            other => other,
+        });
     }
     let headers = response.headers();
     let mut answer = Answer {

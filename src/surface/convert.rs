@@ -17,7 +17,7 @@ use crate::shell::action::Refreshed;
 use crate::shell::sys::set;
 
 
-fn opt_str(v: &Option<String>) -> JsValue {
+fn opt_str(v: Option<&str>) -> JsValue {
     match v {
         Some(s) => JsValue::from_str(s),
         None => JsValue::NULL,
@@ -26,22 +26,22 @@ fn opt_str(v: &Option<String>) -> JsValue {
 
 /// The JS `GraphError` for `e`, its message prefixed with the operation.
 pub fn to_js(e: &Error, operation: &str) -> JsValue {
-    let mut message = String::with_capacity(operation.len() + 2 + e.message.len());
+    let mut message = String::with_capacity(operation.len() + 2 + e.message().len());
     message.push_str(operation);
     message.push_str(": ");
-    message.push_str(&e.message);
+    message.push_str(e.message());
     let err = js_sys::Error::new(&message);
     err.set_name("GraphError");
     let o: &Object = err.as_ref();
-    set(o, "code", &JsValue::from_str(e.code.as_str()));
-    set(o, "innerCode", &opt_str(&e.inner_code));
-    set(o, "status", &JsValue::from(e.status));
-    set(o, "requestId", &opt_str(&e.request_id));
-    set(o, "clientRequestId", &opt_str(&e.client_request_id));
-    set(o, "retryAfterMs", &e.retry_after_ms.map_or(JsValue::NULL, |ms| JsValue::from(ms as f64)));
-    set(o, "attempts", &JsValue::from(e.attempts));
+    set(o, "code", &JsValue::from_str(e.code().as_str()));
+    set(o, "innerCode", &opt_str(e.inner_code()));
+    set(o, "status", &JsValue::from(e.status()));
+    set(o, "requestId", &opt_str(e.request_id()));
+    set(o, "clientRequestId", &opt_str(e.client_request_id()));
+    set(o, "retryAfterMs", &e.retry_after_ms().map_or(JsValue::NULL, |ms| JsValue::from(ms as f64)));
+    set(o, "attempts", &JsValue::from(e.attempts()));
     set(o, "recreatable", &JsValue::from(e.recreatable()));
-    set(o, "date", &opt_str(&e.date));
+    set(o, "date", &opt_str(e.date()));
     err.into()
 }
 
