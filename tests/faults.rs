@@ -42,7 +42,9 @@ fn with(o: JsValue, pairs: &[(&str, JsValue)]) -> JsValue {
 /// Refreshes; on success checks 204 and returns the attempts and elapsed ms.
 async fn refresh_ok(label: &str, o: JsValue) -> (f64, f64) {
     let started = now();
-    let r = refresh_session_js(o).await.unwrap_or_else(|e| panic!("{label}: {:?} {:?}", get_str(&e, "code"), get_str(&e, "message")));
+    let r = refresh_session_js(o)
+        .await
+        .unwrap_or_else(|e| panic!("{label}: {:?} {:?}", get_str(&e, "code"), get_str(&e, "message")));
     assert_eq!(get_num(&r, "status"), 204.0, "{label}");
     assert_token_free(&r);
     (get_num(&r, "attempts"), now() - started)
@@ -55,29 +57,43 @@ async fn refresh_err(label: &str, o: JsValue, code: &str) -> (JsValue, f64) {
         Err(e) => e,
         Ok(r) => panic!("{label}: resolved {r:?}"),
     };
-    assert_eq!(get_str(&e, "code").as_deref(), Some(code), "{label}: {:?}", get_str(&e, "message"));
+    assert_eq!(
+        get_str(&e, "code").as_deref(),
+        Some(code),
+        "{label}: {:?}",
+        get_str(&e, "message")
+    );
     assert_clean(&e, code);
     (e, now() - started)
 }
 
 fn survived(group: &str, n: u32) {
     let lines = assert_console_clean();
-    console_log!("fault matrix, {group}: {n} faults survived; {} errors scanned, {lines} console lines clean", scanned());
+    console_log!(
+        "fault matrix, {group}: {n} faults survived; {} errors scanned, {lines} console lines clean",
+        scanned()
+    );
 }
 
 /// An IMF-fixdate `ms_from_now` from now (`Date.prototype.toUTCString`).
 fn http_date(ms_from_now: f64) -> String {
-    js_sys::Date::new(&JsValue::from(now() + ms_from_now)).to_utc_string().as_string().unwrap()
+    js_sys::Date::new(&JsValue::from(now() + ms_from_now))
+        .to_utc_string()
+        .as_string()
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
 async fn transport_faults() {
     spy_console();
     // Connection refused: a closed loopback port; retried, then `network`.
-    let o = with(session_options(&workbook("refused"), "cluster=EMU&session=x"), &[
-        ("baseUrl", [closed_url(), "/v1.0"].concat().into()),
-        ("maxRetries", 1.into()),
-    ]);
+    let o = with(
+        session_options(&workbook("refused"), "cluster=EMU&session=x"),
+        &[
+            ("baseUrl", [closed_url(), "/v1.0"].concat().into()),
+            ("maxRetries", 1.into()),
+        ],
+    );
     let (e, ms) = refresh_err("connection refused", o, "network").await;
     assert_eq!(get_num(&e, "attempts"), 2.0);
     assert_eq!(get_num(&e, "status"), 0.0);
@@ -90,25 +106,52 @@ async fn transport_faults() {
     // Chromium itself resends a request once when a reused keep-alive
     // connection closes without an answer, so the library may see 1 attempt.
     assert!(attempts == 2.0 || attempts == 1.0, "{attempts}");
-    assert!(requests(&wb).await.iter().filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession")).count() >= 2);
+    assert!(
+        requests(&wb)
+            .await
+            .iter()
+            .filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession"))
+            .count()
+            >= 2
+    );
 
     // Dropped every time: `network` after every retry.
     let (wb, id) = live("drop-always").await;
     fault_on(&wb, &[r#""drop":true,"times":0"#]).await;
-    let (e, _) = refresh_err("dropped always", with(session_options(&wb, &id), &[("maxRetries", 1.into())]), "network").await;
+    let (e, _) = refresh_err(
+        "dropped always",
+        with(session_options(&wb, &id), &[("maxRetries", 1.into())]),
+        "network",
+    )
+    .await;
     assert_eq!(get_num(&e, "attempts"), 2.0);
-    let dropped = requests(&wb).await.iter().filter(|r| get_num(r, "status") == 0.0).count();
-    assert!(dropped >= 2, "both attempts reached the emulator and were dropped ({dropped})");
+    let dropped = requests(&wb)
+        .await
+        .iter()
+        .filter(|r| get_num(r, "status") == 0.0)
+        .count();
+    assert!(
+        dropped >= 2,
+        "both attempts reached the emulator and were dropped ({dropped})"
+    );
 
     // Dropped mid-response (status and half the body), once: the 503 decides, retried.
     let (wb, id) = live("midrop-once").await;
-    fault_on(&wb, &[r#""status":503,"dropMidResponse":true,"retryAfter":"0","times":1"#]).await;
+    fault_on(
+        &wb,
+        &[r#""status":503,"dropMidResponse":true,"retryAfter":"0","times":1"#],
+    )
+    .await;
     let (attempts, _) = refresh_ok("dropped mid-response once", session_options(&wb, &id)).await;
     assert_eq!(attempts, 2.0);
 
     // Dropped mid-response on a final 404: the status decides; the cut body is not trusted.
     let (wb, id) = live("midrop-404").await;
-    fault_on(&wb, &[r#""status":404,"innerCode":"invalidSessionReCreatable","dropMidResponse":true,"times":0"#]).await;
+    fault_on(
+        &wb,
+        &[r#""status":404,"innerCode":"invalidSessionReCreatable","dropMidResponse":true,"times":0"#],
+    )
+    .await;
     let (e, _) = refresh_err("dropped mid-response, 404", session_options(&wb, &id), "itemNotFound").await;
     assert_eq!(get_num(&e, "status"), 404.0);
     assert_eq!(get_num(&e, "attempts"), 1.0);
@@ -116,7 +159,10 @@ async fn transport_faults() {
     // Headers that never come: each attempt ends at timeoutMs; `timeout` at the end.
     let (wb, id) = live("no-headers").await;
     fault_on(&wb, &[r#""delayMs":8000,"times":0"#]).await;
-    let o = with(session_options(&wb, &id), &[("timeoutMs", 300.into()), ("maxRetries", 1.into())]);
+    let o = with(
+        session_options(&wb, &id),
+        &[("timeoutMs", 300.into()), ("maxRetries", 1.into())],
+    );
     let (e, ms) = refresh_err("headers never come", o, "timeout").await;
     assert_eq!(get_num(&e, "attempts"), 2.0);
     assert_eq!(get_num(&e, "status"), 0.0);
@@ -141,11 +187,18 @@ async fn throttling_with_every_kind_of_retry_after() {
     fault_on(&wb, &[r#""status":429,"times":1"#, &js("retryAfter", &date)]).await;
     let (attempts, ms) = refresh_ok("429 Retry-After: HTTP-date", session_options(&wb, &id)).await;
     assert_eq!(attempts, 2.0);
-    assert!((1_000.0..15_000.0).contains(&ms), "HTTP-date {date} gave a wait of {ms} ms");
+    assert!(
+        (1_000.0..15_000.0).contains(&ms),
+        "HTTP-date {date} gave a wait of {ms} ms"
+    );
 
     // 429 + an HTTP-date in the past: retried at once.
     let (wb, id) = live("429-past").await;
-    fault_on(&wb, &[r#""status":429,"times":1,"retryAfter":"Thu, 01 Jan 1970 00:00:00 GMT""#]).await;
+    fault_on(
+        &wb,
+        &[r#""status":429,"times":1,"retryAfter":"Thu, 01 Jan 1970 00:00:00 GMT""#],
+    )
+    .await;
     let (attempts, ms) = refresh_ok("429 Retry-After in the past", session_options(&wb, &id)).await;
     assert_eq!(attempts, 2.0);
     assert!(ms < 5_000.0, "a past date should not wait ({ms} ms)");
@@ -160,7 +213,12 @@ async fn throttling_with_every_kind_of_retry_after() {
     // Throttled for good: tooManyRequests with Graph's inner code; no retryAfterMs from garbage.
     let (wb, id) = live("429-final").await;
     fault_on(&wb, &[r#""status":429,"retryAfter":"-1","times":0"#]).await;
-    let (e, _) = refresh_err("429 for good", with(session_options(&wb, &id), &[("maxRetries", 0.into())]), "tooManyRequests").await;
+    let (e, _) = refresh_err(
+        "429 for good",
+        with(session_options(&wb, &id), &[("maxRetries", 0.into())]),
+        "tooManyRequests",
+    )
+    .await;
     assert_eq!(get_str(&e, "innerCode").as_deref(), Some("activityLimitReached"));
     assert!(get(&e, "retryAfterMs").is_null());
     assert_eq!(get_num(&e, "status"), 429.0);
@@ -168,7 +226,12 @@ async fn throttling_with_every_kind_of_retry_after() {
     // ... and with a readable Retry-After, the caller learns it.
     let (wb, id) = live("429-final-told").await;
     fault_on(&wb, &[r#""status":429,"retryAfter":"7","times":0"#]).await;
-    let (e, _) = refresh_err("429 for good, Retry-After: 7", with(session_options(&wb, &id), &[("maxRetries", 0.into())]), "tooManyRequests").await;
+    let (e, _) = refresh_err(
+        "429 for good, Retry-After: 7",
+        with(session_options(&wb, &id), &[("maxRetries", 0.into())]),
+        "tooManyRequests",
+    )
+    .await;
     assert_eq!(get_num(&e, "retryAfterMs"), 7000.0);
     survived("throttling", 6);
 }
@@ -179,25 +242,48 @@ async fn server_errors_and_sequences() {
     // 503, 504, 503, then success: every retry used, one client-request-id.
     let (wb, id) = live("5xx-then-ok").await;
     for status in ["503", "504", "503"] {
-        fault_on(&wb, &[&["\"status\":", status, r#","retryAfter":"0","times":1"#].concat()]).await;
+        fault_on(
+            &wb,
+            &[&["\"status\":", status, r#","retryAfter":"0","times":1"#].concat()],
+        )
+        .await;
     }
-    let (attempts, _) = refresh_ok("503/504/503 then 204", with(session_options(&wb, &id), &[("maxRetries", 3.into())])).await;
+    let (attempts, _) = refresh_ok(
+        "503/504/503 then 204",
+        with(session_options(&wb, &id), &[("maxRetries", 3.into())]),
+    )
+    .await;
     assert_eq!(attempts, 4.0);
-    let crids: Vec<_> = requests(&wb).await.iter().filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession")).map(|r| get_str(r, "clientRequestId")).collect();
+    let crids: Vec<_> = requests(&wb)
+        .await
+        .iter()
+        .filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession"))
+        .map(|r| get_str(r, "clientRequestId"))
+        .collect();
     assert_eq!(crids.len(), 4);
     assert!(crids.windows(2).all(|w| w[0] == w[1]), "{crids:?}");
 
     // 504 that never ends: gatewayTimeout after maxRetries.
     let (wb, id) = live("504-forever").await;
     fault_on(&wb, &[r#""status":504,"retryAfter":"0","times":0"#]).await;
-    let (e, _) = refresh_err("504 forever", with(session_options(&wb, &id), &[("maxRetries", 2.into())]), "gatewayTimeout").await;
+    let (e, _) = refresh_err(
+        "504 forever",
+        with(session_options(&wb, &id), &[("maxRetries", 2.into())]),
+        "gatewayTimeout",
+    )
+    .await;
     assert_eq!(get_num(&e, "attempts"), 3.0);
     assert_eq!(get_num(&e, "status"), 504.0);
 
     // 503 that never ends, with a Retry-After that would wait long: the caller's signal ends it.
     let (wb, id) = live("503-forever").await;
     fault_on(&wb, &[r#""status":503,"retryAfter":"120","times":0"#]).await;
-    let (e, ms) = refresh_err("503 forever, aborted in the wait", with(session_options(&wb, &id), &[("signal", abort_after(500))]), "aborted").await;
+    let (e, ms) = refresh_err(
+        "503 forever, aborted in the wait",
+        with(session_options(&wb, &id), &[("signal", abort_after(500))]),
+        "aborted",
+    )
+    .await;
     assert_eq!(get_num(&e, "attempts"), 1.0);
     assert!(ms < 10_000.0);
 
@@ -207,7 +293,14 @@ async fn server_errors_and_sequences() {
         fault_on(&wb, &[&["\"status\":", status, r#","times":0"#].concat()]).await;
         let (e, _) = refresh_err(&[status, " not retried"].concat(), session_options(&wb, &id), code).await;
         assert_eq!(get_num(&e, "attempts"), 1.0, "{status}");
-        assert_eq!(requests(&wb).await.iter().filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession")).count(), 1);
+        assert_eq!(
+            requests(&wb)
+                .await
+                .iter()
+                .filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession"))
+                .count(),
+            1
+        );
     }
     survived("server errors", 5);
 }
@@ -228,28 +321,87 @@ async fn unauthorized_and_redirects() {
     let marker = ["redirect-target-", &js_sys::Math::random().to_string()[2..10]].concat();
     let control_src = workbook("redirect-control");
     let control_dst = ["/v1.0/me/drive/items/", &marker, "-control/workbook/refreshSession"].concat();
-    fault_on(&control_src, &[r#""status":302,"times":1"#, &["\"headers\":{", &js("location", &[foreign, &control_dst].concat()), "}"].concat()]).await;
+    fault_on(
+        &control_src,
+        &[
+            r#""status":302,"times":1"#,
+            &["\"headers\":{", &js("location", &[foreign, &control_dst].concat()), "}"].concat(),
+        ],
+    )
+    .await;
     let control = raw_get(&[emulator(), "/v1.0", &control_src, "/workbook/refreshSession"].concat()).await;
     assert!(control.is_ok(), "control fetch failed: {control:?}");
-    assert_eq!(logged_at(foreign, &[marker.as_str(), "-control"].concat()).await.len(), 1, "the control redirect did not reach the foreign listener");
+    assert_eq!(
+        logged_at(foreign, &[marker.as_str(), "-control"].concat()).await.len(),
+        1,
+        "the control redirect did not reach the foreign listener"
+    );
 
     // The library refuses to follow: `network`, and the target saw nothing.
     let (wb, id) = live("redirect").await;
     let target = ["/v1.0/me/drive/items/", &marker, "/workbook/refreshSession"].concat();
     for status in ["302", "307", "308", "301"] {
-        fault_on(&wb, &[&["\"status\":", status, r#","times":1"#].concat(), &["\"headers\":{", &js("location", &[foreign, &target].concat()), "}"].concat()]).await;
-        let (e, _) = refresh_err(&["redirect ", status].concat(), with(session_options(&wb, &id), &[("maxRetries", 0.into())]), "network").await;
+        fault_on(
+            &wb,
+            &[
+                &["\"status\":", status, r#","times":1"#].concat(),
+                &["\"headers\":{", &js("location", &[foreign, &target].concat()), "}"].concat(),
+            ],
+        )
+        .await;
+        let (e, _) = refresh_err(
+            &["redirect ", status].concat(),
+            with(session_options(&wb, &id), &[("maxRetries", 0.into())]),
+            "network",
+        )
+        .await;
         assert_eq!(get_num(&e, "attempts"), 1.0);
     }
     // Same origin, another path: not followed either.
-    let same_target = [emulator(), "/v1.0/me/drive/items/", &marker, "-same/workbook/refreshSession"].concat();
-    fault_on(&wb, &[r#""status":307,"times":1"#, &["\"headers\":{", &js("location", &same_target), "}"].concat()]).await;
-    refresh_err("redirect 307, same origin", with(session_options(&wb, &id), &[("maxRetries", 0.into())]), "network").await;
+    let same_target = [
+        emulator(),
+        "/v1.0/me/drive/items/",
+        &marker,
+        "-same/workbook/refreshSession",
+    ]
+    .concat();
+    fault_on(
+        &wb,
+        &[
+            r#""status":307,"times":1"#,
+            &["\"headers\":{", &js("location", &same_target), "}"].concat(),
+        ],
+    )
+    .await;
+    refresh_err(
+        "redirect 307, same origin",
+        with(session_options(&wb, &id), &[("maxRetries", 0.into())]),
+        "network",
+    )
+    .await;
     // To a foreign https host.
-    fault_on(&wb, &[r#""status":301,"times":1,"headers":{"location":"https://evil.example/steal"}"#]).await;
-    refresh_err("redirect 301 to https://evil.example", with(session_options(&wb, &id), &[("maxRetries", 0.into())]), "network").await;
-    assert!(logged_at(foreign, &marker).await.iter().all(|r| get_str(r, "path").is_some_and(|p| p.contains("-control"))), "a redirect target received a request");
-    assert!(requests(&[marker.as_str(), "-same"].concat()).await.is_empty(), "the same-origin redirect target received a request");
+    fault_on(
+        &wb,
+        &[r#""status":301,"times":1,"headers":{"location":"https://evil.example/steal"}"#],
+    )
+    .await;
+    refresh_err(
+        "redirect 301 to https://evil.example",
+        with(session_options(&wb, &id), &[("maxRetries", 0.into())]),
+        "network",
+    )
+    .await;
+    assert!(
+        logged_at(foreign, &marker)
+            .await
+            .iter()
+            .all(|r| get_str(r, "path").is_some_and(|p| p.contains("-control"))),
+        "a redirect target received a request"
+    );
+    assert!(
+        requests(&[marker.as_str(), "-same"].concat()).await.is_empty(),
+        "the same-origin redirect target received a request"
+    );
     // The session is untouched: the next refresh works.
     refresh_ok("after the redirects", session_options(&wb, &id)).await;
     survived("401 and redirects", 7);
@@ -267,13 +419,21 @@ async fn odd_bodies() {
 
     // An HTML 503 page once, then success.
     let (wb, id) = live("html-503").await;
-    fault_on(&wb, &[r#""status":503,"retryAfter":"0","contentType":"text/html","body":"<html>busy</html>","times":1"#]).await;
+    fault_on(
+        &wb,
+        &[r#""status":503,"retryAfter":"0","contentType":"text/html","body":"<html>busy</html>","times":1"#],
+    )
+    .await;
     let (attempts, _) = refresh_ok("HTML 503 then 204", session_options(&wb, &id)).await;
     assert_eq!(attempts, 2.0);
 
     // Truncated JSON bodies: the status names the error.
     let (wb, id) = live("truncated-400").await;
-    fault_on(&wb, &[r#""status":400,"body":"{\"error\":{\"code\":\"tooMany","times":0"#]).await;
+    fault_on(
+        &wb,
+        &[r#""status":400,"body":"{\"error\":{\"code\":\"tooMany","times":0"#],
+    )
+    .await;
     refresh_err("truncated JSON 400", session_options(&wb, &id), "badRequest").await;
     let (wb, id) = live("truncated-404").await;
     fault_on(&wb, &[r#""status":404,"body":"{\"error\":{\"code\":\"itemNotFound\",\"innerError\":{\"code\":\"invalidSessionReCreat","times":0"#]).await;
@@ -283,7 +443,12 @@ async fn odd_bodies() {
     // An empty 429 without a content type.
     let (wb, id) = live("empty-429").await;
     fault_on(&wb, &[r#""status":429,"body":"","contentType":"","times":0"#]).await;
-    refresh_err("empty 429", with(session_options(&wb, &id), &[("maxRetries", 0.into())]), "tooManyRequests").await;
+    refresh_err(
+        "empty 429",
+        with(session_options(&wb, &id), &[("maxRetries", 0.into())]),
+        "tooManyRequests",
+    )
+    .await;
 
     // A 10 MB error body: read bounded, the status decides, the call ends promptly.
     let (wb, id) = live("10mb").await;
@@ -294,11 +459,18 @@ async fn odd_bodies() {
     assert_eq!(get_num(&e, "attempts"), 1.0);
     assert!(ms < 15_000.0, "10 MB body: {ms} ms");
     let grown = wasm_memory_bytes() - memory;
-    assert!(grown < 4.0 * 1024.0 * 1024.0, "wasm memory grew by {grown} bytes: the body was not read bounded");
+    assert!(
+        grown < 4.0 * 1024.0 * 1024.0,
+        "wasm memory grew by {grown} bytes: the body was not read bounded"
+    );
 
     // A 10 MB success body for createSession: bounded, then invalidResponse.
     let wb = workbook("fault-10mb-create");
-    fault_on(&wb, &[r#""operation":"createSession","status":201,"bodyBytes":10485760,"times":0"#]).await;
+    fault_on(
+        &wb,
+        &[r#""operation":"createSession","status":201,"bodyBytes":10485760,"times":0"#],
+    )
+    .await;
     let started = now();
     let e = create_session_js(support::options(&wb)).await.unwrap_err();
     assert_clean(&e, "invalidResponse");
@@ -306,8 +478,15 @@ async fn odd_bodies() {
 
     // A 200 with HTML where JSON belongs (createSession).
     let wb = workbook("fault-html-create");
-    fault_on(&wb, &[r#""operation":"createSession","status":201,"contentType":"text/html","body":"<html>ok</html>","times":0"#]).await;
-    assert_clean(&create_session_js(support::options(&wb)).await.unwrap_err(), "invalidResponse");
+    fault_on(
+        &wb,
+        &[r#""operation":"createSession","status":201,"contentType":"text/html","body":"<html>ok</html>","times":0"#],
+    )
+    .await;
+    assert_clean(
+        &create_session_js(support::options(&wb)).await.unwrap_err(),
+        "invalidResponse",
+    );
     survived("odd bodies", 8);
 }
 
@@ -323,46 +502,121 @@ async fn broken_create_session_flows() {
     };
     // 202 without a Location.
     let wb = workbook("fault-202-nolocation");
-    fault_on(&wb, &[r#""operation":"createSession","status":202,"body":"","times":0"#]).await;
+    fault_on(
+        &wb,
+        &[r#""operation":"createSession","status":202,"body":"","times":0"#],
+    )
+    .await;
     assert_clean(&create_session_js(create(&wb)).await.unwrap_err(), "invalidResponse");
 
     // 202 whose Location points elsewhere: the token does not follow.
     let marker = ["op-elsewhere-", &js_sys::Math::random().to_string()[2..10]].concat();
     for (location, code) in [
-        (["http://127.1:", &port, "/v1.0/me/drive/items/", &marker, "/workbook/operations/x"].concat(), "insecureUrl"),
-        (["http://2130706433:", &port, "/v1.0/me/drive/items/", &marker, "/workbook/operations/x"].concat(), "insecureUrl"),
-        ("https://evil.example/v1.0/me/drive/items/x/workbook/operations/x".to_string(), "hostNotAllowed"),
-        (["//127.0.0.1:", &port, "/v1.0/me/drive/items/", &marker, "/workbook/operations/x"].concat(), "invalidResponse"),
+        (
+            [
+                "http://127.1:",
+                &port,
+                "/v1.0/me/drive/items/",
+                &marker,
+                "/workbook/operations/x",
+            ]
+            .concat(),
+            "insecureUrl",
+        ),
+        (
+            [
+                "http://2130706433:",
+                &port,
+                "/v1.0/me/drive/items/",
+                &marker,
+                "/workbook/operations/x",
+            ]
+            .concat(),
+            "insecureUrl",
+        ),
+        (
+            "https://evil.example/v1.0/me/drive/items/x/workbook/operations/x".to_string(),
+            "hostNotAllowed",
+        ),
+        (
+            [
+                "//127.0.0.1:",
+                &port,
+                "/v1.0/me/drive/items/",
+                &marker,
+                "/workbook/operations/x",
+            ]
+            .concat(),
+            "invalidResponse",
+        ),
     ] {
         let wb = workbook("fault-202-elsewhere");
-        fault_on(&wb, &[r#""operation":"createSession","status":202,"body":"","times":0"#, &["\"headers\":{", &js("location", &location), "}"].concat()]).await;
+        fault_on(
+            &wb,
+            &[
+                r#""operation":"createSession","status":202,"body":"","times":0"#,
+                &["\"headers\":{", &js("location", &location), "}"].concat(),
+            ],
+        )
+        .await;
         let e = create_session_js(create(&wb)).await.unwrap_err();
         assert_clean(&e, code);
     }
-    assert!(requests(&marker).await.is_empty(), "an operation URL outside the policy was requested");
+    assert!(
+        requests(&marker).await.is_empty(),
+        "an operation URL outside the policy was requested"
+    );
 
     // The operation succeeds with a resourceLocation elsewhere: not fetched.
     let wb = workbook("fault-resource-elsewhere");
-    let resource = ["http://127.1:", &port, "/v1.0/me/drive/items/", &marker, "-res/workbook/sessionInfoResource(key='k')"].concat();
+    let resource = [
+        "http://127.1:",
+        &port,
+        "/v1.0/me/drive/items/",
+        &marker,
+        "-res/workbook/sessionInfoResource(key='k')",
+    ]
+    .concat();
     let body = ["{\"status\":\"succeeded\",", &js("resourceLocation", &resource), "}"].concat();
-    fault_on(&wb, &[r#""operation":"operation","status":200,"times":0"#, &js("body", &body)]).await;
+    fault_on(
+        &wb,
+        &[r#""operation":"operation","status":200,"times":0"#, &js("body", &body)],
+    )
+    .await;
     assert_clean(&create_session_js(create(&wb)).await.unwrap_err(), "insecureUrl");
-    assert!(requests(&[marker.as_str(), "-res"].concat()).await.is_empty(), "a resourceLocation outside the policy was requested");
+    assert!(
+        requests(&[marker.as_str(), "-res"].concat()).await.is_empty(),
+        "a resourceLocation outside the policy was requested"
+    );
 
     // The operation answers HTML.
     let wb = workbook("fault-op-html");
-    fault_on(&wb, &[r#""operation":"operation","status":200,"contentType":"text/html","body":"<html>?</html>","times":0"#]).await;
+    fault_on(
+        &wb,
+        &[r#""operation":"operation","status":200,"contentType":"text/html","body":"<html>?</html>","times":0"#],
+    )
+    .await;
     assert_clean(&create_session_js(create(&wb)).await.unwrap_err(), "invalidResponse");
 
     // The operation is throttled once, then the flow completes.
     let wb = workbook("fault-op-429");
-    fault_on(&wb, &[r#""operation":"operation","status":429,"retryAfter":"0","times":1"#]).await;
-    let s = create_session_js(create(&wb)).await.expect("create after a throttled poll");
+    fault_on(
+        &wb,
+        &[r#""operation":"operation","status":429,"retryAfter":"0","times":1"#],
+    )
+    .await;
+    let s = create_session_js(create(&wb))
+        .await
+        .expect("create after a throttled poll");
     assert!(get_str(&s, "id").is_some());
 
     // The operation fails.
     let wb = workbook("fault-op-fails");
-    fault_on(&wb, &[r#""operation":"createSession","operationFails":true,"status":503,"times":0"#]).await;
+    fault_on(
+        &wb,
+        &[r#""operation":"createSession","operationFails":true,"status":503,"times":0"#],
+    )
+    .await;
     let e = create_session_js(create(&wb)).await.unwrap_err();
     assert_clean(&e, "serviceNotAvailable");
     survived("createSession flows", 9);
@@ -375,12 +629,32 @@ async fn a_server_that_echoes_the_token() {
     // Everywhere in an error body, and as the request-id header.
     let (wb, id) = live("echo").await;
     let body = [
-        "{\"error\":{", &js("code", t), ",", &js("message", &["token ", t, " is bad"].concat()), ",\"innerError\":{",
-        &js("code", t), ",", &js("request-id", t), ",", &js("client-request-id", t), ",", &js("date", t),
-        ",\"innerError\":{", &js("code", &["x", t, "y"].concat()), "}}}}",
+        "{\"error\":{",
+        &js("code", t),
+        ",",
+        &js("message", &["token ", t, " is bad"].concat()),
+        ",\"innerError\":{",
+        &js("code", t),
+        ",",
+        &js("request-id", t),
+        ",",
+        &js("client-request-id", t),
+        ",",
+        &js("date", t),
+        ",\"innerError\":{",
+        &js("code", &["x", t, "y"].concat()),
+        "}}}}",
     ]
     .concat();
-    fault_on(&wb, &[r#""status":401,"times":0"#, &js("body", &body), &["\"headers\":{", &js("request-id", t), "}"].concat()]).await;
+    fault_on(
+        &wb,
+        &[
+            r#""status":401,"times":0"#,
+            &js("body", &body),
+            &["\"headers\":{", &js("request-id", t), "}"].concat(),
+        ],
+    )
+    .await;
     let started = now();
     let e = refresh_session_js(session_options(&wb, &id)).await.unwrap_err();
     assert_eq!(get_num(&e, "status"), 401.0);
@@ -389,8 +663,22 @@ async fn a_server_that_echoes_the_token() {
 
     // In a failed createSession operation.
     let wb = workbook("fault-echo-op");
-    let op_body = ["{\"status\":\"failed\",\"error\":{", &js("code", t), ",", &js("message", t), "}}"].concat();
-    fault_on(&wb, &[r#""operation":"operation","status":200,"times":0"#, &js("body", &op_body)]).await;
+    let op_body = [
+        "{\"status\":\"failed\",\"error\":{",
+        &js("code", t),
+        ",",
+        &js("message", t),
+        "}}",
+    ]
+    .concat();
+    fault_on(
+        &wb,
+        &[
+            r#""operation":"operation","status":200,"times":0"#,
+            &js("body", &op_body),
+        ],
+    )
+    .await;
     let o = support::options(&wb);
     set(&o, "preferAsync", true);
     let e = create_session_js(o).await.unwrap_err();
@@ -398,7 +686,15 @@ async fn a_server_that_echoes_the_token() {
 
     // In a $batch item's answer.
     let (wb, id) = live("echo-batch").await;
-    fault_on(&wb, &[r#""operation":"refreshSession","status":403,"times":0"#, &js("code", t), &js("innerCode", t)]).await;
+    fault_on(
+        &wb,
+        &[
+            r#""operation":"refreshSession","status":403,"times":0"#,
+            &js("code", t),
+            &js("innerCode", t),
+        ],
+    )
+    .await;
     let item: JsValue = Object::new().into();
     set(&item, "workbook", wb.as_str());
     set(&item, "sessionId", id.as_str());
@@ -435,14 +731,25 @@ async fn batch_faults() {
         set(&o, "baseUrl", [emulator(), &version].concat());
         o
     };
-    let on_batch = |rest: &'static str| [js("pathContains", &[version.as_str(), "/$batch"].concat()), r#","operation":"batch","#.into(), rest.into()].concat();
+    let on_batch = |rest: &'static str| {
+        [
+            js("pathContains", &[version.as_str(), "/$batch"].concat()),
+            r#","operation":"batch","#.into(),
+            rest.into(),
+        ]
+        .concat()
+    };
     // The outer $batch answers 503 once: the whole batch is sent again.
     fault_json(&[&on_batch(r#""status":503,"retryAfter":"0","times":1"#)]).await;
     let out = Array::from(&refresh_sessions_js(items(), opts(3)).await.expect("batch"));
     assert!(out.iter().all(|r| get_num(&r, "status") == 204.0), "{out:?}");
 
     // One inner item throttled once: only it is sent again.
-    fault_on(&items_of[1].0, &[r#""operation":"refreshSession","status":429,"retryAfter":"0","times":1"#]).await;
+    fault_on(
+        &items_of[1].0,
+        &[r#""operation":"refreshSession","status":429,"retryAfter":"0","times":1"#],
+    )
+    .await;
     let out = Array::from(&refresh_sessions_js(items(), opts(3)).await.expect("batch"));
     assert_eq!(get_num(&out.get(1), "attempts"), 2.0);
     assert_eq!(get_num(&out.get(0), "attempts"), 1.0);
@@ -459,7 +766,11 @@ async fn batch_faults() {
     let version = ["/v-batch-html-", &js_sys::Math::random().to_string()[2..10]].concat();
     let o = opts(0);
     set(&o, "baseUrl", [emulator(), &version].concat());
-    fault_json(&[&js("pathContains", &version), r#""operation":"batch","status":200,"contentType":"text/html","body":"<html>?</html>","times":0"#]).await;
+    fault_json(&[
+        &js("pathContains", &version),
+        r#""operation":"batch","status":200,"contentType":"text/html","body":"<html>?</html>","times":0"#,
+    ])
+    .await;
     let out = Array::from(&refresh_sessions_js(items(), o).await.expect("batch resolves"));
     for r in out.iter() {
         assert_clean(&r, "invalidResponse");

@@ -26,7 +26,9 @@ async fn create_session_201_gives_an_id_graph_knows() {
     let s = create_session_js(o).await.expect("createSession");
     let id = get_str(&s, "id").unwrap();
     assert_eq!(get(&s, "persistChanges"), JsValue::FALSE);
-    let r = refresh_session_js(session_options(&wb, &id)).await.expect("the new session refreshes");
+    let r = refresh_session_js(session_options(&wb, &id))
+        .await
+        .expect("the new session refreshes");
     assert_eq!(get_num(&r, "status"), 204.0);
     let log = requests(&wb).await;
     assert_eq!(get_str(&log[0], "operation").as_deref(), Some("createSession"));
@@ -40,12 +42,21 @@ async fn create_session_202_polls_the_operation() {
     let s = create_session_js(o).await.expect("createSession 202");
     let id = get_str(&s, "id").unwrap();
     assert_eq!(get(&s, "persistChanges"), JsValue::TRUE);
-    let ops: Vec<String> = requests(&wb).await.iter().filter_map(|r| get_str(r, "operation")).collect();
+    let ops: Vec<String> = requests(&wb)
+        .await
+        .iter()
+        .filter_map(|r| get_str(r, "operation"))
+        .collect();
     assert_eq!(ops.first().map(String::as_str), Some("createSession"));
     assert!(ops.iter().any(|o| o == "operation"), "polled: {ops:?}");
     assert_eq!(ops.last().map(String::as_str), Some("sessionInfo"));
-    assert_eq!(get_str(&requests(&wb).await[0], "prefer").as_deref(), Some("respond-async"));
-    refresh_session_js(session_options(&wb, &id)).await.expect("the polled session is live");
+    assert_eq!(
+        get_str(&requests(&wb).await[0], "prefer").as_deref(),
+        Some("respond-async")
+    );
+    refresh_session_js(session_options(&wb, &id))
+        .await
+        .expect("the polled session is live");
 }
 
 #[wasm_bindgen_test]
@@ -53,19 +64,36 @@ async fn a_202_is_handled_even_when_not_asked_for() {
     let wb = workbook("create202unasked");
     let location = raw_create_async(&wb).await;
     let spec = [
-        r#"{"operation":"createSession","pathContains":""#, &wb, r#"","status":202,"body":"","headers":{"location":""#, &location, r#""}}"#,
+        r#"{"operation":"createSession","pathContains":""#,
+        &wb,
+        r#"","status":202,"body":"","headers":{"location":""#,
+        &location,
+        r#""}}"#,
     ]
     .concat();
     fault(&spec).await;
-    let s = create_session_js(options(&wb)).await.expect("createSession answered 202");
+    let s = create_session_js(options(&wb))
+        .await
+        .expect("createSession answered 202");
     assert!(get_str(&s, "id").is_some());
-    assert_eq!(get_str(&requests(&wb).await.last().unwrap(), "operation").as_deref(), Some("sessionInfo"));
+    assert_eq!(
+        get_str(requests(&wb).await.last().unwrap(), "operation").as_deref(),
+        Some("sessionInfo")
+    );
 }
 
 #[wasm_bindgen_test]
 async fn a_failed_operation_becomes_a_graph_error() {
     let wb = workbook("createfail");
-    fault(&[r#"{"operation":"createSession","pathContains":""#, &wb, r#"","operationFails":true,"code":"internalServerError","innerCode":"sessionCreationFailed"}"#].concat()).await;
+    fault(
+        &[
+            r#"{"operation":"createSession","pathContains":""#,
+            &wb,
+            r#"","operationFails":true,"code":"internalServerError","innerCode":"sessionCreationFailed"}"#,
+        ]
+        .concat(),
+    )
+    .await;
     let o = options(&wb);
     set(&o, "preferAsync", true);
     let e = create_session_js(o).await.unwrap_err();
@@ -77,7 +105,15 @@ async fn a_failed_operation_becomes_a_graph_error() {
 #[wasm_bindgen_test]
 async fn create_timeout_ends_a_slow_operation() {
     let wb = workbook("createslow");
-    fault(&[r#"{"operation":"operation","pathContains":""#, &wb, r#"","delayMs":5000,"times":0}"#].concat()).await;
+    fault(
+        &[
+            r#"{"operation":"operation","pathContains":""#,
+            &wb,
+            r#"","delayMs":5000,"times":0}"#,
+        ]
+        .concat(),
+    )
+    .await;
     let o = options(&wb);
     set(&o, "preferAsync", true);
     set(&o, "createTimeoutMs", 1500);
@@ -98,8 +134,15 @@ async fn kept_alive_session_outlives_three_idle_lifetimes() {
     s.keep_alive(ka).expect("keepAlive");
     sleep(SHORT_TTL_MS * 3).await;
     assert_eq!(s.state(), "active");
-    assert!(refreshes.borrow().len() >= 5, "only {} refreshes", refreshes.borrow().len());
-    assert!(short_sessions().await.iter().any(|x| get_str(x, "id").as_deref() == Some(s.id().as_str())));
+    assert!(
+        refreshes.borrow().len() >= 5,
+        "only {} refreshes",
+        refreshes.borrow().len()
+    );
+    assert!(short_sessions()
+        .await
+        .iter()
+        .any(|x| get_str(x, "id").as_deref() == Some(s.id().as_str())));
     let r = settle(s.refresh()).await.expect("still valid after 3x the TTL");
     assert_eq!(get_num(&r, "status"), 204.0);
     assert!(s.last_refreshed_at().is_some());
@@ -137,7 +180,15 @@ async fn recreation_case(persist: bool) {
     set(&ka, "recreate", true);
     set(&ka, "onRecreated", on_recreated);
     s.keep_alive(ka).unwrap();
-    fault(&[r#"{"operation":"refreshSession","pathContains":""#, &wb, r#"","status":404,"innerCode":"invalidSessionReCreatable"}"#].concat()).await;
+    fault(
+        &[
+            r#"{"operation":"refreshSession","pathContains":""#,
+            &wb,
+            r#"","status":404,"innerCode":"invalidSessionReCreatable"}"#,
+        ]
+        .concat(),
+    )
+    .await;
     assert!(wait_for(5000, || !events.borrow().is_empty()).await, "no recreation");
     let event = events.borrow()[0].clone();
     assert_eq!(get_str(&event, "previousId"), Some(old.clone()));
@@ -183,10 +234,17 @@ async fn refresh_is_single_flight() {
     let s = WorkbookSession::create(options(&wb)).await.expect("create");
     let p1 = s.refresh();
     let p2 = s.refresh();
-    assert!(JsValue::from(p1.clone()) == JsValue::from(p2.clone()), "a second refresh did not join the first");
+    assert!(
+        JsValue::from(p1.clone()) == JsValue::from(p2.clone()),
+        "a second refresh did not join the first"
+    );
     settle(p1).await.unwrap();
     settle(p2).await.unwrap();
-    let refreshes = requests(&wb).await.iter().filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession")).count();
+    let refreshes = requests(&wb)
+        .await
+        .iter()
+        .filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession"))
+        .count();
     assert_eq!(refreshes, 1);
     settle(s.close()).await.unwrap();
 }
@@ -194,7 +252,12 @@ async fn refresh_is_single_flight() {
 #[wasm_bindgen_test]
 async fn invalid_keep_alive_options_throw_graph_errors() {
     let s = WorkbookSession::attach(session_options(&workbook("kaopts"), "cluster=EMU&session=x")).unwrap();
-    for (k, v) in [("intervalMs", JsValue::from(-5)), ("intervalMs", JsValue::from(0.5)), ("recreate", JsValue::from(1)), ("onLost", JsValue::from_str("f"))] {
+    for (k, v) in [
+        ("intervalMs", JsValue::from(-5)),
+        ("intervalMs", JsValue::from(0.5)),
+        ("recreate", JsValue::from(1)),
+        ("onLost", JsValue::from_str("f")),
+    ] {
         let o: JsValue = js_sys::Object::new().into();
         set(&o, k, v);
         assert_graph_error(&s.keep_alive(o).unwrap_err(), "invalidArgument");
@@ -222,8 +285,15 @@ async fn wasm_memory_stays_flat_over_many_create_close_cycles() {
         cycle().await;
     }
     let after = wasm_memory_bytes();
-    assert!(after - before <= 65536.0, "wasm memory grew {} bytes over 300 cycles", after - before);
-    assert!(sessions().await.iter().all(|x| !get_str(x, "item").unwrap_or_default().contains("memory")));
+    assert!(
+        after - before <= 65536.0,
+        "wasm memory grew {} bytes over 300 cycles",
+        after - before
+    );
+    assert!(sessions()
+        .await
+        .iter()
+        .all(|x| !get_str(x, "item").unwrap_or_default().contains("memory")));
 }
 
 fn batch_items(sessions: &[(String, String)]) -> JsValue {
@@ -245,7 +315,11 @@ fn batch_options() -> JsValue {
 }
 
 async fn batch_requests() -> usize {
-    requests("$batch").await.iter().filter(|r| get_str(r, "operation").as_deref() == Some("batch")).count()
+    requests("$batch")
+        .await
+        .iter()
+        .filter(|r| get_str(r, "operation").as_deref() == Some("batch"))
+        .count()
 }
 
 #[wasm_bindgen_test]
@@ -258,36 +332,69 @@ async fn refresh_sessions_batches_45_in_3_requests_and_retries_a_throttled_item(
         items.push((wb, id));
     }
     let before = batch_requests().await;
-    let out = Array::from(&refresh_sessions_js(batch_items(&items), batch_options()).await.expect("batch"));
+    let out = Array::from(
+        &refresh_sessions_js(batch_items(&items), batch_options())
+            .await
+            .expect("batch"),
+    );
     assert_eq!(out.length(), 45);
     for r in out.iter() {
         assert_eq!(get_num(&r, "status"), 204.0, "{:?}", get_str(&r, "message"));
     }
-    assert_eq!(batch_requests().await - before, 3, "45 refreshes must take 3 $batch requests");
+    assert_eq!(
+        batch_requests().await - before,
+        3,
+        "45 refreshes must take 3 $batch requests"
+    );
 
     let throttled = [items[7].0.as_str(), "/"].concat();
-    fault(&[r#"{"operation":"refreshSession","pathContains":""#, &throttled, r#"","status":429,"retryAfter":"1","times":1}"#].concat()).await;
+    fault(
+        &[
+            r#"{"operation":"refreshSession","pathContains":""#,
+            &throttled,
+            r#"","status":429,"retryAfter":"1","times":1}"#,
+        ]
+        .concat(),
+    )
+    .await;
     items[44].1 = "cluster=EMU&session=unknown".into();
     let before = batch_requests().await;
-    let out = Array::from(&refresh_sessions_js(batch_items(&items), batch_options()).await.expect("batch"));
+    let out = Array::from(
+        &refresh_sessions_js(batch_items(&items), batch_options())
+            .await
+            .expect("batch"),
+    );
     assert_eq!(get_num(&out.get(7), "status"), 204.0);
     assert_eq!(get_num(&out.get(7), "attempts"), 2.0);
     assert_eq!(get_num(&out.get(8), "attempts"), 1.0);
     assert_graph_error(&out.get(44), "itemNotFound");
     assert_eq!(get(&out.get(44), "recreatable"), JsValue::TRUE);
-    assert_eq!(batch_requests().await - before, 4, "3 batches and one retry of the throttled item");
+    assert_eq!(
+        batch_requests().await - before,
+        4,
+        "3 batches and one retry of the throttled item"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn refresh_sessions_reports_bad_items_in_place_without_sending_them() {
     let wb = workbook("batchbad");
     let id = raw_create_session(&wb, true).await;
-    let items = batch_items(&[(wb.clone(), id), ("relative/path".into(), "s".into()), (wb.clone(), "bad\nid".into())]);
+    let items = batch_items(&[
+        (wb.clone(), id),
+        ("relative/path".into(), "s".into()),
+        (wb.clone(), "bad\nid".into()),
+    ]);
     let out = Array::from(&refresh_sessions_js(items, batch_options()).await.expect("batch"));
     assert_eq!(get_num(&out.get(0), "status"), 204.0);
     assert_graph_error(&out.get(1), "invalidArgument");
     assert_graph_error(&out.get(2), "invalidArgument");
-    assert_graph_error(&refresh_sessions_js(JsValue::from(3), batch_options()).await.unwrap_err(), "invalidArgument");
+    assert_graph_error(
+        &refresh_sessions_js(JsValue::from(3), batch_options())
+            .await
+            .unwrap_err(),
+        "invalidArgument",
+    );
 }
 
 #[wasm_bindgen_test]
@@ -298,8 +405,18 @@ async fn a_close_retry_that_finds_the_session_gone_resolves() {
     // The first attempt's answer is "lost" (a 503 stands in for a timeout
     // after the server closed the session); the retry finds it gone.
     close_session_js(session_options(&wb, &id)).await.expect("first close");
-    fault(&[r#"{"operation":"closeSession","pathContains":""#, &wb, r#"","status":503,"retryAfter":"0","times":1}"#].concat()).await;
-    let r = close_session_js(session_options(&wb, &id)).await.expect("the retry's 404 means closed");
+    fault(
+        &[
+            r#"{"operation":"closeSession","pathContains":""#,
+            &wb,
+            r#"","status":503,"retryAfter":"0","times":1}"#,
+        ]
+        .concat(),
+    )
+    .await;
+    let r = close_session_js(session_options(&wb, &id))
+        .await
+        .expect("the retry's 404 means closed");
     assert_eq!(get_num(&r, "status"), 404.0);
     assert_eq!(get_num(&r, "attempts"), 2.0);
     // Without a retry, a 404 is an expired session: an error.

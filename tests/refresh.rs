@@ -30,9 +30,16 @@ async fn refresh_answers_204_with_request_id_and_one_attempt() {
 
 #[wasm_bindgen_test]
 async fn path_form_with_spaces_and_unicode_reaches_the_same_item() {
-    let wb = ["/me/drive/root:/My Folder ", &js_sys::Math::random().to_string()[2..8], "/Bücher 1.xlsx:"].concat();
+    let wb = [
+        "/me/drive/root:/My Folder ",
+        &js_sys::Math::random().to_string()[2..8],
+        "/Bücher 1.xlsx:",
+    ]
+    .concat();
     let id = raw_create_session(&wb.replace(' ', "%20").replace('ü', "%C3%BC"), true).await;
-    let r = refresh_session_js(session_options(&wb, &id)).await.expect("refresh by path");
+    let r = refresh_session_js(session_options(&wb, &id))
+        .await
+        .expect("refresh by path");
     assert_eq!(get_num(&r, "status"), 204.0);
 }
 
@@ -54,17 +61,39 @@ async fn expired_session_is_recreatable() {
 async fn throttled_429_with_retry_after_then_success() {
     let wb = workbook("throttled");
     let id = raw_create_session(&wb, true).await;
-    fault(&[r#"{"operation":"refreshSession","pathContains":""#, &wb, r#"","status":429,"retryAfter":"1","times":1}"#].concat()).await;
-    let r = refresh_session_js(session_options(&wb, &id)).await.expect("refresh after throttle");
+    fault(
+        &[
+            r#"{"operation":"refreshSession","pathContains":""#,
+            &wb,
+            r#"","status":429,"retryAfter":"1","times":1}"#,
+        ]
+        .concat(),
+    )
+    .await;
+    let r = refresh_session_js(session_options(&wb, &id))
+        .await
+        .expect("refresh after throttle");
     assert_eq!(get_num(&r, "attempts"), 2.0);
-    assert!(get_num(&r, "elapsedMs") >= 1000.0, "waited {}", get_num(&r, "elapsedMs"));
+    assert!(
+        get_num(&r, "elapsedMs") >= 1000.0,
+        "waited {}",
+        get_num(&r, "elapsedMs")
+    );
 }
 
 #[wasm_bindgen_test]
 async fn unavailable_every_time_uses_every_retry_with_one_client_request_id() {
     let wb = workbook("unavailable");
     let id = raw_create_session(&wb, true).await;
-    fault(&[r#"{"pathContains":""#, &wb, r#"","status":503,"retryAfter":"0","times":0}"#].concat()).await;
+    fault(
+        &[
+            r#"{"pathContains":""#,
+            &wb,
+            r#"","status":503,"retryAfter":"0","times":0}"#,
+        ]
+        .concat(),
+    )
+    .await;
     let o = session_options(&wb, &id);
     set(&o, "maxRetries", 3);
     let e = refresh_session_js(o).await.unwrap_err();
@@ -73,7 +102,10 @@ async fn unavailable_every_time_uses_every_retry_with_one_client_request_id() {
     assert_eq!(get_num(&e, "status"), 503.0);
     assert_eq!(get_num(&e, "retryAfterMs"), 0.0);
     let log = requests(&wb).await;
-    let sent: Vec<_> = log.iter().filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession")).collect();
+    let sent: Vec<_> = log
+        .iter()
+        .filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession"))
+        .collect();
     assert_eq!(sent.len(), 4);
     let crid = get_str(&e, "clientRequestId").unwrap();
     for (i, r) in sent.iter().enumerate() {
@@ -117,7 +149,15 @@ async fn attempt_timeout_is_retried_then_reported() {
 async fn abort_during_a_backoff_wait_ends_the_call_at_once() {
     let wb = workbook("abort-wait");
     let id = raw_create_session(&wb, true).await;
-    fault(&[r#"{"pathContains":""#, &wb, r#"","status":429,"retryAfter":"60","times":0}"#].concat()).await;
+    fault(
+        &[
+            r#"{"pathContains":""#,
+            &wb,
+            r#"","status":429,"retryAfter":"60","times":0}"#,
+        ]
+        .concat(),
+    )
+    .await;
     let o = session_options(&wb, &id);
     set(&o, "signal", abort_after(300));
     let started = now();
@@ -151,14 +191,29 @@ async fn token_providers_of_every_shape() {
     for f in shapes {
         let o = session_options(&wb, &id);
         set(&o, "accessToken", f);
-        assert_eq!(get_num(&refresh_session_js(o).await.expect("function provider"), "status"), 204.0);
+        assert_eq!(
+            get_num(&refresh_session_js(o).await.expect("function provider"), "status"),
+            204.0
+        );
     }
     let provider: JsValue = js_sys::Object::new().into();
-    set(&provider, "getAccessToken", js_sys::Function::new_with_args("", &["return Promise.resolve('", TOKEN, "')"].concat()));
+    set(
+        &provider,
+        "getAccessToken",
+        js_sys::Function::new_with_args("", &["return Promise.resolve('", TOKEN, "')"].concat()),
+    );
     let o = session_options(&wb, &id);
     set(&o, "accessToken", provider);
-    assert_eq!(get_num(&refresh_session_js(o).await.expect("getAccessToken provider"), "status"), 204.0);
-    for body in ["throw new Error('no token')", "return Promise.reject(new Error('x'))", "return 42", "return 'a\\nb'"] {
+    assert_eq!(
+        get_num(&refresh_session_js(o).await.expect("getAccessToken provider"), "status"),
+        204.0
+    );
+    for body in [
+        "throw new Error('no token')",
+        "return Promise.reject(new Error('x'))",
+        "return 42",
+        "return 'a\\nb'",
+    ] {
         let o = session_options(&wb, &id);
         set(&o, "accessToken", js_sys::Function::new_no_args(body));
         let e = refresh_session_js(o).await.unwrap_err();
@@ -182,7 +237,11 @@ async fn invalid_options_fail_before_any_request() {
         ("accessToken", JsValue::from_str("tok\nen"), "invalidArgument"),
         ("baseUrl", JsValue::from_str("not a url"), "invalidArgument"),
         ("baseUrl", JsValue::from_str("http://example.com/v1.0"), "insecureUrl"),
-        ("baseUrl", JsValue::from_str("https://example.com/v1.0"), "hostNotAllowed"),
+        (
+            "baseUrl",
+            JsValue::from_str("https://example.com/v1.0"),
+            "hostNotAllowed",
+        ),
         ("timeoutMs", JsValue::from(f64::NAN), "invalidArgument"),
         ("timeoutMs", JsValue::from_str("100"), "invalidArgument"),
         ("maxRetries", JsValue::from(-1), "invalidArgument"),
@@ -198,7 +257,12 @@ async fn invalid_options_fail_before_any_request() {
         assert_graph_error(&e, code);
         assert_eq!(get_num(&e, "attempts"), 0.0, "{key}");
     }
-    for not_an_object in [JsValue::NULL, JsValue::UNDEFINED, JsValue::from(1), js_sys::Array::new().into()] {
+    for not_an_object in [
+        JsValue::NULL,
+        JsValue::UNDEFINED,
+        JsValue::from(1),
+        js_sys::Array::new().into(),
+    ] {
         assert_graph_error(&refresh_session_js(not_an_object).await.unwrap_err(), "invalidArgument");
     }
     assert!(requests(&wb).await.is_empty(), "a request was sent for invalid options");

@@ -49,19 +49,40 @@ async fn one_listener_many_names() {
     let id = raw_create_session(&wb, true).await;
     for host in ["127.0.0.1", "localhost"] {
         let base = ["http://", host, ":", &port, "/v1.0"].concat();
-        let r = refresh_session_js(opts_at(&base, &wb, &id, None)).await.expect("policy name");
+        let r = refresh_session_js(opts_at(&base, &wb, &id, None))
+            .await
+            .expect("policy name");
         assert_eq!(get_num(&r, "status"), 204.0);
     }
     let log = requests(&wb).await;
-    assert!(log.iter().filter(|r| get(r, "hasAuthorization") == JsValue::TRUE).count() >= 3, "the listener did get the token under policy names");
+    assert!(
+        log.iter()
+            .filter(|r| get(r, "hasAuthorization") == JsValue::TRUE)
+            .count()
+            >= 3,
+        "the listener did get the token under policy names"
+    );
     let before = log.len();
     let mut proven = Vec::new();
-    for host in ["127.1", "2130706433", "0x7f000001", "0177.0.0.1", "127.0.1", "foo.localhost", "[::ffff:127.0.0.1]"] {
+    for host in [
+        "127.1",
+        "2130706433",
+        "0x7f000001",
+        "0177.0.0.1",
+        "127.0.1",
+        "foo.localhost",
+        "[::ffff:127.0.0.1]",
+    ] {
         let origin = ["http://", host, ":", &port].concat();
-        let reaches = raw_get(&[origin.as_str(), "/_emulator/health"].concat()).await.map(|(s, _)| s == 200).unwrap_or(false);
+        let reaches = raw_get(&[origin.as_str(), "/_emulator/health"].concat())
+            .await
+            .map(|(s, _)| s == 200)
+            .unwrap_or(false);
         let graph_before = graph_requests().await;
         for allowed in [None, Some(host)] {
-            let e = refresh_session_js(opts_at(&[origin.as_str(), "/v1.0"].concat(), &wb, &id, allowed)).await.unwrap_err();
+            let e = refresh_session_js(opts_at(&[origin.as_str(), "/v1.0"].concat(), &wb, &id, allowed))
+                .await
+                .unwrap_err();
             assert_clean(&e, "insecureUrl");
             assert_eq!(get_num(&e, "attempts"), 0.0);
         }
@@ -70,15 +91,29 @@ async fn one_listener_many_names() {
         let https = ["https://", host, ":", &port, "/v1.0"].concat();
         let e = refresh_session_js(opts_at(&https, &wb, &id, None)).await.unwrap_err();
         assert_clean(&e, "hostNotAllowed");
-        let e = refresh_session_js(opts_at(&https, &wb, &id, Some(host))).await.unwrap_err();
+        let e = refresh_session_js(opts_at(&https, &wb, &id, Some(host)))
+            .await
+            .unwrap_err();
         assert_clean(&e, "network");
-        assert_eq!(get_num(&e, "attempts"), 1.0, "{host}: allowedHosts opens the door (over https only)");
-        assert_eq!(graph_requests().await, graph_before, "{host}: a Graph request reached the listener");
+        assert_eq!(
+            get_num(&e, "attempts"),
+            1.0,
+            "{host}: allowedHosts opens the door (over https only)"
+        );
+        assert_eq!(
+            graph_requests().await,
+            graph_before,
+            "{host}: a Graph request reached the listener"
+        );
         if reaches {
             proven.push(host);
         }
     }
-    assert_eq!(requests(&wb).await.len(), before, "the listener logged a request under a non-policy name");
+    assert_eq!(
+        requests(&wb).await.len(),
+        before,
+        "the listener logged a request under a non-policy name"
+    );
     assert!(proven.len() >= 3, "too few aliases reach the listener here: {proven:?}");
     console_log!("names that reach the emulator here and were refused: {proven:?}");
     assert_console_clean();
@@ -97,16 +132,37 @@ async fn http_to_a_non_loopback_address_reaches_nobody() {
     let o: JsValue = js_sys::Object::new().into();
     set(&o, "signal", abort_after(1000));
     let _ = raw(&[origin.as_str(), "/control"].concat(), &o).await;
-    assert!(wait_for(3000, || listener.connections() >= 1).await, "control: {origin} does not reach the listener");
+    assert!(
+        wait_for(3000, || listener.connections() >= 1).await,
+        "control: {origin} does not reach the listener"
+    );
     let control = listener.connections();
     for allowed in [None, Some(ip.as_str())] {
-        let e = refresh_session_js(opts_at(&[origin.as_str(), "/v1.0"].concat(), &workbook("lan"), "cluster=X&session=Y", allowed)).await.unwrap_err();
+        let e = refresh_session_js(opts_at(
+            &[origin.as_str(), "/v1.0"].concat(),
+            &workbook("lan"),
+            "cluster=X&session=Y",
+            allowed,
+        ))
+        .await
+        .unwrap_err();
         assert_clean(&e, "insecureUrl");
-        let c = create_session_js(opts_at(&[origin.as_str(), "/v1.0"].concat(), &workbook("lan"), "s", allowed)).await.unwrap_err();
+        let c = create_session_js(opts_at(
+            &[origin.as_str(), "/v1.0"].concat(),
+            &workbook("lan"),
+            "s",
+            allowed,
+        ))
+        .await
+        .unwrap_err();
         assert_clean(&c, "insecureUrl");
     }
     sleep(300).await;
-    assert_eq!(listener.connections(), control, "the token's request reached a non-loopback listener");
+    assert_eq!(
+        listener.connections(),
+        control,
+        "the token's request reached a non-loopback listener"
+    );
     assert!(!listener.received().contains(TOKEN));
     listener.close();
     console_log!("http to {origin}: refused; listener saw only the control connection");
@@ -121,21 +177,40 @@ async fn https_outside_the_policy_reaches_nobody() {
         return;
     };
     let https = ["https://127.1:", &listener.port.to_string(), "/v1.0"].concat();
-    let e = refresh_session_js(opts_at(&https, &workbook("tls"), "cluster=X&session=Y", None)).await.unwrap_err();
+    let e = refresh_session_js(opts_at(&https, &workbook("tls"), "cluster=X&session=Y", None))
+        .await
+        .unwrap_err();
     assert_clean(&e, "hostNotAllowed");
-    let e = create_session_js(opts_at(&https, &workbook("tls"), "s", None)).await.unwrap_err();
+    let e = create_session_js(opts_at(&https, &workbook("tls"), "s", None))
+        .await
+        .unwrap_err();
     assert_clean(&e, "hostNotAllowed");
     sleep(300).await;
     assert_eq!(listener.connections(), 0, "a refused host got a connection");
     // With allowedHosts the library does connect, over TLS only.
-    let e = refresh_session_js(opts_at(&https, &workbook("tls"), "cluster=X&session=Y", Some("127.1"))).await.unwrap_err();
+    let e = refresh_session_js(opts_at(&https, &workbook("tls"), "cluster=X&session=Y", Some("127.1")))
+        .await
+        .unwrap_err();
     assert_clean(&e, "network");
-    assert!(listener.connections() >= 1, "allowedHosts should let the https attempt through");
+    assert!(
+        listener.connections() >= 1,
+        "allowedHosts should let the https attempt through"
+    );
     let got = listener.received();
-    assert!(got.as_bytes().first() == Some(&0x16), "expected a TLS handshake, got {:?}", &got.get(..got.len().min(40)));
-    assert!(!got.contains(TOKEN) && !got.contains("Bearer"), "the token crossed in clear");
+    assert!(
+        got.as_bytes().first() == Some(&0x16),
+        "expected a TLS handshake, got {:?}",
+        &got.get(..got.len().min(40))
+    );
+    assert!(
+        !got.contains(TOKEN) && !got.contains("Bearer"),
+        "the token crossed in clear"
+    );
     listener.close();
-    console_log!("https://127.1: refused without allowedHosts (0 connections); with it, TLS only ({} bytes, no token)", got.len());
+    console_log!(
+        "https://127.1: refused without allowedHosts (0 connections); with it, TLS only ({} bytes, no token)",
+        got.len()
+    );
 }
 
 /// A redirect target on a raw listener (Node) or the second emulator
@@ -146,24 +221,48 @@ async fn redirects_never_carry_the_token() {
     let wb = workbook("redirect-listener");
     let id = raw_create_session(&wb, true).await;
     let listener = Listener::start("127.0.0.1").await;
-    let mut targets = vec![[short_ttl_emulator(), "/v1.0/me/drive/items/redirect-listener/workbook/refreshSession"].concat()];
+    let mut targets = vec![[
+        short_ttl_emulator(),
+        "/v1.0/me/drive/items/redirect-listener/workbook/refreshSession",
+    ]
+    .concat()];
     if let Some(l) = &listener {
         targets.push(["http://127.0.0.1:", &l.port.to_string(), "/v1.0/steal"].concat());
     }
     let foreign_before = graph_requests_at(short_ttl_emulator()).await;
     for target in &targets {
         for status in ["301", "302", "303", "307", "308"] {
-            fault(&["{", &js("pathContains", &wb), ",\"status\":", status, ",\"times\":1,\"headers\":{", &js("location", target), "}}"].concat()).await;
-            let e = refresh_session_js(opts_at(&base_url(), &wb, &id, None)).await.unwrap_err();
+            fault(
+                &[
+                    "{",
+                    &js("pathContains", &wb),
+                    ",\"status\":",
+                    status,
+                    ",\"times\":1,\"headers\":{",
+                    &js("location", target),
+                    "}}",
+                ]
+                .concat(),
+            )
+            .await;
+            let e = refresh_session_js(opts_at(&base_url(), &wb, &id, None))
+                .await
+                .unwrap_err();
             assert_clean(&e, "network");
         }
     }
     sleep(300).await;
-    assert_eq!(graph_requests_at(short_ttl_emulator()).await, foreign_before, "the redirect target got a request");
+    assert_eq!(
+        graph_requests_at(short_ttl_emulator()).await,
+        foreign_before,
+        "the redirect target got a request"
+    );
     if let Some(l) = &listener {
         assert_eq!(l.connections(), 0, "the redirect target got a connection");
         l.close();
     }
-    refresh_session_js(opts_at(&base_url(), &wb, &id, None)).await.expect("the session is untouched");
+    refresh_session_js(opts_at(&base_url(), &wb, &id, None))
+        .await
+        .expect("the session is untouched");
     assert_console_clean();
 }

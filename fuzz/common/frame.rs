@@ -61,7 +61,11 @@ impl Fields {
 
     /// Every value of `key`.
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     pub fn num<T: std::str::FromStr>(&self, key: &str) -> Option<T> {

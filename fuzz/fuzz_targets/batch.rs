@@ -32,10 +32,17 @@ fn input(data: &[u8]) -> Input {
         .map(|l| {
             let mut p = l.splitn(3, '\t');
             let n = p.next().and_then(|n| n.parse().ok()).unwrap_or(0);
-            (n, frame::unescape(p.next().unwrap_or("")), frame::unescape(p.next().unwrap_or("")))
+            (
+                n,
+                frame::unescape(p.next().unwrap_or("")),
+                frame::unescape(p.next().unwrap_or("")),
+            )
         })
         .collect();
-    Input { body: body.to_string(), items }
+    Input {
+        body: body.to_string(),
+        items,
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -63,8 +70,14 @@ fuzz_target!(|data: &[u8]| {
         .take(20)
         .filter_map(|(n, w, s)| encode_workbook(w).ok().map(|enc| (usize::from(*n), enc, s.as_str())))
         .collect();
-    let items: Vec<BatchItem<'_>> =
-        encoded.iter().map(|(n, w, s)| BatchItem { index: *n, workbook: w, session_id: s }).collect();
+    let items: Vec<BatchItem<'_>> = encoded
+        .iter()
+        .map(|(n, w, s)| BatchItem {
+            index: *n,
+            workbook: w,
+            session_id: s,
+        })
+        .collect();
     let body = batch_body(&items);
     let v: serde_json::Value = serde_json::from_str(&body).expect("batch_body writes JSON");
     let reqs = v["requests"].as_array().expect("requests");
@@ -72,7 +85,10 @@ fuzz_target!(|data: &[u8]| {
     for (r, item) in reqs.iter().zip(&items) {
         assert_eq!(r["id"].as_str(), Some(item.index.to_string().as_str()));
         assert_eq!(r["method"].as_str(), Some("POST"));
-        assert_eq!(r["url"].as_str(), Some([item.workbook, "/workbook/refreshSession"].concat().as_str()));
+        assert_eq!(
+            r["url"].as_str(),
+            Some([item.workbook, "/workbook/refreshSession"].concat().as_str())
+        );
         assert_eq!(r["headers"]["workbook-session-id"].as_str(), Some(item.session_id));
     }
 });

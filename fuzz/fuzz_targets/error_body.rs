@@ -31,8 +31,15 @@ fn input(data: &[u8]) -> Input {
     let status = words.next().and_then(|w| w.trim().parse::<u32>().ok()).unwrap_or(500);
     let secret = frame::unescape(words.next().unwrap_or(""));
     let request_id = words.next().map(frame::unescape);
-    let body = body.replace("$SECRET", &secret).replace("$RID", request_id.as_deref().unwrap_or(""));
-    Input { status: (status % 65_536) as u16, secret, request_id, body }
+    let body = body
+        .replace("$SECRET", &secret)
+        .replace("$RID", request_id.as_deref().unwrap_or(""));
+    Input {
+        status: (status % 65_536) as u16,
+        secret,
+        request_id,
+        body,
+    }
 }
 
 fn fields(e: &Error) -> Vec<&str> {
@@ -54,13 +61,26 @@ fuzz_target!(|data: &[u8]| {
     let codes = e.code().as_str().len() + e.inner_code().map_or(0, str::len);
     // Graph's message is kept up to 16 KiB until redaction; redaction cuts
     // the whole message to 1 KiB (after, so a token across the cut is seen).
-    assert!(e.message().len() <= 16 * 1024 + codes + 64, "message of {} bytes", e.message().len());
+    assert!(
+        e.message().len() <= 16 * 1024 + codes + 64,
+        "message of {} bytes",
+        e.message().len()
+    );
 
     e.redact(&i.secret);
-    assert!(e.message().len() <= 1024, "redacted message of {} bytes", e.message().len());
+    assert!(
+        e.message().len() <= 1024,
+        "redacted message of {} bytes",
+        e.message().len()
+    );
     if i.secret.len() >= 4 {
         for f in fields(&e) {
-            assert!(!f.contains(&i.secret), "secret {:?} survived redaction in {:?}", i.secret, f);
+            assert!(
+                !f.contains(&i.secret),
+                "secret {:?} survived redaction in {:?}",
+                i.secret,
+                f
+            );
         }
     }
 });

@@ -85,7 +85,9 @@ fn same(ours: &Value, theirs: &serde_json::Value) -> bool {
             _ => true,
         },
         (Value::String(a), serde_json::Value::String(b)) => a == b,
-        (Value::Array(a), serde_json::Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y)),
+        (Value::Array(a), serde_json::Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(x, y))
+        }
         (Value::Object(a), serde_json::Value::Object(b)) => {
             let mut keys: Vec<&str> = a.iter().map(|(k, _)| k.as_str()).collect();
             keys.sort_unstable();
@@ -106,7 +108,11 @@ fuzz_target!(|data: &[u8]| {
     if let Some(v) = &ours {
         let mut out = String::new();
         write(&mut out, v);
-        assert_eq!(json::parse(&out).as_ref(), Some(v), "write then parse changed the value: {out}");
+        assert_eq!(
+            json::parse(&out).as_ref(),
+            Some(v),
+            "write then parse changed the value: {out}"
+        );
     }
     match (&ours, serde_json::from_str::<serde_json::Value>(&i.text)) {
         (Some(v), Ok(t)) => assert!(same(v, &t), "read differently: {:?}", i.text),
@@ -131,7 +137,10 @@ fuzz_target!(|data: &[u8]| {
 
     if !i.needle.is_empty() {
         assert_eq!(text::find(&i.text, &i.needle), i.text.find(i.needle.as_str()));
-        assert_eq!(text::replace(&i.text, &i.needle, &i.with), i.text.replace(i.needle.as_str(), &i.with));
+        assert_eq!(
+            text::replace(&i.text, &i.needle, &i.with),
+            i.text.replace(i.needle.as_str(), &i.with)
+        );
     } else {
         assert_eq!(text::replace(&i.text, "", &i.with), i.text);
     }

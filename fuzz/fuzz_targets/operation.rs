@@ -33,7 +33,11 @@ fn input(data: &[u8]) -> Input {
         let (s, l) = rest.split_once(' ').unwrap_or((rest, ""));
         (frame::unescape(s), frame::unescape(l))
     });
-    Input { body: body.to_string(), requested: head.trim() != "false", shaped }
+    Input {
+        body: body.to_string(),
+        requested: head.trim() != "false",
+        shaped,
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -65,7 +69,11 @@ fuzz_target!(|data: &[u8]| {
         Ok(OperationStatus::Failed(e)) => {
             assert!(!e.code().as_str().is_empty());
             let v = json::parse(&body).expect("failed implies JSON");
-            assert!(v.get("status").and_then(|s| s.as_str()).unwrap().eq_ignore_ascii_case("failed"));
+            assert!(v
+                .get("status")
+                .and_then(|s| s.as_str())
+                .unwrap()
+                .eq_ignore_ascii_case("failed"));
         }
         Ok(OperationStatus::Running) => {}
         Err(e) => assert_eq!(e.code(), &Code::InvalidResponse),

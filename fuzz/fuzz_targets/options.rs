@@ -41,7 +41,10 @@ fn pick<'a>(list: &[&'a str], i: u8) -> &'a str {
 }
 
 fn local_code(c: &Code) -> bool {
-    matches!(c, Code::InvalidArgument | Code::HostNotAllowed | Code::InsecureUrl | Code::InvalidResponse)
+    matches!(
+        c,
+        Code::InvalidArgument | Code::HostNotAllowed | Code::InsecureUrl | Code::InvalidResponse
+    )
 }
 
 fn percent_decode(s: &str) -> Vec<u8> {
@@ -73,11 +76,17 @@ fn check_policy(url: &str, allowed: &[String]) {
         .map(|i| i + 3)
         .and_then(|s| url[s..].find('/').map(|j| s + j))
         .unwrap_or(url.len());
-    let b = BaseUrl::parse(&url[..origin_end], allowed).expect("a URL the library sends to re-parses under the same policy");
+    let b = BaseUrl::parse(&url[..origin_end], allowed)
+        .expect("a URL the library sends to re-parses under the same policy");
     let https = b.origin.starts_with("https://");
-    assert!(https || (b.origin.starts_with("http://") && is_loopback(&b.host)), "insecure: {url}");
     assert!(
-        is_loopback(&b.host) || GRAPH_HOSTS.contains(&b.host.as_str()) || allowed.iter().any(|h| h.eq_ignore_ascii_case(&b.host)),
+        https || (b.origin.starts_with("http://") && is_loopback(&b.host)),
+        "insecure: {url}"
+    );
+    assert!(
+        is_loopback(&b.host)
+            || GRAPH_HOSTS.contains(&b.host.as_str())
+            || allowed.iter().any(|h| h.eq_ignore_ascii_case(&b.host)),
         "host outside the policy: {url}"
     );
     assert!(!url.bytes().any(|c| c <= b' ' || c >= 0x7f || c == b'\\'), "{url:?}");
@@ -85,11 +94,19 @@ fn check_policy(url: &str, allowed: &[String]) {
     // the URL, fetch throws before connecting: nothing is sent.
     if let Ok(w) = url::Url::parse(url) {
         assert_eq!(w.scheme(), if https { "https" } else { "http" }, "{url}");
-        let port = b.origin.rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).filter(|_| {
-            // the last ':' belongs to the port only outside IPv6 brackets
-            !b.origin.ends_with(']')
-        });
-        assert_eq!(w.port_or_known_default(), Some(port.unwrap_or(if https { 443 } else { 80 })), "port of {url}");
+        let port = b
+            .origin
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok())
+            .filter(|_| {
+                // the last ':' belongs to the port only outside IPv6 brackets
+                !b.origin.ends_with(']')
+            });
+        assert_eq!(
+            w.port_or_known_default(),
+            Some(port.unwrap_or(if https { 443 } else { 80 })),
+            "port of {url}"
+        );
         match w.host() {
             Some(url::Host::Domain(d)) => assert_eq!(d, b.host, "WHATWG host differs for {url}"),
             Some(url::Host::Ipv4(ip)) => {
@@ -180,13 +197,20 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Item paths.
-    let workbook = i.workbook.as_ref().map(|w| [pick(&ITEMS, i.workbook_prefix), w].concat());
+    let workbook = i
+        .workbook
+        .as_ref()
+        .map(|w| [pick(&ITEMS, i.workbook_prefix), w].concat());
     if let Some(w) = &workbook {
         match encode_workbook(w) {
             Ok(enc) => {
-                assert!(enc.starts_with('/') && !enc.contains("//") && !enc.ends_with('/'), "{w:?} -> {enc}");
                 assert!(
-                    enc.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~:@!$'()*,%/".contains(&b)),
+                    enc.starts_with('/') && !enc.contains("//") && !enc.ends_with('/'),
+                    "{w:?} -> {enc}"
+                );
+                assert!(
+                    enc.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-._~:@!$'()*,%/".contains(&b)),
                     "{w:?} -> {enc}"
                 );
                 assert!(!enc.split('/').any(|s| s == "." || s == ".."), "{enc}");
@@ -203,7 +227,11 @@ fuzz_target!(|data: &[u8]| {
         match BaseUrl::parse(url, &hosts) {
             Ok(b) => {
                 check_policy(&b.root(), &hosts);
-                assert_eq!(BaseUrl::parse(&b.root(), &hosts).as_ref().ok(), Some(&b), "parse(root) is not idempotent");
+                assert_eq!(
+                    BaseUrl::parse(&b.root(), &hosts).as_ref().ok(),
+                    Some(&b),
+                    "parse(root) is not idempotent"
+                );
                 let target = [pick(&BASES, i.follow_prefix), &i.follow].concat();
                 match b.follow(&target, &hosts) {
                     Ok(u) => {

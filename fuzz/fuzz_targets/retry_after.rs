@@ -67,7 +67,11 @@ fn imf_to_other_forms(imf: &str) -> Option<(String, String)> {
         _ => "Sunday",
     };
     let y: u32 = year.parse().ok()?;
-    let rfc850 = if (1970..2070).contains(&y) { Some([full, ", ", day, "-", mon, "-", &year[2..], " ", time, " GMT"].concat()) } else { None };
+    let rfc850 = if (1970..2070).contains(&y) {
+        Some([full, ", ", day, "-", mon, "-", &year[2..], " ", time, " GMT"].concat())
+    } else {
+        None
+    };
     let d: u32 = day.parse().ok()?;
     let asctime = format!("{wd} {mon} {d:>2} {time} {year}");
     Some((rfc850.unwrap_or_else(|| imf.to_string()), asctime))
@@ -106,7 +110,10 @@ fuzz_target!(|data: &[u8]| {
 
     // The decision.
     let outcome = match i.kind % 3 {
-        0 => Outcome::Answer { status: i.status, retry_after: Some(&i.value) },
+        0 => Outcome::Answer {
+            status: i.status,
+            retry_after: Some(&i.value),
+        },
         1 => Outcome::Network,
         _ => Outcome::Timeout,
     };

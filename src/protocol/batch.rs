@@ -85,13 +85,26 @@ pub fn batch_body(items: &[BatchItem<'_>]) -> String {
 /// ids that are not numbers are skipped; the caller treats items without an
 /// answer as `invalidResponse`.
 pub fn parse_batch(body: &str) -> Result<Vec<ItemAnswer>, Error> {
-    let invalid = || Error::local(Code::InvalidResponse, &["Graph's $batch response is not {\"responses\":[...]}"]);
+    let invalid = || {
+        Error::local(
+            Code::InvalidResponse,
+            &["Graph's $batch response is not {\"responses\":[...]}"],
+        )
+    };
     let v = json::parse(body).ok_or_else(invalid)?;
     let responses = v.get("responses").and_then(Value::as_array).ok_or_else(invalid)?;
     let mut out = Vec::with_capacity(responses.len());
     for r in responses {
-        let Some(index) = r.get("id").and_then(Value::as_str).and_then(text::parse_u64) else { continue };
-        let Some(status) = r.get("status").and_then(Value::as_u64).filter(|s| (100..600).contains(s)) else { continue };
+        let Some(index) = r.get("id").and_then(Value::as_str).and_then(text::parse_u64) else {
+            continue;
+        };
+        let Some(status) = r
+            .get("status")
+            .and_then(Value::as_u64)
+            .filter(|s| (100..600).contains(s))
+        else {
+            continue;
+        };
         let header = |name: &str| {
             r.get("headers")
                 .and_then(|h| h.get_ignore_case(name))
@@ -177,7 +190,15 @@ impl BatchRounds {
         let mut chunks: Vec<Vec<usize>> = valid.chunks(MAX_BATCH).map(<[usize]>::to_vec).collect();
         chunks.reverse();
         let attempts = vec![0; kept.len()];
-        BatchRounds { items: kept, out, attempts, chunks, pending: Vec::new(), wait: None, max_retries }
+        BatchRounds {
+            items: kept,
+            out,
+            attempts,
+            chunks,
+            pending: Vec::new(),
+            wait: None,
+            max_retries,
+        }
     }
 
     /// The next thing to do.
@@ -195,7 +216,11 @@ impl BatchRounds {
             .pending
             .iter()
             .filter_map(|&i| match self.items.get(i) {
-                Some(Some((workbook, session_id))) => Some(BatchItem { index: i, workbook, session_id }),
+                Some(Some((workbook, session_id))) => Some(BatchItem {
+                    index: i,
+                    workbook,
+                    session_id,
+                }),
                 _ => None,
             })
             .collect();
@@ -220,7 +245,10 @@ impl BatchRounds {
         for i in core::mem::take(&mut self.pending) {
             let tries = self.attempts.get(i).copied().unwrap_or(1);
             let result = match answers.iter().find(|a| a.index == i) {
-                None => Err(Error::local(Code::InvalidResponse, &["Graph's $batch response has no answer for this item"])),
+                None => Err(Error::local(
+                    Code::InvalidResponse,
+                    &["Graph's $batch response has no answer for this item"],
+                )),
                 Some(a) if (200..300).contains(&a.status) => Ok(ItemDone {
                     status: a.status,
                     request_id: a.request_id.clone(),
@@ -228,7 +256,10 @@ impl BatchRounds {
                     elapsed_ms,
                 }),
                 Some(a) => {
-                    let outcome = Outcome::Answer { status: a.status, retry_after: a.retry_after.as_deref() };
+                    let outcome = Outcome::Answer {
+                        status: a.status,
+                        retry_after: a.retry_after.as_deref(),
+                    };
                     match decide(tries, self.max_retries, outcome, now_ms, random) {
                         Decision::Retry { delay_ms } => {
                             wait = wait.max(delay_ms);
@@ -281,8 +312,16 @@ mod tests {
     #[test]
     fn body_lists_each_refresh_with_its_session_header() {
         let items = [
-            BatchItem { index: 0, workbook: "/me/drive/items/A", session_id: "cluster=1&session=\"x\"" },
-            BatchItem { index: 7, workbook: "/me/drive/root:/My%20Book.xlsx:", session_id: "s2" },
+            BatchItem {
+                index: 0,
+                workbook: "/me/drive/items/A",
+                session_id: "cluster=1&session=\"x\"",
+            },
+            BatchItem {
+                index: 7,
+                workbook: "/me/drive/root:/My%20Book.xlsx:",
+                session_id: "s2",
+            },
         ];
         let body = batch_body(&items);
         let v = json::parse(&body).expect("valid JSON");
@@ -290,9 +329,17 @@ mod tests {
         assert_eq!(reqs.len(), 2);
         assert_eq!(reqs[0].get("id").unwrap().as_str(), Some("0"));
         assert_eq!(reqs[0].get("method").unwrap().as_str(), Some("POST"));
-        assert_eq!(reqs[0].get("url").unwrap().as_str(), Some("/me/drive/items/A/workbook/refreshSession"));
         assert_eq!(
-            reqs[0].get("headers").unwrap().get("workbook-session-id").unwrap().as_str(),
+            reqs[0].get("url").unwrap().as_str(),
+            Some("/me/drive/items/A/workbook/refreshSession")
+        );
+        assert_eq!(
+            reqs[0]
+                .get("headers")
+                .unwrap()
+                .get("workbook-session-id")
+                .unwrap()
+                .as_str(),
             Some("cluster=1&session=\"x\"")
         );
         assert_eq!(reqs[1].get("id").unwrap().as_str(), Some("7"));
@@ -326,12 +373,26 @@ mod tests {
         for bad in ["", "{}", r#"{"responses":{}}"#, "<html>", r#"{"responses":["#] {
             assert_eq!(parse_batch(bad).unwrap_err().code(), &Code::InvalidResponse);
         }
-        let e = ItemAnswer { index: 0, status: 503, retry_after: None, request_id: None, body: None }.error();
+        let e = ItemAnswer {
+            index: 0,
+            status: 503,
+            retry_after: None,
+            request_id: None,
+            body: None,
+        }
+        .error();
         assert_eq!(e.code().as_str(), "serviceUnavailable");
     }
 
     fn items(n: usize) -> Vec<Result<(String, String), Error>> {
-        (0..n).map(|i| Ok((["/me/drive/items/", &i.to_string()].concat(), ["s", &i.to_string()].concat()))).collect()
+        (0..n)
+            .map(|i| {
+                Ok((
+                    ["/me/drive/items/", &i.to_string()].concat(),
+                    ["s", &i.to_string()].concat(),
+                ))
+            })
+            .collect()
     }
 
     fn body_ids(body: &str) -> Vec<usize> {
@@ -368,7 +429,14 @@ mod tests {
                     r.handle_answer(&answers(&ok), 0, 0.5, 1.0);
                 }
                 BatchStep::Done(out) => {
-                    assert!(out.iter().all(|x| matches!(x, Ok(ItemDone { status: 204, attempts: 1, .. }))));
+                    assert!(out.iter().all(|x| matches!(
+                        x,
+                        Ok(ItemDone {
+                            status: 204,
+                            attempts: 1,
+                            ..
+                        })
+                    )));
                     assert_eq!(out.len(), 45);
                     break;
                 }
@@ -385,7 +453,12 @@ mod tests {
         let mut r = BatchRounds::new(all, 3);
         let BatchStep::Send(body) = r.poll() else { panic!() };
         assert_eq!(body_ids(&body), [0, 2, 3], "the invalid item is not sent");
-        r.handle_answer(&answers(&[(0, 204, None), (2, 429, Some("5")), (3, 503, Some("7"))]), 0, 0.5, 1.0);
+        r.handle_answer(
+            &answers(&[(0, 204, None), (2, 429, Some("5")), (3, 503, Some("7"))]),
+            0,
+            0.5,
+            1.0,
+        );
         assert!(matches!(r.poll(), BatchStep::Wait(7000)));
         let BatchStep::Send(body) = r.poll() else { panic!() };
         assert_eq!(body_ids(&body), [2, 3]);
@@ -408,6 +481,8 @@ mod tests {
         let BatchStep::Send(_) = r.poll() else { panic!() };
         r.handle_error(Error::local(Code::Network, &[]));
         let BatchStep::Done(out) = r.poll() else { panic!() };
-        assert!(out.iter().all(|x| matches!(x, Err(ref e) if *e.code() == Code::Network)));
+        assert!(out
+            .iter()
+            .all(|x| matches!(x, Err(ref e) if *e.code() == Code::Network)));
     }
 }

@@ -300,8 +300,16 @@ fn redacted(s: &str, secret: &str) -> String {
 
 /// Reads Graph's `error` object (also used for a failed operation's `error`).
 pub fn from_graph_error(err: &Value) -> Error {
-    let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
-    let mut e = Error::local(Code::Graph(text(err, "code").unwrap_or_else(|| "unknownError".into())), &[]);
+    let text = |v: &Value, k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
+    let mut e = Error::local(
+        Code::Graph(text(err, "code").unwrap_or_else(|| "unknownError".into())),
+        &[],
+    );
     let mut message = text(err, "message").unwrap_or_default();
     truncate(&mut message, MAX_RAW_MESSAGE);
     e.0.message = message;
@@ -376,14 +384,22 @@ mod tests {
     #[test]
     fn header_request_id_wins_over_the_body() {
         let body = r#"{"error":{"code":"x","innerError":{"request-id":"r-body"}}}"#;
-        assert_eq!(Error::from_response(500, body, Some("r-head")).request_id(), Some("r-head"));
+        assert_eq!(
+            Error::from_response(500, body, Some("r-head")).request_id(),
+            Some("r-head")
+        );
         assert_eq!(Error::from_response(500, body, Some("")).request_id(), Some("r-body"));
     }
 
     #[test]
     fn other_invalid_session_codes_are_not_recreatable() {
         for inner in ["invalidSessionNotFound", "invalidSessionAccessDenied", "invalidSession"] {
-            let body = ["{\"error\":{\"code\":\"badRequest\",\"innerError\":{\"code\":\"", inner, "\"}}}"].concat();
+            let body = [
+                "{\"error\":{\"code\":\"badRequest\",\"innerError\":{\"code\":\"",
+                inner,
+                "\"}}}",
+            ]
+            .concat();
             let e = Error::from_response(400, &body, None);
             assert_eq!(e.inner_code(), Some(inner));
             assert!(!e.recreatable());
@@ -431,10 +447,24 @@ mod tests {
     #[test]
     fn redaction_removes_an_echoed_token_everywhere() {
         let token = "eyJ0eXAiOiJKV1Qi.secret.sig";
-        let body = ["{\"error\":{\"code\":\"", token, "\",\"message\":\"bad token ", token, "\",\"innerError\":{\"code\":\"", token, "\"}}}"].concat();
+        let body = [
+            "{\"error\":{\"code\":\"",
+            token,
+            "\",\"message\":\"bad token ",
+            token,
+            "\",\"innerError\":{\"code\":\"",
+            token,
+            "\"}}}",
+        ]
+        .concat();
         let mut e = Error::from_response(401, &body, Some(token));
         e.redact(token);
-        for s in [e.code().as_str(), e.message(), e.inner_code().unwrap_or(""), e.request_id().unwrap_or("")] {
+        for s in [
+            e.code().as_str(),
+            e.message(),
+            e.inner_code().unwrap_or(""),
+            e.request_id().unwrap_or(""),
+        ] {
             assert!(!s.contains(token), "{s}");
         }
         assert!(e.message().contains("[redacted]"));
@@ -444,12 +474,20 @@ mod tests {
     fn a_token_echoed_across_the_message_cut_is_removed_whole() {
         let token = "eyJ0eXAiOiJKV1QiLCJhbGciOi.payload.signature";
         let message = ["x".repeat(1000), token.to_string()].concat();
-        let body = ["{\"error\":{\"code\":\"InvalidAuthenticationToken\",\"message\":\"", &message, "\"}}"].concat();
+        let body = [
+            "{\"error\":{\"code\":\"InvalidAuthenticationToken\",\"message\":\"",
+            &message,
+            "\"}}",
+        ]
+        .concat();
         let mut e = Error::from_response(401, &body, None);
         e.redact(token);
         assert!(e.message().len() <= 1024);
         for n in 8..token.len() {
-            assert!(!e.message().contains(&token[..n]), "a {n}-byte prefix of the token survived");
+            assert!(
+                !e.message().contains(&token[..n]),
+                "a {n}-byte prefix of the token survived"
+            );
         }
     }
 
@@ -460,8 +498,14 @@ mod tests {
     fn fuzz_regression_redaction_marker_spells_the_secret() {
         for (secret, body) in [
             ("cted", "{\"error\":{\"code\":\"unexpected\",\"message\":\"cted\"}}"),
-            ("ed]x", "{\"error\":{\"code\":\"ed]xx\",\"message\":\"[redact ed]xx ed]ed]xx\"}}"),
-            ("[redacted]", "{\"error\":{\"code\":\"[redacted]\",\"message\":\"[red[redacted]acted]\"}}"),
+            (
+                "ed]x",
+                "{\"error\":{\"code\":\"ed]xx\",\"message\":\"[redact ed]xx ed]ed]xx\"}}",
+            ),
+            (
+                "[redacted]",
+                "{\"error\":{\"code\":\"[redacted]\",\"message\":\"[red[redacted]acted]\"}}",
+            ),
         ] {
             let mut e = Error::from_response(401, body, Some(secret));
             e.redact(secret);
@@ -471,6 +515,10 @@ mod tests {
         }
         let mut e = Error::from_response(302, "", None);
         e.redact("cted");
-        assert!(!e.message().contains("cted") && !e.code().as_str().contains("cted"), "{}", e.message());
+        assert!(
+            !e.message().contains("cted") && !e.code().as_str().contains("cted"),
+            "{}",
+            e.message()
+        );
     }
 }

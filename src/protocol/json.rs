@@ -86,7 +86,10 @@ impl Value {
 
 /// Parses a whole document; trailing non-whitespace makes it invalid.
 pub fn parse(text: &str) -> Option<Value> {
-    let mut p = Parser { s: text.as_bytes(), i: 0 };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+    };
     let v = p.value(0)?;
     p.ws();
     if p.i == p.s.len() {
@@ -330,8 +333,24 @@ mod tests {
     #[test]
     fn rejects_malformed_and_truncated_documents() {
         for bad in [
-            "", "{", "{\"a\"", "{\"a\":}", "[1,]", "[1 2]", "\"abc", "tru", "01x", "{\"a\":1}x",
-            "<html>", "\"\\ud800\"", "\"\\x\"", "-", "1.", "1e", "\"\u{1}\"", "{\"error\":{\"code\":\"x\"",
+            "",
+            "{",
+            "{\"a\"",
+            "{\"a\":}",
+            "[1,]",
+            "[1 2]",
+            "\"abc",
+            "tru",
+            "01x",
+            "{\"a\":1}x",
+            "<html>",
+            "\"\\ud800\"",
+            "\"\\x\"",
+            "-",
+            "1.",
+            "1e",
+            "\"\u{1}\"",
+            "{\"error\":{\"code\":\"x\"",
         ] {
             assert!(parse(bad).is_none(), "accepted {bad:?}");
         }

@@ -58,7 +58,10 @@ pub fn parse_session_info(body: &str, requested: bool) -> Result<SessionInfo, Er
         .filter(|s| !s.is_empty())
         .ok_or_else(|| invalid("Graph's session description has no id"))?;
     let persist_changes = v.get("persistChanges").and_then(Value::as_bool).unwrap_or(requested);
-    Ok(SessionInfo { id: id.into(), persist_changes })
+    Ok(SessionInfo {
+        id: id.into(),
+        persist_changes,
+    })
 }
 
 /// Reads a `workbookOperation`.
@@ -74,7 +77,9 @@ pub fn parse_operation(body: &str) -> Result<OperationStatus, Error> {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .ok_or_else(|| invalid("Graph's operation succeeded without a resourceLocation"))?;
-        return Ok(OperationStatus::Succeeded { resource_location: resource_location.into() });
+        return Ok(OperationStatus::Succeeded {
+            resource_location: resource_location.into(),
+        });
     }
     if status.eq_ignore_ascii_case("failed") {
         let mut e = match v.get("error") {
@@ -87,7 +92,9 @@ pub fn parse_operation(body: &str) -> Result<OperationStatus, Error> {
     if status.eq_ignore_ascii_case("running") || status.eq_ignore_ascii_case("notStarted") {
         return Ok(OperationStatus::Running);
     }
-    Err(invalid("Graph's operation status is not one of notStarted, running, succeeded, failed"))
+    Err(invalid(
+        "Graph's operation status is not one of notStarted, running, succeeded, failed",
+    ))
 }
 
 /// Wait before poll number `poll` (1-based): the server's `Retry-After` when
@@ -161,7 +168,11 @@ impl CreateFlow {
     /// The flow for `call`, about to send createSession.
     pub fn new(call: &Call, p: CreateParams) -> CreateFlow {
         let req = Request::create_session(call, p.persist_changes, p.prefer_async);
-        CreateFlow { persist_changes: p.persist_changes, poll: 0, state: CreateState::Send(req, Expecting::Created) }
+        CreateFlow {
+            persist_changes: p.persist_changes,
+            poll: 0,
+            state: CreateState::Send(req, Expecting::Created),
+        }
     }
 
     /// The next thing to do.
@@ -206,7 +217,11 @@ impl CreateFlow {
                         Err(e) => return self.finish(Err(e)),
                     }
                 }
-                _ => return self.finish(Err(invalid("createSession answered a success status other than 201 or 202"))),
+                _ => {
+                    return self.finish(Err(invalid(
+                        "createSession answered a success status other than 201 or 202",
+                    )))
+                }
             },
             Expecting::Operation(url) => match parse_operation(&answer.body) {
                 Err(e) => return self.finish(Err(e)),
@@ -252,30 +267,62 @@ mod tests {
 
     #[test]
     fn session_info_from_201_and_resource() {
-        let s = parse_session_info(r#"{"@odata.context":"x","id":"cluster=A&session=B","persistChanges":false}"#, true).unwrap();
-        assert_eq!(s, SessionInfo { id: "cluster=A&session=B".into(), persist_changes: false });
+        let s = parse_session_info(
+            r#"{"@odata.context":"x","id":"cluster=A&session=B","persistChanges":false}"#,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            SessionInfo {
+                id: "cluster=A&session=B".into(),
+                persist_changes: false
+            }
+        );
         assert!(parse_session_info(r#"{"id":"x"}"#, true).unwrap().persist_changes);
         for bad in ["", "{}", r#"{"id":""}"#, r#"{"id":5}"#, "<html>", r#"{"id":"x""#] {
-            assert_eq!(parse_session_info(bad, true).unwrap_err().code(), &Code::InvalidResponse, "{bad}");
+            assert_eq!(
+                parse_session_info(bad, true).unwrap_err().code(),
+                &Code::InvalidResponse,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn operation_statuses_in_any_case() {
-        for running in [r#"{"id":"o","status":"running"}"#, r#"{"status":"notStarted"}"#, r#"{"status":"Running"}"#] {
+        for running in [
+            r#"{"id":"o","status":"running"}"#,
+            r#"{"status":"notStarted"}"#,
+            r#"{"status":"Running"}"#,
+        ] {
             assert!(matches!(parse_operation(running), Ok(OperationStatus::Running)));
         }
         for done in ["succeeded", "Succeeded", "completed", "Completed", "COMPLETED"] {
             let body = [r#"{"status":""#, done, r#"","resourceLocation":"https://graph.microsoft.com/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')"}"#].concat();
             match parse_operation(&body) {
-                Ok(OperationStatus::Succeeded { resource_location }) => assert!(resource_location.ends_with("(key='k')")),
+                Ok(OperationStatus::Succeeded { resource_location }) => {
+                    assert!(resource_location.ends_with("(key='k')"))
+                }
                 other => panic!("{done}: {other:?}"),
             }
         }
-        assert_eq!(parse_operation(r#"{"status":"succeeded"}"#).unwrap_err().code(), &Code::InvalidResponse);
-        assert_eq!(parse_operation(r#"{"status":"weird"}"#).unwrap_err().code(), &Code::InvalidResponse);
-        assert_eq!(parse_operation(r#"{"nostatus":1}"#).unwrap_err().code(), &Code::InvalidResponse);
-        assert_eq!(parse_operation("{\"status\":\"runn").unwrap_err().code(), &Code::InvalidResponse);
+        assert_eq!(
+            parse_operation(r#"{"status":"succeeded"}"#).unwrap_err().code(),
+            &Code::InvalidResponse
+        );
+        assert_eq!(
+            parse_operation(r#"{"status":"weird"}"#).unwrap_err().code(),
+            &Code::InvalidResponse
+        );
+        assert_eq!(
+            parse_operation(r#"{"nostatus":1}"#).unwrap_err().code(),
+            &Code::InvalidResponse
+        );
+        assert_eq!(
+            parse_operation("{\"status\":\"runn").unwrap_err().code(),
+            &Code::InvalidResponse
+        );
     }
 
     #[test]
@@ -329,7 +376,11 @@ mod tests {
         }
     }
 
-    const PARAMS: CreateParams = CreateParams { persist_changes: true, prefer_async: true, create_timeout_ms: 1000 };
+    const PARAMS: CreateParams = CreateParams {
+        persist_changes: true,
+        prefer_async: true,
+        create_timeout_ms: 1000,
+    };
 
     fn sent(flow: &mut CreateFlow) -> Request {
         match flow.poll() {
@@ -344,7 +395,12 @@ mod tests {
         let mut flow = CreateFlow::new(&c, PARAMS);
         let req = sent(&mut flow);
         assert!(req.url.ends_with("/workbook/createSession") && req.prefer_async);
-        flow.handle_answer(&c, &answer(201, r#"{"id":"s1","persistChanges":true}"#, None, None), 1, 0);
+        flow.handle_answer(
+            &c,
+            &answer(201, r#"{"id":"s1","persistChanges":true}"#, None, None),
+            1,
+            0,
+        );
         assert!(matches!(flow.poll(), CreateStep::Done(Ok(SessionInfo { ref id, .. })) if id == "s1"));
     }
 
@@ -364,7 +420,9 @@ mod tests {
         flow.handle_answer(&c, &answer(200, done, None, None), 1, 0);
         assert!(sent(&mut flow).url.ends_with("(key='k')"));
         flow.handle_answer(&c, &answer(200, r#"{"id":"s2"}"#, None, None), 1, 0);
-        assert!(matches!(flow.poll(), CreateStep::Done(Ok(SessionInfo { ref id, persist_changes: true })) if id == "s2"));
+        assert!(
+            matches!(flow.poll(), CreateStep::Done(Ok(SessionInfo { ref id, persist_changes: true })) if id == "s2")
+        );
     }
 
     #[test]
@@ -385,13 +443,26 @@ mod tests {
         }
         let mut flow = CreateFlow::new(&c, PARAMS);
         sent(&mut flow);
-        flow.handle_answer(&c, &answer(202, "", Some("/v1.0/me/drive/items/1/workbook/operations/o"), None), 1, 0);
+        flow.handle_answer(
+            &c,
+            &answer(202, "", Some("/v1.0/me/drive/items/1/workbook/operations/o"), None),
+            1,
+            0,
+        );
         assert!(matches!(flow.poll(), CreateStep::Wait(_)));
         sent(&mut flow);
-        flow.handle_answer(&c, &answer(200, r#"{"status":"failed","error":{"code":"boom"}}"#, None, None), 3, 0);
+        flow.handle_answer(
+            &c,
+            &answer(200, r#"{"status":"failed","error":{"code":"boom"}}"#, None, None),
+            3,
+            0,
+        );
         match flow.poll() {
             CreateStep::Done(Err(e)) => {
-                assert_eq!((e.code().as_str(), e.attempts(), e.request_id()), ("boom", 3, Some("r")));
+                assert_eq!(
+                    (e.code().as_str(), e.attempts(), e.request_id()),
+                    ("boom", 3, Some("r"))
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -399,6 +470,9 @@ mod tests {
         sent(&mut flow);
         flow.handle_error(Error::local(Code::Timeout, &[]));
         assert!(matches!(flow.poll(), CreateStep::Done(Err(ref e)) if *e.code() == Code::Timeout));
-        assert!(matches!(flow.poll(), CreateStep::Done(Err(_))), "polling a finished flow is an error, not a panic");
+        assert!(
+            matches!(flow.poll(), CreateStep::Done(Err(_))),
+            "polling a finished flow is an error, not a panic"
+        );
     }
 }

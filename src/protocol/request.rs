@@ -77,7 +77,11 @@ impl Request {
 
     /// `POST {base}{workbook}/workbook/createSession` with `{"persistChanges"}`.
     pub fn create_session(call: &Call, persist_changes: bool, prefer_async: bool) -> Request {
-        let body = if persist_changes { "{\"persistChanges\":true}" } else { "{\"persistChanges\":false}" };
+        let body = if persist_changes {
+            "{\"persistChanges\":true}"
+        } else {
+            "{\"persistChanges\":false}"
+        };
         Request {
             method: Method::Post,
             url: call.workbook_url("createSession"),
@@ -89,12 +93,24 @@ impl Request {
 
     /// `POST {base}/$batch` with a body from [`super::batch::batch_body`].
     pub fn batch(call: &Call, body: String) -> Request {
-        Request { method: Method::Post, url: call.batch_url(), session_id: None, body: Some(body), prefer_async: false }
+        Request {
+            method: Method::Post,
+            url: call.batch_url(),
+            session_id: None,
+            body: Some(body),
+            prefer_async: false,
+        }
     }
 
     /// A GET of a URL Graph handed back (operation, `resourceLocation`).
     pub fn get(url: String) -> Request {
-        Request { method: Method::Get, url, session_id: None, body: None, prefer_async: false }
+        Request {
+            method: Method::Get,
+            url,
+            session_id: None,
+            body: None,
+            prefer_async: false,
+        }
     }
 
     /// The `fetch` init of one attempt as JSON (`method`, `headers`,
@@ -173,7 +189,10 @@ mod tests {
     #[test]
     fn refresh_headers_first_attempt_and_retries() {
         let r = Request::refresh_session(&call(), "cluster=A&session=B");
-        assert_eq!(r.url, "http://127.0.0.1:9/v1.0/me/drive/items/01ABC/workbook/refreshSession");
+        assert_eq!(
+            r.url,
+            "http://127.0.0.1:9/v1.0/me/drive/items/01ABC/workbook/refreshSession"
+        );
         assert!(r.method == Method::Post && r.body.is_none());
         let h = r.headers("tok", "crid", 1);
         assert_eq!(

@@ -64,7 +64,9 @@ pub fn decide(attempt: u32, max_retries: u32, outcome: Outcome<'_>, now_ms: u64,
         return Decision::Stop;
     }
     let told = match outcome {
-        Outcome::Answer { retry_after: Some(v), .. } => parse_retry_after(v, now_ms),
+        Outcome::Answer {
+            retry_after: Some(v), ..
+        } => parse_retry_after(v, now_ms),
         _ => None,
     };
     let delay_ms = match told {
@@ -120,7 +122,9 @@ pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
     Some(at.saturating_sub(now_ms))
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 fn month(s: &str) -> Option<u32> {
     let i = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(s))?;
@@ -200,8 +204,14 @@ mod tests {
         assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(NOW));
         assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(NOW));
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date("Sat, 29 Feb 2020 23:59:59 GMT"), Some(1_583_020_799_000));
-        assert_eq!(parse_http_date("Fri, 27 Nov 2026 08:00:00 GMT"), Some(1_795_766_400_000));
+        assert_eq!(
+            parse_http_date("Sat, 29 Feb 2020 23:59:59 GMT"),
+            Some(1_583_020_799_000)
+        );
+        assert_eq!(
+            parse_http_date("Fri, 27 Nov 2026 08:00:00 GMT"),
+            Some(1_795_766_400_000)
+        );
     }
 
     #[test]
@@ -210,8 +220,18 @@ mod tests {
         assert_eq!(parse_retry_after(" 120 ", NOW), Some(120_000));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", NOW), Some(10_000));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:48:37 GMT", NOW), Some(0));
-        for garbage in ["", "soon", "-1", "1.5", "0x10", "Sun, 06 Nov 1994 25:00:00 GMT", "Sun, 06 Foo 1994 08:49:37 GMT",
-            "Sun, 06 Nov 1994 08:49:37 PST", "99999999999999999999999", "Sun, 06 Nov 1994 08:49:37 GMT extra"] {
+        for garbage in [
+            "",
+            "soon",
+            "-1",
+            "1.5",
+            "0x10",
+            "Sun, 06 Nov 1994 25:00:00 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 PST",
+            "99999999999999999999999",
+            "Sun, 06 Nov 1994 08:49:37 GMT extra",
+        ] {
             assert_eq!(parse_retry_after(garbage, NOW), None, "{garbage:?}");
         }
         assert_eq!(parse_retry_after("18446744073709551615", NOW), Some(u64::MAX));
@@ -224,16 +244,28 @@ mod tests {
     #[test]
     fn only_throttling_unavailability_network_and_timeouts_are_retried() {
         for status in [200, 201, 202, 204, 301, 400, 401, 403, 404, 409, 500, 501, 502] {
-            assert!(decide(1, 3, answer(status, None), NOW, 0.5) == Decision::Stop, "{status}");
+            assert!(
+                decide(1, 3, answer(status, None), NOW, 0.5) == Decision::Stop,
+                "{status}"
+            );
         }
-        for o in [answer(429, None), answer(503, None), answer(504, None), Outcome::Network, Outcome::Timeout] {
+        for o in [
+            answer(429, None),
+            answer(503, None),
+            answer(504, None),
+            Outcome::Network,
+            Outcome::Timeout,
+        ] {
             assert!(matches!(decide(1, 3, o, NOW, 0.5), Decision::Retry { .. }));
         }
     }
 
     #[test]
     fn retries_stop_after_max_retries() {
-        assert!(matches!(decide(3, 3, answer(503, None), NOW, 0.5), Decision::Retry { .. }));
+        assert!(matches!(
+            decide(3, 3, answer(503, None), NOW, 0.5),
+            Decision::Retry { .. }
+        ));
         assert!(decide(4, 3, answer(503, None), NOW, 0.5) == Decision::Stop);
         assert!(decide(1, 0, Outcome::Network, NOW, 0.5) == Decision::Stop);
     }
@@ -272,11 +304,39 @@ mod tests {
         for s in [200, 204, 400, 404, 429, 500] {
             assert!(!is_redirect(s), "{s}");
         }
-        let ok = Answer { status: 204, ..Answer::default() };
-        assert!(final_error(Outcome::Answer { status: 204, retry_after: None }, Some(&ok), 1, 0).is_none());
-        let throttled = Answer { status: 429, retry_after: Some("9".into()), ..Answer::default() };
-        let e = final_error(Outcome::Answer { status: 429, retry_after: Some("9") }, Some(&throttled), 4, 0).unwrap();
-        assert_eq!((e.code().as_str(), e.retry_after_ms(), e.attempts()), ("tooManyRequests", Some(9000), 4));
+        let ok = Answer {
+            status: 204,
+            ..Answer::default()
+        };
+        assert!(final_error(
+            Outcome::Answer {
+                status: 204,
+                retry_after: None
+            },
+            Some(&ok),
+            1,
+            0
+        )
+        .is_none());
+        let throttled = Answer {
+            status: 429,
+            retry_after: Some("9".into()),
+            ..Answer::default()
+        };
+        let e = final_error(
+            Outcome::Answer {
+                status: 429,
+                retry_after: Some("9"),
+            },
+            Some(&throttled),
+            4,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            (e.code().as_str(), e.retry_after_ms(), e.attempts()),
+            ("tooManyRequests", Some(9000), 4)
+        );
         let e = final_error(Outcome::Timeout, None, 2, 0).unwrap();
         assert_eq!(*e.code(), Code::Timeout);
         for outcome in [Outcome::Network, Outcome::Redirect] {

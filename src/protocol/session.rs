@@ -155,7 +155,14 @@ pub struct Session {
 impl Session {
     /// A session known to be active (just created, or attached).
     pub fn new(id: String, persist_changes: bool, created_at: Option<u64>) -> Session {
-        Session { id, persist_changes, state: State::Active, last_refreshed_at: created_at, keep_alive: None, in_flight: false }
+        Session {
+            id,
+            persist_changes,
+            state: State::Active,
+            last_refreshed_at: created_at,
+            keep_alive: None,
+            in_flight: false,
+        }
     }
 
     /// True while a refresh (or recreation) is outstanding.
@@ -248,7 +255,13 @@ impl Session {
     /// A replacement session exists. Returns `(previous id, state lost?,
     /// delay to re-arm)`: a non-persistent session's uncommitted changes
     /// died with it.
-    pub fn recreated(&mut self, id: String, persist_changes: bool, now: u64, random: f64) -> (String, bool, Option<u64>) {
+    pub fn recreated(
+        &mut self,
+        id: String,
+        persist_changes: bool,
+        now: u64,
+        random: f64,
+    ) -> (String, bool, Option<u64>) {
         self.in_flight = false;
         let previous = core::mem::replace(&mut self.id, id);
         let state_lost = !self.persist_changes;
@@ -257,7 +270,11 @@ impl Session {
             return (previous, state_lost, None);
         }
         self.last_refreshed_at = Some(now);
-        (previous, state_lost, self.keep_alive.map(|k| jittered(k.interval_ms, random)))
+        (
+            previous,
+            state_lost,
+            self.keep_alive.map(|k| jittered(k.interval_ms, random)),
+        )
     }
 
     /// The replacement could not be created: the session is lost.
@@ -288,7 +305,9 @@ mod tests {
     use super::*;
 
     fn graph_error(status: u16, code: &str, inner: Option<&str>) -> Error {
-        Error::local(Code::Graph(code.into()), &[]).with_status(status).with_inner_code(inner)
+        Error::local(Code::Graph(code.into()), &[])
+            .with_status(status)
+            .with_inner_code(inner)
     }
 
     /// A fake clock driving the machine the way the shell does: each armed
@@ -301,7 +320,11 @@ mod tests {
 
     impl Harness {
         fn new(persist: bool) -> Harness {
-            Harness { s: Session::new("s1".into(), persist, Some(0)), now: 0, refreshes: Vec::new() }
+            Harness {
+                s: Session::new("s1".into(), persist, Some(0)),
+                now: 0,
+                refreshes: Vec::new(),
+            }
         }
         fn run(&mut self, mut delay: Option<u64>, until: u64, random: impl Fn(u64) -> f64) {
             while let Some(d) = delay {
@@ -324,7 +347,11 @@ mod tests {
             h.run(first, 3_600_000, |t| ((t / 7) % 1000) as f64 / 1000.0);
             let mut last = 0;
             for t in &h.refreshes {
-                assert!(t - last < lifetime * 9 / 10, "gap {} too close to the {lifetime} ms lifetime", t - last);
+                assert!(
+                    t - last < lifetime * 9 / 10,
+                    "gap {} too close to the {lifetime} ms lifetime",
+                    t - last
+                );
                 last = *t;
             }
             assert!(h.refreshes.len() >= 13, "{} refreshes in an hour", h.refreshes.len());
@@ -337,8 +364,7 @@ mod tests {
         assert_eq!(jittered(1000, 0.5), 1000);
         assert!(jittered(1000, 0.999_999) <= 1100);
         assert_eq!(jittered(1000, f64::NAN), 1000);
-        let delays: std::collections::BTreeSet<u64> =
-            (0..100).map(|i| jittered(180_000, i as f64 / 100.0)).collect();
+        let delays: std::collections::BTreeSet<u64> = (0..100).map(|i| jittered(180_000, i as f64 / 100.0)).collect();
         assert!(delays.len() > 90, "sessions would refresh in lockstep");
     }
 
@@ -381,7 +407,10 @@ mod tests {
         p.keep_alive(Some(1000), true, 0.5);
         assert!(p.timer_fired());
         p.refresh_failed(Failure::Recreatable, 0.5);
-        assert!(!p.recreated("new".into(), true, 1, 0.5).1, "persistent sessions keep their state");
+        assert!(
+            !p.recreated("new".into(), true, 1, 0.5).1,
+            "persistent sessions keep their state"
+        );
 
         let mut n = Session::new("old".into(), true, None);
         n.keep_alive(Some(1000), false, 0.5);
@@ -407,9 +436,18 @@ mod tests {
     #[test]
     fn errors_are_classified_by_their_deepest_code_and_status() {
         let cases = [
-            (graph_error(404, "itemNotFound", Some("invalidSessionReCreatable")), Failure::Recreatable),
-            (graph_error(400, "badRequest", Some("invalidSessionNotFound")), Failure::Gone),
-            (graph_error(403, "accessDenied", Some("invalidSessionAccessDenied")), Failure::Gone),
+            (
+                graph_error(404, "itemNotFound", Some("invalidSessionReCreatable")),
+                Failure::Recreatable,
+            ),
+            (
+                graph_error(400, "badRequest", Some("invalidSessionNotFound")),
+                Failure::Gone,
+            ),
+            (
+                graph_error(403, "accessDenied", Some("invalidSessionAccessDenied")),
+                Failure::Gone,
+            ),
             (graph_error(404, "itemNotFound", None), Failure::Gone),
             (graph_error(429, "tooManyRequests", None), Failure::Transient),
             (graph_error(503, "serviceNotAvailable", None), Failure::Transient),
@@ -434,7 +472,11 @@ mod tests {
         assert_eq!(s.refresh_failed(Failure::Fatal, 0.5), AfterFailure::Halt);
         assert_eq!(s.keep_alive, None);
         assert!(!s.timer_fired());
-        assert_eq!(s.state, State::Active, "the session may still be valid; the caller decides");
+        assert_eq!(
+            s.state,
+            State::Active,
+            "the session may still be valid; the caller decides"
+        );
     }
 
     #[test]
@@ -450,7 +492,10 @@ mod tests {
         let mut tiny = Session::new("s".into(), true, None);
         tiny.keep_alive(Some(60), false, 0.5);
         assert!(tiny.timer_fired());
-        assert_eq!(tiny.refresh_failed(Failure::Transient, 0.5), AfterFailure::RetryIn(MIN_INTERVAL_MS));
+        assert_eq!(
+            tiny.refresh_failed(Failure::Transient, 0.5),
+            AfterFailure::RetryIn(MIN_INTERVAL_MS)
+        );
         let mut manual = Session::new("s".into(), true, None);
         assert_eq!(manual.begin_refresh(), Begin::Start);
         assert_eq!(manual.refresh_failed(Failure::Transient, 0.5), AfterFailure::Halt);

@@ -94,5 +94,4 @@ mod tests {
             assert_eq!(s, n.to_string());
         }
     }
-
 }

@@ -107,7 +107,11 @@ impl BaseUrl {
             origin.push(':');
             origin.push_str(port);
         }
-        Ok(BaseUrl { origin, host, path: path.into() })
+        Ok(BaseUrl {
+            origin,
+            host,
+            path: path.into(),
+        })
     }
 
     /// `origin + path`: where relative Graph URLs (`/me/...`) are resolved.
@@ -129,7 +133,8 @@ impl BaseUrl {
         }
         BaseUrl::parse(url, allowed_hosts).map_err(|e| {
             if *e.code() == Code::InvalidArgument {
-                e.with_code(Code::InvalidResponse).with_message("Graph returned a malformed operation URL")
+                e.with_code(Code::InvalidResponse)
+                    .with_message("Graph returned a malformed operation URL")
             } else {
                 e
             }
@@ -157,7 +162,10 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
         }
     };
     if !host.starts_with('[')
-        && (host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+        && (host.is_empty()
+            || !host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
     {
         return None;
     }
@@ -284,13 +292,28 @@ mod tests {
     #[test]
     fn hosts_outside_the_policy_are_refused() {
         assert_eq!(code(BaseUrl::parse("https://evil.example/v1.0", &[])), "hostNotAllowed");
-        assert_eq!(code(BaseUrl::parse("https://graph.microsoft.com.evil.example/v1.0", &[])), "hostNotAllowed");
-        assert_eq!(code(BaseUrl::parse("https://graph.microsoft.com./v1.0", &[])), "hostNotAllowed");
-        assert_eq!(code(BaseUrl::parse("https://127.0.0.1.evil.example/", &[])), "hostNotAllowed");
-        assert_eq!(code(BaseUrl::parse("http://graph.microsoft.com/v1.0", &[])), "insecureUrl");
+        assert_eq!(
+            code(BaseUrl::parse("https://graph.microsoft.com.evil.example/v1.0", &[])),
+            "hostNotAllowed"
+        );
+        assert_eq!(
+            code(BaseUrl::parse("https://graph.microsoft.com./v1.0", &[])),
+            "hostNotAllowed"
+        );
+        assert_eq!(
+            code(BaseUrl::parse("https://127.0.0.1.evil.example/", &[])),
+            "hostNotAllowed"
+        );
+        assert_eq!(
+            code(BaseUrl::parse("http://graph.microsoft.com/v1.0", &[])),
+            "insecureUrl"
+        );
         assert_eq!(code(BaseUrl::parse("http://10.0.0.1/v1.0", &[])), "insecureUrl");
         let allowed = vec!["graph.contoso.test".to_string()];
-        assert_eq!(code(BaseUrl::parse("http://graph.contoso.test/v1.0", &allowed)), "insecureUrl");
+        assert_eq!(
+            code(BaseUrl::parse("http://graph.contoso.test/v1.0", &allowed)),
+            "insecureUrl"
+        );
     }
 
     #[test]
@@ -339,12 +362,27 @@ mod tests {
         let cases = [
             ("/me/drive/items/01ABC", "/me/drive/items/01ABC"),
             ("/drives/b!xYz-_/items/01ABC", "/drives/b!xYz-_/items/01ABC"),
-            ("/sites/contoso.sharepoint.com,1,2/drive/items/01ABC", "/sites/contoso.sharepoint.com,1,2/drive/items/01ABC"),
-            ("/users/ada@contoso.com/drive/items/01ABC", "/users/ada@contoso.com/drive/items/01ABC"),
+            (
+                "/sites/contoso.sharepoint.com,1,2/drive/items/01ABC",
+                "/sites/contoso.sharepoint.com,1,2/drive/items/01ABC",
+            ),
+            (
+                "/users/ada@contoso.com/drive/items/01ABC",
+                "/users/ada@contoso.com/drive/items/01ABC",
+            ),
             ("/groups/0f1e/drive/items/01ABC", "/groups/0f1e/drive/items/01ABC"),
-            ("/me/drive/root:/My Folder/Book 1.xlsx:", "/me/drive/root:/My%20Folder/Book%201.xlsx:"),
-            ("/me/drive/root:/Données/Bücher é.xlsx:", "/me/drive/root:/Donn%C3%A9es/B%C3%BCcher%20%C3%A9.xlsx:"),
-            ("/me/drive/root:/a%20b&c+d=e;f.xlsx:", "/me/drive/root:/a%2520b%26c%2Bd%3De%3Bf.xlsx:"),
+            (
+                "/me/drive/root:/My Folder/Book 1.xlsx:",
+                "/me/drive/root:/My%20Folder/Book%201.xlsx:",
+            ),
+            (
+                "/me/drive/root:/Données/Bücher é.xlsx:",
+                "/me/drive/root:/Donn%C3%A9es/B%C3%BCcher%20%C3%A9.xlsx:",
+            ),
+            (
+                "/me/drive/root:/a%20b&c+d=e;f.xlsx:",
+                "/me/drive/root:/a%2520b%26c%2Bd%3De%3Bf.xlsx:",
+            ),
             ("/me/drive/root:/a..b.xlsx:", "/me/drive/root:/a..b.xlsx:"),
         ];
         for (raw, encoded) in cases {
@@ -379,13 +417,31 @@ mod tests {
         let op = "http://127.0.0.1:4000/v1.0/me/drive/items/1/workbook/operations/x";
         assert_eq!(b.follow(op, &[]).ok().as_deref(), Some(op));
         assert_eq!(
-            b.follow("/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')", &[]).ok().as_deref(),
+            b.follow("/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')", &[])
+                .ok()
+                .as_deref(),
             Some("http://127.0.0.1:4000/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')")
         );
-        assert_eq!(b.follow("https://evil.example/op", &[]).err().map(|e| e.code().clone()), Some(Code::HostNotAllowed));
-        assert_eq!(b.follow("http://graph.microsoft.com/op", &[]).err().map(|e| e.code().clone()), Some(Code::InsecureUrl));
-        assert_eq!(b.follow("//evil.example/op", &[]).err().map(|e| e.code().clone()), Some(Code::InvalidResponse));
-        assert_eq!(b.follow("http://127.0.0.1:4000/v1.0/../x", &[]).err().map(|e| e.code().clone()), Some(Code::InvalidResponse));
+        assert_eq!(
+            b.follow("https://evil.example/op", &[]).err().map(|e| e.code().clone()),
+            Some(Code::HostNotAllowed)
+        );
+        assert_eq!(
+            b.follow("http://graph.microsoft.com/op", &[])
+                .err()
+                .map(|e| e.code().clone()),
+            Some(Code::InsecureUrl)
+        );
+        assert_eq!(
+            b.follow("//evil.example/op", &[]).err().map(|e| e.code().clone()),
+            Some(Code::InvalidResponse)
+        );
+        assert_eq!(
+            b.follow("http://127.0.0.1:4000/v1.0/../x", &[])
+                .err()
+                .map(|e| e.code().clone()),
+            Some(Code::InvalidResponse)
+        );
     }
 
     /// Fuzz regression (`cargo xtask fuzz options`): a leading `//` passed

@@ -79,7 +79,14 @@ impl Call {
             }
             None => fresh_id(),
         };
-        Ok(Call { base, workbook, timeout_ms, max_retries, client_request_id, allowed_hosts })
+        Ok(Call {
+            base,
+            workbook,
+            timeout_ms,
+            max_retries,
+            client_request_id,
+            allowed_hosts,
+        })
     }
 
     /// `{base}/$batch`.
@@ -149,7 +156,8 @@ pub fn check_session_id(id: &str) -> Result<(), Error> {
 fn check_host(h: &str) -> Result<(), Error> {
     let ok = !h.is_empty()
         && h.len() <= 253
-        && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'[' || b == b']' || b == b':');
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'[' || b == b']' || b == b':');
     if ok {
         Ok(())
     } else {
@@ -180,7 +188,14 @@ mod tests {
     use super::*;
 
     fn opts(workbook: &str) -> CallInput<'_> {
-        CallInput { workbook: Some(workbook), base_url: None, timeout_ms: None, max_retries: None, client_request_id: None, allowed_hosts: &[] }
+        CallInput {
+            workbook: Some(workbook),
+            base_url: None,
+            timeout_ms: None,
+            max_retries: None,
+            client_request_id: None,
+            allowed_hosts: &[],
+        }
     }
 
     fn fresh() -> String {
@@ -216,7 +231,10 @@ mod tests {
         for bad in [f64::NAN, f64::INFINITY, -1.0, 0.5, 1e12, -0.000_1] {
             let mut o = opts("/me/drive/items/1");
             o.timeout_ms = Some(bad);
-            assert!(Call::new(&o, fresh).err().map(|e| e.code().clone()) == Some(Code::InvalidArgument), "timeout {bad}");
+            assert!(
+                Call::new(&o, fresh).err().map(|e| e.code().clone()) == Some(Code::InvalidArgument),
+                "timeout {bad}"
+            );
             let mut o = opts("/me/drive/items/1");
             o.max_retries = Some(bad);
             assert!(Call::new(&o, fresh).is_err(), "retries {bad}");
@@ -234,12 +252,24 @@ mod tests {
 
     #[test]
     fn header_values_refuse_controls_and_bounds() {
-        for bad in ["", "a\rb", "a\nb", "a\0b", "a\u{7f}", "tab\there", "é", " lead", "trail "] {
+        for bad in [
+            "",
+            "a\rb",
+            "a\nb",
+            "a\0b",
+            "a\u{7f}",
+            "tab\there",
+            "é",
+            " lead",
+            "trail ",
+        ] {
             assert!(check_session_id(bad).is_err(), "{bad:?}");
         }
         assert!(check_session_id(&"s".repeat(1 << 20)).is_err());
         assert!(check_session_id("cluster=PS1&session=15.SN3.A82.1.V24.7737Nwad4HKa1ZjKm0k3AJr8F.95.5.0.1").is_ok());
-        let e = check_token("Bearer secret\r\nX-Evil: 1", Code::InvalidArgument).err().unwrap();
+        let e = check_token("Bearer secret\r\nX-Evil: 1", Code::InvalidArgument)
+            .err()
+            .unwrap();
         assert!(!e.message().contains("secret"));
         assert!(check_token("t\n", Code::TokenProvider).err().map(|e| e.code().clone()) == Some(Code::TokenProvider));
     }

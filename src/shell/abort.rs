@@ -31,7 +31,12 @@ impl AttemptGuard {
         if let Some(signal) = caller {
             signal.add_event_listener("abort", &abort);
         }
-        Ok(AttemptGuard { controller, abort, timer, caller: caller.cloned() })
+        Ok(AttemptGuard {
+            controller,
+            abort,
+            timer,
+            caller: caller.cloned(),
+        })
     }
 
     /// The signal to hand to `fetch`.
@@ -76,7 +81,10 @@ impl AbortLink {
         if let Some(s) = signal {
             s.add_event_listener("abort", resolve);
         }
-        AbortLink { signal: signal.cloned(), resolve: resolve.clone() }
+        AbortLink {
+            signal: signal.cloned(),
+            resolve: resolve.clone(),
+        }
     }
 }
 

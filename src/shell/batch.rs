@@ -36,7 +36,10 @@ pub async fn refresh_sessions(
                 }
             }
             BatchStep::Done(results) => {
-                return results.into_iter().map(|r| r.map_err(|e| with_call(e, call, token))).collect()
+                return results
+                    .into_iter()
+                    .map(|r| r.map_err(|e| with_call(e, call, token)))
+                    .collect()
             }
         }
     }

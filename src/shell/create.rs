@@ -28,7 +28,10 @@ pub async fn create_session(
     let result = run(call, p, token, &signal).await;
     match result {
         Err(e) if *e.code() == Code::Aborted && deadline.timed_out() => {
-            let t = Error::local(Code::Timeout, &["createSession did not finish within options.createTimeoutMs"]);
+            let t = Error::local(
+                Code::Timeout,
+                &["createSession did not finish within options.createTimeoutMs"],
+            );
             Err(with_call(t.with_attempts(e.attempts()), call, token))
         }
         other => other,

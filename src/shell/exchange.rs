@@ -31,7 +31,10 @@ pub async fn execute(call: &Call, req: &Request, token: &str, signal: Option<&Ab
         attempt += 1;
         let sent = send(req, token, &call.client_request_id, attempt, call.timeout_ms, signal).await;
         let outcome = match &sent {
-            Ok(a) => Outcome::Answer { status: a.status, retry_after: a.retry_after.as_deref() },
+            Ok(a) => Outcome::Answer {
+                status: a.status,
+                retry_after: a.retry_after.as_deref(),
+            },
             Err(NoAnswer::Network) => Outcome::Network,
             Err(NoAnswer::Redirect) => Outcome::Redirect,
             Err(NoAnswer::Timeout) => Outcome::Timeout,
@@ -49,8 +52,15 @@ pub async fn execute(call: &Call, req: &Request, token: &str, signal: Option<&Ab
                     return Err(with_call(e, call, token));
                 }
                 return match sent {
-                    Ok(answer) => Ok(Exchange { answer, attempts: attempt }),
-                    Err(_) => Err(with_call(final_error(Outcome::Network, None, attempt, now).unwrap_or_else(|| aborted(attempt)), call, token)),
+                    Ok(answer) => Ok(Exchange {
+                        answer,
+                        attempts: attempt,
+                    }),
+                    Err(_) => Err(with_call(
+                        final_error(Outcome::Network, None, attempt, now).unwrap_or_else(|| aborted(attempt)),
+                        call,
+                        token,
+                    )),
                 };
             }
         }

@@ -25,7 +25,6 @@ pub enum NoAnswer {
     Aborted,
 }
 
-
 /// Sends attempt number `attempt` of `req`.
 pub async fn send(
     req: &Request,
@@ -86,7 +85,9 @@ pub async fn send(
 }
 
 async fn read_body(response: &Response) -> Result<String, ()> {
-    let Some(stream) = response.body() else { return Ok(String::new()) };
+    let Some(stream) = response.body() else {
+        return Ok(String::new());
+    };
     let reader = stream.get_reader().map_err(|_| ())?;
     let mut buf: Vec<u8> = Vec::new();
     loop {

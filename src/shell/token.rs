@@ -40,7 +40,11 @@ impl TokenSource {
                 }
             }
         }
-        let why = if v.is_undefined() { " is required" } else { " must be a string, a function, or an object with getAccessToken()" };
+        let why = if v.is_undefined() {
+            " is required"
+        } else {
+            " must be a string, a function, or an object with getAccessToken()"
+        };
         Err(Error::local(Code::InvalidArgument, &["options.accessToken", why]))
     }
 

@@ -16,7 +16,6 @@ use crate::protocol::text::push_decimal;
 use crate::shell::action::Refreshed;
 use crate::shell::sys::set;
 
-
 fn opt_str(v: Option<&str>) -> JsValue {
     match v {
         Some(s) => JsValue::from_str(s),
@@ -38,7 +37,11 @@ pub fn to_js(e: &Error, operation: &str) -> JsValue {
     set(o, "status", &JsValue::from(e.status()));
     set(o, "requestId", &opt_str(e.request_id()));
     set(o, "clientRequestId", &opt_str(e.client_request_id()));
-    set(o, "retryAfterMs", &e.retry_after_ms().map_or(JsValue::NULL, |ms| JsValue::from(ms as f64)));
+    set(
+        o,
+        "retryAfterMs",
+        &e.retry_after_ms().map_or(JsValue::NULL, |ms| JsValue::from(ms as f64)),
+    );
     set(o, "attempts", &JsValue::from(e.attempts()));
     set(o, "recreatable", &JsValue::from(e.recreatable()));
     set(o, "date", &opt_str(e.date()));

@@ -27,7 +27,9 @@ async fn session_action_js(action: SessionAction, options: JsValue) -> Result<Js
         let token = c.token().await?;
         session_action(action, &c.call, &session_id, &token, c.signal.as_ref(), started).await
     };
-    run.await.map(|r| refreshed_to_js(&r)).map_err(|e| to_js(&e, action.name()))
+    run.await
+        .map(|r| refreshed_to_js(&r))
+        .map_err(|e| to_js(&e, action.name()))
 }
 
 /// Refreshes a workbook session so that it does not expire.
@@ -65,7 +67,9 @@ pub async fn create_session_js(
         let token = c.token().await?;
         create_session(&c.call, p, &token, c.signal.as_ref()).await
     };
-    run.await.map(|i| session_info_to_js(&i)).map_err(|e| to_js(&e, "createSession"))
+    run.await
+        .map(|i| session_info_to_js(&i))
+        .map_err(|e| to_js(&e, "createSession"))
 }
 
 /// Refreshes many sessions through `POST {baseUrl}/$batch`, 20 per request.
@@ -81,7 +85,10 @@ pub async fn refresh_sessions_js(
         let o = JsOptions::new(&options)?;
         let c = read_call(&o, false)?;
         if !js_sys::Array::is_array(&items) {
-            return Err(Error::local(Code::InvalidArgument, &["items must be an array of { workbook, sessionId }"]));
+            return Err(Error::local(
+                Code::InvalidArgument,
+                &["items must be an array of { workbook, sessionId }"],
+            ));
         }
         let items: Vec<Result<(String, String), Error>> = js_sys::Array::from(&items)
             .iter()

@@ -71,7 +71,9 @@ impl JsOptions<'_> {
         if v.is_undefined() {
             return Ok(None);
         }
-        v.dyn_into::<Function>().map(Some).map_err(|_| invalid(key, " must be a function"))
+        v.dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| invalid(key, " must be a function"))
     }
 
     pub fn string_array(&self, key: &str) -> Result<Vec<String>, Error> {
@@ -120,7 +122,11 @@ pub struct JsCall {
 /// Reads the options every call shares; `with_workbook` is false for
 /// `$batch` calls, whose items carry their own.
 pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error> {
-    let workbook = if with_workbook { Some(o.string("workbook")?) } else { None };
+    let workbook = if with_workbook {
+        Some(o.string("workbook")?)
+    } else {
+        None
+    };
     let token = TokenSource::from_js(&o.get("accessToken")?)?;
     let base_url = o.opt_string("baseUrl")?;
     let timeout_ms = o.opt_number("timeoutMs")?;
@@ -148,7 +154,10 @@ impl JsCall {
         if crate::shell::abort::caller_aborted(self.signal.as_ref()) {
             return Err(with_call(aborted(0), &self.call, ""));
         }
-        self.token.resolve(self.signal.as_ref()).await.map_err(|e| with_call(e, &self.call, ""))
+        self.token
+            .resolve(self.signal.as_ref())
+            .await
+            .map_err(|e| with_call(e, &self.call, ""))
     }
 }
 

@@ -10,8 +10,8 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use core::cell::RefCell;
 use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
 
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
@@ -94,7 +94,10 @@ pub struct WorkbookSession {
 }
 
 fn state_error(s: &Session) -> Error {
-    Error::local(Code::InvalidArgument, &["the session is ", s.state.as_str(), "; create or attach a new one"])
+    Error::local(
+        Code::InvalidArgument,
+        &["the session is ", s.state.as_str(), "; create or attach a new one"],
+    )
 }
 
 #[wasm_bindgen]
@@ -135,7 +138,14 @@ impl WorkbookSession {
             check_session_id(&session_id)?;
             let persist = o.opt_bool("persistChanges")?.unwrap_or(true);
             let p = read_create(&o)?;
-            Ok::<_, Error>(WorkbookSession::new(Session::new(session_id, persist, None), c.call, fixed, c.token, c.signal, p))
+            Ok::<_, Error>(WorkbookSession::new(
+                Session::new(session_id, persist, None),
+                c.call,
+                fixed,
+                c.token,
+                c.signal,
+                p,
+            ))
         };
         run().map_err(|e| to_js(&e, "WorkbookSession.attach"))
     }
@@ -197,7 +207,12 @@ impl WorkbookSession {
         let begin = self.inner.borrow_mut().machine.begin_refresh();
         match begin {
             Begin::Start => start_refresh(&self.inner),
-            Begin::Join => self.inner.borrow().in_flight.clone().unwrap_or_else(|| start_refresh(&self.inner)),
+            Begin::Join => self
+                .inner
+                .borrow()
+                .in_flight
+                .clone()
+                .unwrap_or_else(|| start_refresh(&self.inner)),
             Begin::Refuse(_) => {
                 let e = state_error(&self.inner.borrow().machine);
                 Promise::reject(&to_js(&e, "WorkbookSession.refresh"))
@@ -222,7 +237,13 @@ impl WorkbookSession {
                 let o = JsOptions::new(&options)?;
                 let interval = match o.opt_number("intervalMs")? {
                     None => None,
-                    some => Some(u64::from(integer("intervalMs", some, MIN_INTERVAL_MS as u32, MAX_INTERVAL_MS as u32, 0)?)),
+                    some => Some(u64::from(integer(
+                        "intervalMs",
+                        some,
+                        MIN_INTERVAL_MS as u32,
+                        MAX_INTERVAL_MS as u32,
+                        0,
+                    )?)),
                 };
                 let callbacks = Callbacks {
                     on_refresh: o.opt_function("onRefresh")?,
@@ -238,7 +259,8 @@ impl WorkbookSession {
                 .machine
                 .keep_alive(interval, recreate, random())
                 .ok_or_else(|| state_error(&inner.machine))?;
-            let stop = AbortController::new().map_err(|_| Error::local(Code::InvalidArgument, &["AbortController is not available"]))?;
+            let stop = AbortController::new()
+                .map_err(|_| Error::local(Code::InvalidArgument, &["AbortController is not available"]))?;
             let stop_signal = stop.signal();
             inner.keep_alive_stop = Some(stop);
             inner.callbacks = callbacks;
@@ -266,7 +288,13 @@ impl WorkbookSession {
                 let mut inner = rc.borrow_mut();
                 inner.stop_keep_alive();
                 let send = inner.machine.close();
-                (send, inner.request_call(), inner.token.clone(), inner.signal.clone(), inner.machine.id.clone())
+                (
+                    send,
+                    inner.request_call(),
+                    inner.token.clone(),
+                    inner.signal.clone(),
+                    inner.machine.id.clone(),
+                )
             };
             if !send {
                 return Ok(JsValue::NULL);
@@ -275,7 +303,9 @@ impl WorkbookSession {
                 let token = token.resolve(signal.as_ref()).await?;
                 session_action(SessionAction::Close, &call, &id, &token, signal.as_ref(), started).await
             };
-            run.await.map(|r| refreshed_to_js(&r)).map_err(|e| to_js(&e, "WorkbookSession.close"))
+            run.await
+                .map(|r| refreshed_to_js(&r))
+                .map_err(|e| to_js(&e, "WorkbookSession.close"))
         })
     }
 }
@@ -292,7 +322,12 @@ async fn refresh_task(rc: Rc<RefCell<Inner>>) -> Result<JsValue, JsValue> {
     let started = now_ms();
     let (call, token, signal, id) = {
         let inner = rc.borrow();
-        (inner.request_call(), inner.token.clone(), inner.signal.clone(), inner.machine.id.clone())
+        (
+            inner.request_call(),
+            inner.token.clone(),
+            inner.signal.clone(),
+            inner.machine.id.clone(),
+        )
     };
     let run = async {
         let token = token.resolve(signal.as_ref()).await?;
@@ -340,7 +375,12 @@ async fn refresh_task(rc: Rc<RefCell<Inner>>) -> Result<JsValue, JsValue> {
 async fn recreate(rc: &Rc<RefCell<Inner>>) {
     let (call, token, signal, params) = {
         let inner = rc.borrow();
-        (inner.request_call(), inner.token.clone(), inner.signal.clone(), inner.create)
+        (
+            inner.request_call(),
+            inner.token.clone(),
+            inner.signal.clone(),
+            inner.create,
+        )
     };
     let run = async {
         let token = token.resolve(signal.as_ref()).await?;
@@ -349,7 +389,9 @@ async fn recreate(rc: &Rc<RefCell<Inner>>) {
     match run.await {
         Ok(info) => {
             let (previous, state_lost, rearm) =
-                rc.borrow_mut().machine.recreated(info.id.clone(), info.persist_changes, now_ms() as u64, random());
+                rc.borrow_mut()
+                    .machine
+                    .recreated(info.id.clone(), info.persist_changes, now_ms() as u64, random());
             rc.borrow_mut().rearm = rearm;
             let event = Object::new();
             set(&event, "previousId", &JsValue::from_str(&previous));

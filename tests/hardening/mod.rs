@@ -30,12 +30,14 @@ pub fn emulator_port() -> String {
 
 /// A fetch that never throws: `Ok((status, body text))` or `Err(reason)`.
 pub async fn raw(url: &str, init: &JsValue) -> Result<(u16, String), String> {
-    let resp = JsFuture::from(global_fetch(url, init)).await.map_err(|e| {
-        get_str(&e, "message").unwrap_or_else(|| "fetch failed".into())
-    })?;
+    let resp = JsFuture::from(global_fetch(url, init))
+        .await
+        .map_err(|e| get_str(&e, "message").unwrap_or_else(|| "fetch failed".into()))?;
     let status = get_num(&resp, "status") as u16;
     let text: Function = get(&resp, "text").into();
-    let body = JsFuture::from(Promise::from(text.call0(&resp).unwrap())).await.unwrap_or(JsValue::NULL);
+    let body = JsFuture::from(Promise::from(text.call0(&resp).unwrap()))
+        .await
+        .unwrap_or(JsValue::NULL);
     Ok((status, body.as_string().unwrap_or_default()))
 }
 
@@ -55,7 +57,10 @@ async fn json_at(url: &str) -> JsValue {
 pub async fn graph_requests_at(origin: &str) -> f64 {
     let stats = json_at(&[origin, "/_emulator/stats"].concat()).await;
     let counts = get(&stats, "counts");
-    Object::values(&Object::from(counts)).iter().map(|v| v.as_f64().unwrap_or(0.0)).sum()
+    Object::values(&Object::from(counts))
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(0.0))
+        .sum()
 }
 
 pub async fn graph_requests() -> f64 {
@@ -64,7 +69,12 @@ pub async fn graph_requests() -> f64 {
 
 /// Requests an emulator logged for paths containing `needle`.
 pub async fn logged_at(origin: &str, needle: &str) -> Vec<JsValue> {
-    let url = [origin, "/_emulator/requests?pathContains=", &String::from(js_sys::encode_uri_component(needle))].concat();
+    let url = [
+        origin,
+        "/_emulator/requests?pathContains=",
+        &String::from(js_sys::encode_uri_component(needle)),
+    ]
+    .concat();
     Array::from(&get(&json_at(&url).await, "requests")).iter().collect()
 }
 
@@ -114,7 +124,10 @@ pub fn scanned() -> u32 {
 /// A `GraphError` with `code` whose every field, message, stack and
 /// `cause` (recursively) is free of the token, and which is not a wasm trap.
 pub fn assert_clean(e: &JsValue, code: &str) {
-    assert!(get_str(e, "name").as_deref() != Some("RuntimeError"), "wasm trapped (a panic): {e:?}");
+    assert!(
+        get_str(e, "name").as_deref() != Some("RuntimeError"),
+        "wasm trapped (a panic): {e:?}"
+    );
     support::assert_graph_error(e, code);
     assert_token_free(e);
 }
@@ -208,7 +221,10 @@ impl Listener {
 
     /// Everything received, as Latin-1 text.
     pub fn received(&self) -> String {
-        Array::from(&get(&self.handle, "bytes")).iter().filter_map(|b| b.as_string()).collect()
+        Array::from(&get(&self.handle, "bytes"))
+            .iter()
+            .filter_map(|b| b.as_string())
+            .collect()
     }
 
     pub fn close(&self) {

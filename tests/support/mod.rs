@@ -46,7 +46,13 @@ pub fn get_num(o: &JsValue, k: &str) -> f64 {
 
 /// A unique item path per test, so faults and request logs never mix.
 pub fn workbook(test: &str) -> String {
-    ["/me/drive/items/", test, "-", &js_sys::Math::random().to_string()[2..10]].concat()
+    [
+        "/me/drive/items/",
+        test,
+        "-",
+        &js_sys::Math::random().to_string()[2..10],
+    ]
+    .concat()
 }
 
 /// Call options as a JS object: workbook, token, the emulator's base URL.
@@ -77,12 +83,20 @@ async fn http(method: &str, path: &str, body: Option<&str>, auth: bool) -> (u16,
     }
     set(&init, "headers", headers);
     let url = [emulator(), path].concat();
-    let resp = JsFuture::from(raw_fetch(&url, &init)).await.expect("emulator reachable");
+    let resp = JsFuture::from(raw_fetch(&url, &init))
+        .await
+        .expect("emulator reachable");
     let status = get_num(&resp, "status") as u16;
     let text_fn: Function = get(&resp, "text").into();
-    let text = JsFuture::from(Promise::from(text_fn.call0(&resp).unwrap())).await.unwrap();
+    let text = JsFuture::from(Promise::from(text_fn.call0(&resp).unwrap()))
+        .await
+        .unwrap();
     let text = text.as_string().unwrap_or_default();
-    let json = if text.is_empty() { JsValue::NULL } else { JSON::parse(&text).unwrap_or(JsValue::NULL) };
+    let json = if text.is_empty() {
+        JsValue::NULL
+    } else {
+        JSON::parse(&text).unwrap_or(JsValue::NULL)
+    };
     (status, json)
 }
 
@@ -94,7 +108,11 @@ pub async fn fault(spec: &str) {
 
 /// The requests the emulator logged for paths containing `needle`.
 pub async fn requests(needle: &str) -> Vec<JsValue> {
-    let path = ["/_emulator/requests?pathContains=", &String::from(js_sys::encode_uri_component(needle))].concat();
+    let path = [
+        "/_emulator/requests?pathContains=",
+        &String::from(js_sys::encode_uri_component(needle)),
+    ]
+    .concat();
     let (status, json) = http("GET", &path, None, false).await;
     assert_eq!(status, 200);
     Array::from(&get(&json, "requests")).iter().collect()
@@ -103,7 +121,11 @@ pub async fn requests(needle: &str) -> Vec<JsValue> {
 /// Creates a session on `workbook` with a raw Graph call; returns its id.
 pub async fn raw_create_session(workbook: &str, persist: bool) -> String {
     let path = ["/v1.0", workbook, "/workbook/createSession"].concat();
-    let body = if persist { r#"{"persistChanges":true}"# } else { r#"{"persistChanges":false}"# };
+    let body = if persist {
+        r#"{"persistChanges":true}"#
+    } else {
+        r#"{"persistChanges":false}"#
+    };
     let (status, json) = http("POST", &path, Some(body), true).await;
     assert_eq!(status, 201, "createSession");
     get_str(&json, "id").expect("session id")
@@ -111,7 +133,12 @@ pub async fn raw_create_session(workbook: &str, persist: bool) -> String {
 
 /// Expires a session through the control API.
 pub async fn expire(session_id: &str) {
-    let path = ["/_emulator/sessions/", &String::from(js_sys::encode_uri_component(session_id)), "/expire"].concat();
+    let path = [
+        "/_emulator/sessions/",
+        &String::from(js_sys::encode_uri_component(session_id)),
+        "/expire",
+    ]
+    .concat();
     let (status, _) = http("POST", &path, None, false).await;
     assert_eq!(status, 204);
 }
@@ -136,7 +163,11 @@ pub fn now() -> f64 {
 /// Asserts `e` is a GraphError with `code`, and that the token appears in
 /// none of its fields, its message or its stack.
 pub fn assert_graph_error(e: &JsValue, code: &str) {
-    assert_eq!(get_str(e, "name").as_deref(), Some("GraphError"), "not a GraphError: {e:?}");
+    assert_eq!(
+        get_str(e, "name").as_deref(),
+        Some("GraphError"),
+        "not a GraphError: {e:?}"
+    );
     assert_eq!(get_str(e, "code").as_deref(), Some(code), "{:?}", get_str(e, "message"));
     assert_no_token(e);
 }
@@ -154,7 +185,9 @@ pub fn assert_no_token(e: &JsValue) {
 
 /// An `AbortController` and a function that aborts it after `ms`.
 pub fn abort_after(ms: u32) -> JsValue {
-    let ctor: Function = Reflect::get(&js_sys::global(), &"AbortController".into()).unwrap().into();
+    let ctor: Function = Reflect::get(&js_sys::global(), &"AbortController".into())
+        .unwrap()
+        .into();
     let controller = Reflect::construct(&ctor, &Array::new()).unwrap();
     let abort: Function = get(&controller, "abort").into();
     set_timeout(&abort.bind0(&controller), f64::from(ms));
@@ -182,7 +215,9 @@ pub async fn short_sessions() -> Vec<JsValue> {
     let url = [short_ttl_emulator(), "/_emulator/sessions"].concat();
     let resp = JsFuture::from(raw_fetch(&url, &init)).await.unwrap();
     let json_fn: Function = get(&resp, "json").into();
-    let json = JsFuture::from(Promise::from(json_fn.call0(&resp).unwrap())).await.unwrap();
+    let json = JsFuture::from(Promise::from(json_fn.call0(&resp).unwrap()))
+        .await
+        .unwrap();
     Array::from(&get(&json, "sessions")).iter().collect()
 }
 
@@ -229,5 +264,9 @@ pub async fn raw_create_async(workbook: &str) -> String {
     assert_eq!(get_num(&resp, "status"), 202.0);
     let headers = get(&resp, "headers");
     let get_fn: Function = get(&headers, "get").into();
-    get_fn.call1(&headers, &"location".into()).unwrap().as_string().expect("Location")
+    get_fn
+        .call1(&headers, &"location".into())
+        .unwrap()
+        .as_string()
+        .expect("Location")
 }

@@ -104,26 +104,16 @@ pub fn run(args: &[String]) -> Result {
 
     step(&format!(
         "benchmarks: rows {}",
-        rows.iter()
-            .map(u32::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
+        rows.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
     ));
-    let list = rows
-        .iter()
-        .map(u32::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
+    let list = rows.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     let mut cmd = Command::new("node");
     cmd.arg(Path::new(DIR).join("run.mjs"))
         .args(["--rows", &list])
         .env("BENCH_PKG", &snapshot)
         .env("BENCH_OUT", &out)
         .env("BENCH_KEEPALIVE_INTERVAL_MS", interval.to_string())
-        .env(
-            "BENCH_EMULATOR_BENCH",
-            crate::root().join("target/fast/emulator-bench"),
-        )
+        .env("BENCH_EMULATOR_BENCH", crate::root().join("target/fast/emulator-bench"))
         .env("BENCH_QUICK", if quick { "1" } else { "0" });
     if let Some(e) = &emu {
         cmd.env("BENCH_EMULATOR_URL", &e.url);
@@ -141,24 +131,19 @@ fn pkg_present() -> bool {
 /// Copies the glue and the wasm out of `pkg/`, which someone may be
 /// rebuilding: waits for both files to be there and unchanged across the copy.
 fn snapshot_pkg(to: &Path) -> Result {
-    let stamp = |p: &PathBuf| {
-        std::fs::metadata(p)
-            .and_then(|m| Ok((m.len(), m.modified()?)))
-            .ok()
-    };
+    let stamp = |p: &PathBuf| std::fs::metadata(p).and_then(|m| Ok((m.len(), m.modified()?))).ok();
     let files = [build::pkg_file(GLUE), build::pkg_file(WASM)];
     for _ in 0..60 {
         let before: Vec<Option<(u64, SystemTime)>> = files.iter().map(stamp).collect();
-        let settled = before.iter().all(|s| {
-            s.is_some_and(|(_, t)| t.elapsed().unwrap_or_default() > Duration::from_secs(1))
-        });
+        let settled = before
+            .iter()
+            .all(|s| s.is_some_and(|(_, t)| t.elapsed().unwrap_or_default() > Duration::from_secs(1)));
         if settled {
             let _ = std::fs::remove_dir_all(to);
             std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
-            let copied = files.iter().all(|f| {
-                f.file_name()
-                    .is_some_and(|n| std::fs::copy(f, to.join(n)).is_ok())
-            });
+            let copied = files
+                .iter()
+                .all(|f| f.file_name().is_some_and(|n| std::fs::copy(f, to.join(n)).is_ok()));
             let after: Vec<Option<(u64, SystemTime)>> = files.iter().map(stamp).collect();
             if copied && before == after {
                 // The glue is an ES module; Node needs to be told. source.json:
@@ -166,21 +151,14 @@ fn snapshot_pkg(to: &Path) -> Result {
                 let built = before[1]
                     .and_then(|(_, t)| t.duration_since(SystemTime::UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_millis());
-                std::fs::write(to.join("package.json"), "{ \"type\": \"module\" }\n")
-                    .map_err(|e| e.to_string())?;
-                return std::fs::write(
-                    to.join("source.json"),
-                    format!("{{ \"wasmModifiedMs\": {built} }}\n"),
-                )
-                .map_err(|e| e.to_string());
+                std::fs::write(to.join("package.json"), "{ \"type\": \"module\" }\n").map_err(|e| e.to_string())?;
+                return std::fs::write(to.join("source.json"), format!("{{ \"wasmModifiedMs\": {built} }}\n"))
+                    .map_err(|e| e.to_string());
             }
         }
         std::thread::sleep(Duration::from_secs(1));
     }
-    Err(
-        "pkg/ kept changing (or is incomplete) for a minute: cannot take a snapshot to measure"
-            .into(),
-    )
+    Err("pkg/ kept changing (or is incomplete) for a minute: cannot take a snapshot to measure".into())
 }
 
 /// `npm ci` in bench/ when its packages are missing or older than the lockfile.

@@ -47,8 +47,17 @@ pub fn package() -> Result<Size> {
     let wasm = pkg_file(&format!("{NAME}_bg.wasm"));
     run(Command::new("node_modules/.bin/wasm-opt")
         .arg("-Oz")
-        .args(["--strip-debug", "--strip-producers", "--enable-reference-types", "--enable-bulk-memory"])
-        .args(["--enable-sign-ext", "--enable-mutable-globals", "--enable-nontrapping-float-to-int"])
+        .args([
+            "--strip-debug",
+            "--strip-producers",
+            "--enable-reference-types",
+            "--enable-bulk-memory",
+        ])
+        .args([
+            "--enable-sign-ext",
+            "--enable-mutable-globals",
+            "--enable-nontrapping-float-to-int",
+        ])
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))?;
@@ -81,7 +90,9 @@ pub fn pkg_file(name: &str) -> PathBuf {
 }
 
 fn file_len(p: &Path) -> Result<u64> {
-    std::fs::metadata(p).map(|m| m.len()).map_err(|e| format!("{}: {e}", p.display()))
+    std::fs::metadata(p)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", p.display()))
 }
 
 /// Bytes of `gzip -9` output: what a user downloads from a CDN.

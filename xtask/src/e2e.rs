@@ -28,5 +28,9 @@ pub fn run() -> Result {
 
 /// `npm ci` in tests/e2e when playwright-core is missing or older than the lockfile.
 fn npm_ci() -> Result {
-    crate::setup::npm_ci(DIR, &["playwright-core/package.json"], "the end-to-end test's npm packages")
+    crate::setup::npm_ci(
+        DIR,
+        &["playwright-core/package.json"],
+        "the end-to-end test's npm packages",
+    )
 }

@@ -20,7 +20,14 @@ impl Drop for Emulator {
 }
 
 fn build() -> Result {
-    run(Command::new("cargo").args(["build", "--quiet", "-p", "graph-workbook-emulator", "--bin", "workbook-emulator"]))
+    run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "-p",
+        "graph-workbook-emulator",
+        "--bin",
+        "workbook-emulator",
+    ]))
 }
 
 /// Builds and starts `workbook-emulator --listen 127.0.0.1:0 {flags}`.

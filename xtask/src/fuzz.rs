@@ -37,11 +37,18 @@ pub fn run_command(args: &[String]) -> Result {
         match a.as_str() {
             "--seconds" => {
                 let v = it.next().ok_or("--seconds needs a value")?;
-                seconds = v.parse().map_err(|_| format!("--seconds: {v:?} is not a whole number"))?;
+                seconds = v
+                    .parse()
+                    .map_err(|_| format!("--seconds: {v:?} is not a whole number"))?;
             }
             "--asan" => asan = true,
             t if TARGETS.contains(&t) => targets.push(t),
-            other => return Err(format!("unknown fuzz target or flag {other:?}; targets: {}", TARGETS.join(", "))),
+            other => {
+                return Err(format!(
+                    "unknown fuzz target or flag {other:?}; targets: {}",
+                    TARGETS.join(", ")
+                ))
+            }
         }
     }
     if targets.is_empty() {
@@ -73,7 +80,9 @@ pub fn smoke(runs: u64) -> Result {
 fn fuzz(targets: &[&str], budget: Budget, asan: bool, fresh: bool) -> Result {
     install()?;
     let sanitizer = if asan { "address" } else { "none" };
-    step(&format!("building the fuzz targets (cargo fuzz, sanitizer {sanitizer})"));
+    step(&format!(
+        "building the fuzz targets (cargo fuzz, sanitizer {sanitizer})"
+    ));
     run(cargo_fuzz().args(["build", "--sanitizer", sanitizer]))?;
     let mut rows = Vec::new();
     for &target in targets {
@@ -110,7 +119,10 @@ fn fuzz(targets: &[&str], budget: Budget, asan: bool, fresh: bool) -> Result {
         let execs = stat("stat::number_of_executed_units:");
         let per_sec = stat("stat::average_exec_per_sec:");
         let corpus = std::fs::read_dir(&scratch).map(|d| d.count()).unwrap_or(0);
-        println!("{target}: {execs} executions ({per_sec}/s) in {:.0} s, corpus {corpus} inputs", started.elapsed().as_secs_f64());
+        println!(
+            "{target}: {execs} executions ({per_sec}/s) in {:.0} s, corpus {corpus} inputs",
+            started.elapsed().as_secs_f64()
+        );
         if !out.status.success() {
             let tail: Vec<&str> = log.lines().rev().take(40).collect();
             for l in tail.into_iter().rev() {
@@ -152,7 +164,9 @@ fn install() -> Result {
     // libfuzzer-sys compiles libFuzzer, which is C++.
     if output(Command::new("c++").arg("--version")).is_none() {
         step("installing a C++ compiler for libFuzzer (apt-get install g++)");
-        run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
+        run(Command::new("apt-get")
+            .arg("update")
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
         run(Command::new("apt-get")
             .args(["install", "-y", "--no-install-recommends", "g++"])
             .env("DEBIAN_FRONTEND", "noninteractive"))?;

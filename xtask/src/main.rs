@@ -58,7 +58,10 @@ fn main() -> ExitCode {
 
 /// The workspace root (xtask's parent directory).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 /// Prints a step heading, so long runs show where they are.
@@ -80,5 +83,7 @@ pub fn run(cmd: &mut Command) -> Result {
 /// Runs a command and returns its stdout, or `None` if it failed.
 pub fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }

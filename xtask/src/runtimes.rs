@@ -41,7 +41,14 @@ pub fn run(emulator_url: &str) -> Result {
 /// Install scripts run (bun, deno, workerd and esbuild fetch their binaries
 /// from the npm registry in postinstall; `allowScripts` approves them).
 fn npm_ci() -> Result {
-    let tools = [".bin/bun", ".bin/deno", ".bin/miniflare", ".bin/tsc", ".bin/vite", ".bin/wrangler"];
+    let tools = [
+        ".bin/bun",
+        ".bin/deno",
+        ".bin/miniflare",
+        ".bin/tsc",
+        ".bin/vite",
+        ".bin/wrangler",
+    ];
     crate::setup::npm_ci(DIR, &tools, "the runtime tests' npm packages")
 }
 
@@ -56,10 +63,18 @@ fn pack() -> Result<PathBuf> {
         .output()
         .map_err(|e| format!("cannot start npm pack: {e}"))?;
     if !done.status.success() {
-        return Err(format!("npm pack pkg/ failed ({}): {}", done.status, String::from_utf8_lossy(&done.stderr)));
+        return Err(format!(
+            "npm pack pkg/ failed ({}): {}",
+            done.status,
+            String::from_utf8_lossy(&done.stderr)
+        ));
     }
     let out = String::from_utf8_lossy(&done.stdout);
-    let name = out.lines().rev().find(|l| l.trim_end().ends_with(".tgz")).ok_or_else(|| format!("npm pack printed no tarball name: {out}"))?;
+    let name = out
+        .lines()
+        .rev()
+        .find(|l| l.trim_end().ends_with(".tgz"))
+        .ok_or_else(|| format!("npm pack printed no tarball name: {out}"))?;
     let tarball = work.join(name.trim());
     println!("packed {}", tarball.display());
     Ok(tarball)

@@ -66,7 +66,10 @@ pub fn npm_ci(dir: &str, expect: &[&str], what: &str) -> Result {
     let dir = Path::new(dir);
     let modules = dir.join("node_modules");
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let fresh = match (modified(&dir.join("package-lock.json")), modified(&modules.join(".package-lock.json"))) {
+    let fresh = match (
+        modified(&dir.join("package-lock.json")),
+        modified(&modules.join(".package-lock.json")),
+    ) {
         (Some(lock), Some(done)) => done >= lock,
         _ => false,
     };
@@ -74,7 +77,9 @@ pub fn npm_ci(dir: &str, expect: &[&str], what: &str) -> Result {
         return Ok(());
     }
     step(&format!("installing {what} (npm ci in {})", dir.display()));
-    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund"]).current_dir(dir))
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir))
 }
 
 /// Debian's Chromium and chromedriver, for the browser tests.
@@ -83,8 +88,16 @@ pub fn chromium() -> Result {
         return Ok(());
     }
     step("installing chromium and chromium-driver (apt-get)");
-    run(Command::new("apt-get").arg("update").env("DEBIAN_FRONTEND", "noninteractive"))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive"))?;
+    run(Command::new("apt-get")
+        .args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ])
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }

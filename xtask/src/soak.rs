@@ -22,7 +22,11 @@ pub fn run_command(args: &[String]) -> Result {
             "--minutes" => minutes = number(a, value()?)?,
             "--sessions" => sessions = number(a, value()?)?,
             "--seed" => seed = Some(value()?.clone()),
-            other => return Err(format!("unknown soak flag {other:?} (--minutes N, --sessions N, --seed N)")),
+            other => {
+                return Err(format!(
+                    "unknown soak flag {other:?} (--minutes N, --sessions N, --seed N)"
+                ))
+            }
         }
     }
     setup::for_build()?;
@@ -43,8 +47,18 @@ fn number(flag: &str, v: &str) -> Result<u64> {
 
 fn soak(sessions: u64, seconds: u64, ttl_ms: u64, seed: Option<&str>) -> Result {
     let ttl = ttl_ms.to_string();
-    let emu = emulator::start(&["--persistent-ttl-ms", &ttl, "--non-persistent-ttl-ms", &ttl, "--operation-delay-ms", "300"])?;
-    step(&format!("soak: {sessions} sessions kept alive for {seconds} s under random faults (emulator {})", emu.url));
+    let emu = emulator::start(&[
+        "--persistent-ttl-ms",
+        &ttl,
+        "--non-persistent-ttl-ms",
+        &ttl,
+        "--operation-delay-ms",
+        "300",
+    ])?;
+    step(&format!(
+        "soak: {sessions} sessions kept alive for {seconds} s under random faults (emulator {})",
+        emu.url
+    ));
     let mut cmd = Command::new("node");
     cmd.args(["tests/soak/soak.mjs", "--emulator", &emu.url, "--ttl-ms", &ttl])
         .args(["--sessions", &sessions.to_string(), "--seconds", &seconds.to_string()]);

@@ -16,7 +16,10 @@ pub fn run(_args: &[String]) -> Result {
     let emu = emulator::start(&["--operation-delay-ms", "300"])?;
     let short = emulator::start(&["--persistent-ttl-ms", "1500", "--non-persistent-ttl-ms", "2000"])?;
     println!("emulators at {} and (short TTL) {}", emu.url, short.url);
-    for (runtime, env) in [("Node", "WASM_BINDGEN_USE_NODE_EXPERIMENTAL"), ("headless Chromium", "WASM_BINDGEN_USE_BROWSER")] {
+    for (runtime, env) in [
+        ("Node", "WASM_BINDGEN_USE_NODE_EXPERIMENTAL"),
+        ("headless Chromium", "WASM_BINDGEN_USE_BROWSER"),
+    ] {
         step(&format!("wasm tests in {runtime}, against the emulator"));
         wasm_tests(&emu.url, &short.url, env)?;
     }
@@ -28,13 +31,20 @@ pub fn run(_args: &[String]) -> Result {
 
 fn wasm_tests(emulator_url: &str, short_ttl_url: &str, mode_env: &str) -> Result {
     let mut cmd = Command::new("cargo");
-    cmd.args(["test", "--target", "wasm32-unknown-unknown", "--no-fail-fast", "-p", "graph-workbook-session"])
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-        .env("GRAPH_EMULATOR_URL", emulator_url)
-        .env("GRAPH_EMULATOR_SHORT_TTL_URL", short_ttl_url)
-        .env("GRAPH_CLOSED_URL", closed_url())
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
-        .env(mode_env, "1");
+    cmd.args([
+        "test",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--no-fail-fast",
+        "-p",
+        "graph-workbook-session",
+    ])
+    .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
+    .env("GRAPH_EMULATOR_URL", emulator_url)
+    .env("GRAPH_EMULATOR_SHORT_TTL_URL", short_ttl_url)
+    .env("GRAPH_CLOSED_URL", closed_url())
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
+    .env(mode_env, "1");
     if mode_env == "WASM_BINDGEN_USE_BROWSER" {
         cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver");
     }
