@@ -368,6 +368,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn control_answers_loopback_peers_only() {
+        let mut state = State::new(crate::Config::default());
+        let now = Now::system();
+        let mut req = Request {
+            method: "GET",
+            path: "/_emulator/health",
+            host: "127.0.0.1:1",
+            ..Request::default()
+        };
+        let status = |o: Outcome| match o.action {
+            Action::Respond(r) => r.status,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(status(handle(&mut state, now, &req)), 200);
+        req.remote_peer = true;
+        assert_eq!(status(handle(&mut state, now, &req)), 403);
+        // Graph endpoints still answer remote peers (401 here: no token).
+        req.path = "/v1.0/me/drive/items/1/workbook/worksheets";
+        assert_eq!(status(handle(&mut state, now, &req)), 401);
+        for (host, ok) in [
+            ("localhost:80", true),
+            ("[::1]:9", true),
+            ("127.9.9.9", true),
+            ("example.com", false),
+        ] {
+            assert_eq!(loopback_host(host), ok, "{host}");
+        }
+    }
+
+    #[test]
     fn auth_rules() {
         assert!(check_auth(None, None).is_err());
         assert!(check_auth(None, Some("Bearer")).is_err());

@@ -78,3 +78,24 @@ fn bad_flags_exit_2_and_help_exits_0() {
     }
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn listen_off_loopback_warns_on_stderr() {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on http://0.0.0.0:"), "{line}");
+    let _ = child.kill();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let _ = child.wait();
+    assert!(err.contains("warning: listening on 0.0.0.0:"), "{err}");
+    assert!(err.contains("off loopback"), "{err}");
+}
