@@ -25,12 +25,12 @@ struct Inner {
 }
 
 fn invalid(message: String) -> Refusal {
-    (GraphError::invalid_request(message), None)
+    (GraphError::batch_invalid(message), None)
 }
 
 fn parse(body: &[u8]) -> Result<Vec<Inner>, Refusal> {
     let value = json_body(body)
-        .map_err(|e| (e, None))?
+        .map_err(|e| invalid(e.message.into_owned()))?
         .ok_or_else(|| invalid("The batch request body is empty.".into()))?;
     let list = value
         .get("requests")
@@ -51,9 +51,7 @@ fn parse(body: &[u8]) -> Result<Vec<Inner>, Refusal> {
             match r.get(name) {
                 Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
                 Some(Value::Number(n)) if name == "id" => Ok(n.to_string()),
-                _ => Err(invalid(format!(
-                    "requests[{i}].{name} is missing or not a string."
-                ))),
+                _ => Err(invalid(format!("requests[{i}].{name} is missing or not a string."))),
             }
         };
         let id = field("id")?;
@@ -77,9 +75,26 @@ fn parse(body: &[u8]) -> Result<Vec<Inner>, Refusal> {
             Some(_) => return Err(invalid(format!("requests[{i}].headers must be an object."))),
         }
         let body = match r.get("body") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(v) => serde_json::to_vec(v).unwrap_or_default(),
+            None | Some(Value::Null) => None,
+            Some(v) => Some(serde_json::to_vec(v).unwrap_or_default()),
         };
+        // json-batching.md: "When a body is included with the request, the
+        // headers object must contain a value for Content-Type", and a write
+        // must "still specify the headers and body parameters where only
+        // body can be an empty object". Graph fails the whole batch.
+        let has_content_type = headers
+            .iter()
+            .any(|(k, v)| k.eq_ignore_ascii_case("content-type") && !v.is_empty());
+        let write = matches!(method.as_str(), "POST" | "PATCH" | "PUT");
+        if (write && body.is_none()) || ((write || body.is_some()) && !has_content_type) {
+            return Err((
+                GraphError::batch_invalid(format!(
+                    "Write request id : {id} does not contain Content-Type header or body."
+                )),
+                None,
+            ));
+        }
+        let body = body.unwrap_or_default();
         out.push(Inner {
             id,
             method,
@@ -97,13 +112,13 @@ fn inner_response(id: &str, r: Response) -> Value {
         headers.insert(k.to_string(), Value::from(v.as_ref()));
     }
     let mut v = json!({ "id": id, "status": r.status, "headers": headers });
-    let body = match r.body {
+    let body = match &r.body {
         Body::Empty => None,
-        Body::Bytes(b) => Some(
-            serde_json::from_slice(&b)
-                .unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&b).into_owned())),
-        ),
-        Body::Filler(n) => Some(Value::from("x".repeat(usize::try_from(n).unwrap_or(0)))),
+        Body::Error(e) => Some(e.0.to_value(&e.1)),
+        other => {
+            let b = other.to_bytes();
+            Some(serde_json::from_slice(&b).unwrap_or_else(|_| Value::from(String::from_utf8_lossy(&b).into_owned())))
+        }
     };
     if let Some(b) = body {
         v["body"] = b;
@@ -114,12 +129,7 @@ fn inner_response(id: &str, r: Response) -> Value {
 /// Runs a batch. The outer request already passed auth; its
 /// `Authorization` applies to every inner request. A dropped inner request
 /// drops the whole batch; inner delays add up.
-pub(crate) fn handle(
-    state: &mut State,
-    now: Now,
-    req: &Request<'_>,
-    version: &str,
-) -> Result<Outcome, Refusal> {
+pub(crate) fn handle(state: &mut State, now: Now, req: &Request<'_>, version: &str) -> Result<Outcome, Refusal> {
     let inners = parse(req.body)?;
     let mut delay: Option<Duration> = None;
     let mut responses = Vec::with_capacity(inners.len());
@@ -146,10 +156,12 @@ pub(crate) fn handle(
             client_request_id: header("client-request-id").or(req.client_request_id),
             retry_attempt: header("retry-attempt").or(req.retry_attempt),
             prefer: header("prefer"),
+            content_type: header("content-type"),
             origin: None,
             private_network: false,
             body: &spec.body,
             body_too_large: false,
+            remote_peer: req.remote_peer,
         };
         let stamp = state.stamp(now, inner.client_request_id);
         let route = routes::parse(&path);

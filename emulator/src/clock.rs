@@ -69,10 +69,7 @@ pub fn rfc3339(t: SystemTime) -> String {
 
 /// `2024-05-01T12:34:56`, the form Graph uses for `innerError.date`.
 pub fn iso_seconds(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);

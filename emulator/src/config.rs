@@ -19,6 +19,18 @@ pub struct Config {
     pub max_sessions: usize,
     /// Largest request body accepted; more answers 413 (default 1 MiB).
     pub max_body_bytes: usize,
+    /// With `Prefer: respond-async`, a createSession whose operation would
+    /// take less than this answers `201` at once, as Graph does when the
+    /// creation "completes in several seconds" (`workbook-best-practice.md`)
+    /// (default 100 ms; `operation_delay` below it means "fast").
+    pub sync_create_below: Duration,
+    /// Browser origins (`http://127.0.0.1:8080`) allowed to call the control
+    /// API; a control request with any other `Origin` is refused.
+    pub control_origins: Vec<String>,
+    /// How long a connection may take to send a request head (default 30 s).
+    pub header_read_timeout: Duration,
+    /// How long a request body may take to arrive (default 30 s).
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Config {
@@ -30,11 +42,36 @@ impl Default for Config {
             token: None,
             max_sessions: 100_000,
             max_body_bytes: 1024 * 1024,
+            sync_create_below: Duration::from_millis(100),
+            control_origins: Vec::new(),
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
 
+/// `scheme://host[:port]` lowercased, or why `origin` is not one.
+pub fn normalize_origin(origin: &str) -> Result<String, String> {
+    let o = origin.trim().trim_end_matches('/').to_ascii_lowercase();
+    let rest = o
+        .strip_prefix("http://")
+        .or_else(|| o.strip_prefix("https://"))
+        .ok_or_else(|| format!("control origin {origin:?} must start with http:// or https://"))?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@', ' ']) {
+        return Err(format!(
+            "control origin {origin:?} must be scheme://host[:port] with no path"
+        ));
+    }
+    Ok(o)
+}
+
 impl Config {
+    /// Whether a browser page of `origin` may call the control API.
+    pub fn control_origin_allowed(&self, origin: &str) -> bool {
+        let o = origin.trim_end_matches('/');
+        self.control_origins.iter().any(|a| a.eq_ignore_ascii_case(o))
+    }
+
     /// The idle TTL for a session of this kind.
     pub fn ttl(&self, persist_changes: bool) -> Duration {
         if persist_changes {

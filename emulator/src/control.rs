@@ -14,13 +14,7 @@ use crate::response::Response;
 use crate::routes::{percent_decode, query_param};
 use crate::state::State;
 
-pub(crate) fn handle(
-    state: &mut State,
-    now: Now,
-    req: &Request<'_>,
-    rest: &str,
-    stamp: &Stamp,
-) -> Response {
+pub(crate) fn handle(state: &mut State, now: Now, req: &Request<'_>, rest: &str, stamp: &Stamp) -> Response {
     match route(state, now, req, rest) {
         Ok(r) => r,
         Err(e) => Response::error(&e, stamp),
@@ -38,6 +32,7 @@ struct ConfigPatch {
     non_persistent_ttl_ms: Option<u64>,
     operation_delay_ms: Option<u64>,
     max_sessions: Option<usize>,
+    sync_create_below_ms: Option<u64>,
 }
 
 fn config_json(state: &State) -> Value {
@@ -49,6 +44,8 @@ fn config_json(state: &State) -> Value {
         "maxSessions": c.max_sessions,
         "maxBodyBytes": c.max_body_bytes,
         "tokenRequired": c.token.is_some(),
+        "syncCreateBelowMs": ms(c.sync_create_below),
+        "controlOrigins": c.control_origins,
     })
 }
 
@@ -58,16 +55,10 @@ fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, GraphError
     } else {
         body
     };
-    serde_json::from_slice(body)
-        .map_err(|e| GraphError::invalid_request(format!("Invalid control request body: {e}")))
+    serde_json::from_slice(body).map_err(|e| GraphError::invalid_request(format!("Invalid control request body: {e}")))
 }
 
-fn route(
-    state: &mut State,
-    _now: Now,
-    req: &Request<'_>,
-    rest: &str,
-) -> Result<Response, GraphError> {
+fn route(state: &mut State, _now: Now, req: &Request<'_>, rest: &str) -> Result<Response, GraphError> {
     if req.body_too_large {
         return Err(GraphError::too_large());
     }
@@ -78,10 +69,7 @@ fn route(
         (["faults"], "GET") => Ok(Response::json(200, &state.faults.to_json())),
         (["faults"], "POST") => {
             let spec: FaultSpec = parse_json(req.body)?;
-            let id = state
-                .faults
-                .add(spec)
-                .map_err(GraphError::invalid_request)?;
+            let id = state.faults.add(spec).map_err(GraphError::invalid_request)?;
             Ok(Response::json(201, &json!({ "id": id })))
         }
         (["faults"], "DELETE") => {
@@ -108,6 +96,7 @@ fn route(
                         "persistChanges": s.persist_changes,
                         "createdAtMs": s.created_at_ms,
                         "lastRefreshedAtMs": s.last_refreshed_at_ms,
+                        "lastActivityAtMs": s.last_active_at_ms,
                         "expiresAtMs": s.expires_at_ms(),
                         "ttlMs": ms(s.ttl),
                         "refreshCount": s.refresh_count,
@@ -126,10 +115,7 @@ fn route(
         }
         (["requests"], "GET") => {
             let filter = query_param(req.query, "pathContains");
-            Ok(Response::json(
-                200,
-                &state.journal.requests_json(filter.as_deref()),
-            ))
+            Ok(Response::json(200, &state.journal.requests_json(filter.as_deref())))
         }
         (["requests"], "DELETE") => {
             state.journal.clear_log();
@@ -145,6 +131,7 @@ fn route(
                 "operations": state.ops.len(),
                 "faults": state.faults.len(),
                 "loggedRequests": state.journal.len(),
+                "loggedBytes": state.journal.bytes(),
             }),
         )),
         (["config"], "GET") => Ok(Response::json(200, &config_json(state))),
@@ -162,6 +149,9 @@ fn route(
             }
             if let Some(v) = patch.max_sessions {
                 c.max_sessions = v;
+            }
+            if let Some(v) = patch.sync_create_below_ms {
+                c.sync_create_below = Duration::from_millis(v);
             }
             Ok(Response::json(200, &config_json(state)))
         }

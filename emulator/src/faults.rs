@@ -4,7 +4,10 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+use bytes::Bytes;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -31,10 +34,23 @@ pub struct FaultSpec {
     /// Override the catalogue's top-level code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    /// Override the catalogue's inner code.
+    /// Override the catalogue's second-level code (its catalogue detail
+    /// level, if any, follows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inner_code: Option<String>,
-    /// Raw `Retry-After` value.
+    /// Every nested `innerError` code, outermost first, sent as written
+    /// (`[]` = no Excel code). Excludes `innerCode`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inner_codes: Option<Vec<String>>,
+    /// A redirect: this `Location` header (status defaults to 302).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The session named by the request's `workbook-session-id` ends when
+    /// the fault fires (as Graph's `internalServerErrorUncategorized` and
+    /// `invalidSession*` codes say: no further access to it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_session: Option<bool>,
+    /// Raw `Retry-After` value (`""` sends none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<String>,
     /// Wait this long before answering.
@@ -67,8 +83,16 @@ pub struct FaultSpec {
     pub times: Option<u32>,
 }
 
-/// Largest `bodyBytes` (1 GiB).
+/// Largest `bodyBytes` (1 GiB, streamed: never held in memory).
 pub const MAX_FILLER: u64 = 1 << 30;
+/// Largest `body` (held in memory while the fault is armed).
+pub const MAX_BODY: usize = 64 * 1024;
+/// Most extra `headers` per fault.
+pub const MAX_HEADERS: usize = 32;
+/// Longest header value or `pathContains`.
+pub const MAX_VALUE: usize = 8 * 1024;
+/// Most faults armed at once.
+pub const MAX_FAULTS: usize = 1000;
 
 /// What a fired fault makes the handler do.
 #[derive(Debug)]
@@ -113,7 +137,7 @@ impl FaultSpec {
             Some(name) => Some(Operation::from_name(name).ok_or_else(|| {
                 format!(
                     "unknown operation {name:?}; expected one of createSession, refreshSession, \
-                     closeSession, operation, sessionInfo, batch"
+                     closeSession, operation, sessionInfo, batch, worksheets, range"
                 )
             })?),
             None => None,
@@ -126,6 +150,37 @@ impl FaultSpec {
         if self.body_bytes.is_some_and(|n| n > MAX_FILLER) {
             return Err(format!("bodyBytes is limited to {MAX_FILLER}"));
         }
+        if self.body.as_ref().is_some_and(|b| b.len() > MAX_BODY) {
+            return Err(format!(
+                "body is limited to {MAX_BODY} bytes (bodyBytes streams larger bodies)"
+            ));
+        }
+        if self.headers.as_ref().is_some_and(|h| h.len() > MAX_HEADERS) {
+            return Err(format!("headers is limited to {MAX_HEADERS} entries"));
+        }
+        if self.inner_code.is_some() && self.inner_codes.is_some() {
+            return Err("innerCode and innerCodes are exclusive".into());
+        }
+        let codes = self
+            .code
+            .iter()
+            .chain(&self.inner_code)
+            .chain(self.inner_codes.iter().flatten());
+        for c in codes {
+            if c.len() > crate::errors::MAX_CODE_LEN {
+                return Err(format!("codes are limited to {} bytes", crate::errors::MAX_CODE_LEN));
+            }
+        }
+        if self
+            .inner_codes
+            .as_ref()
+            .is_some_and(|v| v.len() > crate::errors::MAX_LEVELS)
+        {
+            return Err(format!("innerCodes is limited to {} levels", crate::errors::MAX_LEVELS));
+        }
+        if self.path_contains.as_ref().is_some_and(|p| p.len() > MAX_VALUE) {
+            return Err(format!("pathContains is limited to {MAX_VALUE} bytes"));
+        }
         if self.body.is_some() && self.body_bytes.is_some() {
             return Err("body and bodyBytes are exclusive".into());
         }
@@ -135,9 +190,10 @@ impl FaultSpec {
         for (what, v) in [
             ("retryAfter", &self.retry_after),
             ("contentType", &self.content_type),
+            ("location", &self.location),
         ] {
             if let Some(v) = v {
-                if !is_header_value(v) {
+                if !is_header_value(v) || v.len() > MAX_VALUE {
                     return Err(format!("{what} is not a valid header value"));
                 }
             }
@@ -146,7 +202,7 @@ impl FaultSpec {
             if !is_token(k) {
                 return Err(format!("header name {k:?} is not valid"));
             }
-            if !is_header_value(v) {
+            if !is_header_value(v) || v.len() > MAX_VALUE {
                 return Err(format!("header {k:?} has an invalid value"));
             }
         }
@@ -161,6 +217,8 @@ impl FaultSpec {
         self.status.is_some()
             || self.code.is_some()
             || self.inner_code.is_some()
+            || self.inner_codes.is_some()
+            || self.location.is_some()
             || self.retry_after.is_some()
             || self.body.is_some()
             || self.body_bytes.is_some()
@@ -169,15 +227,49 @@ impl FaultSpec {
     }
 
     fn error(&self, default_status: u16) -> GraphError {
-        GraphError::for_status(
-            self.status.unwrap_or(default_status),
-            self.code.as_deref(),
-            self.inner_code.as_deref(),
-        )
+        let one;
+        let inner = match (&self.inner_code, &self.inner_codes) {
+            (Some(c), _) => {
+                one = [c.clone()];
+                Some(&one[..])
+            }
+            (None, Some(v)) => Some(&v[..]),
+            (None, None) => None,
+        };
+        GraphError::for_status(self.status.unwrap_or(default_status), self.code.as_deref(), inner)
+    }
+}
+
+/// An armed fault's spec with its body made once, shared by every firing.
+#[derive(Debug)]
+pub struct Armed {
+    /// The spec as posted.
+    pub spec: FaultSpec,
+    body: Option<Bytes>,
+}
+
+impl Armed {
+    fn new(spec: FaultSpec) -> Armed {
+        let body = spec.body.as_ref().map(|b| Bytes::from(b.clone().into_bytes()));
+        Armed { spec, body }
     }
 
-    /// What this fault does to a request; `stamp` fills the error body.
+    /// What this fault does to a request; `stamp` fills the error body,
+    /// which the adapter serializes after the lock is released.
     pub fn plan(&self, stamp: &Stamp) -> Plan {
+        let spec = &self.spec;
+        spec.plan_with(self.body.clone(), stamp)
+    }
+}
+
+impl FaultSpec {
+    /// What this fault does to a request (tests; armed faults use
+    /// [`Armed::plan`]).
+    pub fn plan(&self, stamp: &Stamp) -> Plan {
+        Armed::new(self.clone()).plan(stamp)
+    }
+
+    fn plan_with(&self, shared_body: Option<Bytes>, stamp: &Stamp) -> Plan {
         let delay = self.delay();
         if self.drop == Some(true) {
             return Plan::Drop(delay);
@@ -192,13 +284,20 @@ impl FaultSpec {
         if !mid_drop && !self.scripts_answer() && delay.is_some() {
             return Plan::DelayThenNormal(delay.unwrap_or_default());
         }
-        let status = self.status.unwrap_or(if mid_drop { 200 } else { 503 });
-        let (body, json) = if let Some(b) = &self.body {
-            (Body::Bytes(b.clone().into_bytes()), true)
+        let default_status = if mid_drop {
+            200
+        } else if self.location.is_some() {
+            302
+        } else {
+            503
+        };
+        let status = self.status.unwrap_or(default_status);
+        let (body, json) = if let Some(b) = shared_body {
+            (Body::Shared(b), true)
         } else if let Some(n) = self.body_bytes {
             (Body::Filler(n), true)
         } else if status >= 400 {
-            (Body::Bytes(self.error(status).to_body(stamp)), true)
+            (Body::Error(Box::new((self.error(status), stamp.clone()))), true)
         } else if mid_drop {
             (Body::Filler(2048), true)
         } else {
@@ -214,8 +313,12 @@ impl FaultSpec {
         } else if json {
             response.set_header("Content-Type", "application/json");
         }
-        if let Some(ra) = &self.retry_after {
-            response.set_header("Retry-After", ra.clone());
+        match self.retry_after.as_deref() {
+            Some("") | None => {}
+            Some(ra) => response.set_header("Retry-After", ra.to_owned()),
+        }
+        if let Some(l) = &self.location {
+            response.set_header("Location", l.clone());
         }
         for (k, v) in self.headers.iter().flatten() {
             response.set_header(Cow::Owned(k.clone()), v.clone());
@@ -231,7 +334,7 @@ impl FaultSpec {
 #[derive(Debug)]
 struct Fault {
     id: String,
-    spec: FaultSpec,
+    armed: Arc<Armed>,
     operation: Option<Operation>,
     remaining: Option<u32>,
     fired: u64,
@@ -248,6 +351,11 @@ impl Faults {
     /// Arms a fault; returns its id or why the spec is invalid.
     pub fn add(&mut self, spec: FaultSpec) -> Result<String, String> {
         let operation = spec.validate()?;
+        if self.list.len() >= MAX_FAULTS {
+            return Err(format!(
+                "at most {MAX_FAULTS} faults can be armed; DELETE /_emulator/faults first"
+            ));
+        }
         self.next_id += 1;
         let id = format!("fault-{}", self.next_id);
         let remaining = match spec.times.unwrap_or(1) {
@@ -256,7 +364,7 @@ impl Faults {
         };
         self.list.push(Fault {
             id: id.clone(),
-            spec,
+            armed: Arc::new(Armed::new(spec)),
             operation,
             remaining,
             fired: 0,
@@ -266,21 +374,22 @@ impl Faults {
 
     /// Fires the oldest fault matching this request, if any: its count drops
     /// and a spent fault is removed. Returns the fault id and spec.
-    pub fn take(&mut self, op: Option<Operation>, path: &str) -> Option<(String, FaultSpec)> {
+    pub fn take(&mut self, op: Option<Operation>, path: &str) -> Option<(String, Arc<Armed>)> {
         if self.list.is_empty() {
             return None;
         }
         let decoded = percent_decode(path);
         let index = self.list.iter().position(|f| {
+            let spec = &f.armed.spec;
             (f.operation.is_none() || f.operation == op)
-                && (f.spec.operation_fails != Some(true) || op == Some(Operation::CreateSession))
-                && f.spec.path_contains.as_deref().is_none_or(|needle| {
+                && (spec.operation_fails != Some(true) || op == Some(Operation::CreateSession))
+                && spec.path_contains.as_deref().is_none_or(|needle| {
                     path.contains(needle) || decoded.as_deref().is_some_and(|d| d.contains(needle))
                 })
         })?;
         let fault = &mut self.list[index];
         fault.fired += 1;
-        let fired = (fault.id.clone(), fault.spec.clone());
+        let fired = (fault.id.clone(), fault.armed.clone());
         if let Some(n) = &mut fault.remaining {
             *n -= 1;
             if *n == 0 {
@@ -314,13 +423,10 @@ impl Faults {
             .list
             .iter()
             .map(|f| {
-                let mut v = serde_json::to_value(&f.spec).unwrap_or_else(|_| json!({}));
+                let mut v = serde_json::to_value(&f.armed.spec).unwrap_or_else(|_| json!({}));
                 if let Value::Object(m) = &mut v {
                     m.insert("id".into(), Value::from(f.id.as_str()));
-                    m.insert(
-                        "remaining".into(),
-                        f.remaining.map_or(Value::Null, Value::from),
-                    );
+                    m.insert("remaining".into(), f.remaining.map_or(Value::Null, Value::from));
                     m.insert("fired".into(), Value::from(f.fired));
                 }
                 v
@@ -349,22 +455,15 @@ mod tests {
     #[test]
     fn matching_order_and_counts() {
         let mut f = Faults::default();
-        f.add(spec(json!({"operation":"refreshSession","times":2})))
-            .unwrap();
+        f.add(spec(json!({"operation":"refreshSession","times":2}))).unwrap();
         f.add(spec(json!({"pathContains":"Book 1"}))).unwrap();
         assert!(f.take(Some(Operation::CloseSession), "/v1.0/x").is_none());
         let (id, _) = f
             .take(Some(Operation::CloseSession), "/v1.0/root:/Book%201:/w")
             .unwrap();
         assert_eq!(id, "fault-2");
-        assert_eq!(
-            f.take(Some(Operation::RefreshSession), "/").unwrap().0,
-            "fault-1"
-        );
-        assert_eq!(
-            f.take(Some(Operation::RefreshSession), "/").unwrap().0,
-            "fault-1"
-        );
+        assert_eq!(f.take(Some(Operation::RefreshSession), "/").unwrap().0, "fault-1");
+        assert_eq!(f.take(Some(Operation::RefreshSession), "/").unwrap().0, "fault-1");
         assert!(f.take(Some(Operation::RefreshSession), "/").is_none());
         f.add(spec(json!({"times":0}))).unwrap();
         for _ in 0..5 {
@@ -387,6 +486,10 @@ mod tests {
             json!({"body":"a","bodyBytes":1}),
             json!({"headers":{"bad name":"x"}}),
             json!({"retryAfter":"a\r\nb"}),
+            json!({"body": "x".repeat(MAX_BODY + 1)}),
+            json!({"innerCode":"a","innerCodes":["b"]}),
+            json!({"innerCodes":["a","b","c","d","e","f","g","h","i"]}),
+            json!({"code": "c".repeat(300)}),
         ] {
             assert!(f.add(spec(bad.clone())).is_err(), "{bad}");
         }
@@ -400,29 +503,20 @@ mod tests {
             Plan::Respond { response, .. } => assert_eq!(response.status, 503),
             p => panic!("{p:?}"),
         }
-        assert!(matches!(
-            spec(json!({"delayMs":5})).plan(&s),
-            Plan::DelayThenNormal(_)
-        ));
-        assert!(matches!(
-            spec(json!({"drop":true})).plan(&s),
-            Plan::Drop(None)
-        ));
+        assert!(matches!(spec(json!({"delayMs":5})).plan(&s), Plan::DelayThenNormal(_)));
+        assert!(matches!(spec(json!({"drop":true})).plan(&s), Plan::Drop(None)));
         match spec(json!({"status":429,"retryAfter":"2"})).plan(&s) {
             Plan::Respond { response, .. } => {
                 assert_eq!(response.header("retry-after"), Some("2"));
-                let Body::Bytes(b) = response.body else {
-                    panic!()
-                };
-                let v: Value = serde_json::from_slice(&b).unwrap();
-                assert_eq!(v["error"]["innerError"]["code"], "activityLimitReached");
+                let v: Value = serde_json::from_slice(&response.body.to_bytes()).unwrap();
+                assert_eq!(v["error"]["code"], "tooManyRequests");
+                assert_eq!(v["error"]["innerError"]["code"], "tooManyRequestsUncategorized");
+                assert_eq!(v["error"]["innerError"]["innerError"]["code"], "ActivityLimitReached");
             }
             p => panic!("{p:?}"),
         }
         match spec(json!({"dropMidResponse":true})).plan(&s) {
-            Plan::Respond {
-                response, mid_drop, ..
-            } => {
+            Plan::Respond { response, mid_drop, .. } => {
                 assert!(mid_drop);
                 assert_eq!(response.status, 200);
                 assert!(!response.body.is_empty());
@@ -434,6 +528,17 @@ mod tests {
                 assert_eq!(response.header("Location"), Some("/x"));
                 assert_eq!(response.body, Body::Empty);
             }
+            p => panic!("{p:?}"),
+        }
+        match spec(json!({"location":"https://elsewhere.example/x"})).plan(&s) {
+            Plan::Respond { response, .. } => {
+                assert_eq!(response.status, 302);
+                assert_eq!(response.header("location"), Some("https://elsewhere.example/x"));
+            }
+            p => panic!("{p:?}"),
+        }
+        match spec(json!({"status":429,"retryAfter":""})).plan(&s) {
+            Plan::Respond { response, .. } => assert_eq!(response.header("retry-after"), None),
             p => panic!("{p:?}"),
         }
         match spec(json!({"operationFails":true,"code":"x"})).plan(&s) {

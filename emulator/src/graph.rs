@@ -1,16 +1,22 @@
 //! The workbook endpoints: createSession (201 and 202 flows),
-//! refreshSession, closeSession, operations/{id}, sessionInfoResource.
+//! refreshSession, closeSession, operations/{id}, sessionInfoResource, and
+//! the minimal workbook behind the session (worksheets, range values).
 
 use serde_json::{json, Value};
 
 use crate::clock::{later, later_wall, rfc3339, Now};
 use crate::errors::GraphError;
 use crate::handler::{Refusal, Request};
-use crate::ids::{session_id, uuid_v4};
+use crate::ids::{base64, session_id, unbase64, uuid_v4};
 use crate::response::Response;
-use crate::routes::{Workbook, WorkbookOp};
+use crate::routes::{percent_decode, Workbook, WorkbookOp};
 use crate::sessions::{AsyncOp, OpState};
 use crate::state::State;
+use crate::workbook::{self, Book};
+
+/// The version segment Graph puts in a `resourceLocation`, whatever the
+/// request's (workbookoperation-get.md: a v1.0 request, a `/beta/` answer).
+pub const RESOURCE_LOCATION_VERSION: &str = "beta";
 
 fn refuse(err: GraphError) -> Refusal {
     (err, None)
@@ -61,15 +67,75 @@ pub(crate) fn workbook(
         WorkbookOp::CloseSession => {
             json_body(req.body).map_err(refuse)?;
             let id = session_header(req)?;
-            state
-                .sessions
-                .close(id, &w.item, now.mono)
-                .map_err(refuse)?;
+            state.sessions.close(id, &w.item, now.mono).map_err(refuse)?;
             Ok(Response::empty(204))
         }
         WorkbookOp::Operation(id) => operation(state, req, id),
         WorkbookOp::SessionInfo(key) => session_info(state, req, w, key),
+        WorkbookOp::Worksheets => {
+            let v = with_book(state, now, req, w, false, |b| Ok(workbook::worksheets_json(b)))?;
+            Ok(Response::json(200, &v))
+        }
+        WorkbookOp::Range { sheet, address } => {
+            let v = if req.method == "PATCH" {
+                if !is_json(req.content_type) {
+                    return Err(refuse(GraphError::invalid_request(
+                        "A PATCH of a range needs Content-Type: application/json.",
+                    )));
+                }
+                let body = json_body(req.body)
+                    .map_err(refuse)?
+                    .ok_or_else(|| refuse(GraphError::invalid_argument("The request body is empty.")))?;
+                with_book(state, now, req, w, true, |b| {
+                    workbook::patch_range(b, sheet, address, &body)
+                })?
+            } else {
+                with_book(state, now, req, w, false, |b| workbook::get_range(b, sheet, address))?
+            };
+            Ok(Response::json(200, &v))
+        }
     }
+}
+
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The workbook this request sees, and the request as session activity.
+/// With a `workbook-session-id` the session must be live on this item (else
+/// 404 invalidSessionReCreatable) and the request resets its idle timer; a
+/// non-persistent session sees its own copy. Without one, or in a persistent
+/// session, the item's workbook, whose changes stay
+/// (`workbook-createsession.md`).
+fn with_book(
+    state: &mut State,
+    now: Now,
+    req: &Request<'_>,
+    w: &Workbook<'_>,
+    write: bool,
+    f: impl FnOnce(&mut Book) -> Result<Value, GraphError>,
+) -> Result<Value, Refusal> {
+    if let Some(id) = req.session_id.map(str::trim).filter(|i| !i.is_empty()) {
+        let config = &state.config;
+        let s = state
+            .sessions
+            .touch(id, &w.item, |p| config.ttl(p), now.mono, now.wall)
+            .map_err(refuse)?;
+        if let Some(copy) = s.copy.as_mut() {
+            return f(copy).map_err(refuse);
+        }
+    }
+    if write {
+        return f(state.books.get_mut(&w.item).map_err(refuse)?).map_err(refuse);
+    }
+    // A read never creates the item's workbook (memory follows writes).
+    match state.books.existing_mut(&w.item) {
+        Some(b) => f(b),
+        None => f(&mut Book::default()),
+    }
+    .map_err(refuse)
 }
 
 fn create_session(
@@ -84,11 +150,7 @@ fn create_session(
         Some(Value::Object(m)) => match m.get("persistChanges") {
             None => true,
             Some(Value::Bool(b)) => *b,
-            Some(_) => {
-                return Err(refuse(GraphError::invalid_request(
-                    "persistChanges must be a boolean.",
-                )))
-            }
+            Some(_) => return Err(refuse(GraphError::invalid_request("persistChanges must be a boolean."))),
         },
         Some(_) => {
             return Err(refuse(GraphError::invalid_request(
@@ -103,20 +165,16 @@ fn create_session(
         p.split([',', ';'])
             .any(|t| t.trim().eq_ignore_ascii_case("respond-async"))
     });
-    if respond_async {
+    // workbook-best-practice.md: "If the session creation completes in
+    // several seconds, it will return a regular create session response".
+    let fast = state.config.operation_delay < state.config.sync_create_below;
+    if respond_async && !fast {
         let id = uuid_v4(&mut state.rng);
-        let location = format!(
-            "{}/{}{}/workbook/operations/{}",
-            base(req),
-            w.version,
-            w.item_raw,
-            id
-        );
+        let location = format!("{}/{}{}/workbook/operations/{}", base(req), w.version, w.item_raw, id);
         state.ops.start(AsyncOp {
             id,
             item: w.item.clone().into_owned(),
             item_raw: w.item_raw.to_owned(),
-            version: w.version.to_owned(),
             persist_changes,
             created_wall: now.wall,
             ready_at: later(now.mono, state.config.operation_delay),
@@ -132,6 +190,7 @@ fn create_session(
     }
     let id = session_id(&mut state.rng);
     let ttl = state.config.ttl(persist_changes);
+    let copy = (!persist_changes).then(|| state.books.snapshot(&w.item));
     state.sessions.open(
         id.clone(),
         w.item.clone().into_owned(),
@@ -139,6 +198,7 @@ fn create_session(
         ttl,
         now.mono,
         now.wall,
+        copy,
     );
     Ok(Response::json(
         201,
@@ -152,9 +212,7 @@ fn create_session(
 
 fn operation(state: &State, req: &Request<'_>, id: &str) -> Result<Response, Refusal> {
     let Some(op) = state.ops.get(id) else {
-        return Err(refuse(GraphError::item_not_found(
-            "The operation was not found.",
-        )));
+        return Err(refuse(GraphError::item_not_found("The operation was not found.")));
     };
     let mut v = json!({
         "id": op.id,
@@ -162,16 +220,16 @@ fn operation(state: &State, req: &Request<'_>, id: &str) -> Result<Response, Ref
     });
     let (status, extra) = match &op.state {
         OpState::Running { .. } => ("running", None),
-        OpState::Succeeded { .. } => (
+        OpState::Succeeded { session_id } => (
             "succeeded",
             Some((
                 "resourceLocation",
                 Value::from(format!(
-                    "{}/{}{}/workbook/sessionInfoResource(key='{}')",
+                    "{}/{RESOURCE_LOCATION_VERSION}{}/workbook/sessionInfoResource(key='{}')?sessionId={}",
                     base(req),
-                    op.version,
                     op.item_raw,
-                    op.id
+                    op.id,
+                    base64(session_id.as_bytes())
                 )),
             )),
         ),
@@ -184,18 +242,35 @@ fn operation(state: &State, req: &Request<'_>, id: &str) -> Result<Response, Ref
     Ok(Response::json(200, &v))
 }
 
-fn session_info(
-    state: &State,
-    req: &Request<'_>,
-    w: &Workbook<'_>,
-    key: &str,
-) -> Result<Response, Refusal> {
+fn session_info(state: &State, req: &Request<'_>, w: &Workbook<'_>, key: &str) -> Result<Response, Refusal> {
+    // The resourceLocation Graph hands out carries `?sessionId=<base64>`;
+    // the emulator refuses the bare form so clients follow it verbatim.
+    let raw = req.query.and_then(|q| {
+        q.split('&').find_map(|p| {
+            p.split_once('=')
+                .filter(|(k, _)| k.eq_ignore_ascii_case("sessionId"))
+                .map(|(_, v)| v)
+        })
+    });
+    let Some(raw) = raw.filter(|v| !v.is_empty()) else {
+        return Err(refuse(GraphError::invalid_request(
+            "The sessionId query parameter is required (follow resourceLocation as given).",
+        )));
+    };
+    let claimed = percent_decode(raw)
+        .and_then(|v| unbase64(&v))
+        .and_then(|b| String::from_utf8(b).ok());
+    let Some(claimed) = claimed else {
+        return Err(refuse(GraphError::invalid_request(
+            "The sessionId query parameter is not base64.",
+        )));
+    };
     match state.ops.get(key) {
         Some(AsyncOp {
             state: OpState::Succeeded { session_id },
             persist_changes,
             ..
-        }) => Ok(Response::json(
+        }) if *session_id == claimed => Ok(Response::json(
             200,
             &json!({
                 "@odata.context": format!("{}/{}/$metadata#microsoft.graph.workbookSessionInfo", base(req), w.version),

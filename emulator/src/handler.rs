@@ -34,10 +34,14 @@ pub struct Request<'a> {
     pub retry_attempt: Option<&'a str>,
     /// `Prefer` header.
     pub prefer: Option<&'a str>,
+    /// `Content-Type` header.
+    pub content_type: Option<&'a str>,
     /// `Origin` header (CORS).
     pub origin: Option<&'a str>,
     /// `Access-Control-Request-Private-Network: true` was sent.
     pub private_network: bool,
+    /// The TCP peer is not a loopback address (the control API refuses it).
+    pub remote_peer: bool,
     /// The body (empty when too large).
     pub body: &'a [u8],
     /// The body was over `max_body_bytes`.
@@ -59,13 +63,16 @@ pub fn resume(state: &mut State, now: Now, req: &Request<'_>) -> Outcome {
 fn dispatch(state: &mut State, now: Now, req: &Request<'_>, resumed: bool) -> Outcome {
     state.advance(now);
     let stamp = state.stamp(now, req.client_request_id);
+    let route = routes::parse(req.path);
+    let is_control = matches!(route, Route::Control(_));
     let outcome = if req.method == "OPTIONS" {
-        Outcome::respond(preflight(req))
+        Outcome::respond(preflight(state, req, is_control, &stamp))
     } else {
-        match routes::parse(req.path) {
-            Route::Control(rest) => {
-                Outcome::respond(control::handle(state, now, req, rest, &stamp))
-            }
+        match route {
+            Route::Control(rest) => match control_guard(state, req) {
+                Ok(()) => Outcome::respond(control::handle(state, now, req, rest, &stamp)),
+                Err(e) => Outcome::respond(Response::error(&e, &stamp)),
+            },
             route => {
                 let ctx = Ctx {
                     skip_faults: resumed,
@@ -75,7 +82,40 @@ fn dispatch(state: &mut State, now: Now, req: &Request<'_>, resumed: bool) -> Ou
             }
         }
     };
-    decorate(state, now, req, &stamp, outcome)
+    decorate(state, now, req, &stamp, outcome, is_control)
+}
+
+/// The control API answers only loopback peers, only under a loopback `Host`
+/// (so a DNS-rebound page cannot reach it), and only browser pages of the
+/// configured control origins (issue 13: it can expire sessions and script
+/// any answer).
+fn control_guard(state: &State, req: &Request<'_>) -> Result<(), GraphError> {
+    if req.remote_peer {
+        return Err(GraphError::control_forbidden(
+            "The control API answers loopback peers only.",
+        ));
+    }
+    if !loopback_host(req.host) {
+        return Err(GraphError::control_forbidden(
+            "The control API answers only a loopback Host.",
+        ));
+    }
+    match req.origin {
+        Some(o) if !state.config.control_origin_allowed(o) => Err(GraphError::control_forbidden(
+            "This Origin may not call the control API (see --control-origin).",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `127.x.x.x`, `[::1]` or `localhost`, with an optional port.
+pub(crate) fn loopback_host(host: &str) -> bool {
+    let name = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(h, _)| h)
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 const EXPOSE: &str = "request-id, client-request-id, retry-after, location";
@@ -86,6 +126,7 @@ fn decorate(
     req: &Request<'_>,
     stamp: &Stamp,
     mut outcome: Outcome,
+    is_control: bool,
 ) -> Outcome {
     let response = match &mut outcome.action {
         Action::Respond(r) | Action::DropMidResponse(r) => r,
@@ -93,38 +134,36 @@ fn decorate(
     };
     let h = &mut response.headers;
     h.reserve(6);
-    h.push((
-        Cow::Borrowed("request-id"),
-        Cow::Owned(stamp.request_id.clone()),
-    ));
+    h.push((Cow::Borrowed("request-id"), Cow::Owned(stamp.request_id.clone())));
     h.push((
         Cow::Borrowed("client-request-id"),
         Cow::Owned(stamp.client_request_id.clone()),
     ));
     h.push((Cow::Borrowed("date"), Cow::Owned(state.http_date(now))));
     match req.origin {
-        Some(o) if !o.is_empty() => {
-            h.push((
-                Cow::Borrowed("access-control-allow-origin"),
-                Cow::Owned(o.to_owned()),
-            ));
+        // The control API shares its answers only with its own origins.
+        Some(o) if is_control && !state.config.control_origin_allowed(o) => {
             h.push((Cow::Borrowed("vary"), Cow::Borrowed("Origin")));
         }
-        _ => h.push((
-            Cow::Borrowed("access-control-allow-origin"),
-            Cow::Borrowed("*"),
-        )),
+        _ if is_control && req.origin.is_none() => {}
+        Some(o) if !o.is_empty() => {
+            h.push((Cow::Borrowed("access-control-allow-origin"), Cow::Owned(o.to_owned())));
+            h.push((Cow::Borrowed("vary"), Cow::Borrowed("Origin")));
+        }
+        _ => h.push((Cow::Borrowed("access-control-allow-origin"), Cow::Borrowed("*"))),
     }
-    h.push((
-        Cow::Borrowed("access-control-expose-headers"),
-        Cow::Borrowed(EXPOSE),
-    ));
+    h.push((Cow::Borrowed("access-control-expose-headers"), Cow::Borrowed(EXPOSE)));
     outcome
 }
 
-fn preflight(req: &Request<'_>) -> Response {
+fn preflight(state: &State, req: &Request<'_>, is_control: bool, stamp: &Stamp) -> Response {
+    if is_control {
+        if let Err(e) = control_guard(state, req) {
+            return Response::error(&e, stamp);
+        }
+    }
     let mut r = Response::empty(204);
-    r.push_header("access-control-allow-methods", "GET, POST, DELETE, OPTIONS");
+    r.push_header("access-control-allow-methods", "GET, POST, PATCH, DELETE, OPTIONS");
     r.push_header(
         "access-control-allow-headers",
         "authorization, content-type, workbook-session-id, client-request-id, prefer, retry-attempt",
@@ -168,8 +207,13 @@ pub(crate) fn graph_request(
     let mut fails_with = None;
     let mut fault_id = None;
     if !ctx.skip_faults {
-        if let Some((id, spec)) = state.faults.take(op, req.path) {
-            let fired = match spec.plan(stamp) {
+        if let Some((id, armed)) = state.faults.take(op, req.path) {
+            if armed.spec.end_session == Some(true) {
+                if let Some(sid) = req.session_id {
+                    state.sessions.remove(sid.trim());
+                }
+            }
+            let fired = match armed.plan(stamp) {
                 Plan::DelayThenNormal(d) => {
                     return Outcome {
                         delay: Some(d),
@@ -213,7 +257,7 @@ pub(crate) fn graph_request(
             let mut r = Response::error(&err, stamp);
             if err.status == 405 {
                 if let Some(op) = op {
-                    r.push_header("Allow", op.method());
+                    r.push_header("Allow", op.allow());
                 }
             }
             if err.status == 401 {
@@ -247,24 +291,20 @@ fn answer(
     let op = match route {
         Route::BadItem => {
             return Err((
-                GraphError::invalid_request(
-                    "The item path is not valid UTF-8 once percent-decoded.",
-                ),
+                GraphError::invalid_request("The item path is not valid UTF-8 once percent-decoded."),
                 None,
             ))
         }
         Route::Unknown | Route::Control(_) => {
             return Err((
-                GraphError::item_not_found(
-                    "Resource not found: the emulator does not serve this path.",
-                ),
+                GraphError::item_not_found("Resource not found: the emulator does not serve this path."),
                 None,
             ))
         }
         Route::Workbook(w) => w.op.operation(),
         Route::Batch { .. } => Operation::Batch,
     };
-    if req.method != op.method() {
+    if !op.accepts(req.method) {
         return Err((GraphError::method_not_allowed(), None));
     }
     check_auth(state.config.token.as_deref(), req.authorization).map_err(|e| (e, None))?;
@@ -326,6 +366,36 @@ fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_answers_loopback_peers_only() {
+        let mut state = State::new(crate::Config::default());
+        let now = Now::system();
+        let mut req = Request {
+            method: "GET",
+            path: "/_emulator/health",
+            host: "127.0.0.1:1",
+            ..Request::default()
+        };
+        let status = |o: Outcome| match o.action {
+            Action::Respond(r) => r.status,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(status(handle(&mut state, now, &req)), 200);
+        req.remote_peer = true;
+        assert_eq!(status(handle(&mut state, now, &req)), 403);
+        // Graph endpoints still answer remote peers (401 here: no token).
+        req.path = "/v1.0/me/drive/items/1/workbook/worksheets";
+        assert_eq!(status(handle(&mut state, now, &req)), 401);
+        for (host, ok) in [
+            ("localhost:80", true),
+            ("[::1]:9", true),
+            ("127.9.9.9", true),
+            ("example.com", false),
+        ] {
+            assert_eq!(loopback_host(host), ok, "{host}");
+        }
+    }
 
     #[test]
     fn auth_rules() {

@@ -1,7 +1,9 @@
 //! A local emulator of the Microsoft Graph Excel workbook-session endpoints:
 //! `createSession` (201 and the 202 + operation flow), `refreshSession`,
-//! `closeSession`, `$batch`, with idle expiry, Graph-shaped errors, CORS and
-//! a control API (`/_emulator/…`) that scripts faults and shows state.
+//! `closeSession`, `$batch`, a minimal workbook (worksheets, range values)
+//! behind the session, with idle expiry, Graph-shaped three-level errors,
+//! CORS and a loopback-only control API (`/_emulator/…`) that scripts
+//! faults and shows state.
 //!
 //! ```text
 //!  TCP ──► server (hyper adapter) ──lock──► handle(&mut State, Now, &Request) ──► Outcome
@@ -35,9 +37,10 @@ mod routes;
 mod server;
 mod sessions;
 mod state;
+mod workbook;
 
 pub use clock::Now;
-pub use config::Config;
+pub use config::{normalize_origin, Config};
 pub use errors::{GraphError, Stamp};
 pub use faults::FaultSpec;
 pub use handler::{handle, resume, Request};
@@ -46,8 +49,11 @@ pub use routes::Operation;
 pub use server::{serve, spawn, EmulatorHandle};
 pub use sessions::Session;
 pub use state::State;
+pub use workbook::{Book, Sheet};
 
 /// Requests per `$batch` (Graph's limit).
 pub const MAX_BATCH_REQUESTS: usize = batch::MAX_BATCH;
 /// Entries kept by the request log.
 pub const REQUEST_LOG_CAPACITY: usize = journal::LOG_CAPACITY;
+/// Bytes kept by the request log (estimated).
+pub const REQUEST_LOG_MAX_BYTES: usize = journal::LOG_MAX_BYTES;

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use graph_workbook_emulator::{serve, Config};
+use graph_workbook_emulator::{normalize_origin, serve, Config};
 
 const HELP: &str = "\
 workbook-emulator: a local Microsoft Graph Excel workbook-session emulator
@@ -21,11 +21,18 @@ OPTIONS:
     --token T                     accept only `Authorization: Bearer T` [default: any non-empty]
     --max-sessions N              live sessions before createSession answers 503 [default: 100000]
     --max-body-bytes N            largest request body; more answers 413 [default: 1048576]
+    --sync-create-below-ms N      with Prefer: respond-async, an operation delay below N
+                                  answers 201 at once, as Graph does for fast creations [default: 100]
+    --control-origin ORIGIN       a browser origin (http://host:port) allowed to call the control
+                                  API; repeatable or comma-separated [default: none]
+    --header-timeout-ms N         time a connection has to send a request head [default: 30000]
+    --body-timeout-ms N           time a request body has to arrive [default: 30000]
     -h, --help                    print this help
     -V, --version                 print the version
 
 The first line on stdout is `listening on http://HOST:PORT`.
-Control API: http://HOST:PORT/_emulator/ (see emulator/README.md).
+Control API: http://HOST:PORT/_emulator/ (see emulator/README.md), for loopback
+peers only. A --listen address off loopback prints a warning on stderr.
 ";
 
 struct Args {
@@ -74,9 +81,7 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
         match flag.as_str() {
             "--listen" => out.listen = value()?,
             "--persistent-ttl-ms" => c.persistent_ttl = Duration::from_millis(number(value()?)?),
-            "--non-persistent-ttl-ms" => {
-                c.non_persistent_ttl = Duration::from_millis(number(value()?)?)
-            }
+            "--non-persistent-ttl-ms" => c.non_persistent_ttl = Duration::from_millis(number(value()?)?),
             "--operation-delay-ms" => c.operation_delay = Duration::from_millis(number(value()?)?),
             "--token" => {
                 let t = value()?;
@@ -86,12 +91,25 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
                 c.token = Some(t);
             }
             "--max-sessions" => {
-                c.max_sessions = usize::try_from(number(value()?)?)
-                    .map_err(|_| "--max-sessions is too large".to_owned())?
+                c.max_sessions =
+                    usize::try_from(number(value()?)?).map_err(|_| "--max-sessions is too large".to_owned())?
             }
             "--max-body-bytes" => {
-                c.max_body_bytes = usize::try_from(number(value()?)?)
-                    .map_err(|_| "--max-body-bytes is too large".to_owned())?
+                c.max_body_bytes =
+                    usize::try_from(number(value()?)?).map_err(|_| "--max-body-bytes is too large".to_owned())?
+            }
+            "--sync-create-below-ms" => c.sync_create_below = Duration::from_millis(number(value()?)?),
+            "--header-timeout-ms" => {
+                c.header_read_timeout = Duration::from_millis(number(value()?)?.max(1));
+            }
+            "--body-timeout-ms" => c.body_read_timeout = Duration::from_millis(number(value()?)?.max(1)),
+            "--control-origin" => {
+                for o in value()?.split(',').filter(|o| !o.trim().is_empty()) {
+                    let o = normalize_origin(o)?;
+                    if !c.control_origins.contains(&o) {
+                        c.control_origins.push(o);
+                    }
+                }
             }
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -103,10 +121,7 @@ async fn terminated() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
             (Ok(mut int), Ok(mut term)) => {
                 tokio::select! {
                     _ = int.recv() => {}
@@ -136,10 +151,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("workbook-emulator: cannot start the runtime: {e}");
@@ -161,6 +173,13 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
+        if !addr.ip().to_canonical().is_loopback() {
+            eprintln!(
+                "workbook-emulator: warning: listening on {addr}, off loopback: other machines can reach \
+                 the Graph endpoints (the control API still answers loopback peers only). It accepts any \
+                 bearer token unless --token is given."
+            );
+        }
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "listening on http://{addr}");
         let _ = stdout.flush();
@@ -202,5 +221,24 @@ mod tests {
         assert!(run(&["--max-sessions", "-1"]).is_err());
         assert!(run(&["--token", ""]).is_err());
         assert!(matches!(parse(["--help".to_string()]), Ok(Parsed::Exit(_))));
+        let a = run(&[
+            "--control-origin",
+            "http://127.0.0.1:8080/,HTTP://LOCALHOST:3000",
+            "--control-origin=http://127.0.0.1:8080",
+            "--sync-create-below-ms",
+            "0",
+            "--body-timeout-ms",
+            "5",
+        ])
+        .unwrap();
+        assert_eq!(
+            a.config.control_origins,
+            ["http://127.0.0.1:8080", "http://localhost:3000"]
+        );
+        assert_eq!(a.config.sync_create_below, Duration::ZERO);
+        assert_eq!(a.config.body_read_timeout, Duration::from_millis(5));
+        for bad in ["ftp://x", "http://x/path", "http://", "127.0.0.1:8080"] {
+            assert!(run(&["--control-origin", bad]).is_err(), "{bad}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use bytes::Bytes;
 use serde_json::Value;
 
 use crate::errors::{GraphError, Stamp};
@@ -14,17 +15,35 @@ pub enum Body {
     Empty,
     /// These bytes.
     Bytes(Vec<u8>),
+    /// Shared bytes (a fault's body, made once when it was armed).
+    Shared(Bytes),
     /// This many filler bytes (`x`), streamed without holding them.
     Filler(u64),
+    /// A Graph error, serialized by the adapter after the state lock is
+    /// released.
+    Error(Box<(GraphError, Stamp)>),
 }
 
 impl Body {
-    /// Length in bytes.
+    /// Length in bytes (serializes an [`Body::Error`]).
     pub fn len(&self) -> u64 {
         match self {
             Body::Empty => 0,
             Body::Bytes(b) => b.len() as u64,
+            Body::Shared(b) => b.len() as u64,
             Body::Filler(n) => *n,
+            Body::Error(e) => e.0.to_body(&e.1).len() as u64,
+        }
+    }
+
+    /// The bytes (filler made up in memory: for tests and `$batch`).
+    pub fn to_bytes(&self) -> Cow<'_, [u8]> {
+        match self {
+            Body::Empty => Cow::Borrowed(&[]),
+            Body::Bytes(b) => Cow::Borrowed(b),
+            Body::Shared(b) => Cow::Borrowed(b),
+            Body::Filler(n) => Cow::Owned(vec![b'x'; usize::try_from(*n).unwrap_or(0)]),
+            Body::Error(e) => Cow::Owned(e.0.to_body(&e.1)),
         }
     }
 
@@ -60,32 +79,23 @@ impl Response {
     pub fn json(status: u16, value: &Value) -> Response {
         Response {
             status,
-            headers: vec![(
-                Cow::Borrowed("Content-Type"),
-                Cow::Borrowed("application/json"),
-            )],
+            headers: vec![(Cow::Borrowed("Content-Type"), Cow::Borrowed("application/json"))],
             body: Body::Bytes(serde_json::to_vec(value).unwrap_or_default()),
         }
     }
 
-    /// A Graph error from the catalogue.
+    /// A Graph error from the catalogue (its body serialized later, by the
+    /// adapter, outside the state lock).
     pub fn error(err: &GraphError, stamp: &Stamp) -> Response {
         Response {
             status: err.status,
-            headers: vec![(
-                Cow::Borrowed("Content-Type"),
-                Cow::Borrowed("application/json"),
-            )],
-            body: Body::Bytes(err.to_body(stamp)),
+            headers: vec![(Cow::Borrowed("Content-Type"), Cow::Borrowed("application/json"))],
+            body: Body::Error(Box::new((err.clone(), stamp.clone()))),
         }
     }
 
     /// Adds a header, replacing any of the same name.
-    pub fn set_header(
-        &mut self,
-        name: impl Into<Cow<'static, str>>,
-        value: impl Into<Cow<'static, str>>,
-    ) {
+    pub fn set_header(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<Cow<'static, str>>) {
         let name = name.into();
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
         self.headers.push((name, value.into()));

@@ -24,17 +24,23 @@ pub enum Operation {
     SessionInfo,
     /// `POST /{version}/$batch`
     Batch,
+    /// `GET …/workbook/worksheets`
+    Worksheets,
+    /// `GET`/`PATCH …/workbook/worksheets('{name}')/range(address='…')`
+    Range,
 }
 
 impl Operation {
     /// All operations, in the order used by the stats.
-    pub const ALL: [Operation; 6] = [
+    pub const ALL: [Operation; 8] = [
         Operation::CreateSession,
         Operation::RefreshSession,
         Operation::CloseSession,
         Operation::Operation,
         Operation::SessionInfo,
         Operation::Batch,
+        Operation::Worksheets,
+        Operation::Range,
     ];
 
     /// The contract name (`createSession`, `refreshSession`, …).
@@ -46,6 +52,8 @@ impl Operation {
             Operation::Operation => "operation",
             Operation::SessionInfo => "sessionInfo",
             Operation::Batch => "batch",
+            Operation::Worksheets => "worksheets",
+            Operation::Range => "range",
         }
     }
 
@@ -59,12 +67,18 @@ impl Operation {
         self as usize
     }
 
-    /// The only method this operation accepts.
-    pub fn method(self) -> &'static str {
+    /// The methods this operation accepts, as an `Allow` value.
+    pub fn allow(self) -> &'static str {
         match self {
-            Operation::Operation | Operation::SessionInfo => "GET",
+            Operation::Operation | Operation::SessionInfo | Operation::Worksheets => "GET",
+            Operation::Range => "GET, PATCH",
             _ => "POST",
         }
+    }
+
+    /// Whether `method` is accepted.
+    pub fn accepts(self, method: &str) -> bool {
+        self.allow().split(", ").any(|m| m == method)
     }
 }
 
@@ -112,6 +126,16 @@ pub enum WorkbookOp {
     Operation(String),
     /// `sessionInfoResource(key='{key}')`
     SessionInfo(String),
+    /// `worksheets`
+    Worksheets,
+    /// `worksheets('{sheet}')/range(address='{address}')` (also
+    /// `worksheets/{sheet}/range(…)`), decoded.
+    Range {
+        /// Worksheet name or id.
+        sheet: String,
+        /// The address as given (`A1`, `A1:B2`, `Sheet1!A1`).
+        address: String,
+    },
 }
 
 impl WorkbookOp {
@@ -123,6 +147,8 @@ impl WorkbookOp {
             WorkbookOp::CloseSession => Operation::CloseSession,
             WorkbookOp::Operation(_) => Operation::Operation,
             WorkbookOp::SessionInfo(_) => Operation::SessionInfo,
+            WorkbookOp::Worksheets => Operation::Worksheets,
+            WorkbookOp::Range { .. } => Operation::Range,
         }
     }
 }
@@ -186,10 +212,7 @@ pub fn parse(path: &str) -> Route<'_> {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    if s.len() >= prefix.len()
-        && s.is_char_boundary(prefix.len())
-        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
-    {
+    if s.len() >= prefix.len() && s.is_char_boundary(prefix.len()) && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
         Some(&s[prefix.len()..])
     } else {
         None
@@ -212,6 +235,12 @@ fn parse_op(op: &str) -> Option<WorkbookOp> {
         }
         return None;
     }
+    if op.eq_ignore_ascii_case("worksheets") {
+        return Some(WorkbookOp::Worksheets);
+    }
+    if let Some(rest) = strip_prefix_ci(op, "worksheets") {
+        return parse_range(rest);
+    }
     if let Some(args) = strip_prefix_ci(op, "sessionInfoResource(") {
         let args = args.strip_suffix(')')?;
         let value = strip_prefix_ci(args, "key=").unwrap_or(args);
@@ -226,6 +255,43 @@ fn parse_op(op: &str) -> Option<WorkbookOp> {
         return Some(WorkbookOp::SessionInfo(key.to_owned()));
     }
     None
+}
+
+/// An OData string literal's content: `'it''s'` → `it's`.
+fn quoted(s: &str) -> Option<String> {
+    let inner = s.strip_prefix('\'')?.strip_suffix('\'')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            // A lone quote inside the literal is malformed.
+            if chars.next() != Some('\'') {
+                return None;
+            }
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
+/// After `worksheets`: `('{sheet}')/range(address='{a}')` or
+/// `/{sheet}/range(address='{a}')`.
+fn parse_range(rest: &str) -> Option<WorkbookOp> {
+    let (sheet, after) = if let Some(r) = rest.strip_prefix('(') {
+        let close = r.find("')")? + 1;
+        (quoted(&r[..close])?, &r[close + 1..])
+    } else {
+        let r = rest.strip_prefix('/')?;
+        let slash = r.find('/')?;
+        (r[..slash].to_owned(), &r[slash..])
+    };
+    let args = strip_prefix_ci(after, "/range(")?.strip_suffix(')')?;
+    let value = strip_prefix_ci(args, "address=")?;
+    let address = quoted(value)?;
+    if sheet.is_empty() || address.is_empty() {
+        return None;
+    }
+    Some(WorkbookOp::Range { sheet, address })
 }
 
 fn hex(b: u8) -> Option<u8> {
@@ -287,11 +353,26 @@ mod tests {
     #[test]
     fn item_forms() {
         for (path, item) in [
-            ("/v1.0/me/drive/items/01ABC/workbook/refreshSession", "/me/drive/items/01ABC"),
-            ("/beta/drives/b!x/items/1/workbook/refreshSession", "/drives/b!x/items/1"),
-            ("/v1.0/sites/s/drive/items/1/workbook/refreshSession", "/sites/s/drive/items/1"),
-            ("/v1.0/users/u/drive/items/1/workbook/refreshSession", "/users/u/drive/items/1"),
-            ("/v1.0/groups/g/drive/items/1/workbook/refreshSession", "/groups/g/drive/items/1"),
+            (
+                "/v1.0/me/drive/items/01ABC/workbook/refreshSession",
+                "/me/drive/items/01ABC",
+            ),
+            (
+                "/beta/drives/b!x/items/1/workbook/refreshSession",
+                "/drives/b!x/items/1",
+            ),
+            (
+                "/v1.0/sites/s/drive/items/1/workbook/refreshSession",
+                "/sites/s/drive/items/1",
+            ),
+            (
+                "/v1.0/users/u/drive/items/1/workbook/refreshSession",
+                "/users/u/drive/items/1",
+            ),
+            (
+                "/v1.0/groups/g/drive/items/1/workbook/refreshSession",
+                "/groups/g/drive/items/1",
+            ),
             (
                 "/v1.0/me/drive/root:/Folder/Book%201.xlsx:/workbook/refreshSession",
                 "/me/drive/root:/Folder/Book 1.xlsx:",
@@ -333,6 +414,49 @@ mod tests {
             assert_eq!(wb(p).op, WorkbookOp::SessionInfo("k1".into()), "{p}");
         }
         assert_eq!(parse("/v1.0/$batch"), Route::Batch { version: "v1.0" });
+        assert_eq!(
+            wb("/v1.0/me/drive/items/1/workbook/worksheets").op,
+            WorkbookOp::Worksheets
+        );
+        for (p, sheet, address) in [
+            (
+                "/v1.0/me/drive/items/1/workbook/worksheets('Sheet1')/range(address='A1')",
+                "Sheet1",
+                "A1",
+            ),
+            (
+                "/v1.0/me/drive/items/1/workbook/worksheets/Sheet1/range(address='A1:B2')",
+                "Sheet1",
+                "A1:B2",
+            ),
+            (
+                "/v1.0/x/workbook/worksheets('It''s')/range(address='Sheet1!A1')",
+                "It's",
+                "Sheet1!A1",
+            ),
+            (
+                "/v1.0/x/workbook/worksheets(%27My%20Sheet%27)/range(address=%27B2%27)",
+                "My Sheet",
+                "B2",
+            ),
+        ] {
+            assert_eq!(
+                wb(p).op,
+                WorkbookOp::Range {
+                    sheet: sheet.into(),
+                    address: address.into()
+                },
+                "{p}"
+            );
+        }
+        for p in [
+            "/v1.0/x/workbook/worksheets('Sheet1')/range",
+            "/v1.0/x/workbook/worksheets('Sheet1')/range(address=A1)",
+            "/v1.0/x/workbook/worksheets('a'b')/range(address='A1')",
+            "/v1.0/x/workbook/worksheets('')/range(address='A1')",
+        ] {
+            assert!(matches!(parse(p), Route::Unknown), "{p}");
+        }
         assert_eq!(parse("/_emulator/faults"), Route::Control("/faults"));
         assert_eq!(parse("/_emulator"), Route::Control(""));
         for p in [

@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
 use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_LENGTH, HOST, ORIGIN};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -30,6 +30,7 @@ use crate::state::State;
 struct Shared {
     state: Mutex<State>,
     max_body: usize,
+    body_timeout: Duration,
     local: String,
 }
 
@@ -55,8 +56,8 @@ const WORKBOOK_SESSION_ID: HeaderName = HeaderName::from_static("workbook-sessio
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
 const RETRY_ATTEMPT: HeaderName = HeaderName::from_static("retry-attempt");
 const PREFER: HeaderName = HeaderName::from_static("prefer");
-const REQUEST_PRIVATE_NETWORK: HeaderName =
-    HeaderName::from_static("access-control-request-private-network");
+const CONTENT_TYPE: HeaderName = HeaderName::from_static("content-type");
+const REQUEST_PRIVATE_NETWORK: HeaderName = HeaderName::from_static("access-control-request-private-network");
 
 static FILLER: [u8; 64 * 1024] = [b'x'; 64 * 1024];
 
@@ -74,7 +75,9 @@ impl EmuBody {
         let (data, filler) = match body {
             Body::Empty => (None, 0),
             Body::Bytes(b) => (Some(Bytes::from(b)), 0),
+            Body::Shared(b) => (Some(b), 0),
             Body::Filler(n) => (None, n),
+            Body::Error(e) => (Some(Bytes::from(e.0.to_body(&e.1))), 0),
         };
         EmuBody {
             data: data.filter(|d| !d.is_empty()),
@@ -86,11 +89,12 @@ impl EmuBody {
     fn truncated(body: Body) -> EmuBody {
         let mut b = match body {
             Body::Empty => EmuBody::new(Body::Empty),
-            Body::Bytes(v) => {
-                let half = v.len() / 2;
-                EmuBody::new(Body::Bytes(v[..half.max(1).min(v.len())].to_vec()))
-            }
             Body::Filler(n) => EmuBody::new(Body::Filler(n / 2)),
+            other => {
+                let v = Bytes::from(other.to_bytes().into_owned());
+                let half = v.len() / 2;
+                EmuBody::new(Body::Shared(v.slice(..half.max(1).min(v.len()))))
+            }
         };
         b.fail = Some(Box::pin(tokio::time::sleep(Duration::from_millis(50))));
         b
@@ -105,10 +109,7 @@ impl HttpBody for EmuBody {
     type Data = Bytes;
     type Error = io::Error;
 
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         if let Some(d) = self.data.take() {
             return Poll::Ready(Some(Ok(Frame::data(d))));
         }
@@ -145,9 +146,7 @@ impl HttpBody for EmuBody {
 fn header_name(name: Cow<'static, str>) -> Option<HeaderName> {
     match name {
         // Static lowercase names (the common headers) need no parsing.
-        Cow::Borrowed(s)
-            if !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') =>
-        {
+        Cow::Borrowed(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') => {
             Some(HeaderName::from_static(s))
         }
         other => HeaderName::from_bytes(other.as_bytes()).ok(),
@@ -164,15 +163,18 @@ fn header_value(value: Cow<'static, str>) -> Option<HeaderValue> {
     }
 }
 
-fn to_hyper(r: Response, cut: bool) -> hyper::Response<EmuBody> {
+fn to_hyper(mut r: Response, cut: bool) -> hyper::Response<EmuBody> {
+    // Error bodies are serialized here, with the state lock released.
+    if let Body::Error(e) = &r.body {
+        r.body = Body::Bytes(e.0.to_body(&e.1));
+    }
     let total = r.body.len();
     let mut out = hyper::Response::new(if cut {
         EmuBody::truncated(r.body)
     } else {
         EmuBody::new(r.body)
     });
-    *out.status_mut() =
-        hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *out.status_mut() = hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = out.headers_mut();
     headers.reserve(r.headers.len() + 1);
     for (name, value) in r.headers {
@@ -189,6 +191,7 @@ fn to_hyper(r: Response, cut: bool) -> hyper::Response<EmuBody> {
 
 async fn serve_one(
     shared: Arc<Shared>,
+    remote_peer: bool,
     req: hyper::Request<Incoming>,
 ) -> Result<hyper::Response<EmuBody>, DropConnection> {
     let (parts, body) = req.into_parts();
@@ -202,10 +205,19 @@ async fn serve_one(
     } else if body.is_end_stream() {
         (Bytes::new(), false)
     } else {
-        match Limited::new(body, shared.max_body).collect().await {
-            Ok(c) => (c.to_bytes(), false),
-            Err(e) if e.is::<http_body_util::LengthLimitError>() => (Bytes::new(), true),
-            Err(_) => return Err(DropConnection),
+        // A slow body holds a task and its buffer: bounded in time too.
+        match tokio::time::timeout(shared.body_timeout, Limited::new(body, shared.max_body).collect()).await {
+            Ok(Ok(c)) => (c.to_bytes(), false),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => (Bytes::new(), true),
+            Ok(Err(_)) => return Err(DropConnection),
+            Err(_) => {
+                let mut r = Response::error(
+                    &crate::errors::GraphError::body_timeout(),
+                    &shared.lock().stamp(Now::system(), None),
+                );
+                r.push_header("Connection", "close");
+                return Ok(to_hyper(r, false));
+            }
         }
     };
     let h = &parts.headers;
@@ -220,11 +232,12 @@ async fn serve_one(
         client_request_id: get(&CLIENT_REQUEST_ID),
         retry_attempt: get(&RETRY_ATTEMPT),
         prefer: get(&PREFER),
+        content_type: get(&CONTENT_TYPE),
         origin: get(&ORIGIN),
-        private_network: get(&REQUEST_PRIVATE_NETWORK)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        private_network: get(&REQUEST_PRIVATE_NETWORK).is_some_and(|v| v.eq_ignore_ascii_case("true")),
         body: &bytes,
         body_too_large: too_large,
+        remote_peer,
     };
     let mut outcome = handle(&mut shared.lock(), Now::system(), &request);
     loop {
@@ -247,8 +260,10 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: impl Future<
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| "127.0.0.1".into());
+    let header_timeout = config.header_read_timeout;
     let shared = Arc::new(Shared {
         max_body: config.max_body_bytes,
+        body_timeout: config.body_read_timeout,
         state: Mutex::new(State::new(config)),
         local,
     });
@@ -257,8 +272,8 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: impl Future<
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
                     Err(_) => {
                         // Out of descriptors or a reset during accept: back off a little.
                         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -267,10 +282,13 @@ pub async fn serve(listener: TcpListener, config: Config, shutdown: impl Future<
                 };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
-                let service = service_fn(move |req| serve_one(shared.clone(), req));
-                // No timer: a header-read timeout would arm a timer per
-                // request, which costs more than it protects on loopback.
+                let remote = !peer.ip().to_canonical().is_loopback();
+                let service = service_fn(move |req| serve_one(shared.clone(), remote, req));
+                // A peer that never finishes its head would hold the
+                // connection for ever (issue 13): hyper times the head out.
                 let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
                     .serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::clock::{epoch_ms, later};
 use crate::errors::GraphError;
+use crate::workbook::Book;
 
 /// One live workbook session.
 #[derive(Clone, Debug)]
@@ -24,17 +25,22 @@ pub struct Session {
     pub created_at_ms: u64,
     /// Creation or last refresh (ms since the epoch).
     pub last_refreshed_at_ms: u64,
+    /// Creation, last refresh or last session-scoped request (ms since the
+    /// epoch): the idle timer runs from here.
+    pub last_active_at_ms: u64,
     /// The idle time-to-live fixed at creation or last refresh.
     pub ttl: Duration,
     /// Successful refreshes so far.
     pub refresh_count: u64,
+    /// The private copy of a `persistChanges: false` session's workbook.
+    pub(crate) copy: Option<Book>,
     deadline: (Instant, u64),
 }
 
 impl Session {
     /// When the session expires unless refreshed (ms since the epoch).
     pub fn expires_at_ms(&self) -> u64 {
-        self.last_refreshed_at_ms
+        self.last_active_at_ms
             .saturating_add(u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX))
     }
 
@@ -79,7 +85,9 @@ impl Sessions {
         n
     }
 
-    /// Opens a session that started at `start` (mono) / `start_wall`.
+    /// Opens a session that started at `start` (mono) / `start_wall`;
+    /// `copy` is a non-persistent session's own workbook.
+    #[allow(clippy::too_many_arguments)]
     pub fn open(
         &mut self,
         id: String,
@@ -88,6 +96,7 @@ impl Sessions {
         ttl: Duration,
         start: Instant,
         start_wall: SystemTime,
+        copy: Option<Book>,
     ) {
         self.serial += 1;
         let id: Arc<str> = Arc::from(id);
@@ -102,14 +111,16 @@ impl Sessions {
                 persist_changes,
                 created_at_ms: ms,
                 last_refreshed_at_ms: ms,
+                last_active_at_ms: ms,
                 ttl,
                 refresh_count: 0,
+                copy,
                 deadline,
             },
         );
     }
 
-    fn live(&mut self, id: &str, item: &str, now: Instant) -> Result<&mut Session, Invalid> {
+    pub(crate) fn live(&mut self, id: &str, item: &str, now: Instant) -> Result<&mut Session, Invalid> {
         match self.by_id.get_mut(id) {
             Some(s) if s.deadline.0 > now && s.item == item => Ok(s),
             _ => Err(GraphError::invalid_session()),
@@ -125,17 +136,36 @@ impl Sessions {
         now: Instant,
         now_wall: SystemTime,
     ) -> Result<(), Invalid> {
-        let s = self.live(id, item, now)?;
+        let s = self.touch(id, item, ttl, now, now_wall)?;
+        s.last_refreshed_at_ms = s.last_active_at_ms;
+        s.refresh_count += 1;
+        Ok(())
+    }
+
+    /// Any session-scoped request is activity: it resets the idle timer as a
+    /// refresh does (the docs speak of expiry after "inactivity",
+    /// `resources/excel.md`), without counting as a refresh.
+    pub fn touch(
+        &mut self,
+        id: &str,
+        item: &str,
+        ttl: impl Fn(bool) -> Duration,
+        now: Instant,
+        now_wall: SystemTime,
+    ) -> Result<&mut Session, Invalid> {
+        let s = self.by_id.get_mut(id).filter(|s| s.deadline.0 > now && s.item == item);
+        let Some(s) = s else {
+            return Err(GraphError::invalid_session());
+        };
         let old = s.deadline;
         s.ttl = ttl(s.persist_changes);
         s.deadline = (later(now, s.ttl), s.serial());
-        s.last_refreshed_at_ms = epoch_ms(now_wall);
-        s.refresh_count += 1;
+        s.last_active_at_ms = epoch_ms(now_wall);
         let new = s.deadline;
         if let Some(key) = self.deadlines.remove(&old) {
             self.deadlines.insert(new, key);
         }
-        Ok(())
+        Ok(s)
     }
 
     /// Closes a session opened on `item`.
@@ -196,8 +226,6 @@ pub struct AsyncOp {
     pub item: String,
     /// Item path as received, for `resourceLocation`.
     pub item_raw: String,
-    /// Version segment, for `resourceLocation`.
-    pub version: String,
     /// Requested `persistChanges`.
     pub persist_changes: bool,
     /// `createdDateTime`.
@@ -254,10 +282,8 @@ impl Operations {
     /// Stores a settled operation for [`OPERATION_RETENTION`].
     pub fn finish(&mut self, op: AsyncOp) {
         self.serial += 1;
-        self.retire.insert(
-            (later(op.ready_at, OPERATION_RETENTION), self.serial),
-            op.id.clone(),
-        );
+        self.retire
+            .insert((later(op.ready_at, OPERATION_RETENTION), self.serial), op.id.clone());
         self.by_id.insert(op.id.clone(), op);
     }
 
@@ -295,8 +321,8 @@ mod tests {
         let w0 = SystemTime::now();
         let ttl = Duration::from_secs(10);
         let mut s = Sessions::default();
-        s.open("a".into(), "/i".into(), true, ttl, t0, w0);
-        s.open("b".into(), "/i".into(), false, ttl, t0, w0);
+        s.open("a".into(), "/i".into(), true, ttl, t0, w0, None);
+        s.open("b".into(), "/i".into(), false, ttl, t0, w0, None);
         assert_eq!((s.len(), s.index_len()), (2, 2));
         // Refresh moves the deadline, not adds one.
         let t5 = t0 + Duration::from_secs(5);
@@ -321,6 +347,7 @@ mod tests {
             Duration::from_secs(1),
             t0,
             SystemTime::now(),
+            None,
         );
         assert!(s.close("a", "/j", t0).is_err());
         assert!(s.close("a", "/i", t0).is_ok());

@@ -7,6 +7,7 @@ use crate::faults::Faults;
 use crate::ids::{session_id, uuid_v4};
 use crate::journal::Journal;
 use crate::sessions::{OpState, Operations, Session, Sessions};
+use crate::workbook::Books;
 
 /// The emulator's whole state. Create one, then feed requests to
 /// [`crate::handle`].
@@ -18,6 +19,7 @@ pub struct State {
     pub(crate) ops: Operations,
     pub(crate) faults: Faults,
     pub(crate) journal: Journal,
+    pub(crate) books: Books,
     pub(crate) rng: fastrand::Rng,
     // (unix second, innerError date, Date header) for the last second seen.
     date_cache: (u64, String, String),
@@ -42,6 +44,7 @@ impl State {
             ops: Operations::default(),
             faults: Faults::default(),
             journal: Journal::default(),
+            books: Books::default(),
             rng,
             date_cache: (u64::MAX, String::new(), String::new()),
         }
@@ -62,17 +65,15 @@ impl State {
     /// forgets old operations.
     pub fn advance(&mut self, now: Now) {
         while let Some(mut op) = self.ops.next_ready(now.mono) {
-            let next = match std::mem::replace(&mut op.state, OpState::Running { fails_with: None })
-            {
-                OpState::Running {
-                    fails_with: Some(e),
-                } => OpState::Failed(e),
+            let next = match std::mem::replace(&mut op.state, OpState::Running { fails_with: None }) {
+                OpState::Running { fails_with: Some(e) } => OpState::Failed(e),
                 OpState::Running { fails_with: None } => {
                     if self.sessions.len() >= self.config.max_sessions {
                         OpState::Failed(GraphError::table_full())
                     } else {
                         let id = session_id(&mut self.rng);
                         let ttl = self.config.ttl(op.persist_changes);
+                        let copy = (!op.persist_changes).then(|| self.books.snapshot(&op.item));
                         self.sessions.open(
                             id.clone(),
                             op.item.clone(),
@@ -80,6 +81,7 @@ impl State {
                             ttl,
                             op.ready_at,
                             op.ready_wall,
+                            copy,
                         );
                         OpState::Succeeded { session_id: id }
                     }
@@ -119,10 +121,11 @@ impl State {
         }
     }
 
-    /// Back to the startup state: no sessions, operations, faults, log or
-    /// counters; the startup configuration.
+    /// Back to the startup state: no sessions, operations, faults, log,
+    /// counters or workbook contents; the startup configuration.
     pub fn reset(&mut self) {
         self.config = self.startup.clone();
+        self.books.clear();
         self.sessions.clear();
         self.ops.clear();
         self.faults.clear();

@@ -10,11 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_workbook-emulator");
 fn get(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -23,13 +19,7 @@ fn get(addr: &str, path: &str) -> String {
 #[test]
 fn prints_address_serves_and_exits_on_sigterm() {
     let mut child = Command::new(BIN)
-        .args([
-            "--persistent-ttl-ms",
-            "1000",
-            "--operation-delay-ms=10",
-            "--token",
-            "t",
-        ])
+        .args(["--persistent-ttl-ms", "1000", "--operation-delay-ms=10", "--token", "t"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -59,10 +49,7 @@ fn prints_address_serves_and_exits_on_sigterm() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "did not exit on SIGTERM"
-        );
+        assert!(std::time::Instant::now() < deadline, "did not exit on SIGTERM");
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
@@ -74,10 +61,7 @@ fn bad_flags_exit_2_and_help_exits_0() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--nope"));
     assert!(out.stdout.is_empty());
-    let out = Command::new(BIN)
-        .args(["--max-sessions", "many"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["--max-sessions", "many"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = Command::new(BIN).arg("--help").output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -93,4 +77,25 @@ fn bad_flags_exit_2_and_help_exits_0() {
         assert!(help.contains(flag), "{flag}");
     }
     let _ = std::io::stdout().flush();
+}
+
+#[test]
+fn listen_off_loopback_warns_on_stderr() {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("listening on http://0.0.0.0:"), "{line}");
+    let _ = child.kill();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let _ = child.wait();
+    assert!(err.contains("warning: listening on 0.0.0.0:"), "{err}");
+    assert!(err.contains("off loopback"), "{err}");
 }

@@ -107,16 +107,12 @@ async fn stats_config_reset_health() {
     .await;
     let id = emu.create(ITEM, true).await;
     emu.refresh(ITEM, &id).await;
-    emu.post(
-        &wb(ITEM, "closeSession"),
-        &[("workbook-session-id", "nope")],
-        None,
-    )
-    .await;
+    emu.post(&wb(ITEM, "closeSession"), &[("workbook-session-id", "nope")], None)
+        .await;
     let s = emu.stats().await;
     assert_eq!(
         s["counts"],
-        json!({"createSession":1,"refreshSession":1,"closeSession":1,"operation":0,"sessionInfo":0,"batch":0})
+        json!({"createSession":1,"refreshSession":1,"closeSession":1,"operation":0,"sessionInfo":0,"batch":0,"worksheets":0,"range":0})
     );
     assert_eq!(s["sessions"], 1);
 
@@ -135,9 +131,7 @@ async fn stats_config_reset_health() {
     emu.refresh(ITEM, &id).await;
     assert_eq!(emu.sessions().await[0]["ttlMs"], 5000);
     assert_eq!(
-        emu.control("POST", "/config", Some(json!({"ttl": 1})))
-            .await
-            .status,
+        emu.control("POST", "/config", Some(json!({"ttl": 1}))).await.status,
         400
     );
     assert_eq!(
@@ -161,10 +155,7 @@ async fn stats_config_reset_health() {
         emu.control("GET", "/requests", None).await.json()["requests"],
         json!([])
     );
-    assert_eq!(
-        emu.control("GET", "/faults", None).await.json()["faults"],
-        json!([])
-    );
+    assert_eq!(emu.control("GET", "/faults", None).await.json()["faults"], json!([]));
 
     let h = emu.control("GET", "/health", None).await;
     assert_eq!((h.status, h.json()), (200, json!({"ok": true})));
@@ -182,20 +173,14 @@ async fn extreme_config_values_do_not_panic() {
         .control(
             "POST",
             "/config",
-            Some(
-                json!({"persistentTtlMs": max, "nonPersistentTtlMs": max, "operationDelayMs": max}),
-            ),
+            Some(json!({"persistentTtlMs": max, "nonPersistentTtlMs": max, "operationDelayMs": max})),
         )
         .await;
     assert_eq!(r.status, 200);
     let id = emu.create(ITEM, true).await;
     assert_eq!(emu.refresh(ITEM, &id).await.status, 204);
     let r = emu
-        .post(
-            &wb(ITEM, "createSession"),
-            &[("Prefer", "respond-async")],
-            None,
-        )
+        .post(&wb(ITEM, "createSession"), &[("Prefer", "respond-async")], None)
         .await;
     assert_eq!(r.status, 202);
     let op = r

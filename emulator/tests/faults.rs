@@ -21,11 +21,9 @@ async fn status_with_retry_after_seconds_and_date() {
     assert_eq!(r.header("content-type"), Some("application/json"));
     let v = r.json();
     assert_eq!(v["error"]["code"], "tooManyRequests");
-    assert_eq!(v["error"]["innerError"]["code"], "activityLimitReached");
-    assert_eq!(
-        v["error"]["innerError"]["request-id"],
-        r.header("request-id").unwrap()
-    );
+    assert_eq!(v["error"]["innerError"]["code"], "tooManyRequestsUncategorized");
+    assert_eq!(v["error"]["innerError"]["innerError"]["code"], "ActivityLimitReached");
+    assert_eq!(v["error"]["innerError"]["request-id"], r.header("request-id").unwrap());
     // Spent: the next refresh is normal.
     assert_eq!(emu.refresh(ITEM, &id).await.status, 204);
 
@@ -34,15 +32,11 @@ async fn status_with_retry_after_seconds_and_date() {
     let r = emu.refresh(ITEM, &id).await;
     assert_eq!(r.status, 503);
     assert_eq!(r.header("retry-after"), Some(date.as_str()));
-    assert_eq!(r.json()["error"]["code"], "serviceNotAvailable");
+    assert_eq!(r.json()["error"]["code"], "serviceUnavailable");
 
-    emu.fault(json!({"status":504,"retryAfter":"soon-ish garbage"}))
-        .await;
+    emu.fault(json!({"status":504,"retryAfter":"soon-ish garbage"})).await;
     let r = emu.refresh(ITEM, &id).await;
-    assert_eq!(
-        (r.status, r.header("retry-after")),
-        (504, Some("soon-ish garbage"))
-    );
+    assert_eq!((r.status, r.header("retry-after")), (504, Some("soon-ish garbage")));
 
     // Default status is 503, no Retry-After unless asked.
     emu.fault(json!({})).await;
@@ -60,36 +54,23 @@ async fn catalogue_codes_and_overrides() {
         (403, "accessDenied"),
         (404, "itemNotFound"),
         (409, "conflict"),
-        (500, "generalException"),
+        (500, "internalServerError"),
         (502, "badGateway"),
         (504, "gatewayTimeout"),
     ] {
         emu.fault(json!({"status":status})).await;
         let r = emu
-            .post(
-                &wb(ITEM, "refreshSession"),
-                &[("workbook-session-id", "x")],
-                None,
-            )
+            .post(&wb(ITEM, "refreshSession"), &[("workbook-session-id", "x")], None)
             .await;
         assert_eq!(r.status, status);
         assert_eq!(r.json()["error"]["code"], code);
     }
-    emu.fault(
-        json!({"status":403,"code":"accessDenied","innerCode":"invalidSessionAuthentication"}),
-    )
-    .await;
-    let r = emu
-        .post(
-            &wb(ITEM, "refreshSession"),
-            &[("workbook-session-id", "x")],
-            None,
-        )
+    emu.fault(json!({"status":403,"code":"accessDenied","innerCode":"invalidSessionAuthentication"}))
         .await;
-    assert_eq!(
-        r.json()["error"]["innerError"]["code"],
-        "invalidSessionAuthentication"
-    );
+    let r = emu
+        .post(&wb(ITEM, "refreshSession"), &[("workbook-session-id", "x")], None)
+        .await;
+    assert_eq!(r.json()["error"]["innerError"]["code"], "invalidSessionAuthentication");
 }
 
 fn strip_varying(mut v: Value) -> Value {
@@ -121,15 +102,10 @@ async fn delays() {
     let emu = start_default().await;
     let id = emu.create(ITEM, true).await;
     // Delay only: then handled normally.
-    emu.fault(json!({"operation":"refreshSession","delayMs":400}))
-        .await;
+    emu.fault(json!({"operation":"refreshSession","delayMs":400})).await;
     let t = Instant::now();
     let r = emu.refresh(ITEM, &id).await;
-    assert!(
-        t.elapsed() >= Duration::from_millis(400),
-        "{:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() >= Duration::from_millis(400), "{:?}", t.elapsed());
     assert_eq!(r.status, 204);
     assert_eq!(emu.sessions().await[0]["refreshCount"], 1);
     // Delay then a status.
@@ -139,8 +115,7 @@ async fn delays() {
     assert!(t.elapsed() >= Duration::from_millis(300));
     assert_eq!(r.status, 500);
     // A delayed answer does not hold up others.
-    emu.fault(json!({"delayMs":3000,"pathContains":"SLOW"}))
-        .await;
+    emu.fault(json!({"delayMs":3000,"pathContains":"SLOW"})).await;
     let slow = tokio::spawn({
         let addr = emu.addr;
         async move {
@@ -158,11 +133,7 @@ async fn delays() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let t = Instant::now();
     assert_eq!(emu.refresh(ITEM, &id).await.status, 204);
-    assert!(
-        t.elapsed() < Duration::from_millis(2500),
-        "{:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_millis(2500), "{:?}", t.elapsed());
     assert_eq!(slow.await.unwrap().status, 201);
 }
 
@@ -170,8 +141,7 @@ async fn delays() {
 async fn drop_and_drop_mid_response() {
     let emu = start_default().await;
     let id = emu.create(ITEM, true).await;
-    emu.fault(json!({"operation":"refreshSession","drop":true}))
-        .await;
+    emu.fault(json!({"operation":"refreshSession","drop":true})).await;
     let got = emu
         .req(
             "POST",
@@ -204,12 +174,8 @@ async fn drop_and_drop_mid_response() {
         }
         other => panic!("{other:?}"),
     }
-    emu.fault(json!({"dropMidResponse":true,"status":503}))
-        .await;
-    match emu
-        .req("POST", &wb(ITEM, "refreshSession"), &[TOKEN], None)
-        .await
-    {
+    emu.fault(json!({"dropMidResponse":true,"status":503})).await;
+    match emu.req("POST", &wb(ITEM, "refreshSession"), &[TOKEN], None).await {
         Got::Truncated { resp, .. } => {
             assert_eq!(resp.status, 503);
             assert!(resp.text().starts_with("{\"error\""), "{}", resp.text());
@@ -247,10 +213,7 @@ async fn raw_bodies() {
     emu.fault(json!({"status":200,"bodyBytes":ten_mb})).await;
     let r = emu.post(&wb(ITEM, "createSession"), &[], None).await;
     assert_eq!(r.status, 200);
-    assert_eq!(
-        r.header("content-length"),
-        Some(ten_mb.to_string().as_str())
-    );
+    assert_eq!(r.header("content-length"), Some(ten_mb.to_string().as_str()));
     assert_eq!(r.body.len(), ten_mb);
     assert!(r.body.iter().all(|&b| b == b'x'));
 }
@@ -263,8 +226,7 @@ async fn counts_matchers_and_listing() {
         .await;
     emu.fault(json!({"operation":"closeSession","status":500,"times":0}))
         .await;
-    emu.fault(json!({"pathContains":"Book 1.xlsx","status":409}))
-        .await;
+    emu.fault(json!({"pathContains":"Book 1.xlsx","status":409})).await;
     let listed = emu.control("GET", "/faults", None).await.json();
     let list = listed["faults"].as_array().unwrap();
     assert_eq!(list.len(), 3);
@@ -277,21 +239,13 @@ async fn counts_matchers_and_listing() {
     assert_eq!(emu.refresh(ITEM, &id).await.status, 204);
     for _ in 0..3 {
         let r = emu
-            .post(
-                &wb(ITEM, "closeSession"),
-                &[("workbook-session-id", &id)],
-                None,
-            )
+            .post(&wb(ITEM, "closeSession"), &[("workbook-session-id", &id)], None)
             .await;
         assert_eq!(r.status, 500);
     }
     // pathContains matches the decoded path too.
     let r = emu
-        .post(
-            &wb("/me/drive/root:/Book%201.xlsx:", "createSession"),
-            &[],
-            None,
-        )
+        .post(&wb("/me/drive/root:/Book%201.xlsx:", "createSession"), &[], None)
         .await;
     assert_eq!(r.status, 409);
     let listed = emu.control("GET", "/faults", None).await.json();
@@ -299,29 +253,17 @@ async fn counts_matchers_and_listing() {
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["fired"], 3);
     let fid = list[0]["id"].as_str().unwrap();
+    assert_eq!(emu.control("DELETE", &format!("/faults/{fid}"), None).await.status, 204);
     assert_eq!(
-        emu.control("DELETE", &format!("/faults/{fid}"), None)
+        emu.post(&wb(ITEM, "closeSession"), &[("workbook-session-id", &id)], None)
             .await
             .status,
-        204
-    );
-    assert_eq!(
-        emu.post(
-            &wb(ITEM, "closeSession"),
-            &[("workbook-session-id", &id)],
-            None
-        )
-        .await
-        .status,
         204
     );
 
     emu.fault(json!({"status":500,"times":0})).await;
     assert_eq!(emu.control("DELETE", "/faults", None).await.status, 204);
-    assert_eq!(
-        emu.control("GET", "/faults", None).await.json()["faults"],
-        json!([])
-    );
+    assert_eq!(emu.control("GET", "/faults", None).await.json()["faults"], json!([]));
     // Faults never touch the control API.
     emu.fault(json!({"status":500,"times":0})).await;
     assert_eq!(emu.control("GET", "/health", None).await.status, 200);
@@ -331,11 +273,7 @@ async fn counts_matchers_and_listing() {
 async fn redirect_and_headers() {
     let emu = start_default().await;
     let id = emu.create(ITEM, true).await;
-    let target = format!(
-        "{}{}",
-        emu.base,
-        wb("/me/drive/items/01ABC", "refreshSession")
-    );
+    let target = format!("{}{}", emu.base, wb("/me/drive/items/01ABC", "refreshSession"));
     emu.fault(json!({"status":307,"headers":{"Location":target,"x-emulator-test":"yes"}}))
         .await;
     let r = emu.refresh(ITEM, &id).await;
@@ -345,12 +283,7 @@ async fn redirect_and_headers() {
     assert!(r.body.is_empty());
     // Following it works.
     let path = target.strip_prefix(&emu.base).unwrap();
-    assert_eq!(
-        emu.post(path, &[("workbook-session-id", &id)], None)
-            .await
-            .status,
-        204
-    );
+    assert_eq!(emu.post(path, &[("workbook-session-id", &id)], None).await.status, 204);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -368,9 +301,6 @@ async fn invalid_fault_specs() {
         assert_eq!(r.status, 400, "{bad}");
         assert_eq!(r.json()["error"]["code"], "invalidRequest");
     }
-    let r = emu
-        .req("POST", "/_emulator/faults", &[], Some("{nope"))
-        .await
-        .full();
+    let r = emu.req("POST", "/_emulator/faults", &[], Some("{nope")).await.full();
     assert_eq!(r.status, 400);
 }

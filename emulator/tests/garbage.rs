@@ -73,8 +73,15 @@ async fn exchange(addr: SocketAddr, bytes: &[u8], wait: Duration) -> Seen {
     if buf.is_empty() {
         return Seen::Closed;
     }
-    assert!(buf.starts_with(b"HTTP/1.1 "), "not an HTTP answer: {:?}", String::from_utf8_lossy(&buf[..buf.len().min(80)]));
-    let status = std::str::from_utf8(&buf[9..12]).ok().and_then(|s| s.parse().ok()).expect("a status code");
+    assert!(
+        buf.starts_with(b"HTTP/1.1 "),
+        "not an HTTP answer: {:?}",
+        String::from_utf8_lossy(&buf[..buf.len().min(80)])
+    );
+    let status = std::str::from_utf8(&buf[9..12])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .expect("a status code");
     Seen::Status(status)
 }
 
@@ -92,7 +99,9 @@ async fn still_works(emu: &Emu) {
     let item = format!("/me/drive/items/after-garbage-{}", fastrand::u32(..));
     let id = emu.create(&item, true).await;
     assert_eq!(emu.refresh(&item, &id).await.status, 204);
-    let closed = emu.post(&wb(&item, "closeSession"), &[("workbook-session-id", &id)], None).await;
+    let closed = emu
+        .post(&wb(&item, "closeSession"), &[("workbook-session-id", &id)], None)
+        .await;
     assert_eq!(closed.status, 204);
     assert!(emu.stats().await["counts"].is_object());
 }
@@ -110,17 +119,57 @@ fn valid_requests(host: &str) -> Vec<Vec<u8>> {
     };
     let batch = r#"{"requests":[{"id":"1","method":"POST","url":"/me/drive/items/g/workbook/refreshSession","headers":{"workbook-session-id":"cluster=EMU&session=x"}}]}"#;
     vec![
-        req("POST", "/v1.0/me/drive/items/g/workbook/createSession", &[AUTH, "Content-Type: application/json\r\n"].concat(), r#"{"persistChanges":true}"#),
-        req("POST", "/v1.0/me/drive/items/g/workbook/createSession", &[AUTH, "Prefer: respond-async\r\n"].concat(), r#"{"persistChanges":false}"#),
-        req("POST", "/v1.0/me/drive/items/g/workbook/refreshSession", &[AUTH, "workbook-session-id: cluster=EMU&session=x\r\n"].concat(), ""),
-        req("POST", "/v1.0/me/drive/root:/A%20b.xlsx:/workbook/closeSession", &[AUTH, "workbook-session-id: s\r\n"].concat(), ""),
+        req(
+            "POST",
+            "/v1.0/me/drive/items/g/workbook/createSession",
+            &[AUTH, "Content-Type: application/json\r\n"].concat(),
+            r#"{"persistChanges":true}"#,
+        ),
+        req(
+            "POST",
+            "/v1.0/me/drive/items/g/workbook/createSession",
+            &[AUTH, "Prefer: respond-async\r\n"].concat(),
+            r#"{"persistChanges":false}"#,
+        ),
+        req(
+            "POST",
+            "/v1.0/me/drive/items/g/workbook/refreshSession",
+            &[AUTH, "workbook-session-id: cluster=EMU&session=x\r\n"].concat(),
+            "",
+        ),
+        req(
+            "POST",
+            "/v1.0/me/drive/root:/A%20b.xlsx:/workbook/closeSession",
+            &[AUTH, "workbook-session-id: s\r\n"].concat(),
+            "",
+        ),
         req("GET", "/v1.0/me/drive/items/g/workbook/operations/op-1", AUTH, ""),
-        req("GET", "/v1.0/me/drive/items/g/workbook/sessionInfoResource(key='k')", AUTH, ""),
-        req("POST", "/v1.0/$batch", &[AUTH, "Content-Type: application/json\r\n"].concat(), batch),
-        req("POST", "/_emulator/faults", "", r#"{"pathContains":"/never/matches/garbage","status":429,"retryAfter":"1","times":1}"#),
+        req(
+            "GET",
+            "/v1.0/me/drive/items/g/workbook/sessionInfoResource(key='k')",
+            AUTH,
+            "",
+        ),
+        req(
+            "POST",
+            "/v1.0/$batch",
+            &[AUTH, "Content-Type: application/json\r\n"].concat(),
+            batch,
+        ),
+        req(
+            "POST",
+            "/_emulator/faults",
+            "",
+            r#"{"pathContains":"/never/matches/garbage","status":429,"retryAfter":"1","times":1}"#,
+        ),
         req("POST", "/_emulator/config", "", r#"{"operationDelayMs":300}"#),
         req("GET", "/_emulator/requests?pathContains=g", "", ""),
-        req("OPTIONS", "/v1.0/me/drive/items/g/workbook/refreshSession", "Origin: http://x\r\nAccess-Control-Request-Method: POST\r\n", ""),
+        req(
+            "OPTIONS",
+            "/v1.0/me/drive/items/g/workbook/refreshSession",
+            "Origin: http://x\r\nAccess-Control-Request-Method: POST\r\n",
+            "",
+        ),
     ]
 }
 
@@ -128,8 +177,22 @@ fn valid_requests(host: &str) -> Vec<Vec<u8>> {
 /// duplicated bytes, and splices of interesting tokens.
 fn mutate(seed: &[u8], rng: &mut fastrand::Rng) -> Vec<u8> {
     const TOKENS: [&[u8]; 16] = [
-        b"\r\n", b"\n", b"\0", b":", b"%", b"%ff", b"{", b"}", b"[", b"\"", b"\\u0000",
-        b"Transfer-Encoding: chunked\r\n", b"Content-Length: 99999999999999999999\r\n", b" ", b"\xff\xfe", b"/workbook/",
+        b"\r\n",
+        b"\n",
+        b"\0",
+        b":",
+        b"%",
+        b"%ff",
+        b"{",
+        b"}",
+        b"[",
+        b"\"",
+        b"\\u0000",
+        b"Transfer-Encoding: chunked\r\n",
+        b"Content-Length: 99999999999999999999\r\n",
+        b" ",
+        b"\xff\xfe",
+        b"/workbook/",
     ];
     let mut v = seed.to_vec();
     for _ in 0..rng.usize(1..8) {
@@ -163,13 +226,21 @@ fn mutate(seed: &[u8], rng: &mut fastrand::Rng) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn random_bytes_and_mutated_requests() {
     count_panics();
-    let emu = start(Config { max_body_bytes: 64 * 1024, ..Config::default() }).await;
+    let emu = start(Config {
+        max_body_bytes: 64 * 1024,
+        ..Config::default()
+    })
+    .await;
     let host = emu.addr.to_string();
     let seeds = valid_requests(&host);
     // Each seed is valid to begin with.
     for s in &seeds {
         let seen = exchange(emu.addr, s, Duration::from_secs(10)).await;
-        assert!(matches!(seen, Seen::Status(st) if st < 500), "a valid request failed: {seen:?} {}", String::from_utf8_lossy(s));
+        assert!(
+            matches!(seen, Seen::Status(st) if st < 500),
+            "a valid request failed: {seen:?} {}",
+            String::from_utf8_lossy(s)
+        );
     }
     let mut rng = fastrand::Rng::with_seed(0x6772_6170_6821);
     let mut inputs: Vec<Vec<u8>> = Vec::new();
@@ -190,7 +261,10 @@ async fn random_bytes_and_mutated_requests() {
             let addr = emu.addr;
             tasks.push(tokio::spawn(async move {
                 let seen = exchange(addr, &input, Duration::from_millis(1500)).await;
-                assert_sane(&format!("{:?}", String::from_utf8_lossy(&input[..input.len().min(120)])), &seen);
+                assert_sane(
+                    &format!("{:?}", String::from_utf8_lossy(&input[..input.len().min(120)])),
+                    &seen,
+                );
                 seen
             }));
         }
@@ -202,7 +276,10 @@ async fn random_bytes_and_mutated_requests() {
             }
         }
     }
-    println!("{total} hostile inputs: {} answered, {} closed, {} left waiting", tally[2], tally[0], tally[1]);
+    println!(
+        "{total} hostile inputs: {} answered, {} closed, {} left waiting",
+        tally[2], tally[0], tally[1]
+    );
     assert_eq!(PANICS.load(Ordering::SeqCst), 0, "the emulator panicked");
     still_works(&emu).await;
 }
@@ -210,7 +287,11 @@ async fn random_bytes_and_mutated_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_http_and_huge_parts() {
     count_panics();
-    let emu = start(Config { max_body_bytes: 64 * 1024, ..Config::default() }).await;
+    let emu = start(Config {
+        max_body_bytes: 64 * 1024,
+        ..Config::default()
+    })
+    .await;
     let h = emu.addr.to_string();
     let refresh = "/v1.0/me/drive/items/m/workbook/refreshSession";
     let huge = "a".repeat(1 << 20);
@@ -273,7 +354,12 @@ async fn malformed_http_and_huge_parts() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_hostile_json_everywhere() {
     count_panics();
-    let emu = start(Config { max_body_bytes: 256 * 1024, max_sessions: 100, ..Config::default() }).await;
+    let emu = start(Config {
+        max_body_bytes: 256 * 1024,
+        max_sessions: 100,
+        ..Config::default()
+    })
+    .await;
     let deep_array = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let deep_object = format!("{}1{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
     let bodies: Vec<String> = vec![
@@ -312,11 +398,20 @@ async fn malformed_and_hostile_json_everywhere() {
     for (method, path) in targets {
         for body in &bodies {
             tried += 1;
-            let headers = [TOKEN, ("Content-Type", "application/json"), ("workbook-session-id", "s")];
+            let headers = [
+                TOKEN,
+                ("Content-Type", "application/json"),
+                ("workbook-session-id", "s"),
+            ];
             let got = send(emu.addr, method, path, &headers, Some(body.as_bytes())).await;
             match got {
                 Got::Full(r) => {
-                    assert!(r.status != 500 && r.status < 600, "{method} {path} {:?}: {}", &body[..body.len().min(60)], r.status);
+                    assert!(
+                        r.status != 500 && r.status < 600,
+                        "{method} {path} {:?}: {}",
+                        &body[..body.len().min(60)],
+                        r.status
+                    );
                     if r.status >= 400 {
                         assert!(r.json()["error"]["code"].is_string(), "not Graph-shaped: {}", r.text());
                     }
@@ -342,7 +437,11 @@ async fn malformed_and_hostile_json_everywhere() {
         // A session made and refreshed under that config.
         let item = format!("/me/drive/items/absurd-{}", fastrand::u32(..));
         let created = emu.post(&wb(&item, "createSession"), &[], Some("{}")).await;
-        assert!(created.status == 201 || created.status == 503, "{patch}: create {}", created.status);
+        assert!(
+            created.status == 201 || created.status == 503,
+            "{patch}: create {}",
+            created.status
+        );
         let _ = emu.control("GET", "/sessions", None).await;
         let _ = emu.stats().await;
     }
@@ -367,15 +466,33 @@ async fn malformed_and_hostile_json_everywhere() {
         armed += usize::from(r.status == 201);
     }
     // Fire the armed ones that have a path.
-    for p in ["/hdr-bad-name", "/hdr-bad-value", "/hdr-nul", "/ra-crlf", "/long-code", "/ct-del"] {
+    for p in [
+        "/hdr-bad-name",
+        "/hdr-bad-value",
+        "/hdr-nul",
+        "/ra-crlf",
+        "/long-code",
+        "/ct-del",
+    ] {
         let item = format!("/me/drive/items{p}");
-        let got = emu.req("POST", &wb(&item, "refreshSession"), &[TOKEN, ("workbook-session-id", "s")], None).await;
+        let got = emu
+            .req(
+                "POST",
+                &wb(&item, "refreshSession"),
+                &[TOKEN, ("workbook-session-id", "s")],
+                None,
+            )
+            .await;
         if let Got::Full(r) = &got {
             assert!(r.status != 500, "{p}: 500");
             assert!(r.header("set-cookie").is_none(), "{p}: a header was injected");
         }
     }
-    println!("{tried} malformed JSON bodies, {} absurd configs, {} absurd faults ({armed} accepted)", absurd.len(), faults.len());
+    println!(
+        "{tried} malformed JSON bodies, {} absurd configs, {} absurd faults ({armed} accepted)",
+        absurd.len(),
+        faults.len()
+    );
     let _ = emu.control("DELETE", "/faults", None).await;
     assert_eq!(PANICS.load(Ordering::SeqCst), 0, "the emulator panicked");
     still_works(&emu).await;
@@ -384,10 +501,20 @@ async fn malformed_and_hostile_json_everywhere() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_table_is_bounded() {
     count_panics();
-    let emu = start(Config { max_sessions: 100, ..Config::default() }).await;
+    let emu = start(Config {
+        max_sessions: 100,
+        ..Config::default()
+    })
+    .await;
     let (mut made, mut refused) = (0, 0);
     for i in 0..150 {
-        let r = emu.post(&wb(&format!("/me/drive/items/bound-{i}"), "createSession"), &[], Some("{}")).await;
+        let r = emu
+            .post(
+                &wb(&format!("/me/drive/items/bound-{i}"), "createSession"),
+                &[],
+                Some("{}"),
+            )
+            .await;
         match r.status {
             201 => made += 1,
             503 => {

@@ -13,11 +13,7 @@ use serde_json::json;
 async fn create_refresh_close() {
     let emu = start_default().await;
     let r = emu
-        .post(
-            &wb(ITEM, "createSession"),
-            &[],
-            Some(r#"{"persistChanges":false}"#),
-        )
+        .post(&wb(ITEM, "createSession"), &[], Some(r#"{"persistChanges":false}"#))
         .await;
     assert_eq!(r.status, 201);
     assert_eq!(r.header("content-type"), Some("application/json"));
@@ -40,21 +36,13 @@ async fn create_refresh_close() {
     assert_eq!(s[0]["ttlMs"], 420_000);
 
     let r = emu
-        .post(
-            &wb(ITEM, "closeSession"),
-            &[("workbook-session-id", &id)],
-            None,
-        )
+        .post(&wb(ITEM, "closeSession"), &[("workbook-session-id", &id)], None)
         .await;
     assert_eq!(r.status, 204);
     assert_invalid_session(&emu.refresh(ITEM, &id).await);
     assert_invalid_session(
-        &emu.post(
-            &wb(ITEM, "closeSession"),
-            &[("workbook-session-id", &id)],
-            None,
-        )
-        .await,
+        &emu.post(&wb(ITEM, "closeSession"), &[("workbook-session-id", &id)], None)
+            .await,
     );
     assert_eq!(emu.stats().await["sessions"], 0);
 }
@@ -93,9 +81,7 @@ async fn session_header_and_unknown_sessions() {
         let r = emu.post(&wb(ITEM, op), &[], None).await;
         assert_eq!(r.status, 400, "{op}");
         assert_eq!(r.json()["error"]["code"], "invalidRequest");
-        let r = emu
-            .post(&wb(ITEM, op), &[("workbook-session-id", "")], None)
-            .await;
+        let r = emu.post(&wb(ITEM, op), &[("workbook-session-id", "")], None).await;
         assert_eq!(r.status, 400, "{op} empty");
         assert_invalid_session(
             &emu.post(
@@ -135,10 +121,7 @@ async fn item_path_forms() {
             "/users/someone@contoso.com/drive/items/01ABC",
             "/users/someone@contoso.com/drive/items/01ABC",
         ),
-        (
-            "/groups/g1/drive/items/01ABC",
-            "/groups/g1/drive/items/01ABC",
-        ),
+        ("/groups/g1/drive/items/01ABC", "/groups/g1/drive/items/01ABC"),
         (
             "/me/drive/root:/Folder/Book%201.xlsx:",
             "/me/drive/root:/Folder/Book 1.xlsx:",
@@ -164,11 +147,7 @@ async fn item_path_forms() {
     }
     // Invalid UTF-8 after decoding.
     let r = emu
-        .post(
-            "/v1.0/me/drive/root:/%FF.xlsx:/workbook/createSession",
-            &[],
-            None,
-        )
+        .post("/v1.0/me/drive/root:/%FF.xlsx:/workbook/createSession", &[], None)
         .await;
     assert_eq!(r.status, 400);
 }
@@ -199,26 +178,29 @@ async fn async_create_flow() {
     assert_eq!(first.status, 200);
     let v = first.json();
     // Possible on a stalled machine: already done. Either way the shape holds.
-    assert!(
-        v["status"] == "running" || v["status"] == "succeeded",
-        "{v}"
-    );
+    assert!(v["status"] == "running" || v["status"] == "succeeded", "{v}");
     assert!(v["createdDateTime"].as_str().unwrap().ends_with('Z'));
-    assert_eq!(
-        v["id"].as_str().unwrap(),
-        op_path.rsplit('/').next().unwrap()
-    );
+    assert_eq!(v["id"].as_str().unwrap(), op_path.rsplit('/').next().unwrap());
 
     let v = emu.poll_operation(&op_path).await;
     assert_eq!(v["status"], "succeeded", "{v}");
     let resource = v["resourceLocation"].as_str().unwrap();
     assert!(
-        resource.starts_with(&format!(
-            "{}/v1.0{}/workbook/sessionInfoResource(key='",
-            emu.base, item
-        )),
+        resource.starts_with(&format!("{}/beta{}/workbook/sessionInfoResource(key='", emu.base, item)),
         "{resource}"
     );
+    // workbookoperation-get.md: `?sessionId=` + the session id in base64.
+    let (bare, query) = resource.split_once('?').unwrap();
+    assert!(query.starts_with("sessionId="), "{resource}");
+    let r = emu.get(bare.strip_prefix(&emu.base).unwrap()).await;
+    assert_eq!(
+        (r.status, r.json()["error"]["code"].clone()),
+        (400, json!("invalidRequest"))
+    );
+    let r = emu
+        .get(&format!("{}?sessionId=Zm9v", bare.strip_prefix(&emu.base).unwrap()))
+        .await;
+    assert_eq!(r.status, 404);
     let info = emu.get(resource.strip_prefix(&emu.base).unwrap()).await;
     assert_eq!(info.status, 200);
     let info = info.json();
@@ -232,7 +214,9 @@ async fn async_create_flow() {
         (r.status, r.json()["error"]["code"].clone()),
         (404, json!("itemNotFound"))
     );
-    let r = emu.get(&wb(ITEM, "sessionInfoResource(key='nope')")).await;
+    let r = emu
+        .get(&wb(ITEM, "sessionInfoResource(key='nope')?sessionId=Zm9v"))
+        .await;
     assert_eq!(r.status, 404);
     assert!(emu.stats().await["counts"]["operation"].as_u64().unwrap() >= 2);
 }
@@ -241,17 +225,14 @@ async fn async_create_flow() {
 async fn async_create_failed_operation() {
     let emu = start(Config {
         operation_delay: Duration::from_millis(50),
+        sync_create_below: Duration::ZERO,
         ..Config::default()
     })
     .await;
     emu.fault(json!({"operation":"createSession","operationFails":true,"status":503,"code":"serviceNotAvailable","innerCode":"sessionCreationFailed"}))
         .await;
     let r = emu
-        .post(
-            &wb(ITEM, "createSession"),
-            &[("Prefer", "respond-async")],
-            None,
-        )
+        .post(&wb(ITEM, "createSession"), &[("Prefer", "respond-async")], None)
         .await;
     assert_eq!(r.status, 202);
     let op_path = r
@@ -271,7 +252,10 @@ async fn async_create_failed_operation() {
     emu.fault(json!({"operationFails":true})).await;
     let r = emu.post(&wb(ITEM, "createSession"), &[], None).await;
     assert_eq!(r.status, 500);
-    assert_eq!(r.json()["error"]["code"], "generalException");
+    let v = r.json();
+    assert_eq!(v["error"]["code"], "internalServerError");
+    assert_eq!(v["error"]["innerError"]["code"], "internalServerErrorUncategorized");
+    assert_eq!(v["error"]["innerError"]["innerError"]["code"], "GenericFileOpenError");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,25 +339,21 @@ async fn bounded_session_table() {
     ];
     let r = emu.post(&wb(ITEM, "createSession"), &[], None).await;
     assert_eq!(r.status, 503);
-    assert_eq!(r.json()["error"]["code"], "serviceNotAvailable");
+    assert_eq!(r.json()["error"]["code"], "serviceUnavailable");
+    assert_eq!(
+        r.json()["error"]["innerError"]["code"],
+        "serviceUnavailableUncategorized"
+    );
     assert!(r.header("retry-after").is_some());
     let r = emu
-        .post(
-            &wb(ITEM, "createSession"),
-            &[("Prefer", "respond-async")],
-            None,
-        )
+        .post(&wb(ITEM, "createSession"), &[("Prefer", "respond-async")], None)
         .await;
     assert_eq!(r.status, 503);
     // Closing one frees a slot.
     assert_eq!(
-        emu.post(
-            &wb(ITEM, "closeSession"),
-            &[("workbook-session-id", &ids[0])],
-            None
-        )
-        .await
-        .status,
+        emu.post(&wb(ITEM, "closeSession"), &[("workbook-session-id", &ids[0])], None)
+            .await
+            .status,
         204
     );
     emu.create(ITEM, true).await;
@@ -424,18 +404,9 @@ fn pure_core_expiry_boundaries() {
         other => panic!("{other:?}"),
     };
     // Refreshed at 299.999 s: alive; the TTL restarts from there.
-    assert_eq!(
-        status(&mut state, t0.plus(Duration::from_millis(299_999))),
-        204
-    );
-    assert_eq!(
-        status(&mut state, t0.plus(Duration::from_millis(599_998))),
-        204
-    );
+    assert_eq!(status(&mut state, t0.plus(Duration::from_millis(299_999))), 204);
+    assert_eq!(status(&mut state, t0.plus(Duration::from_millis(599_998))), 204);
     // Exactly one TTL after the last refresh: gone.
-    assert_eq!(
-        status(&mut state, t0.plus(Duration::from_millis(899_998))),
-        404
-    );
+    assert_eq!(status(&mut state, t0.plus(Duration::from_millis(899_998))), 404);
     assert!(state.sessions().is_empty());
 }

@@ -6,11 +6,11 @@
 //! [`start_demo`] is the same machinery without the build, for the
 //! end-to-end test (`e2e.rs`).
 //!
-//! Ctrl-C: xtask installs no signal handler (it has no dependencies). The
+//! Ctrl-C: xtask installs no signal handler. The
 //! terminal sends SIGINT to the whole foreground process group: xtask (and
 //! cargo) and the emulator, which is xtask's child in the same group. The
 //! emulator stops on SIGINT by itself (it lets open requests finish, at most
-//! 2 s, and exits 0); xtask dies with its static-server threads. Should the
+//! 2 s, and exits 0); xtask dies with its page-server thread. Should the
 //! emulator stop while xtask lives on (a background job ignores SIGINT; the
 //! emulator does not), `run` notices within a second and returns. When the
 //! demo ends any other way (an error, or a drop in the test), [`Demo`]'s
@@ -18,13 +18,18 @@
 //! (SIGTERM/SIGKILL to its pid only) would leave the emulator running: stop
 //! the process group instead, as Ctrl-C does.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
 
 use crate::emulator::{self, Emulator};
 use crate::{build, setup, step, Result};
@@ -36,7 +41,10 @@ pub fn run() -> Result {
     step("starting the Graph emulator and the demo page");
     let demo = start_demo()?;
     println!();
-    println!("  Graph emulator:  {}/v1.0   (control API: {}/_emulator/)", demo.emulator_url, demo.emulator_url);
+    println!(
+        "  Graph emulator:  {}/v1.0   (control API: {}/_emulator/)",
+        demo.emulator_url, demo.emulator_url
+    );
     println!("  Demo page:       {}", demo.page_url);
     println!();
     println!("Open the demo page in a browser. Ctrl-C stops the page server and the emulator.");
@@ -76,12 +84,16 @@ pub struct Demo {
 pub fn start_demo() -> Result<Demo> {
     let www = canonical("www")?;
     let pkg = canonical(build::PKG).map_err(|e| format!("{e} (build the package first: cargo xtask build)"))?;
-    let emulator = emulator::start(&[])?;
+    // The page's origin first: the emulator lets only it call the control
+    // API (the demo's fault and expiry buttons).
+    let listener = StaticServer::bind()?;
+    let page_origin = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let emulator = emulator::start(&["--control-origin", &page_origin])?;
     let config = format!(
         "{{\"graphBaseUrl\":\"{url}/v1.0\",\"emulatorUrl\":\"{url}\"}}\n",
         url = json_escape(&emulator.url)
     );
-    let server = StaticServer::start(Site { www, pkg, config })?;
+    let server = StaticServer::start(listener, Site { www, pkg, config })?;
     Ok(Demo {
         page_url: format!("http://{}/", server.addr),
         emulator_url: emulator.url.clone(),
@@ -106,145 +118,154 @@ struct Site {
     config: String,
 }
 
-/// A small threaded HTTP/1.1 server of static files on `127.0.0.1:0`: one
-/// thread accepts, one thread per connection answers one request and
-/// closes it.
+/// The page server: hyper (HTTP/1.1, the stack the emulator uses) on a
+/// current-thread tokio runtime in one thread, serving static files from a
+/// listener bound before the emulator starts (its origin is the emulator's
+/// `--control-origin`).
 struct StaticServer {
     addr: std::net::SocketAddr,
-    stop: Arc<AtomicBool>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
+/// How long a connection may take to send its request head.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl StaticServer {
-    fn start(site: Site) -> Result<StaticServer> {
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind the page server: {e}"))?;
+    /// Binds `127.0.0.1:0` (the page's origin is known before the site is).
+    fn bind() -> Result<std::net::TcpListener> {
+        let listener =
+            std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind the page server: {e}"))?;
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        Ok(listener)
+    }
+
+    fn start(listener: std::net::TcpListener, site: Site) -> Result<StaticServer> {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let stop = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let site = Arc::new(site);
-        let flag = stop.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the page server's runtime: {e}"))?;
         let thread = std::thread::Builder::new()
             .name("demo-page-server".into())
-            .spawn(move || {
-                for conn in listener.incoming() {
-                    if flag.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = conn else { continue };
-                    let site = site.clone();
-                    let _ = std::thread::Builder::new().name("demo-page-conn".into()).spawn(move || {
-                        if let Err(e) = serve_connection(stream, &site) {
-                            eprintln!("demo page server: {e}");
-                        }
-                    });
-                }
-            })
+            .spawn(move || runtime.block_on(serve(listener, site, stopped)))
             .map_err(|e| e.to_string())?;
-        Ok(StaticServer { addr, stop, thread: Some(thread) })
+        Ok(StaticServer {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+async fn serve(listener: std::net::TcpListener, site: Arc<Site>, mut stopped: tokio::sync::oneshot::Receiver<()>) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => return eprintln!("demo page server: {e}"),
+    };
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = &mut stopped => return,
+        };
+        let site = site.clone();
+        let service = service_fn(move |req: hyper::Request<Incoming>| {
+            let site = site.clone();
+            async move { Ok::<_, std::convert::Infallible>(answer(&req, &site)) }
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEAD_TIMEOUT)
+            .serve_connection(TokioIo::new(stream), service);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
     }
 }
 
 impl Drop for StaticServer {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so that it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 }
 
-/// The largest request head accepted (request line and headers).
-const MAX_HEAD: usize = 16 * 1024;
-
 struct Response {
     status: u16,
-    reason: &'static str,
     content_type: &'static str,
     body: Vec<u8>,
     extra: Option<(&'static str, &'static str)>,
 }
 
 impl Response {
-    fn text(status: u16, reason: &'static str, body: &str) -> Response {
-        Response { status, reason, content_type: "text/plain; charset=utf-8", body: body.as_bytes().to_vec(), extra: None }
+    fn text(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body: body.as_bytes().to_vec(),
+            extra: None,
+        }
     }
 }
 
-fn serve_connection(mut stream: TcpStream, site: &Site) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(30)))?;
-    let head = match read_head(&mut stream) {
-        Ok(Some(head)) => head,
-        Ok(None) => return Ok(()), // closed before a request (e.g. the drop's wake-up)
-        Err(_) => {
-            return write_response(&mut stream, &Response::text(400, "Bad Request", "bad request\n"), false);
-        }
-    };
-    let mut parts = head.lines().next().unwrap_or("").split(' ');
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let with_body = method != "HEAD";
+/// GET and HEAD only; the files of [`route`] with the page's security headers.
+fn answer(req: &hyper::Request<Incoming>, site: &Site) -> hyper::Response<Full<Bytes>> {
+    let method = req.method().as_str();
+    let target = req.uri().path_and_query().map_or("/", |p| p.as_str());
     let response = if method != "GET" && method != "HEAD" {
-        Response { extra: Some(("Allow", "GET, HEAD")), ..Response::text(405, "Method Not Allowed", "method not allowed\n") }
+        Response {
+            extra: Some(("Allow", "GET, HEAD")),
+            ..Response::text(405, "method not allowed\n")
+        }
     } else {
         route(target, site)
     };
     if response.status >= 400 {
         eprintln!("demo page server: {method} {target} -> {}", response.status);
     }
-    write_response(&mut stream, &response, with_body)?;
-    let _ = stream.shutdown(Shutdown::Write);
-    Ok(())
-}
-
-/// Reads up to the blank line ending the request head. `None` when the peer
-/// closed without sending anything.
-fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
-    let mut reader = BufReader::new(stream.take(MAX_HEAD as u64));
-    let mut head = String::new();
-    loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line)?;
-        if n == 0 {
-            if head.is_empty() {
-                return Ok(None);
-            }
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "truncated request head"));
-        }
-        if line == "\r\n" || line == "\n" {
-            return Ok(Some(head));
-        }
-        head.push_str(&line);
-    }
-}
-
-fn write_response(stream: &mut TcpStream, r: &Response, with_body: bool) -> std::io::Result<()> {
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n\
-         X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n",
-        r.status,
-        r.reason,
-        r.content_type,
-        r.body.len()
-    );
-    if r.content_type.starts_with("text/html") {
+    let mut out = hyper::Response::builder()
+        .status(response.status)
+        .header("Content-Type", response.content_type)
+        .header("Cache-Control", "no-store")
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Referrer-Policy", "no-referrer");
+    if response.content_type.starts_with("text/html") {
         // The page talks to any Graph base URL the visitor types (http for
         // loopback, https otherwise); nothing else leaves the origin.
-        head.push_str(
-            "Content-Security-Policy: default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-             connect-src 'self' http: https:; img-src 'self' data:; style-src 'self'; base-uri 'none'; \
-             form-action 'none'; frame-ancestors 'none'\r\n",
+        out = out.header(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' http: https:; \
+             img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
         );
     }
-    if let Some((name, value)) = r.extra {
-        head.push_str(&format!("{name}: {value}\r\n"));
+    if let Some((name, value)) = response.extra {
+        out = out.header(name, value);
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes())?;
-    if with_body {
-        stream.write_all(&r.body)?;
+    let len = response.body.len();
+    let body = if method == "HEAD" {
+        Bytes::new()
+    } else {
+        Bytes::from(response.body)
+    };
+    let mut out = out
+        .body(Full::new(body))
+        .unwrap_or_else(|_| hyper::Response::new(Full::new(Bytes::new())));
+    if method == "HEAD" {
+        out.headers_mut().insert(hyper::header::CONTENT_LENGTH, len.into());
     }
-    stream.flush()
+    out
 }
 
 /// Maps a request target to a response: `/` → `www/index.html`,
@@ -254,15 +275,14 @@ fn write_response(stream: &mut TcpStream, r: &Response, with_body: bool) -> std:
 fn route(target: &str, site: &Site) -> Response {
     let path = target.split(['?', '#']).next().unwrap_or("");
     let Some(path) = percent_decode(path) else {
-        return Response::text(400, "Bad Request", "bad request\n");
+        return Response::text(400, "bad request\n");
     };
     if !path.starts_with('/') {
-        return Response::text(400, "Bad Request", "bad request\n");
+        return Response::text(400, "bad request\n");
     }
     if path == "/demo-config.json" {
         return Response {
             status: 200,
-            reason: "OK",
             content_type: "application/json",
             body: site.config.as_bytes().to_vec(),
             extra: None,
@@ -275,7 +295,12 @@ fn route(target: &str, site: &Site) -> Response {
     };
     match resolve(root, rest) {
         Some(file) => match std::fs::read(&file) {
-            Ok(body) => Response { status: 200, reason: "OK", content_type: content_type(&file), body, extra: None },
+            Ok(body) => Response {
+                status: 200,
+                content_type: content_type(&file),
+                body,
+                extra: None,
+            },
             Err(_) => not_found(),
         },
         None => not_found(),
@@ -283,7 +308,7 @@ fn route(target: &str, site: &Site) -> Response {
 }
 
 fn not_found() -> Response {
-    Response::text(404, "Not Found", "not found\n")
+    Response::text(404, "not found\n")
 }
 
 /// `root/rest` if it is a regular file inside `root`.
@@ -354,11 +379,45 @@ mod tests {
     #[test]
     fn refuses_traversal_and_dot_files() {
         let s = site();
-        for bad in ["/../Cargo.toml", "/%2e%2e/Cargo.toml", "/a/../../Cargo.toml", "/.git/config", "//etc/passwd", "/x%00"] {
+        for bad in [
+            "/../Cargo.toml",
+            "/%2e%2e/Cargo.toml",
+            "/a/../../Cargo.toml",
+            "/.git/config",
+            "//etc/passwd",
+            "/x%00",
+        ] {
             assert_eq!(route(bad, &s).status, 404, "{bad}");
         }
         assert_eq!(route("/%zz", &s).status, 400);
         assert_eq!(route("/%ff", &s).status, 400);
+    }
+
+    #[test]
+    fn serves_over_http_with_hyper() {
+        use std::io::Read;
+        let listener = StaticServer::bind().unwrap();
+        let server = StaticServer::start(listener, site()).unwrap();
+        let get = |req: &str| {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.write_all(req.as_bytes()).unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).unwrap();
+            out
+        };
+        let page = get("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+        assert!(page.to_ascii_lowercase().contains("content-security-policy:"), "{page}");
+        let config = get("GET /demo-config.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(config.ends_with("{}"), "{config}");
+        let post = get("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        assert!(
+            post.starts_with("HTTP/1.1 405") && post.to_ascii_lowercase().contains("allow: get, head"),
+            "{post}"
+        );
+        let head = get("HEAD /demo.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert!(head.starts_with("HTTP/1.1 200") && head.ends_with("\r\n\r\n"), "{head}");
+        drop(server);
     }
 
     #[test]

@@ -98,13 +98,7 @@ impl Samples {
 }
 
 /// One slice: fresh connections, a short unmeasured warm-up, then `measure`.
-async fn drive(
-    addr: SocketAddr,
-    session: String,
-    warmup: Duration,
-    measure: Duration,
-    into: &mut Samples,
-) {
+async fn drive(addr: SocketAddr, session: String, warmup: Duration, measure: Duration, into: &mut Samples) {
     let start = Instant::now() + warmup;
     let end = start + measure;
     let mut tasks = Vec::new();

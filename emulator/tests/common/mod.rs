@@ -64,13 +64,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Sends one request on a fresh connection (`Connection: close`) and reads
 /// until the server closes it.
-pub async fn send(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&[u8]>,
-) -> Got {
+pub async fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Got {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
@@ -99,10 +93,7 @@ pub async fn send(
         }
     })
     .await;
-    assert!(
-        read.is_ok(),
-        "timed out reading the answer to {method} {path}"
-    );
+    assert!(read.is_ok(), "timed out reading the answer to {method} {path}");
     parse(&buf)
 }
 
@@ -141,11 +132,7 @@ pub fn parse(buf: &[u8]) -> Got {
         })
         .collect();
     let body = buf[end + 4..].to_vec();
-    let resp = Resp {
-        status,
-        headers,
-        body,
-    };
+    let resp = Resp { status, headers, body };
     if let Some(cl) = resp.header("content-length") {
         let expected: usize = cl.parse().unwrap();
         if resp.body.len() < expected {
@@ -183,13 +170,7 @@ pub fn wb(item: &str, op: &str) -> String {
 }
 
 impl Emu {
-    pub async fn req(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&str>,
-    ) -> Got {
+    pub async fn req(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Got {
         send(self.addr, method, path, headers, body.map(str::as_bytes)).await
     }
 
@@ -236,12 +217,8 @@ impl Emu {
     }
 
     pub async fn refresh(&self, item: &str, session: &str) -> Resp {
-        self.post(
-            &wb(item, "refreshSession"),
-            &[("workbook-session-id", session)],
-            None,
-        )
-        .await
+        self.post(&wb(item, "refreshSession"), &[("workbook-session-id", session)], None)
+            .await
     }
 
     /// Polls an operation until it is no longer `running` (10 s at most).
@@ -252,10 +229,7 @@ impl Emu {
             if v["status"] != "running" {
                 return v;
             }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "operation still running: {v}"
-            );
+            assert!(std::time::Instant::now() < deadline, "operation still running: {v}");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -279,14 +253,8 @@ pub fn assert_invalid_session(r: &Resp) {
     let v = r.json();
     assert_eq!(v["error"]["code"], "itemNotFound");
     assert_eq!(v["error"]["message"], "The target session is invalid.");
-    assert_eq!(
-        v["error"]["innerError"]["code"],
-        "invalidSessionReCreatable"
-    );
-    assert_eq!(
-        v["error"]["innerError"]["request-id"],
-        r.header("request-id").unwrap()
-    );
+    assert_eq!(v["error"]["innerError"]["code"], "invalidSessionReCreatable");
+    assert_eq!(v["error"]["innerError"]["request-id"], r.header("request-id").unwrap());
     assert_eq!(
         v["error"]["innerError"]["client-request-id"],
         r.header("client-request-id").unwrap()
