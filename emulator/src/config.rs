@@ -69,7 +69,13 @@ impl Config {
     /// Whether a browser page of `origin` may call the control API.
     pub fn control_origin_allowed(&self, origin: &str) -> bool {
         let o = origin.trim_end_matches('/');
-        self.control_origins.iter().any(|a| a.eq_ignore_ascii_case(o))
+        self.control_origins.iter().any(|a| {
+            if a == LOOPBACK_ORIGINS {
+                is_loopback_origin(o)
+            } else {
+                a.eq_ignore_ascii_case(o)
+            }
+        })
     }
 
     /// The idle TTL for a session of this kind.
@@ -78,6 +84,59 @@ impl Config {
             self.persistent_ttl
         } else {
             self.non_persistent_ttl
+        }
+    }
+}
+
+/// The `--control-origin` value that allows every page served from a
+/// loopback address (`http://127.0.0.1:*`, `http://localhost:*`,
+/// `http://[::1]:*`): for test suites whose pages get a fresh port each run.
+pub const LOOPBACK_ORIGINS: &str = "loopback";
+
+fn is_loopback_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let host = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => rest.split(':').next().unwrap_or(""),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host == "::1"
+        || host
+            .strip_prefix("127.")
+            .is_some_and(|r| r.split('.').count() == 3 && r.split('.').all(|p| p.parse::<u8>().is_ok()))
+}
+
+#[cfg(test)]
+mod loopback_origin_tests {
+    use super::*;
+
+    #[test]
+    fn loopback_allows_only_loopback_pages() {
+        let c = Config {
+            control_origins: vec![LOOPBACK_ORIGINS.into()],
+            ..Config::default()
+        };
+        for ok in [
+            "http://127.0.0.1:5173",
+            "http://localhost:8080",
+            "http://[::1]:3000",
+            "http://127.9.9.9",
+        ] {
+            assert!(c.control_origin_allowed(ok), "{ok}");
+        }
+        for no in [
+            "http://evil.example",
+            "http://127.0.0.1.evil.example:80",
+            "null",
+            "http://10.0.0.1:80",
+            "loopback",
+        ] {
+            assert!(!c.control_origin_allowed(no), "{no}");
         }
     }
 }

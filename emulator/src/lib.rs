@@ -40,7 +40,7 @@ mod state;
 mod workbook;
 
 pub use clock::Now;
-pub use config::{normalize_origin, Config};
+pub use config::{normalize_origin, Config, LOOPBACK_ORIGINS};
 pub use errors::{GraphError, Stamp};
 pub use faults::FaultSpec;
 pub use handler::{handle, resume, Request};

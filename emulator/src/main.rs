@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use graph_workbook_emulator::{normalize_origin, serve, Config};
+use graph_workbook_emulator::{normalize_origin, serve, Config, LOOPBACK_ORIGINS};
 
 const HELP: &str = "\
 workbook-emulator: a local Microsoft Graph Excel workbook-session emulator
@@ -105,7 +105,11 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             "--body-timeout-ms" => c.body_read_timeout = Duration::from_millis(number(value()?)?.max(1)),
             "--control-origin" => {
                 for o in value()?.split(',').filter(|o| !o.trim().is_empty()) {
-                    let o = normalize_origin(o)?;
+                    let o = if o.trim() == LOOPBACK_ORIGINS {
+                        LOOPBACK_ORIGINS.to_owned()
+                    } else {
+                        normalize_origin(o)?
+                    };
                     if !c.control_origins.contains(&o) {
                         c.control_origins.push(o);
                     }

@@ -7,14 +7,26 @@ use crate::{emulator, setup, step, Result};
 pub fn run(_args: &[String]) -> Result {
     setup::all()?;
 
-    step("native tests: the sans-IO core and the emulator over loopback");
+    step("habits: cargo fmt --check and cargo clippy -D warnings (workspace, wasm32, fuzz crate)");
+    habits()?;
+
+    step("native tests: the sans-IO protocol and the emulator over loopback");
     crate::run(Command::new("cargo").args(["test", "--workspace"]))?;
     crate::fuzz::smoke(500_000)?;
 
     crate::build::package()?;
 
-    let emu = emulator::start(&["--operation-delay-ms", "300"])?;
-    let short = emulator::start(&["--persistent-ttl-ms", "1500", "--non-persistent-ttl-ms", "2000"])?;
+    // The wasm tests in Chromium and the runtime consumers' pages call the
+    // control API from loopback pages on ports chosen at run time.
+    let emu = emulator::start(&["--operation-delay-ms", "300", "--control-origin", "loopback"])?;
+    let short = emulator::start(&[
+        "--persistent-ttl-ms",
+        "1500",
+        "--non-persistent-ttl-ms",
+        "2000",
+        "--control-origin",
+        "loopback",
+    ])?;
     println!("emulators at {} and (short TTL) {}", emu.url, short.url);
     for (runtime, env) in [
         ("Node", "WASM_BINDGEN_USE_NODE_EXPERIMENTAL"),
@@ -62,4 +74,41 @@ fn closed_url() -> &'static str {
             .map(|a| format!("http://{a}"))
             .unwrap_or_else(|_| "http://127.0.0.1:2".into())
     })
+}
+
+/// `cargo fmt --check` and `cargo clippy -- -D warnings` over every crate:
+/// the workspace natively and for wasm32 (the npm build's configuration
+/// too), and the fuzz crate (its own workspace).
+fn habits() -> Result {
+    crate::run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
+    crate::run(Command::new("cargo").args(["fmt", "--check"]).current_dir("fuzz"))?;
+    crate::run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    crate::run(Command::new("cargo").args([
+        "clippy",
+        "-p",
+        "graph-workbook-session",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    crate::run(Command::new("cargo").args([
+        "clippy",
+        "-p",
+        "graph-workbook-session",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--no-default-features",
+        "--release",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    crate::run(
+        Command::new("cargo")
+            .args(["clippy", "--all-targets", "--", "-D", "warnings"])
+            .current_dir("fuzz"),
+    )
 }
