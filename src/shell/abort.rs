@@ -33,7 +33,12 @@ impl AttemptGuard {
             // steps (its `aborted`), not mid-request.
             let _ = signal.add_event_listener_with_callback("abort", &abort);
         }
-        Ok(AttemptGuard { controller, abort, timer, caller: caller.cloned() })
+        Ok(AttemptGuard {
+            controller,
+            abort,
+            timer,
+            caller: caller.cloned(),
+        })
     }
 
     /// The signal to hand to `fetch`.
@@ -78,7 +83,10 @@ impl AbortLink {
         if let Some(s) = signal {
             let _ = s.add_event_listener_with_callback("abort", resolve);
         }
-        AbortLink { signal: signal.cloned(), resolve: resolve.clone() }
+        AbortLink {
+            signal: signal.cloned(),
+            resolve: resolve.clone(),
+        }
     }
 }
 

@@ -32,7 +32,6 @@ pub enum NoAnswer {
     Aborted,
 }
 
-
 /// Sends attempt number `attempt` of `req`.
 pub async fn send(
     req: &Request,
@@ -91,7 +90,9 @@ pub async fn send(
 }
 
 async fn read_body(response: &Response) -> Result<String, ()> {
-    let Some(stream) = response.body() else { return Ok(String::new()) };
+    let Some(stream) = response.body() else {
+        return Ok(String::new());
+    };
     let reader = reader(&stream).map_err(|_| ())?;
     let mut buf: Vec<u8> = Vec::new();
     loop {
