@@ -68,10 +68,11 @@ mod surface;
 
 pub use crate::protocol::error::{Code, Error};
 pub use crate::shell::action::Refreshed;
-pub use crate::shell::sys::AbortSignal;
 pub use crate::surface::exports::{close_session_js, create_session_js, refresh_session_js, refresh_sessions_js};
 pub use crate::surface::rust::{close_session, refresh_session, Options, RefreshOptions};
 pub use crate::surface::session::WorkbookSession;
+/// The platform's `AbortSignal`, web-sys's type: pass your own to cancel a call.
+pub use web_sys::AbortSignal;
 
 /// The protocol's internals, for the fuzz targets (`fuzz/`) only: not part
 /// of the API, and free to change in any release.

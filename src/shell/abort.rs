@@ -29,7 +29,9 @@ impl AttemptGuard {
         let abort = abort.bind0(&controller);
         let timer = set_timeout(&abort, f64::from(timeout_ms));
         if let Some(signal) = caller {
-            signal.add_event_listener("abort", &abort);
+            // A signal whose addEventListener throws is only checked between
+            // steps (its `aborted`), not mid-request.
+            let _ = signal.add_event_listener_with_callback("abort", &abort);
         }
         Ok(AttemptGuard {
             controller,
@@ -54,7 +56,7 @@ impl Drop for AttemptGuard {
     fn drop(&mut self) {
         clear_timeout(&self.timer);
         if let Some(signal) = &self.caller {
-            signal.remove_event_listener("abort", &self.abort);
+            let _ = signal.remove_event_listener_with_callback("abort", &self.abort);
         }
     }
 }
@@ -79,7 +81,7 @@ pub struct AbortLink {
 impl AbortLink {
     pub fn new(signal: Option<&AbortSignal>, resolve: &Function) -> AbortLink {
         if let Some(s) = signal {
-            s.add_event_listener("abort", resolve);
+            let _ = s.add_event_listener_with_callback("abort", resolve);
         }
         AbortLink {
             signal: signal.cloned(),
@@ -91,7 +93,7 @@ impl AbortLink {
 impl Drop for AbortLink {
     fn drop(&mut self) {
         if let Some(s) = &self.signal {
-            s.remove_event_listener("abort", &self.resolve);
+            let _ = s.remove_event_listener_with_callback("abort", &self.resolve);
         }
     }
 }

@@ -30,8 +30,11 @@ impl SessionAction {
     }
 }
 
-/// A successful refresh or close (the JS `RefreshResult`).
+/// A successful refresh or close (the JS `RefreshResult`; with the `serde`
+/// feature, serialized under its field names).
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct Refreshed {
     /// The HTTP status: 204, or 404 when a closeSession retry found the
     /// session already closed by an attempt whose answer was lost.

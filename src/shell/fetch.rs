@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::abort::AttemptGuard;
-use super::sys::{fetch, set, AbortSignal, Response};
+use super::sys::{fetch, reader, set, AbortSignal, Response};
 use crate::protocol::request::{Answer, Request};
 use crate::protocol::retry::is_redirect;
 
@@ -66,9 +66,10 @@ pub async fn send(
     let headers = response.headers();
     let mut answer = Answer {
         status,
-        request_id: headers.get("request-id"),
-        retry_after: headers.get("retry-after"),
-        location: headers.get("location"),
+        // `get` throws only for an invalid header name; these are constants.
+        request_id: headers.get("request-id").ok().flatten(),
+        retry_after: headers.get("retry-after").ok().flatten(),
+        location: headers.get("location").ok().flatten(),
         body: String::new(),
     };
     if status != 204 {
@@ -88,7 +89,7 @@ async fn read_body(response: &Response) -> Result<String, ()> {
     let Some(stream) = response.body() else {
         return Ok(String::new());
     };
-    let reader = stream.get_reader().map_err(|_| ())?;
+    let reader = reader(&stream).map_err(|_| ())?;
     let mut buf: Vec<u8> = Vec::new();
     loop {
         let chunk = JsFuture::from(reader.read()).await.map_err(|_| ())?;

@@ -11,10 +11,16 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 
+/// The platform classes are web-sys's, the types every Rust wasm crate
+/// holds, so a workers-rs or gloo caller passes its own signal.
+pub use web_sys::{AbortController, AbortSignal, ReadableStream, ReadableStreamDefaultReader, Response};
+
 #[wasm_bindgen]
 extern "C" {
+    // The globals, bound by hand: web-sys reaches them only through
+    // `window`, which workers, Deno, workerd and Node lack.
     #[wasm_bindgen(catch, js_name = fetch)]
-    pub fn fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
+    pub fn fetch(url: &str, init: &web_sys::RequestInit) -> Result<Promise, JsValue>;
 
     #[wasm_bindgen(js_name = setTimeout)]
     pub fn set_timeout(callback: &Function, ms: f64) -> JsValue;
@@ -25,46 +31,18 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]) -> Result<JsValue, JsValue>;
 
-    /// The platform's `AbortController`.
-    pub type AbortController;
-    #[wasm_bindgen(catch, constructor)]
-    pub fn new() -> Result<AbortController, JsValue>;
-    #[wasm_bindgen(method, getter)]
-    pub fn signal(this: &AbortController) -> AbortSignal;
-    #[wasm_bindgen(method)]
-    pub fn abort(this: &AbortController);
-
-    /// The platform's `AbortSignal`: pass one to cancel a call.
-    #[derive(Clone)]
-    pub type AbortSignal;
-    #[wasm_bindgen(method, getter)]
-    pub fn aborted(this: &AbortSignal) -> bool;
-    #[wasm_bindgen(method, js_name = addEventListener)]
-    pub fn add_event_listener(this: &AbortSignal, kind: &str, listener: &Function);
-    #[wasm_bindgen(method, js_name = removeEventListener)]
-    pub fn remove_event_listener(this: &AbortSignal, kind: &str, listener: &Function);
-
-    pub type Response;
-    #[wasm_bindgen(method, getter)]
-    pub fn status(this: &Response) -> u16;
-    #[wasm_bindgen(method, getter)]
-    pub fn headers(this: &Response) -> Headers;
-    #[wasm_bindgen(method, getter)]
-    pub fn body(this: &Response) -> Option<ReadableStream>;
-
-    pub type Headers;
-    #[wasm_bindgen(method)]
-    pub fn get(this: &Headers, name: &str) -> Option<String>;
-
-    pub type ReadableStream;
+    // web-sys binds `getReader` without `catch`, and a locked stream
+    // throws; `new ReadableStreamDefaultReader(stream)` catches but refuses
+    // a polyfilled stream that `getReader` serves. So: a view of the stream
+    // with a catching `getReader`.
+    type BodyStream;
     #[wasm_bindgen(catch, method, js_name = getReader)]
-    pub fn get_reader(this: &ReadableStream) -> Result<Reader, JsValue>;
+    fn get_reader(this: &BodyStream) -> Result<ReadableStreamDefaultReader, JsValue>;
+}
 
-    pub type Reader;
-    #[wasm_bindgen(method)]
-    pub fn read(this: &Reader) -> Promise;
-    #[wasm_bindgen(method)]
-    pub fn cancel(this: &Reader) -> Promise;
+/// `stream.getReader()`; a locked or foreign stream is an `Err`, not a throw.
+pub fn reader(stream: &ReadableStream) -> Result<ReadableStreamDefaultReader, JsValue> {
+    stream.unchecked_ref::<BodyStream>().get_reader()
 }
 
 /// `o[k] = v`; a throwing setter is ignored (the objects set here are our own).

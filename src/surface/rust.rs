@@ -12,11 +12,23 @@ use crate::shell::exchange::{aborted, with_call};
 use crate::shell::sys::{fresh_client_request_id, now_ms, AbortSignal};
 
 /// The options every call shares (the JS `CallOptions`).
+///
+/// With the `serde` feature they serialize under the JS option names
+/// (`workbook`, `baseUrl`, `timeoutMs` ...), for a workers-rs app that keeps
+/// them in KV or Durable Object storage, with two fields left out: `signal`
+/// (a live JS object) and `accessToken`. The token is a secret that expires
+/// within the hour, so it is never written; it is read when present, so an
+/// app that chooses to store one adds `accessToken` to what it stores
+/// itself. Without one, a call fails with `invalidArgument` before any
+/// request: set [`Options::access_token`] after loading.
 #[derive(Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct Options {
     /// The item path, unencoded: `/me/drive/items/{id}`, `/me/drive/root:/Folder/Book 1.xlsx:` ...
     pub workbook: String,
-    /// The bearer token for Graph.
+    /// The bearer token for Graph; never serialized (see above).
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing))]
     pub access_token: String,
     /// Defaults to `https://graph.microsoft.com/v1.0`.
     pub base_url: Option<String>,
@@ -27,8 +39,10 @@ pub struct Options {
     /// Defaults to a fresh UUID v4 per call, the same on its retries.
     pub client_request_id: Option<String>,
     /// Hosts besides Graph's and loopback that may receive the token.
+    #[cfg_attr(feature = "serde", serde(default))]
     pub allowed_hosts: Vec<String>,
-    /// Cancels the call, including a backoff wait.
+    /// Cancels the call, including a backoff wait; never serialized.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub signal: Option<AbortSignal>,
 }
 
@@ -79,8 +93,14 @@ impl Options {
     }
 }
 
-/// Options of [`refresh_session`] and [`close_session`].
+/// Options of [`refresh_session`] and [`close_session`]; with the `serde`
+/// feature, `{"options":{...},"sessionId":"..."}`. Not flattened into one
+/// object as in JS: serde's `flatten` goes through a map, which
+/// serde-wasm-bindgen's default serializer turns into a JS `Map`, and
+/// `JSON.stringify` of a `Map` is `{}`.
 #[derive(Clone, Debug)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "camelCase"))]
 pub struct RefreshOptions {
     /// The shared options.
     pub options: Options,

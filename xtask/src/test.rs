@@ -33,15 +33,23 @@ pub fn run(_args: &[String]) -> Result {
         ("headless Chromium", "WASM_BINDGEN_USE_BROWSER"),
     ] {
         step(&format!("wasm tests in {runtime}, against the emulator"));
-        wasm_tests(&emu.url, &short.url, env)?;
+        wasm_tests(&emu.url, &short.url, env, &[])?;
     }
+    // The Rust API's optional feature: one file, once, in Node.
+    step("wasm test of the `serde` feature in Node (tests/serde.rs)");
+    wasm_tests(
+        &emu.url,
+        &short.url,
+        "WASM_BINDGEN_USE_NODE_EXPERIMENTAL",
+        &["--features", "serde", "--test", "serde"],
+    )?;
     crate::soak::short()?;
     crate::runtimes::run(&emu.url)?;
     crate::e2e::run()?;
     Ok(())
 }
 
-fn wasm_tests(emulator_url: &str, short_ttl_url: &str, mode_env: &str) -> Result {
+fn wasm_tests(emulator_url: &str, short_ttl_url: &str, mode_env: &str, extra: &[&str]) -> Result {
     let mut cmd = Command::new("cargo");
     cmd.args([
         "test",
@@ -51,6 +59,7 @@ fn wasm_tests(emulator_url: &str, short_ttl_url: &str, mode_env: &str) -> Result
         "-p",
         "graph-workbook-session",
     ])
+    .args(extra)
     .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
     .env("GRAPH_EMULATOR_URL", emulator_url)
     .env("GRAPH_EMULATOR_SHORT_TTL_URL", short_ttl_url)
