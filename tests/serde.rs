@@ -132,8 +132,8 @@ async fn stored_refresh_options_refresh_once_the_token_is_set_again() {
     assert_eq!(loaded.session_id, id);
     // Without its token, the call fails before any request.
     let e = refresh_session(&loaded).await.expect_err("no token");
-    assert_eq!(e.code.as_str(), "invalidArgument");
-    assert_eq!(e.attempts, 0);
+    assert_eq!(e.code().as_str(), "invalidArgument");
+    assert_eq!(e.attempts(), 0);
 
     loaded.options.access_token = TOKEN.into();
     let r = refresh_session(&loaded).await.expect("refresh");
