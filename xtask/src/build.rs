@@ -63,7 +63,9 @@ pub fn package() -> Result<Size> {
         .arg(&wasm))?;
     entries()?;
     std::fs::write(pkg_file("package.json"), package_json()?).map_err(|e| e.to_string())?;
-    std::fs::copy("README.md", pkg_file("README.md")).map_err(|e| e.to_string())?;
+    for doc in ["README.md", "CHANGELOG.md"] {
+        std::fs::copy(doc, pkg_file(doc)).map_err(|e| format!("{doc}: {e}"))?;
+    }
     for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
         std::fs::copy(license, pkg_file(license)).map_err(|e| e.to_string())?;
     }
@@ -180,12 +182,13 @@ fn package_json() -> Result<String> {
     "{NAME}_bg.wasm",
     "{NAME}_bg.wasm.d.ts",
     "README.md",
+    "CHANGELOG.md",
     "LICENSE-MIT",
     "LICENSE-APACHE"
   ],
   "sideEffects": ["./index.js", "./node.js", "./workerd.js"],
   "engines": {{ "node": ">=20" }},
-  "keywords": ["microsoft-graph", "excel", "workbook", "session", "wasm", "cloudflare-workers", "deno", "bun", "office-addin"]
+  "keywords": ["microsoft-graph", "msgraph", "excel", "workbook", "session", "keep-alive", "refreshSession", "wasm", "cloudflare-workers", "deno", "bun", "office-addin"]
 }}
 "#
     ))
