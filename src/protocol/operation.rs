@@ -360,6 +360,7 @@ mod tests {
             base_url: Some("https://graph.microsoft.com/v1.0"),
             timeout_ms: None,
             max_retries: None,
+            max_retry_after_ms: None,
             client_request_id: Some("c"),
             allowed_hosts: &[],
         };
