@@ -279,7 +279,7 @@ mod tests {
         for bad in [f64::NAN, -1.0, 0.5, 86_400_001.0, f64::INFINITY] {
             let mut o = opts("/me/drive/items/1");
             o.max_retry_after_ms = Some(bad);
-            let e = Call::new(&o, fresh).err().expect("refused");
+            let e = Call::new(&o, fresh).expect_err("refused");
             assert_eq!(
                 e.message(),
                 "options.maxRetryAfterMs must be an integer in 0..=86400000",
