@@ -219,7 +219,16 @@ async fn throttling_with_every_kind_of_retry_after() {
         "tooManyRequests",
     )
     .await;
-    assert_eq!(get_str(&e, "innerCode").as_deref(), Some("activityLimitReached"));
+    // The second level decides; the third is detail.
+    assert_eq!(
+        get_str(&e, "innerCode").as_deref(),
+        Some("tooManyRequestsUncategorized")
+    );
+    let codes: Vec<_> = js_sys::Array::from(&get(&e, "innerCodes"))
+        .iter()
+        .filter_map(|c| c.as_string())
+        .collect();
+    assert_eq!(codes, ["tooManyRequestsUncategorized", "ActivityLimitReached"]);
     assert!(get(&e, "retryAfterMs").is_null());
     assert_eq!(get_num(&e, "status"), 429.0);
 
@@ -288,7 +297,7 @@ async fn server_errors_and_sequences() {
     assert!(ms < 10_000.0);
 
     // 500 and 502 are not retried.
-    for (status, code) in [("500", "generalException"), ("502", "badGateway")] {
+    for (status, code) in [("500", "internalServerError"), ("502", "badGateway")] {
         let (wb, id) = live(&["status-", status].concat()).await;
         fault_on(&wb, &[&["\"status\":", status, r#","times":0"#].concat()]).await;
         let (e, _) = refresh_err(&[status, " not retried"].concat(), session_options(&wb, &id), code).await;
@@ -618,7 +627,11 @@ async fn broken_create_session_flows() {
     )
     .await;
     let e = create_session_js(create(&wb)).await.unwrap_err();
-    assert_clean(&e, "serviceNotAvailable");
+    assert_clean(&e, "serviceUnavailable");
+    assert_eq!(
+        get_str(&e, "innerCode").as_deref(),
+        Some("serviceUnavailableUncategorized")
+    );
     survived("createSession flows", 9);
 }
 

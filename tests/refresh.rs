@@ -97,7 +97,11 @@ async fn unavailable_every_time_uses_every_retry_with_one_client_request_id() {
     let o = session_options(&wb, &id);
     set(&o, "maxRetries", 3);
     let e = refresh_session_js(o).await.unwrap_err();
-    assert_graph_error(&e, "serviceNotAvailable");
+    assert_graph_error(&e, "serviceUnavailable");
+    assert_eq!(
+        get_str(&e, "innerCode").as_deref(),
+        Some("serviceUnavailableUncategorized")
+    );
     assert_eq!(get_num(&e, "attempts"), 4.0);
     assert_eq!(get_num(&e, "status"), 503.0);
     assert_eq!(get_num(&e, "retryAfterMs"), 0.0);
@@ -125,7 +129,11 @@ async fn server_errors_other_than_503_504_are_not_retried() {
     let id = raw_create_session(&wb, true).await;
     fault(&[r#"{"pathContains":""#, &wb, r#"","status":500,"times":0}"#].concat()).await;
     let e = refresh_session_js(session_options(&wb, &id)).await.unwrap_err();
-    assert_graph_error(&e, "generalException");
+    assert_graph_error(&e, "internalServerError");
+    assert_eq!(
+        get_str(&e, "innerCode").as_deref(),
+        Some("internalServerErrorUncategorized")
+    );
     assert_eq!(get_num(&e, "attempts"), 1.0);
 }
 

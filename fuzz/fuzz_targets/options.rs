@@ -239,6 +239,10 @@ fuzz_target!(|data: &[u8]| {
                         if target.starts_with('/') {
                             assert!(u.starts_with(&b.origin), "a relative URL left the origin: {u}");
                         }
+                        // Followed only on the call's own origin (as fetch reads both).
+                        if let (Ok(x), Ok(y)) = (url::Url::parse(&u), url::Url::parse(&b.root())) {
+                            assert_eq!(x.origin(), y.origin(), "followed onto another origin: {u}");
+                        }
                     }
                     Err(e) => assert!(local_code(e.code()), "{:?}", e.code()),
                 }
@@ -253,6 +257,7 @@ fuzz_target!(|data: &[u8]| {
         base_url: base.as_deref(),
         timeout_ms: i.timeout_ms,
         max_retries: i.max_retries,
+        max_retry_after_ms: i.max_retries.map(|n| n * 60_000.0),
         client_request_id: i.client_request_id.as_deref(),
         allowed_hosts: &i.allowed_hosts,
     };

@@ -1,9 +1,11 @@
 //! `Retry-After` and the retry decision: `parse_retry_after`,
 //! `parse_http_date`, `decide`, `backoff_ms`, `poll_delay_ms`.
 //!
-//! Oracles: nothing panics (no overflow: debug assertions are on); every
-//! delay is capped; only 429/503/504, network errors and timeouts are
-//! retried, and never past `maxRetries`; delta-seconds are read exactly; and,
+//! Oracles: nothing panics (no overflow: debug assertions are on); a
+//! `Retry-After` is waited whole, never cut short, and one past
+//! `maxRetryAfterMs` stops the call; backoff is capped; only 429/503/504,
+//! network errors and timeouts are retried (no codes in the body), and never
+//! past `maxRetries`; delta-seconds are read exactly; and,
 //! against the `httpdate` crate, a date both read is read to the same
 //! instant, and every date it formats is read back exactly, in all three
 //! forms (IMF-fixdate, RFC 850, asctime).
@@ -11,9 +13,10 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use graph_workbook_session::fuzzing::operation::{poll_delay_ms, MAX_POLL_MS};
+use graph_workbook_session::fuzzing::operation::{poll_delay_ms, MAX_POLL_MS, MAX_POLL_RETRY_AFTER_MS};
 use graph_workbook_session::fuzzing::retry::{
-    backoff_ms, decide, is_retryable_status, parse_http_date, parse_retry_after, Decision, Outcome, MAX_DELAY_MS,
+    backoff_ms, decide, is_retryable_status, parse_http_date, parse_retry_after, Codes, Decision, Limits, Outcome,
+    DEFAULT_MAX_RETRY_AFTER_MS, MAX_DELAY_MS,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -113,31 +116,43 @@ fuzz_target!(|data: &[u8]| {
         0 => Outcome::Answer {
             status: i.status,
             retry_after: Some(&i.value),
+            codes: Codes::default(),
         },
         1 => Outcome::Network,
         _ => Outcome::Timeout,
     };
     let max_retries = u32::from(i.max_retries % 11);
-    match decide(i.attempt, max_retries, outcome, now, i.random) {
+    let max_retry_after_ms = u64::from(DEFAULT_MAX_RETRY_AFTER_MS);
+    let limits = Limits {
+        max_retries,
+        max_retry_after_ms,
+    };
+    match decide(i.attempt, limits, outcome, now, i.random) {
         Decision::Retry { delay_ms } => {
-            assert!(delay_ms <= MAX_DELAY_MS);
             assert!(i.attempt <= max_retries, "retried past maxRetries");
-            if let Outcome::Answer { status, .. } = outcome {
-                assert!(is_retryable_status(status), "retried status {status}");
-                if let Some(told) = parsed {
-                    assert_eq!(delay_ms, told.min(MAX_DELAY_MS), "Retry-After not honoured");
+            match (outcome, parsed) {
+                (Outcome::Answer { status, .. }, Some(told)) => {
+                    assert!(is_retryable_status(status), "retried status {status}");
+                    assert_eq!(delay_ms, told, "Retry-After not honoured whole");
+                    assert!(told <= max_retry_after_ms, "waited past maxRetryAfterMs");
                 }
+                (Outcome::Answer { status, .. }, None) => {
+                    assert!(is_retryable_status(status), "retried status {status}");
+                    assert!(delay_ms <= MAX_DELAY_MS);
+                }
+                _ => assert!(delay_ms <= MAX_DELAY_MS),
             }
         }
         Decision::Stop => {
             if let Outcome::Answer { status, .. } = outcome {
-                assert!(!is_retryable_status(status) || i.attempt > max_retries);
+                let too_long = parsed.is_some_and(|t| t > max_retry_after_ms);
+                assert!(!is_retryable_status(status) || i.attempt > max_retries || too_long);
             } else {
                 assert!(i.attempt > max_retries);
             }
         }
     }
     assert!(backoff_ms(i.attempt, i.random) <= MAX_DELAY_MS);
-    assert!(poll_delay_ms(i.poll, Some(&i.value), now) <= MAX_POLL_MS);
+    assert!(poll_delay_ms(i.poll, Some(&i.value), now) <= MAX_POLL_RETRY_AFTER_MS);
     assert!(poll_delay_ms(i.poll, None, now) <= MAX_POLL_MS);
 });

@@ -7,7 +7,7 @@ use crate::prelude::*;
 
 use super::error::{from_graph_error, Code, Error};
 use super::json::{self, write_string, Value};
-use super::retry::{decide, Decision, Outcome};
+use super::retry::{decide, parse_retry_after, Codes, Decision, Limits, Outcome};
 use super::text;
 
 /// Graph's limit of requests per `$batch`.
@@ -58,7 +58,10 @@ impl ItemAnswer {
     }
 }
 
-/// The JSON body of a batch of refreshes.
+/// The JSON body of a batch of refreshes. Each sub-request is a POST, so
+/// it carries `"body": {}` and a `Content-Type` header: Graph fails the
+/// whole batch with 400 ("does not contain Content-Type header or body")
+/// otherwise (json-batching.md).
 pub fn batch_body(items: &[BatchItem<'_>]) -> String {
     let mut out = String::with_capacity(64 + items.len() * 200);
     out.push_str("{\"requests\":[");
@@ -73,7 +76,7 @@ pub fn batch_body(items: &[BatchItem<'_>]) -> String {
         url.push_str(item.workbook);
         url.push_str("/workbook/refreshSession");
         write_string(&mut out, &url);
-        out.push_str(",\"headers\":{\"workbook-session-id\":");
+        out.push_str(",\"body\":{},\"headers\":{\"Content-Type\":\"application/json\",\"workbook-session-id\":");
         write_string(&mut out, item.session_id);
         out.push_str("}}");
     }
@@ -153,7 +156,10 @@ pub enum BatchStep {
 /// [`MAX_BATCH`], sent in sequence; inside a chunk, items answered with a
 /// status [`decide`] resends are sent again (alone with the other throttled
 /// items of their chunk) after the longest delay among them, within
-/// `max_retries`.
+/// the call's [`Limits`]. Each throttled item waits its own cooldown: the
+/// round goes out once the longest of them has passed, so none is resent
+/// early; an item whose cooldown is longer than `maxRetryAfterMs` ends
+/// with its error.
 #[derive(Debug)]
 pub struct BatchRounds {
     items: Vec<Option<(String, String)>>,
@@ -164,13 +170,13 @@ pub struct BatchRounds {
     /// The items of the batch in flight, or waiting to be resent.
     pending: Vec<usize>,
     wait: Option<u64>,
-    max_retries: u32,
+    limits: Limits,
 }
 
 impl BatchRounds {
     /// The rounds for `items` (percent-encoded item path, session id); items
     /// that failed validation come in as `Err` and are not sent.
-    pub fn new(items: Vec<Result<(String, String), Error>>, max_retries: u32) -> BatchRounds {
+    pub fn new(items: Vec<Result<(String, String), Error>>, limits: Limits) -> BatchRounds {
         let mut valid = Vec::new();
         let mut kept = Vec::with_capacity(items.len());
         let mut out = Vec::with_capacity(items.len());
@@ -197,7 +203,7 @@ impl BatchRounds {
             chunks,
             pending: Vec::new(),
             wait: None,
-            max_retries,
+            limits,
         }
     }
 
@@ -256,17 +262,22 @@ impl BatchRounds {
                     elapsed_ms,
                 }),
                 Some(a) => {
+                    let e = a.error();
                     let outcome = Outcome::Answer {
                         status: a.status,
                         retry_after: a.retry_after.as_deref(),
+                        codes: Codes::of(&e),
                     };
-                    match decide(tries, self.max_retries, outcome, now_ms, random) {
+                    match decide(tries, self.limits, outcome, now_ms, random) {
                         Decision::Retry { delay_ms } => {
                             wait = wait.max(delay_ms);
                             again.push(i);
                             continue;
                         }
-                        Decision::Stop => Err(a.error().with_attempts(tries)),
+                        Decision::Stop => {
+                            let cooldown = a.retry_after.as_deref().and_then(|v| parse_retry_after(v, now_ms));
+                            Err(e.with_attempts(tries).with_retry_after_ms(cooldown))
+                        }
                     }
                 }
             };
@@ -343,12 +354,23 @@ mod tests {
             Some("cluster=1&session=\"x\"")
         );
         assert_eq!(reqs[1].get("id").unwrap().as_str(), Some("7"));
+        for r in reqs {
+            // A POST sub-request without body or Content-Type fails the whole batch on Graph.
+            assert!(
+                matches!(r.get("body"), Some(Value::Object(o)) if o.is_empty()),
+                "{body}"
+            );
+            assert_eq!(
+                r.get("headers").unwrap().get("Content-Type").unwrap().as_str(),
+                Some("application/json")
+            );
+        }
     }
 
     #[test]
     fn responses_map_back_by_id_with_their_headers_and_errors() {
         let body = r#"{"responses":[
-            {"id":"2","status":429,"headers":{"Retry-After":"3","request-id":"r2"},"body":{"error":{"code":"tooManyRequests","innerError":{"code":"activityLimitReached"}}}},
+            {"id":"2","status":429,"headers":{"Retry-After":"3","request-id":"r2"},"body":{"error":{"code":"tooManyRequests","innerError":{"code":"tooManyRequestsUncategorized","innerError":{"code":"ActivityLimitReached"}}}}},
             {"id":"0","status":204,"headers":{}},
             {"id":"1","status":404,"body":{"error":{"code":"itemNotFound","innerError":{"code":"invalidSessionReCreatable"}}}},
             {"id":"x","status":204},
@@ -361,7 +383,7 @@ mod tests {
         assert_eq!(throttled.retry_after.as_deref(), Some("3"));
         let e = throttled.error();
         assert_eq!(e.code().as_str(), "tooManyRequests");
-        assert_eq!(e.inner_code(), Some("activityLimitReached"));
+        assert_eq!(e.inner_code(), Some("tooManyRequestsUncategorized"));
         assert_eq!(e.request_id(), Some("r2"));
         let gone = answers.iter().find(|a| a.index == 1).unwrap().error();
         assert!(gone.recreatable());
@@ -395,6 +417,13 @@ mod tests {
             .collect()
     }
 
+    fn limits(max_retries: u32) -> Limits {
+        Limits {
+            max_retries,
+            max_retry_after_ms: 180_000,
+        }
+    }
+
     fn body_ids(body: &str) -> Vec<usize> {
         let v = json::parse(body).unwrap();
         v.get("requests")
@@ -418,7 +447,7 @@ mod tests {
 
     #[test]
     fn rounds_send_chunks_of_twenty_in_order() {
-        let mut r = BatchRounds::new(items(45), 3);
+        let mut r = BatchRounds::new(items(45), limits(3));
         let mut sizes = Vec::new();
         loop {
             match r.poll() {
@@ -450,7 +479,7 @@ mod tests {
     fn throttled_items_are_resent_alone_after_the_longest_cooldown() {
         let mut all = items(3);
         all.insert(1, Err(Error::local(Code::InvalidArgument, &["bad"])));
-        let mut r = BatchRounds::new(all, 3);
+        let mut r = BatchRounds::new(all, limits(3));
         let BatchStep::Send(body) = r.poll() else { panic!() };
         assert_eq!(body_ids(&body), [0, 2, 3], "the invalid item is not sent");
         r.handle_answer(
@@ -471,13 +500,49 @@ mod tests {
     }
 
     #[test]
+    fn each_item_follows_the_policy_and_its_own_cooldown() {
+        let mut r = BatchRounds::new(items(4), limits(3));
+        let BatchStep::Send(_) = r.poll() else { panic!() };
+        let body = r#"{"responses":[
+            {"id":"0","status":429,"headers":{"Retry-After":"2"},"body":{"error":{"code":"tooManyRequests","innerError":{"code":"tooManyRequestsUncategorized"}}}},
+            {"id":"1","status":429,"headers":{"Retry-After":"600"},"body":{"error":{"code":"tooManyRequests","innerError":{"code":"tooManyRequestsUncategorized"}}}},
+            {"id":"2","status":503,"headers":{"Retry-After":"1"},"body":{"error":{"code":"conflict","innerError":{"code":"AccessConflict"}}}},
+            {"id":"3","status":404,"body":{"error":{"code":"itemNotFound","innerError":{"code":"invalidSessionReCreatable","innerError":{"code":"InvalidOrTimedOutSession"}}}}}
+        ]}"#;
+        r.handle_answer(body, 0, 0.5, 1.0);
+        assert!(
+            matches!(r.poll(), BatchStep::Wait(2000)),
+            "no sooner than item 0's cooldown"
+        );
+        let BatchStep::Send(body) = r.poll() else { panic!() };
+        assert_eq!(body_ids(&body), [0], "only the item told to resend after its cooldown");
+        r.handle_answer(&answers(&[(0, 204, None)]), 0, 0.5, 2.0);
+        let BatchStep::Done(out) = r.poll() else { panic!() };
+        assert!(matches!(out[0], Ok(ItemDone { attempts: 2, .. })));
+        let e = out[1].as_ref().unwrap_err();
+        assert_eq!(
+            (e.retry_after_ms(), e.attempts()),
+            (Some(600_000), 1),
+            "a cooldown past maxRetryAfterMs"
+        );
+        let e = out[2].as_ref().unwrap_err();
+        assert_eq!((e.inner_code(), e.attempts()), (Some("AccessConflict"), 1));
+        let e = out[3].as_ref().unwrap_err();
+        assert!(e.recreatable());
+        assert_eq!(
+            e.inner_codes(),
+            ["invalidSessionReCreatable", "InvalidOrTimedOutSession"]
+        );
+    }
+
+    #[test]
     fn a_failed_batch_fails_its_items_and_a_missing_answer_is_invalid() {
-        let mut r = BatchRounds::new(items(2), 0);
+        let mut r = BatchRounds::new(items(2), limits(0));
         let BatchStep::Send(_) = r.poll() else { panic!() };
         r.handle_answer(&answers(&[(0, 204, None)]), 0, 0.5, 1.0);
         let BatchStep::Done(out) = r.poll() else { panic!() };
         assert!(matches!(out[1], Err(ref e) if *e.code() == Code::InvalidResponse));
-        let mut r = BatchRounds::new(items(2), 0);
+        let mut r = BatchRounds::new(items(2), limits(0));
         let BatchStep::Send(_) = r.poll() else { panic!() };
         r.handle_error(Error::local(Code::Network, &[]));
         let BatchStep::Done(out) = r.poll() else { panic!() };

@@ -1,8 +1,10 @@
 //! The one error type, and the reading of Graph's error bodies.
 //!
 //! Graph's body is `{"error":{"code","message","innerError":{"code"?,
-//! "request-id","client-request-id","date","innerError"?}}}`; the deepest code
-//! is the most precise one and decides what a caller should do.
+//! "request-id","client-request-id","date","innerError"?}}}`. The
+//! **second-level** code (`error.innerError.code`) decides what a caller
+//! should do (see [`super::policy`]); deeper levels are detail, kept in
+//! [`Error::inner_codes`]. Codes compare case-insensitively.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -57,6 +59,8 @@ impl Code {
 /// The inner code that means "create a new session and go on".
 pub const RECREATABLE: &str = "invalidSessionReCreatable";
 
+/// Most nested codes an error keeps (Graph sends two or three).
+const MAX_INNER_CODES: usize = 16;
 /// Longest message an error keeps once redacted.
 const MAX_MESSAGE: usize = 1024;
 /// Longest Graph message read from a body. Far above [`MAX_MESSAGE`]: the
@@ -75,6 +79,7 @@ struct Details {
     code: Code,
     message: String,
     inner_code: Option<String>,
+    inner_codes: Vec<String>,
     status: u16,
     request_id: Option<String>,
     client_request_id: Option<String>,
@@ -108,9 +113,24 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.0.message
     }
-    /// The `innerError.code` Graph gave, if any.
+    /// The second-level code (`error.innerError.code`) as Graph sent it, if any.
     pub fn inner_code(&self) -> Option<&str> {
         self.0.inner_code.as_deref()
+    }
+    /// Every nested code, outermost first, as Graph sent them (the
+    /// top-level code excluded; the first is [`Error::inner_code`] when the
+    /// second level has one).
+    pub fn inner_codes(&self) -> &[String] {
+        &self.0.inner_codes
+    }
+    /// What Graph's docs say to do after this error ([`super::policy::rule`]);
+    /// errors raised here (status 0) are read by their status rule.
+    pub fn rule(&self) -> super::policy::Rule {
+        let top = match &self.0.code {
+            Code::Graph(c) => Some(c.as_str()),
+            _ => None,
+        };
+        super::policy::rule(self.0.status, top, self.0.inner_code.as_deref())
     }
     /// The HTTP status, or 0 when no answer came.
     pub fn status(&self) -> u16 {
@@ -150,9 +170,10 @@ impl Error {
         self.0.message = message.into();
         self
     }
-    /// Sets the second-level `innerError.code`.
+    /// Sets the second-level `innerError.code` (and the nested codes to it alone).
     pub fn with_inner_code(mut self, inner_code: Option<&str>) -> Error {
         self.0.inner_code = inner_code.map(String::from);
+        self.0.inner_codes = inner_code.map(String::from).into_iter().collect();
         self
     }
     /// Sets the HTTP status.
@@ -189,6 +210,7 @@ impl Error {
             code,
             message: parts.concat(),
             inner_code: None,
+            inner_codes: Vec::new(),
             status: 0,
             request_id: None,
             client_request_id: None,
@@ -198,9 +220,15 @@ impl Error {
         }))
     }
 
-    /// True when Graph said the session is gone but a new one may be created.
+    /// True when Graph said the session is gone but a new one may be
+    /// created: the second-level code (the top-level one when there is no
+    /// second level) is `invalidSessionReCreatable`, in any case.
     pub fn recreatable(&self) -> bool {
-        self.0.inner_code.as_deref().unwrap_or(self.0.code.as_str()) == RECREATABLE
+        self.0
+            .inner_code
+            .as_deref()
+            .unwrap_or(self.0.code.as_str())
+            .eq_ignore_ascii_case(RECREATABLE)
     }
 
     /// Builds the error for a non-success answer. `body` may be anything:
@@ -256,16 +284,15 @@ impl Error {
                 Code::Graph(c) => Some(c),
                 _ => None,
             };
-            for field in [
-                Some(&mut d.message),
-                code,
-                d.inner_code.as_mut(),
-                d.request_id.as_mut(),
-                d.client_request_id.as_mut(),
-                d.date.as_mut(),
-            ]
-            .into_iter()
-            .flatten()
+            for field in [Some(&mut d.message), code, d.inner_code.as_mut()]
+                .into_iter()
+                .flatten()
+                .chain(d.inner_codes.iter_mut())
+                .chain(
+                    [d.request_id.as_mut(), d.client_request_id.as_mut(), d.date.as_mut()]
+                        .into_iter()
+                        .flatten(),
+                )
             {
                 if text::find(field, secret).is_some() {
                     *field = redacted(field, secret);
@@ -314,9 +341,16 @@ pub fn from_graph_error(err: &Value) -> Error {
     truncate(&mut message, MAX_RAW_MESSAGE);
     e.0.message = message;
     let mut inner = err.get_ignore_case("innerError");
+    let mut depth = 0usize;
     while let Some(i) = inner {
+        depth += 1;
         if let Some(code) = text(i, "code") {
-            e.0.inner_code = Some(code);
+            if depth == 1 {
+                e.0.inner_code = Some(code.clone());
+            }
+            if e.0.inner_codes.len() < MAX_INNER_CODES {
+                e.0.inner_codes.push(code);
+            }
         }
         e.0.request_id = text(i, "request-id").or(e.0.request_id.take());
         e.0.client_request_id = text(i, "client-request-id").or(e.0.client_request_id.take());
@@ -363,22 +397,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn graph_body_gives_codes_ids_and_the_deepest_inner_code() {
-        let body = r#"{"error":{"code":"itemNotFound","message":"The target session is invalid.",
-            "innerError":{"code":"invalidSession","request-id":"r-body","client-request-id":"c1","date":"2026-11-27T08:00:00",
-            "innerError":{"code":"invalidSessionReCreatable"}}}}"#;
+    fn graph_body_gives_codes_ids_and_the_second_level_code() {
+        let body = r#"{"error":{"code":"ItemNotFound","message":"The target session is invalid.",
+            "innerError":{"code":"InvalidSessionReCreatable","request-id":"r-body","client-request-id":"c1","date":"2026-11-27T08:00:00",
+            "innerError":{"code":"InvalidOrTimedOutSession"}}}}"#;
         let e = Error::from_response(404, body, None);
-        assert_eq!(e.code().as_str(), "itemNotFound");
-        assert_eq!(e.inner_code(), Some("invalidSessionReCreatable"));
-        assert!(e.recreatable());
+        assert_eq!(e.code().as_str(), "ItemNotFound");
+        assert_eq!(
+            e.inner_code(),
+            Some("InvalidSessionReCreatable"),
+            "the second level, as sent"
+        );
+        assert_eq!(
+            e.inner_codes(),
+            ["InvalidSessionReCreatable", "InvalidOrTimedOutSession"]
+        );
+        assert!(e.recreatable(), "codes compare case-insensitively");
+        assert_eq!(e.rule(), crate::protocol::policy::Rule::Recreatable);
         assert_eq!(e.request_id(), Some("r-body"));
         assert_eq!(e.client_request_id(), Some("c1"));
         assert_eq!(e.date(), Some("2026-11-27T08:00:00"));
         assert_eq!(e.status(), 404);
         assert_eq!(
             e.message(),
-            "Graph answered 404 itemNotFound (invalidSessionReCreatable): The target session is invalid."
+            "Graph answered 404 ItemNotFound (InvalidSessionReCreatable): The target session is invalid."
         );
+    }
+
+    #[test]
+    fn deeper_levels_are_detail_not_the_decision() {
+        let body = r#"{"error":{"code":"internalServerError","innerError":{"code":"internalServerErrorUncategorized",
+            "innerError":{"code":"GenericFileOpenError","innerError":{"message":"no code here"}}}}}"#;
+        let e = Error::from_response(500, body, None);
+        assert_eq!(e.inner_code(), Some("internalServerErrorUncategorized"));
+        assert_eq!(
+            e.inner_codes(),
+            ["internalServerErrorUncategorized", "GenericFileOpenError"]
+        );
+        // A recreatable code below the second level does not make the error recreatable.
+        let body = r#"{"error":{"code":"badRequest","innerError":{"code":"invalidSession",
+            "innerError":{"code":"invalidSessionReCreatable"}}}}"#;
+        let e = Error::from_response(400, body, None);
+        assert_eq!(e.inner_code(), Some("invalidSession"));
+        assert!(!e.recreatable());
+        // A second level without a code: innerCode is null, deeper codes still listed.
+        let body = r#"{"error":{"code":"x","innerError":{"request-id":"r","innerError":{"code":"deep"}}}}"#;
+        let e = Error::from_response(409, body, None);
+        assert_eq!(e.inner_code(), None);
+        assert_eq!(e.inner_codes(), ["deep"]);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //!
 //! * [`validate`], [`url`]: options, the host policy, item paths.
 //! * [`request`]: the requests (URL, method, headers, body) Graph expects.
-//! * [`error`], [`retry`]: error bodies, `Retry-After`, what to resend.
+//! * [`error`], [`policy`], [`retry`]: error bodies, the Excel error policy
+//!   table, `Retry-After` and cooldowns, what to resend.
 //! * [`session`], [`operation`], [`batch`]: the flows as machines: a
 //!   session's life and keep-alive schedule, createSession's 201/202/poll,
 //!   `$batch` rounds.
@@ -15,6 +16,7 @@ pub mod batch;
 pub mod error;
 pub mod json;
 pub mod operation;
+pub mod policy;
 pub mod request;
 pub mod retry;
 pub mod session;

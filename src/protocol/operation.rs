@@ -14,8 +14,11 @@ use super::validate::Call;
 
 /// First wait between two polls of an operation.
 pub const FIRST_POLL_MS: u64 = 1_000;
-/// Longest wait between two polls.
+/// Longest backoff between two polls (the doc suggests about 30 s).
 pub const MAX_POLL_MS: u64 = 30_000;
+/// Longest wait between two polls when the operation's `Retry-After` asks
+/// for more (workbook-best-practice.md: never more than 4 minutes apart).
+pub const MAX_POLL_RETRY_AFTER_MS: u64 = 240_000;
 /// `createTimeoutMs` when none is given: four minutes.
 pub const DEFAULT_CREATE_TIMEOUT_MS: u32 = 240_000;
 /// The largest `createTimeoutMs` accepted: thirty minutes.
@@ -97,11 +100,12 @@ pub fn parse_operation(body: &str) -> Result<OperationStatus, Error> {
     ))
 }
 
-/// Wait before poll number `poll` (1-based): the server's `Retry-After` when
-/// readable, else 1 s growing by half each time, at most 30 s.
+/// Wait before poll number `poll` (1-based): the operation's `Retry-After`
+/// when readable, up to 4 minutes; else 1 s growing by half each time, at
+/// most 30 s. `createTimeoutMs` bounds the whole call (the shell's deadline).
 pub fn poll_delay_ms(poll: u32, retry_after: Option<&str>, now_ms: u64) -> u64 {
     if let Some(ms) = retry_after.and_then(|v| parse_retry_after(v, now_ms)) {
-        return ms.min(MAX_POLL_MS);
+        return ms.min(MAX_POLL_RETRY_AFTER_MS);
     }
     let mut d = FIRST_POLL_MS;
     for _ in 1..poll.min(20) {
@@ -349,7 +353,17 @@ mod tests {
         assert!(delays.windows(2).all(|w| w[1] >= w[0]));
         assert_eq!(*delays.last().unwrap(), MAX_POLL_MS);
         assert_eq!(poll_delay_ms(1, Some("3"), 0), 3000);
-        assert_eq!(poll_delay_ms(1, Some("600"), 0), MAX_POLL_MS);
+        assert_eq!(
+            poll_delay_ms(1, Some("45"), 0),
+            45_000,
+            "a cooldown past 30 s is honoured"
+        );
+        assert_eq!(poll_delay_ms(1, Some("240"), 0), 240_000);
+        assert_eq!(
+            poll_delay_ms(1, Some("600"), 0),
+            MAX_POLL_RETRY_AFTER_MS,
+            "never more than 4 min apart"
+        );
         assert_eq!(poll_delay_ms(2, Some("garbage"), 0), 1500);
         assert_eq!(poll_delay_ms(u32::MAX, None, 0), MAX_POLL_MS);
     }
@@ -360,6 +374,7 @@ mod tests {
             base_url: Some("https://graph.microsoft.com/v1.0"),
             timeout_ms: None,
             max_retries: None,
+            max_retry_after_ms: None,
             client_request_id: Some("c"),
             allowed_hosts: &[],
         };
@@ -416,9 +431,17 @@ mod tests {
         flow.handle_answer(&c, &answer(200, r#"{"status":"running"}"#, None, None), 1, 0);
         assert!(matches!(flow.poll(), CreateStep::Wait(1500)), "second poll backs off");
         assert_eq!(sent(&mut flow).url, op);
-        let done = r#"{"status":"succeeded","resourceLocation":"https://graph.microsoft.com/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')"}"#;
-        flow.handle_answer(&c, &answer(200, done, None, None), 1, 0);
-        assert!(sent(&mut flow).url.ends_with("(key='k')"));
+        flow.handle_answer(&c, &answer(200, r#"{"status":"running"}"#, None, Some("120")), 1, 0);
+        assert!(
+            matches!(flow.poll(), CreateStep::Wait(120_000)),
+            "the operation's cooldown, past 30 s"
+        );
+        sent(&mut flow);
+        // Graph's own shape: another version segment of the same host, and a query.
+        let resource = "https://graph.microsoft.com/beta/me/drive/items/1/workbook/sessionInfoResource(key='k')?sessionId=Y2x1c3Rlcj1QUzE=";
+        let done = [r#"{"status":"succeeded","resourceLocation":""#, resource, r#""}"#].concat();
+        flow.handle_answer(&c, &answer(200, &done, None, None), 1, 0);
+        assert_eq!(sent(&mut flow).url, resource, "followed verbatim");
         flow.handle_answer(&c, &answer(200, r#"{"id":"s2"}"#, None, None), 1, 0);
         assert!(
             matches!(flow.poll(), CreateStep::Done(Ok(SessionInfo { ref id, persist_changes: true })) if id == "s2")
@@ -431,6 +454,12 @@ mod tests {
         for (status, body, location, code) in [
             (202, "", None, "invalidResponse"),
             (202, "", Some("https://evil.example/op"), "hostNotAllowed"),
+            (
+                202,
+                "",
+                Some("https://graph.microsoft.com:8443/v1.0/op"),
+                "invalidResponse",
+            ),
             (200, "{}", None, "invalidResponse"),
         ] {
             let mut flow = CreateFlow::new(&c, PARAMS);

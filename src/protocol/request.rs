@@ -180,6 +180,7 @@ mod tests {
             base_url: Some("http://127.0.0.1:9/v1.0"),
             timeout_ms: None,
             max_retries: None,
+            max_retry_after_ms: None,
             client_request_id: None,
             allowed_hosts: &[],
         };

@@ -1,18 +1,57 @@
 //! Retry decisions and `Retry-After`, as plain functions of their inputs.
 //!
-//! Retried: 429, 503, 504, network errors and attempt timeouts; nothing
-//! else. A server's `Retry-After` is taken as given (no jitter); without one,
-//! exponential backoff with jitter (about 1 s, 2 s, 4 s ...). Every delay is
-//! capped at [`MAX_DELAY_MS`].
+//! Resent: what the Excel policy ([`super::policy`]) says to resend after
+//! the cooldown (429, 503, 504 and their codes, `transientFailure` ...),
+//! network errors and attempt timeouts; never what it says not to resend,
+//! whatever the status. A server's `Retry-After` is the cooldown, taken as
+//! given (no jitter) and never cut short: one longer than the call's
+//! `maxRetryAfterMs` ends the call with the error. Without one, exponential
+//! backoff with jitter (about 1 s, 2 s, 4 s ..., at most [`MAX_DELAY_MS`]).
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
 use super::error::{Code, Error};
+use super::policy::{self, Rule};
 use super::request::Answer;
 
-/// The longest wait between two attempts.
+/// The longest backoff step (a server's cooldown is never capped).
 pub const MAX_DELAY_MS: u64 = 180_000;
+/// `maxRetryAfterMs` when none is given: the longest cooldown a call waits.
+pub const DEFAULT_MAX_RETRY_AFTER_MS: u32 = 180_000;
+/// The largest `maxRetryAfterMs` accepted: a day.
+pub const MAX_RETRY_AFTER_LIMIT_MS: u32 = 86_400_000;
+
+/// The codes of an error answer, as Graph sent them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Codes<'a> {
+    /// `error.code`.
+    pub top: Option<&'a str>,
+    /// `error.innerError.code`: the one that decides.
+    pub second: Option<&'a str>,
+}
+
+impl<'a> Codes<'a> {
+    /// The codes of `e`.
+    pub fn of(e: &'a Error) -> Codes<'a> {
+        Codes {
+            top: match e.code() {
+                Code::Graph(c) => Some(c.as_str()),
+                _ => None,
+            },
+            second: e.inner_code(),
+        }
+    }
+}
+
+/// How far a call may go in resending.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    /// Resends allowed after the first attempt (`maxRetries`).
+    pub max_retries: u32,
+    /// The longest cooldown the call waits (`maxRetryAfterMs`).
+    pub max_retry_after_ms: u64,
+}
 /// The first backoff step.
 pub const BASE_DELAY_MS: u64 = 1_000;
 
@@ -25,6 +64,8 @@ pub enum Outcome<'a> {
         status: u16,
         /// The `Retry-After` header, raw.
         retry_after: Option<&'a str>,
+        /// The error body's codes (none for a success or an unreadable body).
+        codes: Codes<'a>,
     },
     /// `fetch` rejected: no answer came.
     Network,
@@ -47,20 +88,23 @@ pub enum Decision {
     Stop,
 }
 
-/// Statuses that mean "try again later".
+/// Statuses that mean "try again later" when the body names no documented code.
 pub fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 429 | 503 | 504)
+    policy::status_rule(status) == Rule::ResendAfterCooldown
 }
 
-/// Decides after attempt number `attempt` (1-based) of a call allowed
-/// `max_retries` retries. `now_ms` is the wall clock (for HTTP-date
-/// `Retry-After`), `random` is uniform in [0, 1) (for jitter).
-pub fn decide(attempt: u32, max_retries: u32, outcome: Outcome<'_>, now_ms: u64, random: f64) -> Decision {
+/// Decides after attempt number `attempt` (1-based) of a call with
+/// `limits`. `now_ms` is the wall clock (for HTTP-date `Retry-After`),
+/// `random` is uniform in [0, 1) (for jitter).
+pub fn decide(attempt: u32, limits: Limits, outcome: Outcome<'_>, now_ms: u64, random: f64) -> Decision {
     let retryable = match outcome {
-        Outcome::Answer { status, .. } => is_retryable_status(status),
+        Outcome::Answer { status, .. } if (200..300).contains(&status) => false,
+        Outcome::Answer { status, codes, .. } => {
+            policy::rule(status, codes.top, codes.second) == Rule::ResendAfterCooldown
+        }
         Outcome::Network | Outcome::Redirect | Outcome::Timeout => true,
     };
-    if !retryable || attempt > max_retries {
+    if !retryable || attempt > limits.max_retries {
         return Decision::Stop;
     }
     let told = match outcome {
@@ -69,11 +113,14 @@ pub fn decide(attempt: u32, max_retries: u32, outcome: Outcome<'_>, now_ms: u64,
         } => parse_retry_after(v, now_ms),
         _ => None,
     };
-    let delay_ms = match told {
-        Some(ms) => ms.min(MAX_DELAY_MS),
-        None => backoff_ms(attempt, random),
-    };
-    Decision::Retry { delay_ms }
+    match told {
+        // The cooldown is never cut short; one longer than the call waits ends it.
+        Some(ms) if ms > limits.max_retry_after_ms => Decision::Stop,
+        Some(ms) => Decision::Retry { delay_ms: ms },
+        None => Decision::Retry {
+            delay_ms: backoff_ms(attempt, random),
+        },
+    }
 }
 
 /// A redirect is never followed: a 3xx, or status 0 (what `fetch` gives for
@@ -87,10 +134,13 @@ pub fn is_redirect(status: u16) -> bool {
 pub fn final_error(outcome: Outcome<'_>, answer: Option<&Answer>, attempts: u32, now_ms: u64) -> Option<Error> {
     let e = match (outcome, answer) {
         (Outcome::Answer { status, .. }, _) if (200..300).contains(&status) => return None,
-        (Outcome::Answer { status, retry_after }, Some(a)) => {
-            Error::from_response(status, &a.body, a.request_id.as_deref())
-                .with_retry_after_ms(retry_after.and_then(|v| parse_retry_after(v, now_ms)))
-        }
+        (
+            Outcome::Answer {
+                status, retry_after, ..
+            },
+            Some(a),
+        ) => Error::from_response(status, &a.body, a.request_id.as_deref())
+            .with_retry_after_ms(retry_after.and_then(|v| parse_retry_after(v, now_ms))),
         (Outcome::Timeout, _) => Error::local(Code::Timeout, &["every attempt timed out (options.timeoutMs)"]),
         _ => Error::local(
             Code::Network,
@@ -238,14 +288,36 @@ mod tests {
     }
 
     fn answer(status: u16, retry_after: Option<&str>) -> Outcome<'_> {
-        Outcome::Answer { status, retry_after }
+        Outcome::Answer {
+            status,
+            retry_after,
+            codes: Codes::default(),
+        }
+    }
+
+    fn coded<'a>(status: u16, retry_after: Option<&'a str>, top: &'a str, second: &'a str) -> Outcome<'a> {
+        Outcome::Answer {
+            status,
+            retry_after,
+            codes: Codes {
+                top: Some(top),
+                second: Some(second),
+            },
+        }
+    }
+
+    fn limits(max_retries: u32) -> Limits {
+        Limits {
+            max_retries,
+            max_retry_after_ms: u64::from(DEFAULT_MAX_RETRY_AFTER_MS),
+        }
     }
 
     #[test]
     fn only_throttling_unavailability_network_and_timeouts_are_retried() {
         for status in [200, 201, 202, 204, 301, 400, 401, 403, 404, 409, 500, 501, 502] {
             assert!(
-                decide(1, 3, answer(status, None), NOW, 0.5) == Decision::Stop,
+                decide(1, limits(3), answer(status, None), NOW, 0.5) == Decision::Stop,
                 "{status}"
             );
         }
@@ -256,31 +328,84 @@ mod tests {
             Outcome::Network,
             Outcome::Timeout,
         ] {
-            assert!(matches!(decide(1, 3, o, NOW, 0.5), Decision::Retry { .. }));
+            assert!(matches!(decide(1, limits(3), o, NOW, 0.5), Decision::Retry { .. }));
         }
+    }
+
+    #[test]
+    fn the_policy_decides_over_the_status() {
+        // "Do not resend" codes are sent once, even on a throttling status.
+        for (status, top, second) in [
+            (409, "conflict", "accessConflict"),
+            (503, "serviceUnavailable", "AccessConflict"),
+            (429, "tooManyRequests", "generalException"),
+            (504, "gatewayTimeout", "requestAborted"),
+            (500, "internalServerError", "internalServerErrorUncategorized"),
+            (404, "itemNotFound", "invalidSessionReCreatable"),
+            (503, "x", "invalidSessionUnexpected"),
+        ] {
+            assert!(
+                decide(1, limits(3), coded(status, Some("1"), top, second), NOW, 0.5) == Decision::Stop,
+                "{second} {status}"
+            );
+        }
+        // "Resend after the cooldown" codes are resent, after it.
+        for (status, top, second) in [
+            (429, "tooManyRequests", "tooManyRequestsUncategorized"),
+            (503, "serviceUnavailable", "ServiceUnavailableUncategorized"),
+            (504, "gatewayTimeout", "gatewayTimeoutUncategorized"),
+            (500, "internalServerError", "transientFailure"),
+            (409, "x", "TRANSIENTFAILURE"),
+        ] {
+            assert!(
+                decide(1, limits(3), coded(status, Some("2"), top, second), NOW, 0.5)
+                    == Decision::Retry { delay_ms: 2000 },
+                "{second} {status}"
+            );
+        }
+        // An unknown second level: the top-level code, then the status.
+        assert!(matches!(
+            decide(1, limits(3), coded(409, None, "tooManyRequests", "new"), NOW, 0.5),
+            Decision::Retry { .. }
+        ));
+        assert!(decide(1, limits(3), coded(503, None, "conflict", "new"), NOW, 0.5) == Decision::Stop);
+        assert!(decide(1, limits(3), answer(204, None), NOW, 0.5) == Decision::Stop);
     }
 
     #[test]
     fn retries_stop_after_max_retries() {
         assert!(matches!(
-            decide(3, 3, answer(503, None), NOW, 0.5),
+            decide(3, limits(3), answer(503, None), NOW, 0.5),
             Decision::Retry { .. }
         ));
-        assert!(decide(4, 3, answer(503, None), NOW, 0.5) == Decision::Stop);
-        assert!(decide(1, 0, Outcome::Network, NOW, 0.5) == Decision::Stop);
+        assert!(decide(4, limits(3), answer(503, None), NOW, 0.5) == Decision::Stop);
+        assert!(decide(1, limits(0), Outcome::Network, NOW, 0.5) == Decision::Stop);
     }
 
     #[test]
-    fn retry_after_is_taken_as_given_and_capped() {
-        assert!(decide(1, 3, answer(429, Some("1")), NOW, 0.99) == Decision::Retry { delay_ms: 1000 });
-        assert!(decide(1, 3, answer(429, Some("0")), NOW, 0.99) == Decision::Retry { delay_ms: 0 });
-        assert!(decide(1, 3, answer(429, Some("86400")), NOW, 0.5) == Decision::Retry { delay_ms: MAX_DELAY_MS });
+    fn retry_after_is_taken_as_given_and_never_cut_short() {
+        assert!(decide(1, limits(3), answer(429, Some("1")), NOW, 0.99) == Decision::Retry { delay_ms: 1000 });
+        assert!(decide(1, limits(3), answer(429, Some("0")), NOW, 0.99) == Decision::Retry { delay_ms: 0 });
+        assert!(decide(1, limits(3), answer(429, Some("180")), NOW, 0.5) == Decision::Retry { delay_ms: 180_000 });
+        // Longer than the call waits: it ends with the error, no early resend.
+        assert!(decide(1, limits(3), answer(429, Some("181")), NOW, 0.5) == Decision::Stop);
+        assert!(decide(1, limits(3), answer(429, Some("600")), NOW, 0.5) == Decision::Stop);
+        let long = Limits {
+            max_retries: 3,
+            max_retry_after_ms: 3_600_000,
+        };
+        assert!(decide(1, long, answer(429, Some("600")), NOW, 0.5) == Decision::Retry { delay_ms: 600_000 });
         assert!(
-            decide(1, 3, answer(503, Some("Sun, 06 Nov 1994 08:49:39 GMT")), NOW, 0.5)
-                == Decision::Retry { delay_ms: 2000 }
+            decide(
+                1,
+                limits(3),
+                answer(503, Some("Sun, 06 Nov 1994 08:49:39 GMT")),
+                NOW,
+                0.5
+            ) == Decision::Retry { delay_ms: 2000 }
         );
         // garbage falls back to backoff
-        assert!(decide(2, 3, answer(429, Some("later")), NOW, 0.5) == Decision::Retry { delay_ms: 2000 });
+        assert!(decide(2, limits(3), answer(429, Some("later")), NOW, 0.5) == Decision::Retry { delay_ms: 2000 });
     }
 
     #[test]
@@ -308,31 +433,13 @@ mod tests {
             status: 204,
             ..Answer::default()
         };
-        assert!(final_error(
-            Outcome::Answer {
-                status: 204,
-                retry_after: None
-            },
-            Some(&ok),
-            1,
-            0
-        )
-        .is_none());
+        assert!(final_error(answer(204, None), Some(&ok), 1, 0).is_none());
         let throttled = Answer {
             status: 429,
             retry_after: Some("9".into()),
             ..Answer::default()
         };
-        let e = final_error(
-            Outcome::Answer {
-                status: 429,
-                retry_after: Some("9"),
-            },
-            Some(&throttled),
-            4,
-            0,
-        )
-        .unwrap();
+        let e = final_error(answer(429, Some("9")), Some(&throttled), 4, 0).unwrap();
         assert_eq!(
             (e.code().as_str(), e.retry_after_ms(), e.attempts()),
             ("tooManyRequests", Some(9000), 4)

@@ -11,6 +11,7 @@
 use crate::prelude::*;
 
 use super::error::{Code, Error};
+use super::policy::{self, Rule};
 
 /// Default keep-alive interval of a persistent session (idle lifetime ~5 min).
 pub const PERSISTENT_INTERVAL_MS: u64 = 180_000;
@@ -50,32 +51,61 @@ impl State {
 /// What a failed refresh means for the session.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Failure {
-    /// `invalidSessionReCreatable`: create a new session and go on.
+    /// `invalidSessionReCreatable`, or `internalServerErrorUncategorized`
+    /// on this session: it is not used again; create a new session and go
+    /// on (when `recreate` is on; else it is lost).
     Recreatable,
-    /// The session (or its item) is gone for good: other `invalidSession*`
-    /// codes, 404, 410.
+    /// The session (or its item) is gone for good: the other documented
+    /// `invalidSession*` codes, 404, 410.
     Gone,
-    /// Worth another try later: no answer, timeout, 408, 429, 5xx.
-    Transient,
-    /// Trying again would fail the same way (400, 401, 403, aborted ...):
-    /// keep-alive stops rather than loop.
+    /// Worth another try later: no answer, timeout, 408, 429, 5xx, and the
+    /// codes the policy resends after a cooldown. The next refresh goes out
+    /// no sooner than `cooldown_ms` (Graph's `Retry-After`).
+    Transient {
+        /// The error's cooldown, when Graph gave one.
+        cooldown_ms: Option<u64>,
+    },
+    /// Trying again would fail the same way (400, 401, 403, aborted, the
+    /// codes the doc says not to resend ...): keep-alive stops rather than loop.
     Fatal,
 }
 
-/// Sorts an error into a [`Failure`].
+/// Sorts an error into a [`Failure`], by the Excel policy
+/// ([`super::policy`]) when Graph's second-level code is a documented one;
+/// otherwise by the top-level code and the status. A refresh that keep-alive
+/// sends later is a new request, not a resend: an undocumented code on a 5xx
+/// is tried again at the next (shortened) interval.
 pub fn classify(e: &Error) -> Failure {
+    let transient = Failure::Transient {
+        cooldown_ms: e.retry_after_ms(),
+    };
+    if matches!(e.code(), Code::Network | Code::Timeout) {
+        return transient;
+    }
+    if !matches!(e.code(), Code::Graph(_)) {
+        return Failure::Fatal;
+    }
+    if let Some(rule) = e.inner_code().and_then(policy::second_level_rule) {
+        return match rule {
+            Rule::Recreatable => Failure::Recreatable,
+            Rule::SessionDead => Failure::Gone,
+            Rule::ResendAfterCooldown => transient,
+            Rule::DoNotResend if matches!(e.status(), 404 | 410) => Failure::Gone,
+            Rule::DoNotResend => Failure::Fatal,
+        };
+    }
     if e.recreatable() {
         return Failure::Recreatable;
     }
-    let deepest = e.inner_code().unwrap_or(e.code().as_str());
-    if deepest.starts_with("invalidSession") || matches!(e.status(), 404 | 410) {
+    let code = e.inner_code().unwrap_or(e.code().as_str());
+    let invalid_session = code.get(..14).is_some_and(|p| p.eq_ignore_ascii_case("invalidSession"));
+    if invalid_session || matches!(e.status(), 404 | 410) {
         return Failure::Gone;
     }
-    match e.code() {
-        Code::Network | Code::Timeout => Failure::Transient,
-        Code::Graph(_) if matches!(e.status(), 408 | 429) || e.status() >= 500 => Failure::Transient,
-        _ => Failure::Fatal,
+    if matches!(e.status(), 408 | 429) || e.status() >= 500 {
+        return transient;
     }
+    Failure::Fatal
 }
 
 /// closeSession's goal is a closed session. When a retry finds the session
@@ -234,12 +264,14 @@ impl Session {
                 self.lose();
                 AfterFailure::Lost
             }
-            Failure::Transient => {
+            Failure::Transient { cooldown_ms } => {
                 self.in_flight = false;
                 match self.keep_alive {
                     Some(k) => {
                         let retry = (k.interval_ms as f64 * TRANSIENT_RETRY_FRACTION) as u64;
-                        AfterFailure::RetryIn(jittered(retry.max(MIN_INTERVAL_MS), random))
+                        let backoff = jittered(retry.max(MIN_INTERVAL_MS), random);
+                        // Graph's cooldown is never cut short.
+                        AfterFailure::RetryIn(backoff.max(cooldown_ms.unwrap_or(0)))
                     }
                     None => AfterFailure::Halt,
                 }
@@ -434,7 +466,7 @@ mod tests {
     }
 
     #[test]
-    fn errors_are_classified_by_their_deepest_code_and_status() {
+    fn errors_without_a_documented_second_level_code_are_classified_by_code_and_status() {
         let cases = [
             (
                 graph_error(404, "itemNotFound", Some("invalidSessionReCreatable")),
@@ -449,11 +481,26 @@ mod tests {
                 Failure::Gone,
             ),
             (graph_error(404, "itemNotFound", None), Failure::Gone),
-            (graph_error(429, "tooManyRequests", None), Failure::Transient),
-            (graph_error(503, "serviceNotAvailable", None), Failure::Transient),
-            (graph_error(500, "generalException", None), Failure::Transient),
-            (Error::local(Code::Network, &[]), Failure::Transient),
-            (Error::local(Code::Timeout, &[]), Failure::Transient),
+            (
+                graph_error(429, "tooManyRequests", None),
+                Failure::Transient { cooldown_ms: None },
+            ),
+            (
+                graph_error(503, "serviceNotAvailable", None),
+                Failure::Transient { cooldown_ms: None },
+            ),
+            (
+                graph_error(500, "generalException", None),
+                Failure::Transient { cooldown_ms: None },
+            ),
+            (
+                Error::local(Code::Network, &[]),
+                Failure::Transient { cooldown_ms: None },
+            ),
+            (
+                Error::local(Code::Timeout, &[]),
+                Failure::Transient { cooldown_ms: None },
+            ),
             (graph_error(401, "InvalidAuthenticationToken", None), Failure::Fatal),
             (graph_error(400, "invalidRequest", None), Failure::Fatal),
             (Error::local(Code::Aborted, &[]), Failure::Fatal),
@@ -462,6 +509,98 @@ mod tests {
         for (e, want) in cases {
             assert_eq!(classify(&e), want, "{e:?}");
         }
+    }
+
+    #[test]
+    fn errors_are_classified_by_the_excel_policy_at_the_second_level() {
+        let dead = [
+            "invalidSessionAccessConflict",
+            "InvalidSessionAuthentication",
+            "invalidSessionNotFound",
+            "invalidSessionRestricted",
+            "INVALIDSESSIONUNEXPECTED",
+            "invalidSessionUnsupportedWorkbook",
+        ];
+        for code in dead {
+            assert_eq!(
+                classify(&graph_error(400, "badRequest", Some(code))),
+                Failure::Gone,
+                "{code}"
+            );
+            assert_eq!(classify(&graph_error(503, "x", Some(code))), Failure::Gone, "{code}");
+        }
+        for (e, want) in [
+            (
+                graph_error(404, "ItemNotFound", Some("InvalidSessionReCreatable")),
+                Failure::Recreatable,
+            ),
+            (
+                graph_error(500, "internalServerError", Some("internalServerErrorUncategorized")),
+                Failure::Recreatable,
+            ),
+            (graph_error(409, "conflict", Some("accessConflict")), Failure::Fatal),
+            (
+                graph_error(500, "internalServerError", Some("generalException")),
+                Failure::Fatal,
+            ),
+            (graph_error(404, "itemNotFound", Some("itemNotFound")), Failure::Gone),
+            (
+                graph_error(429, "tooManyRequests", Some("tooManyRequestsUncategorized"))
+                    .with_retry_after_ms(Some(9000)),
+                Failure::Transient {
+                    cooldown_ms: Some(9000),
+                },
+            ),
+            (
+                graph_error(409, "x", Some("transientFailure")),
+                Failure::Transient { cooldown_ms: None },
+            ),
+            // An undocumented second level on a 5xx: tried again later.
+            (
+                graph_error(502, "badGateway", Some("somethingNew")),
+                Failure::Transient { cooldown_ms: None },
+            ),
+        ] {
+            assert_eq!(classify(&e), want, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn internal_server_error_uncategorized_ends_the_session_or_recreates_it_once() {
+        let e = graph_error(500, "internalServerError", Some("internalServerErrorUncategorized"));
+        let mut s = Session::new("s".into(), true, None);
+        s.keep_alive(Some(1000), false, 0.5);
+        assert!(s.timer_fired());
+        assert_eq!(s.refresh_failed(classify(&e), 0.5), AfterFailure::Lost);
+        assert_eq!(s.state, State::Lost);
+        let mut r = Session::new("s".into(), true, None);
+        r.keep_alive(Some(1000), true, 0.5);
+        assert!(r.timer_fired());
+        assert_eq!(r.refresh_failed(classify(&e), 0.5), AfterFailure::Recreate);
+        r.recreate_failed();
+        assert_eq!(r.state, State::Lost, "one recreation, then lost");
+    }
+
+    #[test]
+    fn keep_alive_waits_out_graphs_cooldown() {
+        let mut s = Session::new("s".into(), true, None);
+        s.keep_alive(Some(180_000), false, 0.5);
+        assert!(s.timer_fired());
+        // Shorter than the backoff: the backoff.
+        let short = Failure::Transient {
+            cooldown_ms: Some(1_000),
+        };
+        assert_eq!(s.refresh_failed(short, 0.5), AfterFailure::RetryIn(45_000));
+        assert!(s.timer_fired());
+        // Longer: the cooldown, whole (600 s, past the interval itself).
+        let long = Failure::Transient {
+            cooldown_ms: Some(600_000),
+        };
+        assert_eq!(s.refresh_failed(long, 0.0), AfterFailure::RetryIn(600_000));
+        let e = graph_error(429, "tooManyRequests", Some("tooManyRequestsUncategorized"))
+            .with_retry_after_ms(Some(120_000));
+        assert!(s.timer_fired());
+        assert_eq!(s.refresh_failed(classify(&e), 0.99), AfterFailure::RetryIn(120_000));
     }
 
     #[test]
@@ -484,7 +623,7 @@ mod tests {
         let mut s = Session::new("s".into(), true, None);
         s.keep_alive(Some(180_000), false, 0.5);
         assert!(s.timer_fired());
-        match s.refresh_failed(Failure::Transient, 0.5) {
+        match s.refresh_failed(Failure::Transient { cooldown_ms: None }, 0.5) {
             AfterFailure::RetryIn(ms) => assert_eq!(ms, 45_000),
             other => panic!("{other:?}"),
         }
@@ -493,12 +632,15 @@ mod tests {
         tiny.keep_alive(Some(60), false, 0.5);
         assert!(tiny.timer_fired());
         assert_eq!(
-            tiny.refresh_failed(Failure::Transient, 0.5),
+            tiny.refresh_failed(Failure::Transient { cooldown_ms: None }, 0.5),
             AfterFailure::RetryIn(MIN_INTERVAL_MS)
         );
         let mut manual = Session::new("s".into(), true, None);
         assert_eq!(manual.begin_refresh(), Begin::Start);
-        assert_eq!(manual.refresh_failed(Failure::Transient, 0.5), AfterFailure::Halt);
+        assert_eq!(
+            manual.refresh_failed(Failure::Transient { cooldown_ms: None }, 0.5),
+            AfterFailure::Halt
+        );
     }
 
     #[test]

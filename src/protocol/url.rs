@@ -122,25 +122,77 @@ impl BaseUrl {
     }
 
     /// Resolves a URL that Graph handed back (`Location`, `resourceLocation`)
-    /// for a follow-up request that carries the token: relative URLs stay on
-    /// this origin; absolute ones must pass the same host policy as the base.
+    /// for a follow-up request that carries the token. It is followed
+    /// verbatim (a query such as `?sessionId=...`, another version segment
+    /// such as `/beta/`) when it stays on this call's origin: the same
+    /// scheme, host and port. Any other origin is refused, so the token
+    /// never follows Graph's answer anywhere else. Relative URLs (`/v1.0/...`)
+    /// resolve on this origin.
     pub fn follow(&self, url: &str, allowed_hosts: &[String]) -> Result<String, Error> {
-        if url.starts_with('/') && !url.starts_with("//") {
+        let malformed = || Error::local(Code::InvalidResponse, &["Graph returned a malformed operation URL"]);
+        let full = if url.starts_with('/') && !url.starts_with("//") {
             let mut s = self.origin.clone();
             s.push_str(url);
-            BaseUrl::parse(&s, allowed_hosts)?;
-            return Ok(s);
-        }
-        BaseUrl::parse(url, allowed_hosts).map_err(|e| {
+            s
+        } else {
+            url.into()
+        };
+        let after_scheme = full.find("://").map(|i| i + 3).ok_or_else(malformed)?;
+        let origin_end = full
+            .get(after_scheme..)
+            .and_then(|rest| rest.find(['/', '?', '#']))
+            .map_or(full.len(), |i| after_scheme + i);
+        let (origin, rest) = (
+            full.get(..origin_end).unwrap_or(""),
+            full.get(origin_end..).unwrap_or(""),
+        );
+        let other = BaseUrl::parse(origin, allowed_hosts).map_err(|e| {
             if *e.code() == Code::InvalidArgument {
-                e.with_code(Code::InvalidResponse)
-                    .with_message("Graph returned a malformed operation URL")
+                malformed()
             } else {
                 e
             }
         })?;
-        Ok(url.into())
+        if default_port_stripped(&other.origin) != default_port_stripped(&self.origin) {
+            return Err(Error::local(
+                Code::InvalidResponse,
+                &[
+                    "Graph pointed a follow-up request at another origin (",
+                    &other.origin,
+                    "); the access token stays on ",
+                    &self.origin,
+                ],
+            ));
+        }
+        let (path, query) = match rest.find('?') {
+            Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i + 1..).unwrap_or("")),
+            None => (rest, ""),
+        };
+        let path_ok = path.starts_with('/')
+            && find(path, "//").is_none()
+            && !path.split('/').any(|s| s == "." || s == "..")
+            && path.bytes().all(is_path_byte);
+        let query_ok = query.bytes().all(|b| is_path_byte(b) || b == b'?');
+        if !path_ok || !query_ok || full.len() > MAX_FOLLOW_LEN {
+            return Err(malformed());
+        }
+        Ok(full)
     }
+}
+
+/// Longest URL Graph may hand back to be followed.
+const MAX_FOLLOW_LEN: usize = 8 * 1024;
+
+/// `https://h:443` as `https://h`, `http://h:80` as `http://h`: the same origin.
+fn default_port_stripped(origin: &str) -> String {
+    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+        if origin.starts_with(scheme) {
+            if let Some(o) = origin.strip_suffix(port) {
+                return o.into();
+            }
+        }
+    }
+    origin.into()
 }
 
 fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
@@ -412,36 +464,58 @@ mod tests {
     }
 
     #[test]
-    fn follow_keeps_the_token_inside_the_policy() {
-        let b = BaseUrl::parse("http://127.0.0.1:4000/v1.0", &[]).unwrap();
-        let op = "http://127.0.0.1:4000/v1.0/me/drive/items/1/workbook/operations/x";
-        assert_eq!(b.follow(op, &[]).ok().as_deref(), Some(op));
-        assert_eq!(
-            b.follow("/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')", &[])
-                .ok()
-                .as_deref(),
-            Some("http://127.0.0.1:4000/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')")
-        );
-        assert_eq!(
-            b.follow("https://evil.example/op", &[]).err().map(|e| e.code().clone()),
-            Some(Code::HostNotAllowed)
-        );
-        assert_eq!(
-            b.follow("http://graph.microsoft.com/op", &[])
-                .err()
-                .map(|e| e.code().clone()),
-            Some(Code::InsecureUrl)
-        );
-        assert_eq!(
-            b.follow("//evil.example/op", &[]).err().map(|e| e.code().clone()),
-            Some(Code::InvalidResponse)
-        );
-        assert_eq!(
-            b.follow("http://127.0.0.1:4000/v1.0/../x", &[])
-                .err()
-                .map(|e| e.code().clone()),
-            Some(Code::InvalidResponse)
-        );
+    fn follow_takes_same_origin_urls_verbatim_and_refuses_every_other_origin() {
+        let code = |r: Result<String, Error>| match r {
+            Ok(u) => u,
+            Err(e) => e.code().as_str().into(),
+        };
+        let graph = BaseUrl::parse("https://graph.microsoft.com/v1.0", &[]).unwrap();
+        let local = BaseUrl::parse("http://127.0.0.1:4000/v1.0", &[]).unwrap();
+        let accepted = [
+            (&graph, "https://graph.microsoft.com/beta/me/drive/items/01AB/workbook/sessionInfoResource(key='8a1b')?sessionId=Y2x1c3Rlcj1QUzE=", None),
+            (&graph, "https://GRAPH.microsoft.com/v1.0/me/drive/items/1/workbook/operations/op1", None),
+            (&graph, "https://graph.microsoft.com:443/v1.0/me/drive/items/1/workbook/operations/op1", None),
+            (&graph, "/beta/me/drive/items/1/workbook/sessionInfoResource(key='k')?sessionId=abc%3D%3D",
+                Some("https://graph.microsoft.com/beta/me/drive/items/1/workbook/sessionInfoResource(key='k')?sessionId=abc%3D%3D")),
+            (&local, "http://127.0.0.1:4000/v1.0/me/drive/items/1/workbook/operations/x", None),
+            (&local, "http://127.0.0.1:4000/beta/me/drive/items/1/workbook/sessionInfoResource(key='k')?sessionId=YQ==&x=1", None),
+            (&local, "/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')",
+                Some("http://127.0.0.1:4000/v1.0/me/drive/items/1/workbook/sessionInfoResource(key='k')")),
+        ];
+        for (base, url, want) in accepted {
+            assert_eq!(code(base.follow(url, &[])), want.unwrap_or(url), "{url}");
+        }
+        let allowed = vec!["graph.contoso.test".to_string()];
+        let refused = [
+            // other hosts
+            (&graph, "https://evil.example/beta/op?x=1", "hostNotAllowed"),
+            (&graph, "https://graph.microsoft.us/v1.0/op", "invalidResponse"),
+            (&graph, "https://canary.graph.microsoft.com/v1.0/op", "invalidResponse"),
+            (&graph, "https://graph.contoso.test/v1.0/op", "invalidResponse"),
+            (&local, "http://127.0.0.2:4000/v1.0/op", "invalidResponse"),
+            (&local, "http://localhost:4000/v1.0/op", "invalidResponse"),
+            // other schemes
+            (&graph, "http://graph.microsoft.com/v1.0/op", "insecureUrl"),
+            (&local, "https://127.0.0.1:4000/v1.0/op", "invalidResponse"),
+            (&graph, "ftp://graph.microsoft.com/v1.0/op", "invalidResponse"),
+            // other ports
+            (&graph, "https://graph.microsoft.com:8443/v1.0/op", "invalidResponse"),
+            (&local, "http://127.0.0.1:4001/v1.0/op", "invalidResponse"),
+            (&local, "http://127.0.0.1/v1.0/op", "invalidResponse"),
+            // malformed
+            (&local, "//evil.example/op", "invalidResponse"),
+            (&local, "http://127.0.0.1:4000/v1.0/../x", "invalidResponse"),
+            (&local, "http://127.0.0.1:4000/v1.0/op#frag", "invalidResponse"),
+            (&local, "http://127.0.0.1:4000/v1.0/op?a=b c", "invalidResponse"),
+            (&local, "http://127.0.0.1:4000/v1.0/op?a=\r\n", "invalidResponse"),
+            (&local, "http://user@127.0.0.1:4000/v1.0/op", "invalidResponse"),
+            (&local, "http://127.0.0.1:4000?x=1", "invalidResponse"),
+            (&local, "op", "invalidResponse"),
+            (&local, "", "invalidResponse"),
+        ];
+        for (base, url, want) in refused {
+            assert_eq!(code(base.follow(url, &allowed)), want, "{url}");
+        }
     }
 
     /// Fuzz regression (`cargo xtask fuzz options`): a leading `//` passed

@@ -5,6 +5,8 @@
 use crate::prelude::*;
 
 use super::error::{Code, Error};
+use super::retry::Limits;
+pub use super::retry::{DEFAULT_MAX_RETRY_AFTER_MS, MAX_RETRY_AFTER_LIMIT_MS};
 use super::url::{encode_workbook, BaseUrl};
 
 /// `baseUrl` when none is given.
@@ -34,6 +36,8 @@ pub struct CallInput<'a> {
     pub timeout_ms: Option<f64>,
     /// `maxRetries`.
     pub max_retries: Option<f64>,
+    /// `maxRetryAfterMs`.
+    pub max_retry_after_ms: Option<f64>,
     /// `clientRequestId`.
     pub client_request_id: Option<&'a str>,
     /// `allowedHosts`.
@@ -51,6 +55,8 @@ pub struct Call {
     pub timeout_ms: u32,
     /// Retries allowed after the first attempt.
     pub max_retries: u32,
+    /// The longest `Retry-After` cooldown the call waits; a longer one ends it.
+    pub max_retry_after_ms: u32,
     /// Sent on every attempt of this call.
     pub client_request_id: String,
     /// Extra hosts the token may go to (lower-cased).
@@ -72,6 +78,13 @@ impl Call {
         let base = BaseUrl::parse(o.base_url.unwrap_or(DEFAULT_BASE_URL), &allowed_hosts)?;
         let timeout_ms = integer("timeoutMs", o.timeout_ms, 1, MAX_TIMEOUT_MS, DEFAULT_TIMEOUT_MS)?;
         let max_retries = integer("maxRetries", o.max_retries, 0, MAX_RETRIES_LIMIT, DEFAULT_MAX_RETRIES)?;
+        let max_retry_after_ms = integer(
+            "maxRetryAfterMs",
+            o.max_retry_after_ms,
+            0,
+            MAX_RETRY_AFTER_LIMIT_MS,
+            DEFAULT_MAX_RETRY_AFTER_MS,
+        )?;
         let client_request_id = match o.client_request_id {
             Some(id) => {
                 check_header_value("clientRequestId", id, MAX_HEADER_VALUE)?;
@@ -84,9 +97,18 @@ impl Call {
             workbook,
             timeout_ms,
             max_retries,
+            max_retry_after_ms,
             client_request_id,
             allowed_hosts,
         })
+    }
+
+    /// How far this call may go in resending.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_retries: self.max_retries,
+            max_retry_after_ms: u64::from(self.max_retry_after_ms),
+        }
     }
 
     /// `{base}/$batch`.
@@ -193,6 +215,7 @@ mod tests {
             base_url: None,
             timeout_ms: None,
             max_retries: None,
+            max_retry_after_ms: None,
             client_request_id: None,
             allowed_hosts: &[],
         }
@@ -208,6 +231,7 @@ mod tests {
         assert_eq!(c.base.root(), DEFAULT_BASE_URL);
         assert_eq!(c.timeout_ms, 30_000);
         assert_eq!(c.max_retries, 3);
+        assert_eq!(c.max_retry_after_ms, 180_000);
         assert_eq!(c.client_request_id, "fresh-id");
         assert_eq!(
             c.workbook_url("refreshSession"),
@@ -248,6 +272,25 @@ mod tests {
         assert!(Call::new(&o, fresh).is_err());
         o.timeout_ms = Some(600_000.0);
         assert_eq!(Call::new(&o, fresh).unwrap().max_retries, 0);
+    }
+
+    #[test]
+    fn max_retry_after_ms_is_an_integer_up_to_a_day() {
+        for bad in [f64::NAN, -1.0, 0.5, 86_400_001.0, f64::INFINITY] {
+            let mut o = opts("/me/drive/items/1");
+            o.max_retry_after_ms = Some(bad);
+            let e = Call::new(&o, fresh).expect_err("refused");
+            assert_eq!(
+                e.message(),
+                "options.maxRetryAfterMs must be an integer in 0..=86400000",
+                "{bad}"
+            );
+        }
+        for (ok, want) in [(0.0, 0u64), (600_000.0, 600_000), (86_400_000.0, 86_400_000)] {
+            let mut o = opts("/me/drive/items/1");
+            o.max_retry_after_ms = Some(ok);
+            assert_eq!(Call::new(&o, fresh).unwrap().limits().max_retry_after_ms, want);
+        }
     }
 
     #[test]

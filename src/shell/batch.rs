@@ -23,7 +23,7 @@ pub async fn refresh_sessions(
     signal: Option<&AbortSignal>,
     started: f64,
 ) -> Vec<Result<ItemDone, Error>> {
-    let mut rounds = BatchRounds::new(items, call.max_retries);
+    let mut rounds = BatchRounds::new(items, call.limits());
     loop {
         match rounds.poll() {
             BatchStep::Send(body) => match execute(call, &Request::batch(call, body), token, signal).await {

@@ -10,7 +10,7 @@ use super::fetch::{send, NoAnswer};
 use super::sys::{now_ms, random, AbortSignal};
 use crate::protocol::error::{Code, Error};
 use crate::protocol::request::{Answer, Request};
-use crate::protocol::retry::{decide, final_error, Decision, Outcome};
+use crate::protocol::retry::{decide, final_error, Codes, Decision, Outcome};
 use crate::protocol::validate::Call;
 
 /// A successful (2xx) answer and how many attempts it took.
@@ -30,10 +30,18 @@ pub async fn execute(call: &Call, req: &Request, token: &str, signal: Option<&Ab
     loop {
         attempt += 1;
         let sent = send(req, token, &call.client_request_id, attempt, call.timeout_ms, signal).await;
+        // The error an unsuccessful answer stands for: its codes decide (the policy).
+        let graph_error = match &sent {
+            Ok(a) if !(200..300).contains(&a.status) => {
+                Some(Error::from_response(a.status, &a.body, a.request_id.as_deref()))
+            }
+            _ => None,
+        };
         let outcome = match &sent {
             Ok(a) => Outcome::Answer {
                 status: a.status,
                 retry_after: a.retry_after.as_deref(),
+                codes: graph_error.as_ref().map(Codes::of).unwrap_or_default(),
             },
             Err(NoAnswer::Network) => Outcome::Network,
             Err(NoAnswer::Redirect) => Outcome::Redirect,
@@ -41,7 +49,7 @@ pub async fn execute(call: &Call, req: &Request, token: &str, signal: Option<&Ab
             Err(NoAnswer::Aborted) => return Err(with_call(aborted(attempt), call, token)),
         };
         let now = now_ms() as u64;
-        match decide(attempt, call.max_retries, outcome, now, random()) {
+        match decide(attempt, call.limits(), outcome, now, random()) {
             Decision::Retry { delay_ms } => {
                 if sleep(delay_ms, signal).await.is_err() {
                     return Err(with_call(aborted(attempt), call, token));

@@ -34,6 +34,11 @@ pub fn to_js(e: &Error, operation: &str) -> JsValue {
     let o: &Object = err.as_ref();
     set(o, "code", &JsValue::from_str(e.code().as_str()));
     set(o, "innerCode", &opt_str(e.inner_code()));
+    set(
+        o,
+        "innerCodes",
+        &e.inner_codes().iter().map(JsValue::from).collect::<js_sys::Array>(),
+    );
     set(o, "status", &JsValue::from(e.status()));
     set(o, "requestId", &opt_str(e.request_id()));
     set(o, "clientRequestId", &opt_str(e.client_request_id()));

@@ -131,6 +131,7 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
     let base_url = o.opt_string("baseUrl")?;
     let timeout_ms = o.opt_number("timeoutMs")?;
     let max_retries = o.opt_number("maxRetries")?;
+    let max_retry_after_ms = o.opt_number("maxRetryAfterMs")?;
     let client_request_id = o.opt_string("clientRequestId")?;
     let allowed_hosts = o.string_array("allowedHosts")?;
     let signal = o.signal()?;
@@ -140,6 +141,7 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
             base_url: base_url.as_deref(),
             timeout_ms,
             max_retries,
+            max_retry_after_ms,
             client_request_id: client_request_id.as_deref(),
             allowed_hosts: &allowed_hosts,
         },

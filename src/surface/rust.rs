@@ -36,6 +36,10 @@ pub struct Options {
     pub timeout_ms: Option<u32>,
     /// Retries after the first attempt, 0..=10; default 3.
     pub max_retries: Option<u32>,
+    /// The longest `Retry-After` cooldown a call waits, 0..=86 400 000;
+    /// default 180 000. A longer one ends the call with the error (its
+    /// `retry_after_ms` as Graph sent it); a cooldown is never cut short.
+    pub max_retry_after_ms: Option<u32>,
     /// Defaults to a fresh UUID v4 per call, the same on its retries.
     pub client_request_id: Option<String>,
     /// Hosts besides Graph's and loopback that may receive the token.
@@ -55,6 +59,7 @@ impl core::fmt::Debug for Options {
             .field("base_url", &self.base_url)
             .field("timeout_ms", &self.timeout_ms)
             .field("max_retries", &self.max_retries)
+            .field("max_retry_after_ms", &self.max_retry_after_ms)
             .field("client_request_id", &self.client_request_id)
             .field("allowed_hosts", &self.allowed_hosts)
             .field("signal", &self.signal.as_ref().map(|_| "AbortSignal"))
@@ -71,6 +76,7 @@ impl Options {
             base_url: None,
             timeout_ms: None,
             max_retries: None,
+            max_retry_after_ms: None,
             client_request_id: None,
             allowed_hosts: Vec::new(),
             signal: None,
@@ -85,6 +91,7 @@ impl Options {
                 base_url: self.base_url.as_deref(),
                 timeout_ms: self.timeout_ms.map(f64::from),
                 max_retries: self.max_retries.map(f64::from),
+                max_retry_after_ms: self.max_retry_after_ms.map(f64::from),
                 client_request_id: self.client_request_id.as_deref(),
                 allowed_hosts: &self.allowed_hosts,
             },

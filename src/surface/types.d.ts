@@ -16,8 +16,14 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Per attempt, integer 1..600000, default 30000. */
   timeoutMs?: number;
-  /** Retries of 429/503/504, network errors and timeouts; integer 0..10, default 3. */
+  /** Resends of what the Excel error policy says to resend after the cooldown
+   * (429/503/504, tooManyRequestsUncategorized, transientFailure ...), network
+   * errors and timeouts; integer 0..10, default 3. */
   maxRetries?: number;
+  /** The longest `Retry-After` cooldown the call waits, integer 0..86400000,
+   * default 180000. A cooldown is never cut short: a longer one ends the call
+   * at once with the GraphError, its `retryAfterMs` as Graph sent it. */
+  maxRetryAfterMs?: number;
   /** Default: a fresh UUID v4 per call, the same on its retries. */
   clientRequestId?: string;
   /** Hosts besides Graph's and loopback that may receive the token. */
@@ -104,17 +110,22 @@ export interface GraphError extends Error {
   name: "GraphError";
   /** Graph's top-level code (e.g. "itemNotFound") or a LocalErrorCode. */
   code: LocalErrorCode | (string & {});
-  /** The deepest innerError code, e.g. "invalidSessionReCreatable". */
+  /** The second-level code (`error.innerError.code`) as Graph sent it, e.g.
+   * "invalidSessionReCreatable": the one Graph's error-handling doc says to act
+   * on. Compare case-insensitively. */
   innerCode: string | null;
+  /** Every nested innerError code, outermost first, the top-level code
+   * excluded, e.g. ["internalServerErrorUncategorized", "GenericFileOpenError"]. */
+  innerCodes: string[];
   /** HTTP status, 0 when no answer came. */
   status: number;
   requestId: string | null;
   clientRequestId: string | null;
-  /** The server's Retry-After in ms, when it sent one. */
+  /** The server's Retry-After (cooldown) in ms, exactly as it sent it. */
   retryAfterMs: number | null;
   /** Requests sent (0 when the call failed before sending). */
   attempts: number;
-  /** True for invalidSessionReCreatable: create a new session and go on. */
+  /** True when innerCode is invalidSessionReCreatable (any case): create a new session and go on. */
   recreatable: boolean;
   /** Graph's innerError.date, when given. */
   date: string | null;
