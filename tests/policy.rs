@@ -225,3 +225,51 @@ async fn access_conflict_is_sent_once_even_on_a_throttling_status() {
         assert_eq!(sent(&requests(&wb).await, "refreshSession"), 1, "{label}: resent");
     }
 }
+
+/// Keep-alive schedules its next refresh no sooner than Graph's cooldown:
+/// a 429 with `Retry-After: 2` on a 200 ms keep-alive (retries off, so the
+/// call itself does not wait) leaves two seconds between the two refreshes.
+#[wasm_bindgen_test]
+async fn keep_alive_waits_out_a_cooldown_before_its_next_refresh() {
+    let wb = workbook("keepalive-cooldown");
+    let id = raw_create_session(&wb, true).await;
+    fault(
+        &[
+            r#"{"operation":"refreshSession","pathContains":""#,
+            &wb,
+            r#"","status":429,"retryAfter":"2","times":1}"#,
+        ]
+        .concat(),
+    )
+    .await;
+    let o = session_options(&wb, &id);
+    set(&o, "maxRetries", 0);
+    let s = WorkbookSession::attach(o).expect("attach");
+    let (on_error, errors) = recorder();
+    let (on_refresh, refreshes) = recorder();
+    let ka: JsValue = Object::new().into();
+    set(&ka, "intervalMs", 200);
+    set(&ka, "onError", on_error);
+    set(&ka, "onRefresh", on_refresh);
+    s.keep_alive(ka).expect("keepAlive");
+    assert!(
+        wait_for(6_000, || !refreshes.borrow().is_empty()).await,
+        "no refresh after the cooldown"
+    );
+    s.stop();
+    assert_eq!(errors.borrow().len(), 1, "the throttle is reported once");
+    assert_eq!(get_num(&errors.borrow()[0], "retryAfterMs"), 2_000.0);
+    let times: Vec<f64> = requests(&wb)
+        .await
+        .iter()
+        .filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession"))
+        .map(|r| get_num(r, "timeMs"))
+        .collect();
+    assert!(times.len() >= 2, "{times:?}");
+    assert!(
+        times[1] - times[0] >= 1_950.0,
+        "the next refresh came {} ms after the throttle",
+        times[1] - times[0]
+    );
+    assert_eq!(s.state(), "active");
+}

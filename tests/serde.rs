@@ -22,6 +22,7 @@ fn full_options() -> Options {
         base_url: Some("https://graph.microsoft.com/beta".into()),
         timeout_ms: Some(5_000),
         max_retries: Some(0),
+        max_retry_after_ms: Some(60_000),
         client_request_id: Some("1b4e28ba-2fa1-41d2-883f-0016d3cca427".into()),
         allowed_hosts: vec!["graph.example.test".into()],
         signal: Some(signal),
@@ -53,6 +54,7 @@ fn options_use_the_js_names_and_leave_out_the_token_and_the_signal() {
             "baseUrl",
             "clientRequestId",
             "maxRetries",
+            "maxRetryAfterMs",
             "timeoutMs",
             "workbook"
         ]
@@ -66,6 +68,7 @@ fn options_use_the_js_names_and_leave_out_the_token_and_the_signal() {
     assert_eq!(back.base_url, o.base_url);
     assert_eq!(back.timeout_ms, o.timeout_ms);
     assert_eq!(back.max_retries, o.max_retries);
+    assert_eq!(back.max_retry_after_ms, o.max_retry_after_ms);
     assert_eq!(back.client_request_id, o.client_request_id);
     assert_eq!(back.allowed_hosts, o.allowed_hosts);
     assert_eq!(back.access_token, "");

@@ -99,6 +99,8 @@ fn habits() -> Result {
         "--target",
         "wasm32-unknown-unknown",
         "--all-targets",
+        "--features",
+        "serde",
         "--",
         "-D",
         "warnings",
