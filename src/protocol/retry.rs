@@ -58,7 +58,9 @@ pub fn is_retryable_status(status: u16) -> bool {
 pub fn decide(attempt: u32, max_retries: u32, outcome: Outcome<'_>, now_ms: u64, random: f64) -> Decision {
     let retryable = match outcome {
         Outcome::Answer { status, .. } => is_retryable_status(status),
-        Outcome::Network | Outcome::Redirect | Outcome::Timeout => true,
+        Outcome::Network | Outcome::Timeout => true,
+        // Final: Graph would redirect the resend too, and the token must not follow.
+        Outcome::Redirect => false,
     };
     if !retryable || attempt > max_retries {
         return Decision::Stop;
@@ -92,6 +94,10 @@ pub fn final_error(outcome: Outcome<'_>, answer: Option<&Answer>, attempts: u32,
                 .with_retry_after_ms(retry_after.and_then(|v| parse_retry_after(v, now_ms)))
         }
         (Outcome::Timeout, _) => Error::local(Code::Timeout, &["every attempt timed out (options.timeoutMs)"]),
+        (Outcome::Redirect, _) => Error::local(
+            Code::Network,
+            &["Graph redirected the request (3xx); redirects are not followed, so the token is not sent elsewhere"],
+        ),
         _ => Error::local(
             Code::Network,
             &["no answer from Graph: the connection failed, was refused, redirected, or blocked by CORS"],
@@ -342,5 +348,13 @@ mod tests {
         for outcome in [Outcome::Network, Outcome::Redirect] {
             assert_eq!(*final_error(outcome, None, 1, 0).unwrap().code(), Code::Network);
         }
+    }
+
+    #[test]
+    fn a_redirect_is_final_and_says_so() {
+        assert_eq!(decide(1, 3, Outcome::Redirect, 0, 0.5), Decision::Stop);
+        let e = final_error(Outcome::Redirect, None, 1, 0).unwrap();
+        assert_eq!(*e.code(), Code::Network);
+        assert!(e.message().contains("redirected"), "{}", e.message());
     }
 }

@@ -26,6 +26,7 @@ extern "C" {
     fn get_random_values(buf: &mut [u8]) -> Result<JsValue, JsValue>;
 
     /// The platform's `AbortController`.
+    #[derive(Clone)]
     pub type AbortController;
     #[wasm_bindgen(catch, constructor)]
     pub fn new() -> Result<AbortController, JsValue>;
@@ -59,6 +60,8 @@ extern "C" {
     pub type ReadableStream;
     #[wasm_bindgen(catch, method, js_name = getReader)]
     pub fn get_reader(this: &ReadableStream) -> Result<Reader, JsValue>;
+    #[wasm_bindgen(method, js_name = cancel)]
+    pub fn cancel_stream(this: &ReadableStream) -> Promise;
 
     pub type Reader;
     #[wasm_bindgen(method)]
