@@ -676,7 +676,8 @@ async fn keep_alive_loop(
         }
         let fired = rc.borrow_mut().machine.timer_fired();
         let promise = if fired {
-            start_refresh(&rc, None, true)
+            // Ended with this keep-alive: stop(), its signal, a new keepAlive().
+            start_refresh(&rc, Some(stop_signal.clone()), true)
         } else {
             let inner = rc.borrow();
             match (&inner.in_flight, inner.machine.keep_alive.is_some()) {
