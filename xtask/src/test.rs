@@ -35,6 +35,8 @@ pub fn run(_args: &[String]) -> Result {
         step(&format!("wasm tests in {runtime}, against the emulator"));
         wasm_tests(&emu.url, &short.url, env)?;
     }
+    // Issue 13's property test: a fixed seed, bounded steps (about 20 s).
+    crate::model::run_model(Some(13), 300)?;
     crate::soak::short()?;
     crate::runtimes::run(&emu.url)?;
     crate::e2e::run()?;
