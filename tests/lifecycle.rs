@@ -143,13 +143,18 @@ async fn kept_alive_session_outlives_three_idle_lifetimes() {
         .await
         .iter()
         .any(|x| get_str(x, "id").as_deref() == Some(s.id().as_str())));
-    let r = settle(s.refresh()).await.expect("still valid after 3x the TTL");
+    let r = settle(s.refresh(JsValue::UNDEFINED))
+        .await
+        .expect("still valid after 3x the TTL");
     assert_eq!(get_num(&r, "status"), 204.0);
     assert!(s.last_refreshed_at().is_some());
-    let closed = settle(s.close()).await.expect("close");
+    let closed = settle(s.close(JsValue::UNDEFINED)).await.expect("close");
     assert_eq!(get_num(&closed, "status"), 204.0);
     assert_eq!(s.state(), "closed");
-    assert_eq!(settle(s.close()).await.expect("second close"), JsValue::NULL);
+    assert_eq!(
+        settle(s.close(JsValue::UNDEFINED)).await.expect("second close"),
+        JsValue::NULL
+    );
     let n = refreshes.borrow().len();
     sleep(1000).await;
     assert_eq!(refreshes.borrow().len(), n, "keep-alive went on after close");
@@ -160,12 +165,20 @@ async fn without_keep_alive_the_session_expires_and_is_lost() {
     let wb = workbook("expires");
     let s = WorkbookSession::create(short_options(&wb)).await.expect("create");
     sleep(SHORT_TTL_MS + 800).await;
-    let e = settle(s.refresh()).await.unwrap_err();
+    let e = settle(s.refresh(JsValue::UNDEFINED)).await.unwrap_err();
     assert_graph_error(&e, "itemNotFound");
     assert_eq!(get(&e, "recreatable"), JsValue::TRUE);
     assert_eq!(s.state(), "lost");
-    assert_graph_error(&settle(s.refresh()).await.unwrap_err(), "invalidArgument");
-    assert_eq!(settle(s.close()).await.expect("close of a lost session"), JsValue::NULL);
+    assert_graph_error(
+        &settle(s.refresh(JsValue::UNDEFINED)).await.unwrap_err(),
+        "invalidArgument",
+    );
+    assert_eq!(
+        settle(s.close(JsValue::UNDEFINED))
+            .await
+            .expect("close of a lost session"),
+        JsValue::NULL
+    );
 }
 
 async fn recreation_case(persist: bool) {
@@ -196,8 +209,10 @@ async fn recreation_case(persist: bool) {
     assert_ne!(s.id(), old);
     assert_eq!(get(&event, "stateLost"), JsValue::from(!persist));
     assert_eq!(s.state(), "active");
-    settle(s.refresh()).await.expect("the recreated session refreshes");
-    settle(s.close()).await.expect("close");
+    settle(s.refresh(JsValue::UNDEFINED))
+        .await
+        .expect("the recreated session refreshes");
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
 }
 
 #[wasm_bindgen_test]
@@ -232,8 +247,8 @@ async fn without_recreate_the_session_turns_lost() {
 async fn refresh_is_single_flight() {
     let wb = workbook("singleflight");
     let s = WorkbookSession::create(options(&wb)).await.expect("create");
-    let p1 = s.refresh();
-    let p2 = s.refresh();
+    let p1 = s.refresh(JsValue::UNDEFINED);
+    let p2 = s.refresh(JsValue::UNDEFINED);
     assert!(
         JsValue::from(p1.clone()) == JsValue::from(p2.clone()),
         "a second refresh did not join the first"
@@ -246,7 +261,7 @@ async fn refresh_is_single_flight() {
         .filter(|r| get_str(r, "operation").as_deref() == Some("refreshSession"))
         .count();
     assert_eq!(refreshes, 1);
-    settle(s.close()).await.unwrap();
+    settle(s.close(JsValue::UNDEFINED)).await.unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -274,7 +289,7 @@ async fn wasm_memory_stays_flat_over_many_create_close_cycles() {
         let ka: JsValue = js_sys::Object::new().into();
         set(&ka, "intervalMs", 60_000);
         s.keep_alive(ka).unwrap();
-        settle(s.close()).await.expect("close");
+        settle(s.close(JsValue::UNDEFINED)).await.expect("close");
         drop(s); // free()
     };
     for _ in 0..30 {

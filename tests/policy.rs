@@ -184,7 +184,7 @@ async fn internal_server_error_uncategorized_ends_the_session() {
     .await;
     let o = session_options(&wb, &id);
     let s = WorkbookSession::attach(o).expect("attach");
-    let e = JsFuture::from(s.refresh()).await.unwrap_err();
+    let e = JsFuture::from(s.refresh(JsValue::UNDEFINED)).await.unwrap_err();
     assert_graph_error(&e, "internalServerError");
     assert_eq!(
         get_str(&e, "innerCode").as_deref(),
@@ -192,7 +192,7 @@ async fn internal_server_error_uncategorized_ends_the_session() {
     );
     assert_eq!(get_num(&e, "attempts"), 1.0, "not resent");
     assert_eq!(s.state(), "lost", "the session is not used again");
-    let again = JsFuture::from(s.refresh()).await.unwrap_err();
+    let again = JsFuture::from(s.refresh(JsValue::UNDEFINED)).await.unwrap_err();
     assert_eq!(get_str(&again, "name").as_deref(), Some("GraphError"));
     assert_eq!(
         sent(&requests(&wb).await, "refreshSession"),

@@ -63,10 +63,11 @@ pub const RECREATABLE: &str = "invalidSessionReCreatable";
 const MAX_INNER_CODES: usize = 16;
 /// Longest message an error keeps once redacted.
 const MAX_MESSAGE: usize = 1024;
-/// Longest Graph message read from a body. Far above [`MAX_MESSAGE`]: the
-/// cut to that comes after redaction, so a token echoed across the cut is
-/// still recognised whole and removed.
-const MAX_RAW_MESSAGE: usize = 16 * 1024;
+/// Longest Graph message read from a body. Above the body cap (64 KiB) plus
+/// a token's longest length: nothing is cut before redaction, so a token
+/// echoed anywhere, up to the 64 KiB accepted, is recognised whole and
+/// removed; the cut to [`MAX_MESSAGE`] comes after.
+const MAX_RAW_MESSAGE: usize = 128 * 1024;
 
 /// A failed call, with the fields of the JS `GraphError` behind getters.
 /// Boxed because results are moved through every layer and async state
@@ -317,7 +318,7 @@ fn truncate(s: &mut String, max: usize) {
 /// `s` with `secret` replaced by `[redacted]`. The marker and the text
 /// around it can spell the secret again (secret `cted`, or `ed]x` before an
 /// `x`): such leftovers are removed until none is left (found by fuzzing).
-fn redacted(s: &str, secret: &str) -> String {
+pub(crate) fn redacted(s: &str, secret: &str) -> String {
     let mut out = text::replace(s, secret, "[redacted]");
     while text::find(&out, secret).is_some() {
         out = text::replace(&out, secret, "");

@@ -265,6 +265,40 @@ impl CreateFlow {
     }
 }
 
+// ---- issue 13, point 9: createSession duplicates -------------------------
+// createSession is not idempotent. When an attempt got no answer (a dropped
+// connection, an attempt timeout), Graph may have created the session and
+// only the answer was lost: a resend could create a second one, which nobody
+// would ever close. So createSession is resent only after an answer that
+// says nothing was created (429, 503, 504), never after an ambiguous
+// failure; the caller sees the `network` or `timeout` error and decides.
+
+impl CreateFlow {
+    /// True while the request in flight is createSession itself (not a poll
+    /// of its operation, which is a safe GET): the shell sends it with
+    /// [`resend_create`] deciding resends.
+    pub fn awaiting_creation(&self) -> bool {
+        matches!(self.state, CreateState::Sent(Expecting::Created))
+    }
+}
+
+/// After createSession's attempt number `attempt` (1-based) failed with `e`
+/// (sent without retries of its own): wait this long and send it again, or
+/// `None` to stop. Only a Graph answer with a retryable status is resent
+/// (after its `Retry-After` when given, else the usual backoff); no answer
+/// (`status` 0: network, timeout, redirect, abort) is ambiguous and final.
+pub fn resend_create(e: &Error, attempt: u32, max_retries: u32, random: f64) -> Option<u64> {
+    use super::retry::{backoff_ms, is_retryable_status, MAX_DELAY_MS};
+    if e.status() == 0 || attempt > max_retries || !is_retryable_status(e.status()) {
+        return None;
+    }
+    Some(
+        e.retry_after_ms()
+            .map_or_else(|| backoff_ms(attempt, random), |ms| ms.min(MAX_DELAY_MS)),
+    )
+}
+// ---- end of issue 13, point 9 --------------------------------------------
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -503,5 +537,21 @@ mod tests {
             matches!(flow.poll(), CreateStep::Done(Err(_))),
             "polling a finished flow is an error, not a panic"
         );
+    }
+
+    #[test]
+    fn create_session_is_resent_only_after_an_answer() {
+        let throttled = Error::local(Code::Graph("tooManyRequests".into()), &[])
+            .with_status(429)
+            .with_retry_after_ms(Some(2000));
+        assert_eq!(resend_create(&throttled, 1, 3, 0.5), Some(2000));
+        assert_eq!(resend_create(&throttled, 4, 3, 0.5), None, "retries spent");
+        let busy = Error::local(Code::Graph("serviceUnavailable".into()), &[]).with_status(503);
+        assert!(resend_create(&busy, 1, 3, 0.5).is_some());
+        for ambiguous in [Code::Network, Code::Timeout, Code::Aborted] {
+            assert_eq!(resend_create(&Error::local(ambiguous, &[]), 1, 3, 0.5), None);
+        }
+        let refused = Error::local(Code::Graph("invalidRequest".into()), &[]).with_status(400);
+        assert_eq!(resend_create(&refused, 1, 3, 0.5), None);
     }
 }

@@ -39,6 +39,43 @@ pub struct Answer {
     pub body: String,
 }
 
+impl Answer {
+    /// Removes the access token from every server-supplied string before
+    /// anything reads or cuts them: a hostile or buggy server may echo it in
+    /// `request-id` or in the body, and a result, an error or a `$batch`
+    /// entry built from the answer must never carry it. `body_truncated`:
+    /// the body was cut at the read cap, so a tail that begins the token
+    /// (the rest of it lost to the cut) is removed too.
+    pub fn scrub(&mut self, token: &str, body_truncated: bool) {
+        if token.len() < 4 {
+            return;
+        }
+        for field in [
+            self.request_id.as_mut(),
+            self.retry_after.as_mut(),
+            self.location.as_mut(),
+            Some(&mut self.body),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if super::text::find(field, token).is_some() {
+                *field = super::error::redacted(field, token);
+            }
+        }
+        if body_truncated {
+            let b = self.body.as_bytes();
+            let t = token.as_bytes();
+            let longest = (1..=t.len().min(b.len()))
+                .rev()
+                .find(|&n| b[b.len() - n..] == t[..n] && self.body.is_char_boundary(b.len() - n));
+            if let Some(n) = longest {
+                self.body.truncate(self.body.len() - n);
+            }
+        }
+    }
+}
+
 /// One request of a call, before the per-attempt headers.
 #[derive(Clone, Debug)]
 pub struct Request {
@@ -235,5 +272,34 @@ mod tests {
         assert!(!h.iter().any(|(k, _)| *k == "workbook-session-id"));
         let r = Request::close_session(&call(), "s");
         assert!(r.url.ends_with("/workbook/closeSession"));
+    }
+
+    #[test]
+    fn scrub_removes_the_token_from_every_server_string_and_a_cut_tail() {
+        let token = "eyJ0eXAi.SECRET.sig";
+        let mut a = Answer {
+            status: 500,
+            request_id: Some(["rid-", token].concat()),
+            retry_after: None,
+            location: Some(["https://x/?t=", token].concat()),
+            body: ["{\"error\":{\"message\":\"", token, "\"}}"].concat(),
+        };
+        a.scrub(token, false);
+        for s in [a.request_id.as_deref(), a.location.as_deref(), Some(a.body.as_str())] {
+            let s = s.unwrap();
+            assert!(!s.contains(token) && s.contains("[redacted]"), "{s}");
+        }
+        let mut cut = Answer {
+            body: ["{\"error\":{\"message\":\"", &token[..9]].concat(),
+            ..Answer::default()
+        };
+        cut.scrub(token, true);
+        assert_eq!(cut.body, "{\"error\":{\"message\":\"");
+        let mut whole = Answer {
+            body: "{}".into(),
+            ..Answer::default()
+        };
+        whole.scrub(token, false);
+        assert_eq!(whole.body, "{}");
     }
 }

@@ -102,7 +102,9 @@ pub fn decide(attempt: u32, limits: Limits, outcome: Outcome<'_>, now_ms: u64, r
         Outcome::Answer { status, codes, .. } => {
             policy::rule(status, codes.top, codes.second) == Rule::ResendAfterCooldown
         }
-        Outcome::Network | Outcome::Redirect | Outcome::Timeout => true,
+        Outcome::Network | Outcome::Timeout => true,
+        // Final: Graph would redirect the resend too, and the token must not follow.
+        Outcome::Redirect => false,
     };
     if !retryable || attempt > limits.max_retries {
         return Decision::Stop;
@@ -142,6 +144,10 @@ pub fn final_error(outcome: Outcome<'_>, answer: Option<&Answer>, attempts: u32,
         ) => Error::from_response(status, &a.body, a.request_id.as_deref())
             .with_retry_after_ms(retry_after.and_then(|v| parse_retry_after(v, now_ms))),
         (Outcome::Timeout, _) => Error::local(Code::Timeout, &["every attempt timed out (options.timeoutMs)"]),
+        (Outcome::Redirect, _) => Error::local(
+            Code::Network,
+            &["Graph redirected the request (3xx); redirects are not followed, so the token is not sent elsewhere"],
+        ),
         _ => Error::local(
             Code::Network,
             &["no answer from Graph: the connection failed, was refused, redirected, or blocked by CORS"],
@@ -449,5 +455,13 @@ mod tests {
         for outcome in [Outcome::Network, Outcome::Redirect] {
             assert_eq!(*final_error(outcome, None, 1, 0).unwrap().code(), Code::Network);
         }
+    }
+
+    #[test]
+    fn a_redirect_is_final_and_says_so() {
+        assert_eq!(decide(1, limits(3), Outcome::Redirect, 0, 0.5), Decision::Stop);
+        let e = final_error(Outcome::Redirect, None, 1, 0).unwrap();
+        assert_eq!(*e.code(), Code::Network);
+        assert!(e.message().contains("redirected"), "{}", e.message());
     }
 }

@@ -68,6 +68,10 @@ pub enum Failure {
     /// Trying again would fail the same way (400, 401, 403, aborted, the
     /// codes the doc says not to resend ...): keep-alive stops rather than loop.
     Fatal,
+    /// The refresh was ended on purpose (its caller's signal, `stop()`,
+    /// `close()`): nothing is wrong with the session; keep-alive, if it
+    /// still runs, goes on without reporting an error.
+    Aborted,
 }
 
 /// Sorts an error into a [`Failure`], by the Excel policy
@@ -79,8 +83,12 @@ pub fn classify(e: &Error) -> Failure {
     let transient = Failure::Transient {
         cooldown_ms: e.retry_after_ms(),
     };
-    if matches!(e.code(), Code::Network | Code::Timeout) {
-        return transient;
+    match e.code() {
+        Code::Aborted => return Failure::Aborted,
+        // A token provider that failed or hung may answer next time (an
+        // identity service's outage, a refresh token being renewed).
+        Code::Network | Code::Timeout | Code::TokenProvider => return transient,
+        _ => {}
     }
     if !matches!(e.code(), Code::Graph(_)) {
         return Failure::Fatal;
@@ -164,6 +172,22 @@ pub enum AfterFailure {
     RetryIn(u64),
     /// Keep-alive stopped (fatal error), or was not running: nothing to arm.
     Halt,
+    /// Arm the timer for this many ms without reporting anything: the
+    /// refresh was aborted on purpose and keep-alive still runs.
+    Resume(u64),
+}
+
+impl AfterFailure {
+    /// What `onError`'s second argument says: whether keep-alive will try
+    /// again, and in how many ms. `None` when `onError` is not the callback
+    /// to tell (the session was lost, is being recreated, or nothing failed).
+    pub fn next_try(self) -> Option<(bool, Option<u64>)> {
+        match self {
+            AfterFailure::RetryIn(ms) => Some((true, Some(ms))),
+            AfterFailure::Halt => Some((false, None)),
+            AfterFailure::Recreate | AfterFailure::Lost | AfterFailure::Resume(_) => None,
+        }
+    }
 }
 
 /// A session's state as the keep-alive machinery sees it.
@@ -280,6 +304,16 @@ impl Session {
                 self.in_flight = false;
                 self.keep_alive = None;
                 AfterFailure::Halt
+            }
+            Failure::Aborted => {
+                self.in_flight = false;
+                match self.keep_alive {
+                    Some(k) => {
+                        let retry = (k.interval_ms as f64 * TRANSIENT_RETRY_FRACTION) as u64;
+                        AfterFailure::Resume(jittered(retry.max(MIN_INTERVAL_MS), random))
+                    }
+                    None => AfterFailure::Halt,
+                }
             }
         }
     }
@@ -503,8 +537,11 @@ mod tests {
             ),
             (graph_error(401, "InvalidAuthenticationToken", None), Failure::Fatal),
             (graph_error(400, "invalidRequest", None), Failure::Fatal),
-            (Error::local(Code::Aborted, &[]), Failure::Fatal),
-            (Error::local(Code::TokenProvider, &[]), Failure::Fatal),
+            (Error::local(Code::Aborted, &[]), Failure::Aborted),
+            (
+                Error::local(Code::TokenProvider, &[]),
+                Failure::Transient { cooldown_ms: None },
+            ),
         ];
         for (e, want) in cases {
             assert_eq!(classify(&e), want, "{e:?}");
@@ -681,5 +718,52 @@ mod tests {
         assert_eq!(s.refresh_succeeded(99, 0.5), None);
         assert_eq!(s.state, State::Closed);
         assert_eq!(s.refresh_failed(Failure::Recreatable, 0.5), AfterFailure::Halt);
+    }
+
+    #[test]
+    fn token_provider_failures_are_transient_during_keep_alive() {
+        let mut s = Session::new("s".into(), true, None);
+        s.keep_alive(Some(1000), false, 0.5);
+        assert!(s.timer_fired());
+        let e = Error::local(Code::TokenProvider, &[]);
+        let after = s.refresh_failed(classify(&e), 0.5);
+        assert_eq!(after, AfterFailure::RetryIn(250));
+        assert_eq!(after.next_try(), Some((true, Some(250))));
+        assert_eq!(s.state, State::Active);
+        assert!(s.keep_alive.is_some(), "a token outage does not stop keep-alive");
+        let timeout = Error::local(Code::Timeout, &[]);
+        assert!(s.timer_fired());
+        assert!(matches!(
+            s.refresh_failed(classify(&timeout), 0.5),
+            AfterFailure::RetryIn(_)
+        ));
+    }
+
+    #[test]
+    fn an_aborted_refresh_resumes_keep_alive_silently() {
+        let mut s = Session::new("s".into(), true, None);
+        s.keep_alive(Some(1000), false, 0.5);
+        assert_eq!(s.begin_refresh(), Begin::Start);
+        let after = s.refresh_failed(classify(&Error::local(Code::Aborted, &[])), 0.5);
+        assert_eq!(after, AfterFailure::Resume(250));
+        assert_eq!(after.next_try(), None, "no onError for an abort");
+        assert!(s.keep_alive.is_some());
+        let mut manual = Session::new("s".into(), true, None);
+        manual.begin_refresh();
+        assert_eq!(manual.refresh_failed(Failure::Aborted, 0.5), AfterFailure::Halt);
+        assert_eq!(AfterFailure::Halt.next_try(), Some((false, None)));
+    }
+
+    #[test]
+    fn a_recreation_finishing_after_close_keeps_the_new_id_for_close_to_end() {
+        let mut s = Session::new("old".into(), true, None);
+        s.keep_alive(Some(1000), true, 0.5);
+        assert!(s.timer_fired());
+        assert_eq!(s.refresh_failed(Failure::Recreatable, 0.5), AfterFailure::Recreate);
+        assert!(s.close());
+        let (previous, _, rearm) = s.recreated("new".into(), true, 9, 0.5);
+        assert_eq!((previous.as_str(), rearm), ("old", None));
+        assert_eq!(s.id, "new", "close() closes the session just created");
+        assert_eq!(s.state, State::Closed);
     }
 }

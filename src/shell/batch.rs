@@ -5,12 +5,13 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::abort::sleep;
+use super::abort::{caller_aborted, sleep};
 use super::exchange::{aborted, execute, with_call};
 use super::sys::{now_ms, random, AbortSignal};
 use crate::protocol::batch::{BatchRounds, BatchStep, ItemDone};
-use crate::protocol::error::Error;
+use crate::protocol::error::{redacted, Code, Error};
 use crate::protocol::request::Request;
+use crate::protocol::text;
 use crate::protocol::validate::Call;
 
 /// Refreshes `items` (encoded workbook path, session id); one entry per
@@ -26,8 +27,14 @@ pub async fn refresh_sessions(
     let mut rounds = BatchRounds::new(items, call.limits());
     loop {
         match rounds.poll() {
+            // Aborted: no further $batch leaves; every remaining item ends
+            // `aborted`, chunk by chunk, without being sent.
+            BatchStep::Send(_) if caller_aborted(signal) => {
+                rounds.handle_aborted(with_call(aborted(0), call, token));
+            }
             BatchStep::Send(body) => match execute(call, &Request::batch(call, body), token, signal).await {
                 Ok(x) => rounds.handle_answer(&x.answer.body, now_ms() as u64, random(), now_ms() - started),
+                Err(e) if *e.code() == Code::Aborted => rounds.handle_aborted(e),
                 Err(e) => rounds.handle_error(e),
             },
             BatchStep::Wait(ms) => {
@@ -38,8 +45,20 @@ pub async fn refresh_sessions(
             BatchStep::Done(results) => {
                 return results
                     .into_iter()
-                    .map(|r| r.map_err(|e| with_call(e, call, token)))
-                    .collect()
+                    .map(|r| match r {
+                        // An item's request-id comes from the $batch body:
+                        // scrubbed like every server-supplied string.
+                        Ok(mut done) => {
+                            if let Some(id) = done.request_id.as_mut() {
+                                if token.len() >= 4 && text::find(id, token).is_some() {
+                                    *id = redacted(id, token);
+                                }
+                            }
+                            Ok(done)
+                        }
+                        Err(e) => Err(with_call(e, call, token)),
+                    })
+                    .collect();
             }
         }
     }

@@ -1,5 +1,6 @@
-//! One attempt: build the `fetch` init, send, read the answer bounded. No
-//! policy here: what to do with the answer is the core's business.
+//! One attempt: build the `fetch` init, send, read the answer bounded, scrub
+//! the token from it. No policy here: what to do with the answer is the
+//! core's business. Nothing is sent once the caller's signal has aborted.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -34,6 +35,10 @@ pub async fn send(
     timeout_ms: u32,
     caller: Option<&AbortSignal>,
 ) -> Result<Answer, NoAnswer> {
+    // Every request of every call passes here: an aborted caller sends nothing.
+    if super::abort::caller_aborted(caller) {
+        return Err(NoAnswer::Aborted);
+    }
     let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
     let Ok(init) = js_sys::JSON::parse(&req.fetch_init_json(token, client_request_id, attempt)) else {
         return Err(NoAnswer::Network);
@@ -58,6 +63,13 @@ pub async fn send(
     };
     let status = response.status();
     if is_redirect(status) {
+        // Not read, so release the connection.
+        if let Some(body) = response.body() {
+            let cancelled = body.cancel();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(cancelled).await;
+            });
+        }
         return Err(match classify(&guard) {
             NoAnswer::Network => NoAnswer::Redirect,
             other => other,
@@ -72,23 +84,30 @@ pub async fn send(
         location: headers.get("location").ok().flatten(),
         body: String::new(),
     };
+    let mut truncated = false;
     if status != 204 {
         match read_body(&response).await {
-            Ok(body) => answer.body = body,
+            Ok((body, cut)) => {
+                answer.body = body;
+                truncated = cut;
+            }
             // A body cut off mid-way still leaves the status, which is what
             // decides; but a caller abort or a timeout must end the attempt.
             Err(()) if super::abort::caller_aborted(caller) => return Err(NoAnswer::Aborted),
             Err(()) if guard.timed_out() => return Err(NoAnswer::Timeout),
-            Err(()) => {}
+            Err(()) => truncated = true,
         }
     }
+    answer.scrub(token, truncated);
     Ok(answer)
 }
 
-async fn read_body(response: &Response) -> Result<String, ()> {
+/// The body up to [`MAX_BODY_BYTES`], and whether it was cut there.
+async fn read_body(response: &Response) -> Result<(String, bool), ()> {
     let Some(stream) = response.body() else {
-        return Ok(String::new());
+        return Ok((String::new(), false));
     };
+    let mut cut = false;
     let reader = reader(&stream).map_err(|_| ())?;
     let mut buf: Vec<u8> = Vec::new();
     loop {
@@ -106,9 +125,10 @@ async fn read_body(response: &Response) -> Result<String, ()> {
         let take = len.min(room);
         buf.extend_from_slice(&value.subarray(0, take as u32).to_vec());
         if len >= room {
+            cut = true;
             let _ = reader.cancel();
             break;
         }
     }
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+    Ok((String::from_utf8_lossy(&buf).into_owned(), cut))
 }

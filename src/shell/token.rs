@@ -1,7 +1,9 @@
 //! The `accessToken` option: a string, a function returning a string or a
 //! promise of one, or an object with `getAccessToken()` (the Graph JS SDK's
 //! `AuthenticationProvider` shape). Resolved once per call, after the other
-//! options are checked and before the first request.
+//! options are checked and before the first request, within the call's
+//! `timeoutMs`: a provider that never settles ends the call with `timeout`
+//! instead of wedging it.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -9,7 +11,7 @@ use crate::prelude::*;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::abort::race_abort;
+use super::abort::{race_abort, AttemptGuard};
 use super::exchange::aborted;
 use super::sys::AbortSignal;
 use crate::protocol::error::{Code, Error};
@@ -49,9 +51,10 @@ impl TokenSource {
     }
 
     /// The token for this call; a provider that throws, rejects or gives
-    /// anything but a usable string is `tokenProvider`; the caller's signal
-    /// ends a provider that never settles.
-    pub async fn resolve(&self, signal: Option<&AbortSignal>) -> Result<String, Error> {
+    /// anything but a usable string is `tokenProvider`; one that has not
+    /// settled after `timeout_ms` is `timeout`; the caller's signal ends the
+    /// wait at once (`aborted`).
+    pub async fn resolve(&self, signal: Option<&AbortSignal>, timeout_ms: u32) -> Result<String, Error> {
         let called = match self {
             TokenSource::Static(s) => return Ok(s.clone()),
             TokenSource::Function(f) => f.call0(&JsValue::UNDEFINED),
@@ -64,8 +67,15 @@ impl TokenSource {
             Ok(v) => v,
             Err(_) => return Err(failed()),
         };
-        let value = match race_abort(Promise::resolve(&value), signal).await {
+        let bound = AttemptGuard::new(timeout_ms, signal).map_err(|_| failed())?;
+        let value = match race_abort(Promise::resolve(&value), Some(&bound.signal())).await {
             Ok(v) => v,
+            Err(None) if bound.timed_out() => {
+                return Err(Error::local(
+                    Code::Timeout,
+                    &["the accessToken provider did not answer within options.timeoutMs"],
+                ))
+            }
             Err(None) => return Err(aborted(0)),
             Err(Some(_)) => return Err(failed()),
         };

@@ -157,7 +157,7 @@ impl JsCall {
             return Err(with_call(aborted(0), &self.call, ""));
         }
         self.token
-            .resolve(self.signal.as_ref())
+            .resolve(self.signal.as_ref(), self.call.timeout_ms)
             .await
             .map_err(|e| with_call(e, &self.call, ""))
     }

@@ -3,28 +3,37 @@
 //! stop, close. The state machine and the schedule are
 //! `protocol::session`; this file does the I/O they ask for.
 //!
-//! Keep-alive is a loop of abortable sleeps that holds only a weak reference
-//! to the session between refreshes, so `stop()`, `close()` and `free()`
-//! (or the wrapper being garbage-collected) end it and release its timer.
+//! Rules this file keeps (issue 13):
+//! - No `RefCell` borrow is held while JavaScript runs: callbacks are called
+//!   after the state is settled and the single-flight slot cleared, so a
+//!   callback may call any method (refresh, stop, close, keepAlive) again.
+//! - An active keep-alive holds its session, and its JS wrapper, strongly,
+//!   as `setInterval` holds its callback: garbage collection does not end
+//!   it; `stop()`, `close()`, `lost` or `free()` (`Symbol.dispose`) does.
+//! - The create/attach `signal` governs that call only; `refresh`, `close`
+//!   and `keepAlive` take their own.
+//! - `close()` ends what is in flight first, so that a recreation finishing
+//!   late is closed too; no callback fires after `close()`.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use alloc::rc::{Rc, Weak};
+use alloc::rc::Rc;
 use core::cell::RefCell;
 
-use js_sys::{Function, Object, Promise};
+use js_sys::{Function, Object, Promise, Reflect, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
 use super::convert::{refreshed_to_js, to_js};
 use super::options::{read_call, read_create, JsOptions};
 use crate::protocol::error::{Code, Error};
-use crate::protocol::session::{classify, AfterFailure, Begin, Session, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
+use crate::protocol::session::{classify, AfterFailure, Begin, Session, State, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
 use crate::protocol::validate::{check_session_id, integer, Call};
-use crate::shell::abort::sleep;
+use crate::shell::abort::{caller_aborted, race_abort, sleep, AbortLink};
 use crate::shell::action::{session_action, SessionAction};
 use crate::shell::create::{create_session, CreateParams};
+use crate::shell::exchange::{aborted, with_call};
 use crate::shell::sys::{fresh_client_request_id, now_ms, random, set, AbortController, AbortSignal};
 use crate::shell::token::TokenSource;
 
@@ -36,11 +45,57 @@ struct Callbacks {
     on_recreated: Option<Function>,
 }
 
-fn notify(f: &Option<Function>, arg: &JsValue) {
-    if let Some(f) = f {
-        // A throwing callback must not stop keep-alive.
-        let _ = f.call1(&JsValue::UNDEFINED, arg);
+/// Calls a user callback with no borrow held. A throw (or a rejected
+/// promise from an async callback) does not stop keep-alive, and is not
+/// swallowed: it goes to the platform's `reportError` when there is one,
+/// else to `console.error`.
+fn notify(f: Option<Function>, args: &[&JsValue]) {
+    let Some(f) = f else { return };
+    let out = match args {
+        [a] => f.call1(&JsValue::UNDEFINED, a),
+        [a, b] => f.call2(&JsValue::UNDEFINED, a, b),
+        _ => f.call0(&JsValue::UNDEFINED),
+    };
+    match out {
+        Err(thrown) => report_error(&thrown),
+        Ok(v) if v.is_instance_of::<Promise>() => {
+            let p: Promise = v.unchecked_into();
+            spawn_local(async move {
+                if let Err(rejected) = JsFuture::from(p).await {
+                    report_error(&rejected);
+                }
+            });
+        }
+        Ok(_) => {}
     }
+}
+
+/// `globalThis.reportError(e)` (browsers, workers, Deno, workerd), else
+/// `console.error(e)`; never throws.
+fn report_error(e: &JsValue) {
+    let global = js_sys::global();
+    let call = |target: &JsValue, name: &str| -> bool {
+        match Reflect::get(target, &JsValue::from_str(name)) {
+            Ok(f) if f.is_function() => f.unchecked_into::<Function>().call1(target, e).is_ok(),
+            _ => false,
+        }
+    };
+    if !call(&global, "reportError") {
+        if let Ok(console) = Reflect::get(&global, &JsValue::from_str("console")) {
+            let _ = call(&console, "error");
+        }
+    }
+}
+
+/// The refresh in flight.
+struct InFlight {
+    /// Its promise, for callers who join it.
+    promise: Promise,
+    /// Ends its refresh stage (token, refreshSession); not a recreation,
+    /// whose createSession may already have reached Graph.
+    abort: Option<AbortController>,
+    /// Started by the keep-alive timer: `stop()` ends it too.
+    by_keep_alive: bool,
 }
 
 struct Inner {
@@ -48,15 +103,17 @@ struct Inner {
     call: Call,
     fixed_client_request_id: bool,
     token: TokenSource,
-    signal: Option<AbortSignal>,
     create: CreateParams,
     callbacks: Callbacks,
-    /// The refresh in flight, for callers who join it.
-    in_flight: Option<Promise>,
+    in_flight: Option<InFlight>,
     /// When the loop should wake next, set by each finished refresh.
     rearm: Option<u64>,
     /// Aborting it ends the current keep-alive loop's sleep.
     keep_alive_stop: Option<AbortController>,
+    /// The JS object wrapping this session, held weakly; keep-alive holds it
+    /// strongly while it runs, so that the wrapper is not collected (and the
+    /// session freed) under it.
+    wrapper: Option<WeakRef>,
 }
 
 impl Inner {
@@ -70,27 +127,51 @@ impl Inner {
         call
     }
 
-    fn stop_keep_alive(&mut self) {
+    /// Stops keep-alive and forgets its callbacks; returns what the caller
+    /// must abort once the borrow is released (the loop's sleep, and the
+    /// keep-alive's own refresh stage).
+    fn stop_keep_alive(&mut self) -> Vec<AbortController> {
         self.machine.stop();
-        if let Some(c) = self.keep_alive_stop.take() {
-            c.abort();
+        self.callbacks = Callbacks::default();
+        let mut out: Vec<AbortController> = self.keep_alive_stop.take().into_iter().collect();
+        if let Some(f) = self.in_flight.as_mut().filter(|f| f.by_keep_alive) {
+            out.extend(f.abort.take());
         }
+        out
     }
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        if let Some(c) = self.keep_alive_stop.take() {
-            c.abort();
-        }
+fn abort_all(controllers: Vec<AbortController>) {
+    for c in controllers {
+        c.abort();
     }
 }
 
 /// A workbook session kept by this library. Create one with
 /// `WorkbookSession.create(options)` or `WorkbookSession.attach(options)`.
+///
+/// An active keep-alive keeps the session (and this object) alive, as
+/// `setInterval` does, until `stop()`, `close()` or the session is lost;
+/// `free()` (or `Symbol.dispose`) ends it too.
 #[wasm_bindgen]
 pub struct WorkbookSession {
     inner: Rc<RefCell<Inner>>,
+}
+
+impl Drop for WorkbookSession {
+    /// `free()`: ends keep-alive. Reached only through `free()` while
+    /// keep-alive runs (keep-alive holds the wrapper), or by garbage
+    /// collection once nothing runs.
+    fn drop(&mut self) {
+        let stop = match self.inner.try_borrow_mut() {
+            Ok(mut inner) => {
+                inner.wrapper = None;
+                inner.stop_keep_alive()
+            }
+            Err(_) => Vec::new(),
+        };
+        abort_all(stop);
+    }
 }
 
 fn state_error(s: &Session) -> Error {
@@ -100,13 +181,18 @@ fn state_error(s: &Session) -> Error {
     )
 }
 
-#[wasm_bindgen]
+/// Reads `{ signal? }` of refresh() and close(); `undefined` is no options.
+fn read_signal(options: &JsValue) -> Result<Option<AbortSignal>, Error> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    JsOptions::new(options)?.signal()
+}
+
 impl WorkbookSession {
-    /// Creates a session (`createSession`, 201 or 202) and returns it.
-    #[wasm_bindgen(unchecked_return_type = "WorkbookSession")]
-    pub async fn create(
-        #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
-    ) -> Result<WorkbookSession, JsValue> {
+    /// Creates a session (`createSession`, 201 or 202); the options' `signal`
+    /// governs the creation only.
+    pub async fn create(options: JsValue) -> Result<WorkbookSession, JsValue> {
         let run = async {
             let o = JsOptions::new(&options)?;
             let c = read_call(&o, true)?;
@@ -119,7 +205,6 @@ impl WorkbookSession {
                 c.call,
                 fixed,
                 c.token,
-                c.signal,
                 p,
             ))
         };
@@ -127,9 +212,7 @@ impl WorkbookSession {
     }
 
     /// Wraps an existing session (`sessionId`, `persistChanges`, default true).
-    pub fn attach(
-        #[wasm_bindgen(unchecked_param_type = "AttachSessionOptions")] options: JsValue,
-    ) -> Result<WorkbookSession, JsValue> {
+    pub fn attach(options: JsValue) -> Result<WorkbookSession, JsValue> {
         let run = || {
             let o = JsOptions::new(&options)?;
             let c = read_call(&o, true)?;
@@ -143,7 +226,6 @@ impl WorkbookSession {
                 c.call,
                 fixed,
                 c.token,
-                c.signal,
                 p,
             ))
         };
@@ -155,7 +237,6 @@ impl WorkbookSession {
         call: Call,
         fixed_client_request_id: bool,
         token: TokenSource,
-        signal: Option<AbortSignal>,
         mut create: CreateParams,
     ) -> WorkbookSession {
         create.persist_changes = machine.persist_changes;
@@ -165,14 +246,126 @@ impl WorkbookSession {
                 call,
                 fixed_client_request_id,
                 token,
-                signal,
                 create,
                 callbacks: Callbacks::default(),
                 in_flight: None,
                 rearm: None,
                 keep_alive_stop: None,
+                wrapper: None,
             })),
         }
+    }
+
+    /// The JS object for this session, remembered weakly so that
+    /// keep-alive can hold it.
+    fn into_js(self) -> JsValue {
+        let inner = self.inner.clone();
+        let js = JsValue::from(self);
+        let has_weak_ref =
+            Reflect::get(&js_sys::global(), &JsValue::from_str("WeakRef")).is_ok_and(|f| f.is_function());
+        if has_weak_ref {
+            if let Ok(mut i) = inner.try_borrow_mut() {
+                i.wrapper = Some(WeakRef::new(js.unchecked_ref()));
+            }
+        }
+        js
+    }
+
+    /// Refreshes now (see the JS `refresh`).
+    pub fn refresh_with(&self, signal: Option<AbortSignal>) -> Promise {
+        if caller_aborted(signal.as_ref()) {
+            let e = with_call(aborted(0), &self.inner.borrow().call, "");
+            return Promise::reject(&to_js(&e, "WorkbookSession.refresh"));
+        }
+        let begin = self.inner.borrow_mut().machine.begin_refresh();
+        let joined = match begin {
+            Begin::Start => return start_refresh(&self.inner, signal, false),
+            Begin::Join => self.inner.borrow().in_flight.as_ref().map(|f| f.promise.clone()),
+            Begin::Refuse(_) => {
+                let e = state_error(&self.inner.borrow().machine);
+                return Promise::reject(&to_js(&e, "WorkbookSession.refresh"));
+            }
+        };
+        let Some(joined) = joined else {
+            // The machine says in flight but no promise is recorded: the
+            // keep-alive timer has just claimed it; start it here instead.
+            return start_refresh(&self.inner, signal, false);
+        };
+        match signal {
+            None => joined,
+            // The joiner's signal ends its own wait, not the shared refresh.
+            Some(signal) => {
+                let call = self.inner.borrow().call.clone();
+                future_to_promise(async move {
+                    match race_abort(joined, Some(&signal)).await {
+                        Ok(v) => Ok(v),
+                        Err(Some(e)) => Err(e),
+                        Err(None) => Err(to_js(&with_call(aborted(0), &call, ""), "WorkbookSession.refresh")),
+                    }
+                })
+            }
+        }
+    }
+
+    /// Closes the session (see the JS `close`).
+    pub fn close_with(&self, signal: Option<AbortSignal>) -> Promise {
+        let rc = self.inner.clone();
+        future_to_promise(async move {
+            let started = now_ms();
+            let (send, in_flight, stop) = {
+                let mut inner = rc.borrow_mut();
+                let mut stop = inner.stop_keep_alive();
+                let send = inner.machine.close();
+                let in_flight = inner.in_flight.as_mut().map(|f| {
+                    stop.extend(f.abort.take());
+                    f.promise.clone()
+                });
+                (send, in_flight, stop)
+            };
+            abort_all(stop);
+            if !send {
+                return Ok(JsValue::NULL);
+            }
+            // A recreation in flight finishes first: its new session is the
+            // one to close.
+            if let Some(p) = in_flight {
+                let _ = JsFuture::from(p).await;
+            }
+            let (call, token, id) = {
+                let inner = rc.borrow();
+                (inner.request_call(), inner.token.clone(), inner.machine.id.clone())
+            };
+            let run = async {
+                if caller_aborted(signal.as_ref()) {
+                    return Err(aborted(0));
+                }
+                let token = token.resolve(signal.as_ref(), call.timeout_ms).await?;
+                session_action(SessionAction::Close, &call, &id, &token, signal.as_ref(), started).await
+            };
+            run.await
+                .map(|r| refreshed_to_js(&r))
+                .map_err(|e| to_js(&with_call(e, &call, ""), "WorkbookSession.close"))
+        })
+    }
+}
+
+#[wasm_bindgen]
+impl WorkbookSession {
+    /// Creates a session (`createSession`, 201 or 202) and returns it. The
+    /// options' `signal` governs the creation only.
+    #[wasm_bindgen(js_name = create, unchecked_return_type = "WorkbookSession")]
+    pub async fn create_js(
+        #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        WorkbookSession::create(options).await.map(WorkbookSession::into_js)
+    }
+
+    /// Wraps an existing session (`sessionId`, `persistChanges`, default true).
+    #[wasm_bindgen(js_name = attach, unchecked_return_type = "WorkbookSession")]
+    pub fn attach_js(
+        #[wasm_bindgen(unchecked_param_type = "AttachSessionOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        WorkbookSession::attach(options).map(WorkbookSession::into_js)
     }
 
     /// The current `workbook-session-id` (changes when the session is recreated).
@@ -201,22 +394,16 @@ impl WorkbookSession {
     }
 
     /// Refreshes now. While a refresh is in flight, joins it instead of
-    /// sending another.
+    /// sending another. `options.signal` ends this call (and the refresh,
+    /// when this call started it).
     #[wasm_bindgen(unchecked_return_type = "Promise<RefreshResult>")]
-    pub fn refresh(&self) -> Promise {
-        let begin = self.inner.borrow_mut().machine.begin_refresh();
-        match begin {
-            Begin::Start => start_refresh(&self.inner),
-            Begin::Join => self
-                .inner
-                .borrow()
-                .in_flight
-                .clone()
-                .unwrap_or_else(|| start_refresh(&self.inner)),
-            Begin::Refuse(_) => {
-                let e = state_error(&self.inner.borrow().machine);
-                Promise::reject(&to_js(&e, "WorkbookSession.refresh"))
-            }
+    pub fn refresh(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ signal?: AbortSignal }")] options: JsValue,
+    ) -> Promise {
+        match read_signal(&options) {
+            Ok(signal) => self.refresh_with(signal),
+            Err(e) => Promise::reject(&to_js(&e, "WorkbookSession.refresh")),
         }
     }
 
@@ -224,15 +411,20 @@ impl WorkbookSession {
     /// 3 minutes for persistent sessions, 4 for non-persistent, ±10 %
     /// jitter). With `recreate: true`, an `invalidSessionReCreatable` answer
     /// creates a replacement session (`onRecreated`); otherwise the session
-    /// turns `lost` (`onLost`). Calling it again replaces the settings.
+    /// turns `lost` (`onLost`). `onError(error, { willRetry, retryInMs })`
+    /// reports failures that do not end the session; a token provider's
+    /// failure is one (retried at the next tick). `signal` stops it. Calling
+    /// it again replaces the settings. An active keep-alive keeps the session
+    /// alive (as `setInterval` does) until `stop()`, `close()`, `lost` or
+    /// `free()`.
     #[wasm_bindgen(js_name = keepAlive)]
     pub fn keep_alive(
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "KeepAliveOptions")] options: JsValue,
     ) -> Result<(), JsValue> {
         let read = || {
-            let (interval, recreate, callbacks) = if options.is_undefined() {
-                (None, false, Callbacks::default())
+            let (interval, recreate, callbacks, signal) = if options.is_undefined() {
+                (None, false, Callbacks::default(), None)
             } else {
                 let o = JsOptions::new(&options)?;
                 let interval = match o.opt_number("intervalMs")? {
@@ -251,194 +443,270 @@ impl WorkbookSession {
                     on_lost: o.opt_function("onLost")?,
                     on_recreated: o.opt_function("onRecreated")?,
                 };
-                (interval, o.opt_bool("recreate")?.unwrap_or(false), callbacks)
+                let recreate = o.opt_bool("recreate")?.unwrap_or(false);
+                (interval, recreate, callbacks, o.signal()?)
             };
-            let mut inner = self.inner.borrow_mut();
-            inner.stop_keep_alive();
-            let delay = inner
-                .machine
-                .keep_alive(interval, recreate, random())
-                .ok_or_else(|| state_error(&inner.machine))?;
             let stop = AbortController::new()
                 .map_err(|_| Error::local(Code::InvalidArgument, &["AbortController is not available"]))?;
+            let mut inner = self.inner.borrow_mut();
+            let old = inner.stop_keep_alive();
+            if caller_aborted(signal.as_ref()) {
+                // Like addEventListener with an aborted signal: nothing starts.
+                return Ok::<_, Error>((old, None));
+            }
+            let delay = match inner.machine.keep_alive(interval, recreate, random()) {
+                Some(d) => d,
+                None => {
+                    let e = state_error(&inner.machine);
+                    drop(inner);
+                    abort_all(old);
+                    return Err(e);
+                }
+            };
             let stop_signal = stop.signal();
-            inner.keep_alive_stop = Some(stop);
+            inner.keep_alive_stop = Some(stop.clone());
             inner.callbacks = callbacks;
-            Ok::<_, Error>((delay, stop_signal))
+            let hold = inner.wrapper.as_ref().and_then(|w| w.deref()).map(JsValue::from);
+            Ok((old, Some((delay, stop, stop_signal, signal, hold))))
         };
-        let (delay, stop_signal) = read().map_err(|e| to_js(&e, "WorkbookSession.keepAlive"))?;
-        spawn_local(keep_alive_loop(Rc::downgrade(&self.inner), delay, stop_signal));
+        let (old, started) = read().map_err(|e| to_js(&e, "WorkbookSession.keepAlive"))?;
+        abort_all(old);
+        if let Some((delay, stop, stop_signal, signal, hold)) = started {
+            spawn_local(keep_alive_loop(
+                self.inner.clone(),
+                hold,
+                delay,
+                stop,
+                stop_signal,
+                signal,
+            ));
+        }
         Ok(())
     }
 
-    /// Stops keep-alive and releases its timer. Safe to call at any time.
+    /// Stops keep-alive (and a refresh it has in flight) and releases its
+    /// timer. Safe to call at any time, from any callback.
     pub fn stop(&self) {
-        self.inner.borrow_mut().stop_keep_alive();
+        let stop = self.inner.borrow_mut().stop_keep_alive();
+        abort_all(stop);
     }
 
-    /// Stops keep-alive and closes the session (`closeSession`). Resolves to
-    /// the close result, or `null` when there was nothing to close (already
-    /// closed, or lost). Safe to call twice.
+    /// Stops keep-alive and closes the session (`closeSession`), after
+    /// whatever is in flight has ended (a recreation finishing now is closed
+    /// too). Resolves to the close result, or `null` when there was nothing
+    /// to close (already closed, or lost). Safe to call twice. No callback
+    /// fires after it. `options.signal` ends this call.
     #[wasm_bindgen(unchecked_return_type = "Promise<RefreshResult | null>")]
-    pub fn close(&self) -> Promise {
-        let rc = self.inner.clone();
-        future_to_promise(async move {
-            let started = now_ms();
-            let (send, call, token, signal, id) = {
-                let mut inner = rc.borrow_mut();
-                inner.stop_keep_alive();
-                let send = inner.machine.close();
-                (
-                    send,
-                    inner.request_call(),
-                    inner.token.clone(),
-                    inner.signal.clone(),
-                    inner.machine.id.clone(),
-                )
-            };
-            if !send {
-                return Ok(JsValue::NULL);
-            }
-            let run = async {
-                let token = token.resolve(signal.as_ref()).await?;
-                session_action(SessionAction::Close, &call, &id, &token, signal.as_ref(), started).await
-            };
-            run.await
-                .map(|r| refreshed_to_js(&r))
-                .map_err(|e| to_js(&e, "WorkbookSession.close"))
-        })
+    pub fn close(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ signal?: AbortSignal }")] options: JsValue,
+    ) -> Promise {
+        match read_signal(&options) {
+            Ok(signal) => self.close_with(signal),
+            Err(e) => Promise::reject(&to_js(&e, "WorkbookSession.close")),
+        }
     }
+}
+
+/// `controller.abort` bound to its controller, as an event listener.
+fn bound_abort(c: &AbortController) -> Option<Function> {
+    Reflect::get(c, &JsValue::from_str("abort"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .map(|f| f.bind0(c))
 }
 
 /// Starts a refresh (the machine already said Start or the timer fired) and
-/// records it for joiners.
-fn start_refresh(rc: &Rc<RefCell<Inner>>) -> Promise {
-    let promise = future_to_promise(refresh_task(rc.clone()));
-    rc.borrow_mut().in_flight = Some(promise.clone());
+/// records it for joiners. Its refresh stage ends on the starter's `signal`,
+/// and on `stop()` (when keep-alive started it) or `close()`.
+fn start_refresh(rc: &Rc<RefCell<Inner>>, signal: Option<AbortSignal>, by_keep_alive: bool) -> Promise {
+    let abort = AbortController::new().ok();
+    let own = abort.as_ref().map(AbortController::signal);
+    let link = match (&abort, &signal) {
+        (Some(c), Some(s)) => bound_abort(c).map(|f| AbortLink::new(Some(s), &f)),
+        _ => None,
+    };
+    let signal = own.or(signal);
+    let promise = future_to_promise(refresh_task(rc.clone(), signal, link));
+    rc.borrow_mut().in_flight = Some(InFlight {
+        promise: promise.clone(),
+        abort,
+        by_keep_alive,
+    });
     promise
 }
 
-async fn refresh_task(rc: Rc<RefCell<Inner>>) -> Result<JsValue, JsValue> {
+/// What to tell once the state is settled and no borrow is held.
+type Notice = Option<(Option<Function>, Vec<JsValue>)>;
+
+async fn refresh_task(
+    rc: Rc<RefCell<Inner>>,
+    signal: Option<AbortSignal>,
+    link: Option<AbortLink>,
+) -> Result<JsValue, JsValue> {
     let started = now_ms();
-    let (call, token, signal, id) = {
+    let (call, token, id) = {
         let inner = rc.borrow();
-        (
-            inner.request_call(),
-            inner.token.clone(),
-            inner.signal.clone(),
-            inner.machine.id.clone(),
-        )
+        (inner.request_call(), inner.token.clone(), inner.machine.id.clone())
     };
+    let signal = signal.as_ref();
     let run = async {
-        let token = token.resolve(signal.as_ref()).await?;
-        session_action(SessionAction::Refresh, &call, &id, &token, signal.as_ref(), started).await
+        let token = token.resolve(signal, call.timeout_ms).await?;
+        session_action(SessionAction::Refresh, &call, &id, &token, signal, started).await
     };
-    let result = run.await;
-    let out = match result {
+    let result = run.await.map_err(|e| with_call(e, &call, ""));
+    drop(link);
+    let (out, notice): (Result<JsValue, JsValue>, Notice) = match result {
         Ok(r) => {
             let js = refreshed_to_js(&r);
-            let rearm = rc.borrow_mut().machine.refresh_succeeded(now_ms() as u64, random());
-            rc.borrow_mut().rearm = rearm;
-            let cb = rc.borrow().callbacks.on_refresh.clone();
-            notify(&cb, &js);
-            Ok(js)
+            let mut inner = rc.borrow_mut();
+            inner.rearm = inner.machine.refresh_succeeded(now_ms() as u64, random());
+            inner.in_flight = None;
+            let cb = inner.callbacks.on_refresh.clone();
+            (Ok(js.clone()), Some((cb, vec![js])))
         }
         Err(e) => {
             let js = to_js(&e, "WorkbookSession.refresh");
-            let after = rc.borrow_mut().machine.refresh_failed(classify(&e), random());
-            match after {
+            let after = {
+                let mut inner = rc.borrow_mut();
+                let after = inner.machine.refresh_failed(classify(&e), random());
+                if let Some(f) = inner.in_flight.as_mut() {
+                    // A recreation is not ended by close(): its createSession
+                    // may reach Graph, and close() must then close its session.
+                    f.abort = None;
+                }
+                after
+            };
+            let notice = match after {
                 AfterFailure::Recreate => recreate(&rc).await,
                 AfterFailure::Lost => {
-                    rc.borrow_mut().rearm = None;
-                    let cb = rc.borrow().callbacks.on_lost.clone();
-                    notify(&cb, &js);
+                    let mut inner = rc.borrow_mut();
+                    inner.rearm = None;
+                    inner.in_flight = None;
+                    Some((inner.callbacks.on_lost.clone(), vec![js.clone()]))
                 }
-                AfterFailure::RetryIn(ms) => {
-                    rc.borrow_mut().rearm = Some(ms);
-                    let cb = rc.borrow().callbacks.on_error.clone();
-                    notify(&cb, &js);
+                AfterFailure::RetryIn(_) | AfterFailure::Halt | AfterFailure::Resume(_) => {
+                    let mut inner = rc.borrow_mut();
+                    inner.rearm = match after {
+                        AfterFailure::RetryIn(ms) | AfterFailure::Resume(ms) => Some(ms),
+                        _ => None,
+                    };
+                    inner.in_flight = None;
+                    after.next_try().map(|(will_retry, retry_in)| {
+                        let next = Object::new();
+                        set(&next, "willRetry", &JsValue::from(will_retry));
+                        set(
+                            &next,
+                            "retryInMs",
+                            &retry_in.map_or(JsValue::NULL, |ms| JsValue::from(ms as f64)),
+                        );
+                        (inner.callbacks.on_error.clone(), vec![js.clone(), next.into()])
+                    })
                 }
-                AfterFailure::Halt => {
-                    rc.borrow_mut().rearm = None;
-                    let cb = rc.borrow().callbacks.on_error.clone();
-                    notify(&cb, &js);
-                }
-            }
-            Err(js)
+            };
+            (Err(js), notice)
         }
     };
-    rc.borrow_mut().in_flight = None;
+    // Settled: the slot is clear and no borrow is held; callbacks may re-enter.
+    if let Some((cb, args)) = notice {
+        let refs: Vec<&JsValue> = args.iter().collect();
+        notify(cb, &refs);
+    }
     out
 }
 
-/// Creates the replacement session after `invalidSessionReCreatable`.
-async fn recreate(rc: &Rc<RefCell<Inner>>) {
-    let (call, token, signal, params) = {
+/// Creates the replacement session after `invalidSessionReCreatable`;
+/// returns what to tell once settled.
+async fn recreate(rc: &Rc<RefCell<Inner>>) -> Notice {
+    let (call, token, params) = {
         let inner = rc.borrow();
-        (
-            inner.request_call(),
-            inner.token.clone(),
-            inner.signal.clone(),
-            inner.create,
-        )
+        (inner.request_call(), inner.token.clone(), inner.create)
     };
     let run = async {
-        let token = token.resolve(signal.as_ref()).await?;
-        create_session(&call, params, &token, signal.as_ref()).await
+        let token = token.resolve(None, call.timeout_ms).await?;
+        create_session(&call, params, &token, None).await
     };
-    match run.await {
+    let result = run.await;
+    let mut inner = rc.borrow_mut();
+    inner.in_flight = None;
+    match result {
         Ok(info) => {
             let (previous, state_lost, rearm) =
-                rc.borrow_mut()
+                inner
                     .machine
                     .recreated(info.id.clone(), info.persist_changes, now_ms() as u64, random());
-            rc.borrow_mut().rearm = rearm;
+            inner.rearm = rearm;
+            if inner.machine.state != State::Active {
+                // close() is waiting for this refresh and closes the new id.
+                return None;
+            }
             let event = Object::new();
             set(&event, "previousId", &JsValue::from_str(&previous));
             set(&event, "id", &JsValue::from_str(&info.id));
             set(&event, "stateLost", &JsValue::from(state_lost));
-            let cb = rc.borrow().callbacks.on_recreated.clone();
-            notify(&cb, &event);
+            Some((inner.callbacks.on_recreated.clone(), vec![event.into()]))
         }
         Err(e) => {
-            {
-                let mut inner = rc.borrow_mut();
-                inner.machine.recreate_failed();
-                inner.rearm = None;
-            }
-            let cb = rc.borrow().callbacks.on_lost.clone();
-            notify(&cb, &to_js(&e, "WorkbookSession.keepAlive"));
+            inner.machine.recreate_failed();
+            inner.rearm = None;
+            Some((
+                inner.callbacks.on_lost.clone(),
+                vec![to_js(&e, "WorkbookSession.keepAlive")],
+            ))
         }
     }
 }
 
 /// Sleeps, refreshes (or joins the refresh in flight), and sleeps again for
-/// as long as the machine says; holds the session only weakly while asleep.
-async fn keep_alive_loop(weak: Weak<RefCell<Inner>>, mut delay: u64, stop: AbortSignal) {
+/// as long as the machine says. Holds the session and its JS wrapper
+/// strongly until it ends (stop, close, lost, free, or `signal`).
+async fn keep_alive_loop(
+    rc: Rc<RefCell<Inner>>,
+    hold: Option<JsValue>,
+    mut delay: u64,
+    stop: AbortController,
+    stop_signal: AbortSignal,
+    signal: Option<AbortSignal>,
+) {
+    // The caller's keepAlive signal aborts our stop controller.
+    let _link = bound_abort(&stop).map(|f| AbortLink::new(signal.as_ref(), &f));
     loop {
-        if sleep(delay, Some(&stop)).await.is_err() {
-            return;
+        if sleep(delay, Some(&stop_signal)).await.is_err() {
+            break;
         }
-        let Some(rc) = weak.upgrade() else { return };
         let fired = rc.borrow_mut().machine.timer_fired();
         let promise = if fired {
-            start_refresh(&rc)
+            // Ended with this keep-alive: stop(), its signal, a new keepAlive().
+            start_refresh(&rc, Some(stop_signal.clone()), true)
         } else {
-            match rc.borrow().in_flight.clone() {
-                Some(p) if rc.borrow().machine.keep_alive.is_some() => p,
-                _ => return,
+            let inner = rc.borrow();
+            match (&inner.in_flight, inner.machine.keep_alive.is_some()) {
+                (Some(f), true) => f.promise.clone(),
+                _ => break,
             }
         };
-        drop(rc);
         let _ = JsFuture::from(promise).await;
-        if stop.aborted() {
-            return;
+        if stop_signal.aborted() {
+            break;
         }
-        let Some(rc) = weak.upgrade() else { return };
         let next = rc.borrow_mut().rearm.take();
         match next {
             Some(d) => delay = d,
-            None => return,
+            None => break,
         }
     }
+    // Ended by the caller's keepAlive signal: stop this keep-alive (not a
+    // newer one that replaced it).
+    if caller_aborted(signal.as_ref()) {
+        let current = rc
+            .borrow()
+            .keep_alive_stop
+            .as_ref()
+            .is_some_and(|c| JsValue::from(c.clone()) == JsValue::from(stop.clone()));
+        if current {
+            let old = rc.borrow_mut().stop_keep_alive();
+            abort_all(old);
+        }
+    }
+    drop(hold);
 }

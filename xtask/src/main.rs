@@ -16,6 +16,7 @@ mod demo;
 mod e2e;
 mod emulator;
 mod fuzz;
+mod model;
 mod runtimes;
 mod setup;
 mod soak;

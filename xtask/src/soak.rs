@@ -1,7 +1,9 @@
-//! `cargo xtask soak [--minutes N] [--sessions N] [--seed N]`: the bounded
-//! soak. Builds the npm package, starts an emulator whose sessions expire
-//! after 30 s idle, and runs `tests/soak/soak.mjs` in Node: N
-//! `WorkbookSession`s (default 1,000) kept alive by the package's own
+//! `cargo xtask soak [--minutes N] [--sessions N] [--seed N] [--model-steps N]`:
+//! the model-based property test (`xtask/src/model.rs`, 3,000 steps by
+//! default, random seed unless --seed) and then the bounded soak. Builds
+//! the npm package, starts an emulator whose sessions expire after 30 s
+//! idle, and runs `tests/soak/soak.mjs` in Node: N `WorkbookSession`s
+//! (default 1,000) kept alive by the package's own
 //! keep-alive for N minutes (default 5) under random faults from the
 //! control API. Fails when a session is lost that no fault meant to kill.
 //! `cargo xtask test` runs a 30 s version ([`short`]).
@@ -15,6 +17,7 @@ pub fn run_command(args: &[String]) -> Result {
     let mut minutes: u64 = 5;
     let mut sessions: u64 = 1000;
     let mut seed: Option<String> = None;
+    let mut model_steps: u64 = 3000;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{a} needs a value"));
@@ -22,15 +25,23 @@ pub fn run_command(args: &[String]) -> Result {
             "--minutes" => minutes = number(a, value()?)?,
             "--sessions" => sessions = number(a, value()?)?,
             "--seed" => seed = Some(value()?.clone()),
+            "--model-steps" => model_steps = number(a, value()?)?,
             other => {
                 return Err(format!(
-                    "unknown soak flag {other:?} (--minutes N, --sessions N, --seed N)"
+                    "unknown soak flag {other:?} (--minutes N, --sessions N, --seed N, --model-steps N)"
                 ))
             }
         }
     }
     setup::for_build()?;
     crate::build::package()?;
+    // The model-based property test first, longer than in `cargo xtask
+    // test` and with a random seed (or --seed), printed on failure.
+    let model_seed = match seed.as_deref() {
+        Some(s) => Some(number("--seed", s)?),
+        None => None,
+    };
+    crate::model::run_model(model_seed, model_steps)?;
     soak(sessions, minutes * 60, 30_000, seed.as_deref())
 }
 

@@ -43,6 +43,8 @@ pub fn run(_args: &[String]) -> Result {
         "WASM_BINDGEN_USE_NODE_EXPERIMENTAL",
         &["--features", "serde", "--test", "serde"],
     )?;
+    // Issue 13's property test: a fixed seed, bounded steps (about 20 s).
+    crate::model::run_model(Some(13), 300)?;
     crate::soak::short()?;
     crate::runtimes::run(&emu.url)?;
     crate::e2e::run()?;

@@ -30,35 +30,44 @@ export class SessionKeeper extends DurableObject {
     return { session: (await this.ctx.storage.get("session")) ?? null, alarm: await this.ctx.storage.getAlarm() };
   }
 
-  /** The alarm: refresh, re-create when Graph says so, schedule the next one. */
+  /**
+   * The alarm: refresh, re-create when Graph says so, schedule the next one.
+   * The next alarm is armed in `finally`: a failed recreation or a throw
+   * (a network outage, a token provider down) must not end keep-alive; only
+   * close() or an unrecoverable error, which delete the stored session, do.
+   */
   async alarm() {
     const kept = await this.ctx.storage.get("session");
     if (!kept) return;
     const { sessionId } = kept;
     const call = { ...graph(this.env), workbook: kept.workbook };
     try {
-      await refreshSession({ ...call, sessionId });
-      kept.refreshes += 1;
-    } catch (e) {
-      if (e?.name !== "GraphError") throw e;
-      if (e.recreatable) {
-        const info = await createSession({ ...call, persistChanges: kept.persistChanges });
-        Object.assign(kept, { sessionId: info.id, recreatedFrom: sessionId });
-      } else if (!transient(e)) {
-        await this.ctx.storage.delete("session"); // not recoverable: stop keeping it
-        console.error(`stopped keeping ${kept.workbook}: ${e.message}`);
+      try {
+        await refreshSession({ ...call, sessionId });
+        kept.refreshes += 1;
+      } catch (e) {
+        if (e?.name !== "GraphError") throw e;
+        if (e.recreatable) {
+          const info = await createSession({ ...call, persistChanges: kept.persistChanges });
+          Object.assign(kept, { sessionId: info.id, recreatedFrom: sessionId });
+        } else if (!transient(e)) {
+          await this.ctx.storage.delete("session"); // not recoverable: stop keeping it
+          console.error(`stopped keeping ${kept.workbook}: ${e.message}`);
+          return;
+        }
+        // Transient errors: the library already retried; try again at the next alarm.
+      }
+      // Other calls may run while this one waits on Graph: if close() did, do
+      // not bring the session back (and close the one just re-created).
+      if ((await this.ctx.storage.get("session"))?.sessionId !== sessionId) {
+        if (kept.sessionId !== sessionId) await closeSession({ ...call, sessionId: kept.sessionId }).catch(() => {});
         return;
       }
-      // Transient errors: the library already retried; try again at the next alarm.
+      await this.ctx.storage.put("session", kept);
+    } finally {
+      // Re-armed whatever happened above, as long as the session is still kept.
+      if (await this.ctx.storage.get("session")) await this.ctx.storage.setAlarm(Date.now() + interval(this.env));
     }
-    // Other calls may run while this one waits on Graph: if close() did, do
-    // not bring the session back (and close the one just re-created).
-    if ((await this.ctx.storage.get("session"))?.sessionId !== sessionId) {
-      if (kept.sessionId !== sessionId) await closeSession({ ...call, sessionId: kept.sessionId }).catch(() => {});
-      return;
-    }
-    await this.ctx.storage.put("session", kept);
-    await this.ctx.storage.setAlarm(Date.now() + interval(this.env));
   }
 
   /** Cancels the alarm and closes the session. */
