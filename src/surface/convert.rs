@@ -24,6 +24,16 @@ extern "C" {
     /// Puts `Symbol.asyncDispose` (close) on WorkbookSession's prototype.
     #[wasm_bindgen(js_name = addAsyncDispose)]
     pub fn add_async_dispose(proto: &JsValue);
+    /// The class itself.
+    #[wasm_bindgen(thread_local_v2, js_name = GraphError)]
+    static GRAPH_ERROR: JsValue;
+}
+
+/// The JS `GraphError` class every rejection is an instance of (the
+/// package exports it; the wasm tests check `instanceof` against it).
+#[doc(hidden)]
+pub fn graph_error_class() -> JsValue {
+    GRAPH_ERROR.with(JsValue::clone)
 }
 
 fn push_opt_str(out: &mut String, key: &str, v: Option<&str>) {
