@@ -20,6 +20,7 @@ export type AccessTokenSource =
   | (() => string | Promise<string>)
   | { getAccessToken(): Promise<string> }
   | {
+      /** An `@azure/identity` TokenCredential's `getToken`. */
       getToken(
         scopes: string[],
         options?: { abortSignal?: AbortSignal },
@@ -251,6 +252,7 @@ export class GraphError extends Error implements GraphErrorJSON {
 /** True for a GraphError, also one from another realm or another copy of the package (checked by name and shape). */
 export function isGraphError(x: unknown): x is GraphError;
 
+/** WorkbookSession's members that wasm-bindgen cannot declare (symbol-keyed). */
 export interface WorkbookSession {
   /** `await using session = await WorkbookSession.create(...)`: closes the
    * session (`close()`) at the end of the scope; a failed close rejects. */
@@ -262,7 +264,9 @@ declare global {
   // them (ES2022 with @cloudflare/workers-types): the methods above are keyed
   // by them. As @types/node declares them; merges with lib.esnext.disposable.
   interface SymbolConstructor {
+    /** The key of a synchronous disposer (`using`). */
     readonly dispose: unique symbol;
+    /** The key of an asynchronous disposer (`await using`). */
     readonly asyncDispose: unique symbol;
   }
 }
