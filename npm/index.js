@@ -10,3 +10,4 @@ await init({ module_or_path: new URL("./graph_workbook_session_bg.wasm", import.
 
 export * from "./graph_workbook_session.js";
 export { default } from "./graph_workbook_session.js";
+export { GraphError, isGraphError } from "./graph_error.js";

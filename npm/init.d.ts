@@ -1,13 +1,22 @@
 
-/** Where `init` can load the wasm from: a URL (fetched), a Response, bytes or a compiled module. */
-export type InitInput = RequestInfo | URL | Response | BufferSource | WebAssembly.Module;
+/**
+ * `WebAssembly.Module` and `WebAssembly.Memory` where the project's libs
+ * declare them (DOM, workers-types), else `object`: a Node-only project
+ * (`"types": ["node"]`, no DOM lib) has no `WebAssembly` namespace.
+ */
+type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+type WasmMemory = typeof globalThis extends { WebAssembly: { Memory: { prototype: infer M } } } ? M : object;
+
+/** Where `init` can load the wasm from: a URL (fetched), a Request, a Response, bytes or a compiled module. */
+export type InitInput = string | URL | Request | Response | ArrayBuffer | ArrayBufferView | WasmModule;
 
 /** What `initSync` instantiates: bytes or a compiled module. */
-export type SyncInitInput = BufferSource | WebAssembly.Module;
+export type SyncInitInput = ArrayBuffer | ArrayBufferView | WasmModule;
 
 /** The instantiated wasm's exports. Internal: only `memory` is described. */
 export interface InitOutput {
-    readonly memory: WebAssembly.Memory;
+    /** The wasm's linear memory. */
+    readonly memory: WasmMemory;
 }
 
 /**

@@ -3,3 +3,4 @@
 // Response, bytes or WebAssembly.Module) or `initSync` (bytes or Module).
 export * from "./graph_workbook_session.js";
 export { default } from "./graph_workbook_session.js";
+export { GraphError, isGraphError } from "./graph_error.js";

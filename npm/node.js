@@ -9,3 +9,4 @@ initSync({ module: readFileSync(new URL("./graph_workbook_session_bg.wasm", impo
 
 export * from "./graph_workbook_session.js";
 export { default } from "./graph_workbook_session.js";
+export { GraphError, isGraphError } from "./graph_error.js";

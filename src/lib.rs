@@ -68,6 +68,8 @@ mod surface;
 
 pub use crate::protocol::error::{Code, Error};
 pub use crate::shell::action::Refreshed;
+#[doc(hidden)]
+pub use crate::surface::convert::graph_error_class;
 pub use crate::surface::exports::{close_session_js, create_session_js, refresh_session_js, refresh_sessions_js};
 pub use crate::surface::rust::{close_session, refresh_session, Options, RefreshOptions};
 pub use crate::surface::session::WorkbookSession;

@@ -87,7 +87,13 @@ struct Details {
     retry_after_ms: Option<u64>,
     attempts: u32,
     date: Option<String>,
+    /// The token provider's own error (a JS value in the shell), opaque here.
+    cause: Option<Cause>,
 }
+
+/// What the caller's own code failed with (the JS `GraphError.cause`):
+/// carried, never read or printed by the protocol.
+pub type Cause = alloc::rc::Rc<dyn core::any::Any>;
 
 /// The message, after the code for errors raised here (Graph's own errors
 /// carry their code in the message already).
@@ -157,6 +163,10 @@ impl Error {
     pub fn date(&self) -> Option<&str> {
         self.0.date.as_deref()
     }
+    /// The token provider's own error, for `tokenProvider` errors.
+    pub fn cause(&self) -> Option<&Cause> {
+        self.0.cause.as_ref()
+    }
 }
 
 /// Builders, for the layers that learn more about an error on its way out.
@@ -202,6 +212,11 @@ impl Error {
         self.0.attempts = attempts;
         self
     }
+    /// Attaches what the caller's own code failed with.
+    pub fn with_cause(mut self, cause: Cause) -> Error {
+        self.0.cause = Some(cause);
+        self
+    }
 }
 
 impl Error {
@@ -218,6 +233,7 @@ impl Error {
             retry_after_ms: None,
             attempts: 0,
             date: None,
+            cause: None,
         }))
     }
 

@@ -125,6 +125,15 @@ pub fn decide(attempt: u32, limits: Limits, outcome: Outcome<'_>, now_ms: u64, r
     }
 }
 
+/// Whether an answer with `status` is resent at once with a fresh token:
+/// a 401 (an expired token, the usual cause hours into a session), when the
+/// token came from a function, provider or credential (`renewable`; a
+/// string cannot be renewed), once per request (`renewed`: already done).
+/// Not counted against `maxRetries`, and no cooldown: the fault was ours.
+pub fn renew_token(status: u16, renewable: bool, renewed: bool) -> bool {
+    status == 401 && renewable && !renewed
+}
+
 /// A redirect is never followed: a 3xx, or status 0 (what `fetch` gives for
 /// an opaque redirect with `redirect: "manual"`), is read as no answer.
 pub fn is_redirect(status: u16) -> bool {
@@ -251,6 +260,30 @@ fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_401_renews_the_token_once_when_it_can() {
+        for (status, renewable, renewed, want) in [
+            (401, true, false, true),
+            (401, true, true, false),
+            (401, false, false, false),
+            (401, false, true, false),
+            (403, true, false, false),
+            (400, true, false, false),
+            (404, true, false, false),
+            (429, true, false, false),
+            (500, true, false, false),
+            (200, true, false, false),
+            (204, true, false, false),
+            (0, true, false, false),
+        ] {
+            assert_eq!(
+                renew_token(status, renewable, renewed),
+                want,
+                "{status} {renewable} {renewed}"
+            );
+        }
+    }
 
     const NOW: u64 = 784_111_777_000; // Sun, 06 Nov 1994 08:49:37 GMT
 

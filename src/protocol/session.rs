@@ -116,6 +116,19 @@ pub fn classify(e: &Error) -> Failure {
     Failure::Fatal
 }
 
+/// [`classify`], for a session whose token comes from a function, provider
+/// or credential: a 401 is transient there. The call already resent once
+/// with a fresh token; the identity service may answer better at the next
+/// refresh (a string token, which cannot change, stays fatal).
+pub fn classify_renewable(e: &Error, renewable_token: bool) -> Failure {
+    if renewable_token && e.status() == 401 {
+        return Failure::Transient {
+            cooldown_ms: e.retry_after_ms(),
+        };
+    }
+    classify(e)
+}
+
 /// closeSession's goal is a closed session. When a retry finds the session
 /// gone (404 `invalidSessionReCreatable`), an earlier attempt closed it and
 /// only its answer was lost (a timeout, a dropped connection): the call
@@ -545,6 +558,25 @@ mod tests {
         ];
         for (e, want) in cases {
             assert_eq!(classify(&e), want, "{e:?}");
+        }
+    }
+
+    #[test]
+    fn a_401_is_transient_only_with_a_renewable_token() {
+        let unauthorized = graph_error(401, "InvalidAuthenticationToken", None);
+        let transient = Failure::Transient { cooldown_ms: None };
+        for (e, renewable, want) in [
+            (unauthorized.clone(), true, transient),
+            (unauthorized, false, Failure::Fatal),
+            (graph_error(403, "accessDenied", None), true, Failure::Fatal),
+            (
+                graph_error(404, "itemNotFound", Some("invalidSessionReCreatable")),
+                true,
+                Failure::Recreatable,
+            ),
+            (graph_error(503, "serviceUnavailable", None), false, transient),
+        ] {
+            assert_eq!(classify_renewable(&e, renewable), want, "{e:?} {renewable}");
         }
     }
 

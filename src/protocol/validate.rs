@@ -61,7 +61,15 @@ pub struct Call {
     pub client_request_id: String,
     /// Extra hosts the token may go to (lower-cased).
     pub allowed_hosts: Vec<String>,
+    /// The shell's own handles for this call (the caller's `fetch`, the
+    /// token source to renew after a 401), carried with the call so that
+    /// every request of it, and a session's stored call, uses them; opaque
+    /// here.
+    pub transport: Option<Transport>,
 }
+
+/// See [`Call::transport`].
+pub type Transport = alloc::rc::Rc<dyn core::any::Any>;
 
 impl Call {
     /// Checks `o`; `fresh_id` makes the `client-request-id` when none is given.
@@ -100,6 +108,7 @@ impl Call {
             max_retry_after_ms,
             client_request_id,
             allowed_hosts,
+            transport: None,
         })
     }
 
@@ -170,6 +179,52 @@ pub fn check_token(token: &str, code: Code) -> Result<(), Error> {
     check_header_value("accessToken", token, MAX_TOKEN_LEN).map_err(|e| e.with_code(code))
 }
 
+/// Most `scopes` a call takes, and the longest scope.
+const MAX_SCOPES: usize = 32;
+const MAX_SCOPE_LEN: usize = 512;
+
+/// The `scopes` option (for a TokenCredential): 1 to 32 non-empty strings
+/// without whitespace or control characters.
+pub fn check_scopes(scopes: &[String]) -> Result<(), Error> {
+    let ok = !scopes.is_empty()
+        && scopes.len() <= MAX_SCOPES
+        && scopes
+            .iter()
+            .all(|s| !s.is_empty() && s.len() <= MAX_SCOPE_LEN && s.bytes().all(|b| b > b' ' && b != 0x7f));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::local(
+            Code::InvalidArgument,
+            &["options.scopes must be an array of 1 to 32 scopes (non-empty strings without spaces)"],
+        ))
+    }
+}
+
+/// A TokenCredential's scopes when `scopes` is not given:
+/// `https://{host}/.default` for the Graph host the call goes to; Graph's
+/// default host for loopback (the emulator stands in for it) and for hosts
+/// of `allowedHosts` (a proxy in front of Graph).
+pub fn default_scopes(base: &BaseUrl) -> Vec<String> {
+    let host = if GRAPH_HOSTS.contains(&base.host.as_str()) {
+        base.host.as_str()
+    } else {
+        DEFAULT_GRAPH_HOST
+    };
+    vec![["https://", host, "/.default"].concat()]
+}
+
+/// Graph's hosts (national clouds included): a token for one of them is
+/// asked for by its own host.
+const GRAPH_HOSTS: [&str; 5] = [
+    "graph.microsoft.com",
+    "graph.microsoft.us",
+    "dod-graph.microsoft.us",
+    "microsoftgraph.chinacloudapi.cn",
+    "canary.graph.microsoft.com",
+];
+const DEFAULT_GRAPH_HOST: &str = "graph.microsoft.com";
+
 /// A `workbook-session-id`.
 pub fn check_session_id(id: &str) -> Result<(), Error> {
     check_header_value("sessionId", id, MAX_HEADER_VALUE)
@@ -223,6 +278,58 @@ mod tests {
 
     fn fresh() -> String {
         "fresh-id".into()
+    }
+
+    #[test]
+    fn token_credential_scopes() {
+        let scopes = |url: &str| default_scopes(&BaseUrl::parse(url, &["proxy.example".into()]).unwrap());
+        for (url, want) in [
+            (
+                "https://graph.microsoft.com/v1.0",
+                "https://graph.microsoft.com/.default",
+            ),
+            (
+                "https://graph.microsoft.com/beta",
+                "https://graph.microsoft.com/.default",
+            ),
+            ("https://graph.microsoft.us/v1.0", "https://graph.microsoft.us/.default"),
+            (
+                "https://dod-graph.microsoft.us/v1.0",
+                "https://dod-graph.microsoft.us/.default",
+            ),
+            (
+                "https://microsoftgraph.chinacloudapi.cn/v1.0",
+                "https://microsoftgraph.chinacloudapi.cn/.default",
+            ),
+            (
+                "https://canary.graph.microsoft.com/v1.0",
+                "https://canary.graph.microsoft.com/.default",
+            ),
+            ("http://127.0.0.1:8080/v1.0", "https://graph.microsoft.com/.default"),
+            ("http://localhost/v1.0", "https://graph.microsoft.com/.default"),
+            ("http://[::1]:9/v1.0", "https://graph.microsoft.com/.default"),
+            ("https://proxy.example/v1.0", "https://graph.microsoft.com/.default"),
+        ] {
+            assert_eq!(scopes(url), [want], "{url}");
+        }
+        let s = |v: &[&str]| v.iter().map(|x| String::from(*x)).collect::<Vec<_>>();
+        assert!(check_scopes(&s(&["https://graph.microsoft.com/.default"])).is_ok());
+        assert!(check_scopes(&s(&["Files.ReadWrite", "User.Read"])).is_ok());
+        for bad in [
+            s(&[]),
+            s(&[""]),
+            s(&["a b"]),
+            s(&["a\r\nb"]),
+            s(&["a\0"]),
+            vec!["x".repeat(513)],
+            vec!["s".into(); 33],
+        ] {
+            assert_eq!(
+                check_scopes(&bad).unwrap_err().code(),
+                &Code::InvalidArgument,
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Reflect, Uint8Array};
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -26,7 +26,8 @@ pub enum NoAnswer {
     Aborted,
 }
 
-/// Sends attempt number `attempt` of `req`.
+/// Sends attempt number `attempt` of `req`, through the caller's `fetch`
+/// (`via`) or the global one.
 pub async fn send(
     req: &Request,
     token: &str,
@@ -34,6 +35,7 @@ pub async fn send(
     attempt: u32,
     timeout_ms: u32,
     caller: Option<&AbortSignal>,
+    via: Option<&Function>,
 ) -> Result<Answer, NoAnswer> {
     // Every request of every call passes here: an aborted caller sends nothing.
     if super::abort::caller_aborted(caller) {
@@ -53,12 +55,23 @@ pub async fn send(
             NoAnswer::Network
         }
     };
-    let promise = match fetch(&req.url, init.unchecked_ref()) {
+    let promise = match via {
+        // Whatever the caller's fetch returns is awaited (a promise, a
+        // thenable, a Response); a throw is a failed request.
+        Some(f) => f
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init)
+            .map(|v| Promise::resolve(&v)),
+        None => fetch(&req.url, init.unchecked_ref()),
+    };
+    let promise = match promise {
         Ok(p) => p,
         Err(_) => return Err(classify(&guard)),
     };
     let response: Response = match JsFuture::from(promise).await {
-        Ok(r) => r.unchecked_into(),
+        // Checked by shape, not `instanceof`: a caller's fetch may answer
+        // with another realm's (or a polyfill's) Response.
+        Ok(r) if via.is_none() || is_response(&r) => r.unchecked_into(),
+        Ok(_) => return Err(NoAnswer::Network),
         Err(_) => return Err(classify(&guard)),
     };
     let status = response.status();
@@ -100,6 +113,12 @@ pub async fn send(
     }
     answer.scrub(token, truncated);
     Ok(answer)
+}
+
+/// Enough of a `Response` to read: a numeric `status` and `headers.get`.
+fn is_response(v: &JsValue) -> bool {
+    let get = |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+    v.is_object() && get(v, "status").as_f64().is_some() && get(&get(v, "headers"), "get").is_function()
 }
 
 /// The body up to [`MAX_BODY_BYTES`], and whether it was cut there.

@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 use super::convert::{refreshed_to_js, session_info_to_js, to_js};
 use super::options::{read_call, read_create, JsOptions};
 use crate::protocol::error::{Code, Error};
+use crate::protocol::request::Request;
 use crate::protocol::url::encode_workbook;
 use crate::protocol::validate::check_session_id;
 use crate::shell::action::{session_action, Refreshed, SessionAction};
@@ -24,7 +25,11 @@ async fn session_action_js(action: SessionAction, options: JsValue) -> Result<Js
         let c = read_call(&o, true)?;
         let session_id = o.string("sessionId")?;
         check_session_id(&session_id)?;
-        let token = c.token().await?;
+        let url = match action {
+            SessionAction::Refresh => Request::refresh_session(&c.call, &session_id).url,
+            SessionAction::Close => Request::close_session(&c.call, &session_id).url,
+        };
+        let token = c.token(&url).await?;
         session_action(action, &c.call, &session_id, &token, c.signal.as_ref(), started).await
     };
     run.await
@@ -64,7 +69,9 @@ pub async fn create_session_js(
         let o = JsOptions::new(&options)?;
         let c = read_call(&o, true)?;
         let p = read_create(&o)?;
-        let token = c.token().await?;
+        let token = c
+            .token(&Request::create_session(&c.call, p.persist_changes, p.prefer_async).url)
+            .await?;
         create_session(&c.call, p, &token, c.signal.as_ref()).await
     };
     run.await
@@ -100,7 +107,7 @@ pub async fn refresh_sessions_js(
                 Ok((workbook, session_id))
             })
             .collect();
-        let token = c.token().await?;
+        let token = c.token(&Request::batch(&c.call, String::new()).url).await?;
         let results = refresh_sessions(&c.call, items, &token, c.signal.as_ref(), started).await;
         Ok((results, c.call.client_request_id))
     };

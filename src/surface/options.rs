@@ -6,14 +6,16 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use alloc::rc::Rc;
+
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::error::{Code, Error};
 use crate::protocol::operation::{DEFAULT_CREATE_TIMEOUT_MS, MAX_CREATE_TIMEOUT_MS};
-use crate::protocol::validate::{integer, Call, CallInput};
+use crate::protocol::validate::{check_scopes, default_scopes, integer, Call, CallInput};
 use crate::shell::create::CreateParams;
-use crate::shell::exchange::{aborted, with_call};
+use crate::shell::exchange::{aborted, with_call, Transport};
 use crate::shell::sys::{fresh_client_request_id, AbortSignal};
 use crate::shell::token::TokenSource;
 
@@ -128,6 +130,14 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
         None
     };
     let token = TokenSource::from_js(&o.get("accessToken")?)?;
+    let scopes = match o.get("scopes")?.is_undefined() {
+        true => None,
+        false => Some(o.string_array("scopes")?),
+    };
+    if let Some(s) = &scopes {
+        check_scopes(s)?;
+    }
+    let fetch = o.opt_function("fetch")?;
     let base_url = o.opt_string("baseUrl")?;
     let timeout_ms = o.opt_number("timeoutMs")?;
     let max_retries = o.opt_number("maxRetries")?;
@@ -135,7 +145,7 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
     let client_request_id = o.opt_string("clientRequestId")?;
     let allowed_hosts = o.string_array("allowedHosts")?;
     let signal = o.signal()?;
-    let call = Call::new(
+    let mut call = Call::new(
         &CallInput {
             workbook: workbook.as_deref(),
             base_url: base_url.as_deref(),
@@ -147,17 +157,25 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
         },
         fresh_client_request_id,
     )?;
+    let token = token.with_scopes(scopes.unwrap_or_else(|| default_scopes(&call.base)));
+    if fetch.is_some() || token.renews() {
+        call.transport = Some(Rc::new(Transport {
+            fetch,
+            token: token.clone(),
+        }));
+    }
     Ok(JsCall { call, token, signal })
 }
 
 impl JsCall {
-    /// Resolves the token; an already-aborted signal ends the call first.
-    pub async fn token(&self) -> Result<String, Error> {
+    /// Resolves the token for the call's first request (to `url`); an
+    /// already-aborted signal ends the call first.
+    pub async fn token(&self, url: &str) -> Result<String, Error> {
         if crate::shell::abort::caller_aborted(self.signal.as_ref()) {
             return Err(with_call(aborted(0), &self.call, ""));
         }
         self.token
-            .resolve(self.signal.as_ref(), self.call.timeout_ms)
+            .resolve(url, self.signal.as_ref(), self.call.timeout_ms)
             .await
             .map_err(|e| with_call(e, &self.call, ""))
     }

@@ -25,10 +25,13 @@ use js_sys::{Function, Object, Promise, Reflect, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
-use super::convert::{refreshed_to_js, to_js};
+use super::convert::{add_async_dispose, refreshed_to_js, to_js};
 use super::options::{read_call, read_create, JsOptions};
 use crate::protocol::error::{Code, Error};
-use crate::protocol::session::{classify, AfterFailure, Begin, Session, State, MAX_INTERVAL_MS, MIN_INTERVAL_MS};
+use crate::protocol::request::Request;
+use crate::protocol::session::{
+    classify_renewable, AfterFailure, Begin, Session, State, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
+};
 use crate::protocol::validate::{check_session_id, integer, Call};
 use crate::shell::abort::{caller_aborted, race_abort, sleep, AbortLink};
 use crate::shell::action::{session_action, SessionAction};
@@ -198,7 +201,9 @@ impl WorkbookSession {
             let c = read_call(&o, true)?;
             let fixed = o.opt_string("clientRequestId")?.is_some();
             let p = read_create(&o)?;
-            let token = c.token().await?;
+            let token = c
+                .token(&Request::create_session(&c.call, p.persist_changes, p.prefer_async).url)
+                .await?;
             let info = create_session(&c.call, p, &token, c.signal.as_ref()).await?;
             Ok::<_, Error>(WorkbookSession::new(
                 Session::new(info.id, info.persist_changes, Some(now_ms() as u64)),
@@ -261,6 +266,7 @@ impl WorkbookSession {
     fn into_js(self) -> JsValue {
         let inner = self.inner.clone();
         let js = JsValue::from(self);
+        add_async_dispose_once(&js);
         let has_weak_ref =
             Reflect::get(&js_sys::global(), &JsValue::from_str("WeakRef")).is_ok_and(|f| f.is_function());
         if has_weak_ref {
@@ -339,7 +345,8 @@ impl WorkbookSession {
                 if caller_aborted(signal.as_ref()) {
                     return Err(aborted(0));
                 }
-                let token = token.resolve(signal.as_ref(), call.timeout_ms).await?;
+                let url = Request::close_session(&call, &id).url;
+                let token = token.resolve(&url, signal.as_ref(), call.timeout_ms).await?;
                 session_action(SessionAction::Close, &call, &id, &token, signal.as_ref(), started).await
             };
             run.await
@@ -508,6 +515,14 @@ impl WorkbookSession {
     }
 }
 
+/// Puts `Symbol.asyncDispose` on the class's prototype, once.
+fn add_async_dispose_once(session: &JsValue) {
+    static DONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if !DONE.swap(true, core::sync::atomic::Ordering::Relaxed) {
+        add_async_dispose(&Object::get_prototype_of(session));
+    }
+}
+
 /// `controller.abort` bound to its controller, as an event listener.
 fn bound_abort(c: &AbortController) -> Option<Function> {
     Reflect::get(c, &JsValue::from_str("abort"))
@@ -551,7 +566,8 @@ async fn refresh_task(
     };
     let signal = signal.as_ref();
     let run = async {
-        let token = token.resolve(signal, call.timeout_ms).await?;
+        let url = Request::refresh_session(&call, &id).url;
+        let token = token.resolve(&url, signal, call.timeout_ms).await?;
         session_action(SessionAction::Refresh, &call, &id, &token, signal, started).await
     };
     let result = run.await.map_err(|e| with_call(e, &call, ""));
@@ -569,7 +585,10 @@ async fn refresh_task(
             let js = to_js(&e, "WorkbookSession.refresh");
             let after = {
                 let mut inner = rc.borrow_mut();
-                let after = inner.machine.refresh_failed(classify(&e), random());
+                let renewable = inner.token.renews();
+                let after = inner
+                    .machine
+                    .refresh_failed(classify_renewable(&e, renewable), random());
                 if let Some(f) = inner.in_flight.as_mut() {
                     // A recreation is not ended by close(): its createSession
                     // may reach Graph, and close() must then close its session.
@@ -623,7 +642,8 @@ async fn recreate(rc: &Rc<RefCell<Inner>>) -> Notice {
         (inner.request_call(), inner.token.clone(), inner.create)
     };
     let run = async {
-        let token = token.resolve(None, call.timeout_ms).await?;
+        let url = Request::create_session(&call, params.persist_changes, params.prefer_async).url;
+        let token = token.resolve(&url, None, call.timeout_ms).await?;
         create_session(&call, params, &token, None).await
     };
     let result = run.await;

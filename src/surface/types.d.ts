@@ -1,24 +1,66 @@
-/** An access token, or where to get one for each call. */
-export type AccessToken =
+/**
+ * Where the access token comes from, asked once per call (and once more
+ * after a 401, for anything but a string):
+ * - a string: the bearer token itself;
+ * - a function returning a token or a promise of one (e.g. MSAL's
+ *   `acquireTokenSilent(...).then(r => r.accessToken)`);
+ * - a Microsoft Graph JS SDK `AuthenticationProvider` (`getAccessToken()`);
+ * - an `@azure/identity` `TokenCredential` (`getToken(scopes, { abortSignal })`,
+ *   e.g. `DefaultAzureCredential`), asked for {@link CallOptions.scopes};
+ *   resolving to `null` fails the call with `tokenProvider`;
+ * - a Kiota `AccessTokenProvider` (`getAuthorizationToken(url)`), given the
+ *   URL of the request the token is for.
+ *
+ * What a function or provider throws or rejects with becomes the
+ * {@link GraphError.cause} of the `tokenProvider` error (MSAL's
+ * `InteractionRequiredAuthError` reaches you intact).
+ */
+export type AccessTokenSource =
   | string
   | (() => string | Promise<string>)
-  | { getAccessToken(): Promise<string> };
+  | { getAccessToken(): Promise<string> }
+  | {
+      /** An `@azure/identity` TokenCredential's `getToken`. */
+      getToken(
+        scopes: string[],
+        options?: { abortSignal?: AbortSignal },
+      ): Promise<{ token: string; expiresOnTimestamp?: number } | null>;
+    }
+  | { getAuthorizationToken(url: string): Promise<string> };
+
+/**
+ * A `fetch` to send the requests with instead of the global one (a proxy,
+ * a Cloudflare service binding's `fetch`, a test double). Called with the
+ * absolute URL and a `RequestInit` (method, headers, body, `signal`,
+ * `redirect: "manual"`); must resolve to a `Response`.
+ */
+export type FetchFunction = (url: string, init: RequestInit) => Promise<Response>;
 
 /** Options every call shares. */
 export interface CallOptions {
   /** Item path, unencoded: "/me/drive/items/{id}", "/me/drive/root:/Folder/Book 1.xlsx:" ... */
   workbook: string;
-  /** A token, a function returning one (or a promise of one), or a Graph SDK AuthenticationProvider. */
-  accessToken: AccessToken;
+  /** The token, or where to get one for each call: see {@link AccessTokenSource}. */
+  accessToken: AccessTokenSource;
+  /** The scopes a `TokenCredential` is asked for: 1 to 32 non-empty strings.
+   * Default `["https://{graph host}/.default"]` for the host of `baseUrl`
+   * (`graph.microsoft.com` for loopback and `allowedHosts`). Other token
+   * sources ignore it. */
+  scopes?: string[];
   /** Default "https://graph.microsoft.com/v1.0". http only to loopback. */
   baseUrl?: string;
+  /** Sends every request of the call (createSession's polls, `$batch`, a
+   * WorkbookSession's later refreshes and close) instead of the global
+   * `fetch`. See {@link FetchFunction}. */
+  fetch?: FetchFunction;
   /** Cancels the call at once, including a backoff wait. */
   signal?: AbortSignal;
-  /** Per attempt, integer 1..600000, default 30000. */
+  /** Per attempt, integer 1..600000, default 30000 (token acquisition included). */
   timeoutMs?: number;
   /** Resends of what the Excel error policy says to resend after the cooldown
    * (429/503/504, tooManyRequestsUncategorized, transientFailure ...), network
-   * errors and timeouts; integer 0..10, default 3. */
+   * errors and timeouts; integer 0..10, default 3. The one resend after a
+   * 401 with a fresh token is not counted. */
   maxRetries?: number;
   /** The longest `Retry-After` cooldown the call waits, integer 0..86400000,
    * default 180000. A cooldown is never cut short: a longer one ends the call
@@ -32,7 +74,7 @@ export interface CallOptions {
 
 /** Options of refreshSession and closeSession. */
 export interface SessionOptions extends CallOptions {
-  /** The workbook-session-id. */
+  /** The `workbook-session-id` (the `id` createSession gave). */
   sessionId: string;
 }
 
@@ -40,9 +82,13 @@ export interface SessionOptions extends CallOptions {
 export interface RefreshResult {
   /** 204; or 404 when a closeSession retry found the session already closed by an attempt whose answer was lost. */
   status: number;
+  /** Graph's `request-id` of the answer, for support cases. */
   requestId: string | null;
+  /** The `client-request-id` sent (the same on every attempt). */
   clientRequestId: string;
+  /** Requests sent, resends included. */
   attempts: number;
+  /** Wall time of the whole call, token acquisition and waits included. */
   elapsedMs: number;
 }
 
@@ -53,7 +99,7 @@ export type LocalErrorCode =
 
 /** createSession options. */
 export interface CreateSessionOptions extends CallOptions {
-  /** Default true. */
+  /** Whether the session's changes are saved to the workbook. Default true. */
   persistChanges?: boolean;
   /** Send "Prefer: respond-async" (Graph may then answer 202 and a long-running operation). Default false. */
   preferAsync?: boolean;
@@ -63,24 +109,39 @@ export interface CreateSessionOptions extends CallOptions {
 
 /** A session as Graph describes it. */
 export interface SessionInfo {
+  /** The `workbook-session-id`. */
   id: string;
+  /** Whether the session's changes are saved to the workbook. */
   persistChanges: boolean;
 }
 
 /** WorkbookSession.attach options. */
 export interface AttachSessionOptions extends CreateSessionOptions {
+  /** The `workbook-session-id` of the session to keep. */
   sessionId: string;
-  /** Default true. */
+  /** Whether that session persists changes (used when it is recreated). Default true. */
   persistChanges?: boolean;
 }
 
+/** A WorkbookSession's state: `lost` once Graph forgot it and it was not recreated; `closed` after close(). */
 export type SessionState = "active" | "lost" | "closed";
 
-/** Passed to onRecreated. stateLost is true when the old session was non-persistent: its uncommitted changes are gone. */
+/** Passed to onRecreated. */
 export interface RecreatedEvent {
+  /** The id of the session that expired. */
   previousId: string;
+  /** The id of the new session, now {@link WorkbookSession.id}. */
   id: string;
+  /** True when the old session was non-persistent: its uncommitted changes are gone. */
   stateLost: boolean;
+}
+
+/** What keep-alive does after a failed refresh (the second argument of onError). */
+export interface KeepAliveNext {
+  /** Whether keep-alive will try again (false: it stopped). */
+  willRetry: boolean;
+  /** When, in ms from now (Graph's cooldown respected); null when it will not. */
+  retryInMs: number | null;
 }
 
 /** WorkbookSession.keepAlive options. */
@@ -89,24 +150,73 @@ export interface KeepAliveOptions {
   intervalMs?: number;
   /** Recreate the session on invalidSessionReCreatable. Default false: the session turns "lost". */
   recreate?: boolean;
+  /** Stops keep-alive, as `stop()` does. */
+  signal?: AbortSignal;
+  /** After each successful refresh. May call any method of the session;
+   * a throw (or a rejected promise) does not stop keep-alive. */
   onRefresh?: (result: RefreshResult) => void;
-  /** A refresh failed and the session is still active (keep-alive goes on after transient errors, stops after others). */
-  onError?: (error: GraphError) => void;
+  /** A refresh failed and the session is still active: keep-alive goes on
+   * after transient errors (network, timeout, 429, 5xx, a token provider's
+   * failure, a 401 with a token source that renews) and stops after others
+   * (`next.willRetry`). */
+  onError?: (error: GraphError, next: KeepAliveNext) => void;
+  /** Graph forgot the session and it was not (or could not be) recreated:
+   * the state is now "lost" and keep-alive has stopped. */
   onLost?: (error: GraphError) => void;
+  /** The session expired and a new one replaced it (`recreate: true`). */
   onRecreated?: (event: RecreatedEvent) => void;
 }
 
 /** One session of a refreshSessions batch. */
 export interface BatchItem {
+  /** Item path, unencoded, as in {@link CallOptions.workbook}. */
   workbook: string;
+  /** Its `workbook-session-id`. */
   sessionId: string;
 }
 
 /** refreshSessions options: the shared ones, without workbook (each item has its own). */
 export type BatchOptions = Omit<CallOptions, "workbook">;
 
-/** Every rejection: an Error with name "GraphError". Check `e.name === "GraphError"`. */
-export interface GraphError extends Error {
+/** The documented fields of a {@link GraphError}, as `toJSON()` gives them. */
+export interface GraphErrorJSON {
+  /** Always "GraphError". */
+  name: "GraphError";
+  /** The operation, then what went wrong; never contains the token. */
+  message: string;
+  /** Graph's top-level code (e.g. "itemNotFound") or a LocalErrorCode. */
+  code: LocalErrorCode | (string & {});
+  /** The second-level code (`error.innerError.code`) as Graph sent it, e.g.
+   * "invalidSessionReCreatable": the one Graph's error-handling doc says to act
+   * on. Compare case-insensitively. */
+  innerCode: string | null;
+  /** Every nested innerError code, outermost first, the top-level code
+   * excluded, e.g. ["internalServerErrorUncategorized", "GenericFileOpenError"]. */
+  innerCodes: string[];
+  /** HTTP status, 0 when no answer came. */
+  status: number;
+  /** Graph's `request-id`, for support cases. */
+  requestId: string | null;
+  /** The call's `client-request-id`. */
+  clientRequestId: string | null;
+  /** The server's Retry-After (cooldown) in ms, exactly as it sent it. */
+  retryAfterMs: number | null;
+  /** Requests sent (0 when the call failed before sending). */
+  attempts: number;
+  /** True when innerCode is invalidSessionReCreatable (any case): create a new session and go on. */
+  recreatable: boolean;
+  /** Graph's innerError.date, when given. */
+  date: string | null;
+}
+
+/**
+ * Every rejection of every call, and every error entry of refreshSessions:
+ * `e instanceof GraphError` (or, across realms, {@link isGraphError}).
+ */
+export class GraphError extends Error implements GraphErrorJSON {
+  /** Mostly for tests; the library builds its own. Missing fields take their "nothing known" value. */
+  constructor(message: string, fields?: Partial<Omit<GraphErrorJSON, "name" | "message">>, options?: { cause?: unknown });
+  /** Always "GraphError". */
   name: "GraphError";
   /** Graph's top-level code (e.g. "itemNotFound") or a LocalErrorCode. */
   code: LocalErrorCode | (string & {});
@@ -119,7 +229,9 @@ export interface GraphError extends Error {
   innerCodes: string[];
   /** HTTP status, 0 when no answer came. */
   status: number;
+  /** Graph's `request-id`, for support cases. */
   requestId: string | null;
+  /** The call's `client-request-id`. */
   clientRequestId: string | null;
   /** The server's Retry-After (cooldown) in ms, exactly as it sent it. */
   retryAfterMs: number | null;
@@ -129,4 +241,32 @@ export interface GraphError extends Error {
   recreatable: boolean;
   /** Graph's innerError.date, when given. */
   date: string | null;
+  /** For `tokenProvider` errors: what the token function, provider or
+   * credential threw or rejected with (an object; a thrown string is not
+   * kept, as it may be the token). Absent otherwise. */
+  cause?: unknown;
+  /** The documented fields (not `cause`, not `stack`), for logs and HTTP answers. */
+  toJSON(): GraphErrorJSON;
+}
+
+/** True for a GraphError, also one from another realm or another copy of the package (checked by name and shape). */
+export function isGraphError(x: unknown): x is GraphError;
+
+/** WorkbookSession's members that wasm-bindgen cannot declare (symbol-keyed). */
+export interface WorkbookSession {
+  /** `await using session = await WorkbookSession.create(...)`: closes the
+   * session (`close()`) at the end of the scope; a failed close rejects. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+declare global {
+  // `Symbol.dispose` and `Symbol.asyncDispose` for projects whose libs lack
+  // them (ES2022 with @cloudflare/workers-types): the methods above are keyed
+  // by them. As @types/node declares them; merges with lib.esnext.disposable.
+  interface SymbolConstructor {
+    /** The key of a synchronous disposer (`using`). */
+    readonly dispose: unique symbol;
+    /** The key of an asynchronous disposer (`await using`). */
+    readonly asyncDispose: unique symbol;
+  }
 }

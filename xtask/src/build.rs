@@ -37,13 +37,15 @@ pub fn package() -> Result<Size> {
     let _ = std::fs::remove_dir_all(PKG);
     let input = format!("target/wasm32-unknown-unknown/release/{NAME}.wasm");
     run(Command::new("wasm-bindgen").args(["--target", "web", "--out-dir", PKG, "--out-name", NAME, &input]))?;
+    flatten_snippet()?;
     // Minify the JS glue as a CDN would serve it; exports and
     // `import.meta.url` stay as they are.
-    let glue = pkg_file(&format!("{NAME}.js"));
-    run(Command::new("node_modules/.bin/esbuild")
-        .arg(&glue)
-        .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
-        .arg(format!("--outfile={}", glue.display())))?;
+    for js in [pkg_file(&format!("{NAME}.js")), pkg_file(FLAT_SNIPPET)] {
+        run(Command::new("node_modules/.bin/esbuild")
+            .arg(&js)
+            .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
+            .arg(format!("--outfile={}", js.display())))?;
+    }
     let wasm = pkg_file(&format!("{NAME}_bg.wasm"));
     run(Command::new("node_modules/.bin/wasm-opt")
         .arg("-Oz")
@@ -69,15 +71,17 @@ pub fn package() -> Result<Size> {
     for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
         std::fs::copy(license, pkg_file(license)).map_err(|e| e.to_string())?;
     }
+    // The JS: wasm-bindgen's glue and the GraphError class it imports.
     let js = pkg_file(&format!("{NAME}.js"));
+    let class = pkg_file(FLAT_SNIPPET);
     let size = Size {
         wasm_raw: file_len(&wasm)?,
         wasm_gz: gzip_len(&wasm)?,
-        js_raw: file_len(&js)?,
-        js_gz: gzip_len(&js)?,
+        js_raw: file_len(&js)? + file_len(&class)?,
+        js_gz: gzip_len(&js)? + gzip_len(&class)?,
     };
     println!(
-        "pkg/: wasm {} B ({} B gzip -9), JS glue {} B ({} B gzip -9), total {} B gzip -9",
+        "pkg/: wasm {} B ({} B gzip -9), JS glue + graph_error.js {} B ({} B gzip -9), total {} B gzip -9",
         size.wasm_raw,
         size.wasm_gz,
         size.js_raw,
@@ -85,6 +89,71 @@ pub fn package() -> Result<Size> {
         size.wasm_gz + size.js_gz
     );
     Ok(size)
+}
+
+/// The JS half of the crate (`src/surface/graph_error.js`: the
+/// `GraphError` class), which wasm-bindgen copies to
+/// `snippets/graph-workbook-session-<hash>/src/surface/`, moves to
+/// `graph_error.js` beside the glue: a fixed name the entries re-export
+/// from, and the glue imports. Fails loudly if wasm-bindgen's layout changes.
+fn flatten_snippet() -> Result {
+    const SNIPPET: &str = "src/surface/graph_error.js";
+    let snippets = pkg_file("snippets");
+    let dirs: Vec<PathBuf> = std::fs::read_dir(&snippets)
+        .map_err(|e| format!("{}: {e}", snippets.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    let [dir] = dirs.as_slice() else {
+        return Err(format!(
+            "expected one snippet directory in {}, found {dirs:?}",
+            snippets.display()
+        ));
+    };
+    let Some(dir_name) = dir.file_name().and_then(|n| n.to_str()) else {
+        return Err(format!("{}: not UTF-8", dir.display()));
+    };
+    let from = dir.join(SNIPPET);
+    let listed: Vec<_> = walk(dir)?;
+    if listed != [from.clone()] {
+        return Err(format!(
+            "expected only {} in the snippets, found {listed:?}",
+            from.display()
+        ));
+    }
+    std::fs::rename(&from, pkg_file(FLAT_SNIPPET)).map_err(|e| format!("{}: {e}", from.display()))?;
+    std::fs::remove_dir_all(&snippets).map_err(|e| e.to_string())?;
+    let glue_path = pkg_file(&format!("{NAME}.js"));
+    let glue = std::fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
+    // Its `import` statements change; the key of the wasm's imports object
+    // (the wasm's own import module name) stays.
+    let path = format!("./snippets/{dir_name}/{SNIPPET}");
+    let mut glue = glue;
+    let mut replaced = 0;
+    for quote in ['\'', '"'] {
+        let from = format!(" from {quote}{path}{quote}");
+        replaced += glue.matches(&from).count();
+        glue = glue.replace(&from, &format!(" from {quote}./{FLAT_SNIPPET}{quote}"));
+    }
+    let keys = glue.matches(&format!("{path}\":")).count() + glue.matches(&format!("{path}':")).count();
+    if replaced == 0 || glue.matches(&path).count() != keys {
+        return Err(format!("the glue does not import {path}: update xtask/src/build.rs"));
+    }
+    std::fs::write(&glue_path, glue).map_err(|e| e.to_string())
+}
+
+const FLAT_SNIPPET: &str = "graph_error.js";
+
+fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let p = e.map_err(|e| e.to_string())?.path();
+        if p.is_dir() {
+            out.extend(walk(&p)?);
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 pub fn pkg_file(name: &str) -> PathBuf {
@@ -181,6 +250,7 @@ fn package_json() -> Result<String> {
     "{NAME}.d.ts",
     "{NAME}_bg.wasm",
     "{NAME}_bg.wasm.d.ts",
+    "{FLAT_SNIPPET}",
     "README.md",
     "CHANGELOG.md",
     "LICENSE-MIT",

@@ -9,6 +9,8 @@ import init, {
   closeSession,
   refreshSessions,
   WorkbookSession,
+  GraphError,
+  isGraphError,
 } from "graph-workbook-session";
 
 export async function scenario(emulatorUrl, runtime) {
@@ -23,6 +25,7 @@ export async function scenario(emulatorUrl, runtime) {
     default: typeof init, initSync: typeof initSync, refreshSession: typeof refreshSession,
     createSession: typeof createSession, closeSession: typeof closeSession,
     refreshSessions: typeof refreshSessions, WorkbookSession: typeof WorkbookSession,
+    GraphError: typeof GraphError, isGraphError: typeof isGraphError,
   };
   // Already loaded by the package's entry: both return the same exports.
   out.initIsIdempotent = (await init()) === initSync({ module: new Uint8Array(0) });
@@ -30,12 +33,28 @@ export async function scenario(emulatorUrl, runtime) {
   out.created = await createSession({ ...call, persistChanges: false });
   const sessionId = out.created.id;
   out.refreshed = await refreshSession({ ...call, sessionId, clientRequestId: `${runtime}-refresh` });
-  out.batch = (
-    await refreshSessions([{ workbook, sessionId }, { workbook, sessionId: "cluster=EMU&session=unknown" }], { accessToken, baseUrl })
-  ).map(plain);
+  const batch = await refreshSessions([{ workbook, sessionId }, { workbook, sessionId: "cluster=EMU&session=unknown" }], { accessToken, baseUrl });
+  out.batch = batch.map(plain);
+  out.batchEntryIsInstance = batch[1] instanceof GraphError;
   out.closed = await closeSession({ ...call, sessionId });
   out.expired = await failure(refreshSession({ ...call, sessionId }));
   out.invalid = await failure(refreshSession({ ...call, workbook: "me/drive/items/relative", sessionId }));
+
+  // The exported class, the provider's own error as cause, toJSON; a custom fetch.
+  const interaction = new Error("interaction_required");
+  try {
+    await refreshSession({ ...call, sessionId, accessToken: async () => { throw interaction; } });
+  } catch (e) {
+    out.graphError = {
+      instance: e instanceof GraphError, isError: e instanceof Error, guard: isGraphError(e),
+      notGuarded: isGraphError(new Error("x")), causeKept: e.cause === interaction, json: Object.keys(e.toJSON()),
+    };
+  }
+  let fetched = 0;
+  const counting = (url, init) => { fetched++; return fetch(url, init); };
+  const viaFetch = await createSession({ ...call, fetch: counting });
+  await closeSession({ ...call, sessionId: viaFetch.id, fetch: counting });
+  out.customFetch = fetched;
 
   // Throttled once (429, Retry-After: 0), then answered: one retry.
   const other = await createSession(call);
@@ -68,6 +87,16 @@ export async function scenario(emulatorUrl, runtime) {
   out.session.closed = await session.close();
   out.session.stateAfterClose = session.state;
   session.free();
+
+  // `await using`: Symbol.asyncDispose closes (where the runtime has the symbol).
+  const disposable = await WorkbookSession.create(call);
+  if (typeof Symbol.asyncDispose === "symbol") {
+    await disposable[Symbol.asyncDispose]();
+    out.disposed = disposable.state;
+  } else {
+    await disposable.close();
+    out.disposed = "closed (no Symbol.asyncDispose)";
+  }
   return out;
 }
 

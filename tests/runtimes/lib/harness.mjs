@@ -156,7 +156,16 @@ export function assertScenario(r, runtime) {
   assert.deepEqual(r.exports, {
     default: "function", initSync: "function", refreshSession: "function", createSession: "function",
     closeSession: "function", refreshSessions: "function", WorkbookSession: "function",
+    GraphError: "function", isGraphError: "function",
   });
+  assert.equal(r.batchEntryIsInstance, true, "a refreshSessions error entry is a GraphError");
+  assert.deepEqual(r.graphError, {
+    instance: true, isError: true, guard: true, notGuarded: false, causeKept: true,
+    json: ["name", "message", "code", "innerCode", "innerCodes", "status", "requestId", "clientRequestId",
+      "retryAfterMs", "attempts", "recreatable", "date"],
+  });
+  assert.equal(r.customFetch, 2, "createSession and closeSession went through the fetch option");
+  assert.match(r.disposed, /^closed/);
   assert.equal(r.initIsIdempotent, true, "init() after the automatic load returns the same exports");
   assert.match(r.created.id, /^cluster=EMU&session=/);
   assert.equal(r.created.persistChanges, false);

@@ -16,6 +16,16 @@ test("tsc --strict: a consumer of every export compiles (bundler and NodeNext re
   }
 });
 
+test("tsc --strict: a Node-only project (types: node, lib ES2022, no DOM) compiles", () => {
+  const cwd = consumer("types-node", { copy: [[join(consumers, "types")]], links: ["@types/node", "undici-types"] });
+  run(bin("tsc"), ["-p", "tsconfig.node.json", "--pretty", "false"], { cwd });
+});
+
+test("tsc --strict: a @cloudflare/workers-types project (lib ES2022, no DOM) compiles", () => {
+  const cwd = consumer("types-workers", { copy: [[join(consumers, "types")]], links: ["@cloudflare/workers-types"] });
+  run(bin("tsc"), ["-p", "tsconfig.workers.json", "--pretty", "false"], { cwd });
+});
+
 test("tsc --strict: wrong option names and types fail, with the marked errors and no others", () => {
   const cwd = dir();
   const r = run(bin("tsc"), ["-p", "tsconfig.must-fail.json", "--pretty", "false"], { cwd, expectFailure: true });

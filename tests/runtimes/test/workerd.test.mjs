@@ -147,6 +147,95 @@ test("workerd (Miniflare): the Durable Object alarm variant keeps one workbook's
   }
 });
 
+// The `fetch` option in workerd: every request of every call goes through a
+// service binding (GRAPH, served here by Node, forwarding to the emulator),
+// as a Worker fronting Graph with another Worker would do.
+const FETCH_WORKER = `
+import { createSession, refreshSession, closeSession, refreshSessions, WorkbookSession, GraphError, isGraphError } from "graph-workbook-session";
+export default {
+  async fetch(request, env) {
+    const { workbook } = await request.json();
+    const seen = [];
+    const fetch = (url, init) => { seen.push(new URL(url).pathname); return env.GRAPH.fetch(url, init); };
+    const call = { workbook, accessToken: async () => "worker-fetch-token", baseUrl: env.GRAPH_BASE_URL, fetch };
+    const created = await createSession({ ...call, preferAsync: true });
+    const refreshed = await refreshSession({ ...call, sessionId: created.id });
+    const [batched] = await refreshSessions([{ workbook, sessionId: created.id }], { ...call, workbook: undefined });
+    await closeSession({ ...call, sessionId: created.id });
+    const session = await WorkbookSession.create(call);
+    await session.refresh();
+    const asyncDispose = typeof session[Symbol.asyncDispose];
+    if (asyncDispose === "function") await session[Symbol.asyncDispose]();
+    else await session.close();
+    let error = null;
+    try {
+      await refreshSession({ ...call, sessionId: created.id, fetch: "https://proxy.example" });
+    } catch (e) {
+      error = { instance: e instanceof GraphError, guard: isGraphError(e), json: e.toJSON() };
+    }
+    return Response.json({ seen, refreshed: refreshed.status, batched: batched.status, state: session.state, asyncDispose, error });
+  },
+};
+`;
+
+test("workerd (Miniflare): the fetch option sends every request through a service binding", async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("workerd-fetch", {
+    files: {
+      "src/worker.js": FETCH_WORKER,
+      "wrangler.toml": 'name = "fetch-option"\nmain = "src/worker.js"\ncompatibility_date = "2026-04-01"\n',
+    },
+  });
+  run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
+    cwd: dir,
+    env: { WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(dir, ".wrangler-logs"), CI: "1" },
+  });
+  let forwarded = 0;
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, "dist", "worker.js"),
+    modulesRoot: join(dir, "dist"),
+    modulesRules: [
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+      { type: "ESModule", include: ["**/*.js"] },
+    ],
+    compatibilityDate: "2026-04-01",
+    bindings: { GRAPH_BASE_URL: `${url}/v1.0` },
+    serviceBindings: {
+      async GRAPH(request) {
+        forwarded++;
+        const body = ["GET", "HEAD"].includes(request.method) ? undefined : await request.arrayBuffer();
+        const r = await fetch(request.url, { method: request.method, headers: request.headers, body, redirect: "manual" });
+        return new Response(r.status === 204 ? null : await r.arrayBuffer(), { status: r.status, headers: r.headers });
+      },
+    },
+  });
+  try {
+    const workbook = `/me/drive/items/${unique("WORKER-FETCH")}`;
+    const r = await mf.dispatchFetch("http://worker/", { method: "POST", body: JSON.stringify({ workbook }) });
+    const out = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(out));
+    assert.equal(out.refreshed, 204);
+    assert.equal(out.batched, 204);
+    assert.equal(out.state, "closed");
+    assert.deepEqual(out.error, {
+      instance: true,
+      guard: true,
+      json: { ...out.error.json, name: "GraphError", code: "invalidArgument", attempts: 0 },
+    });
+    assert.match(out.error.json.message, /fetch/);
+    // Every request the emulator saw for this workbook came through the binding.
+    const logged = (await control.requests(url, workbook)).filter((q) => !q.batch);
+    const batches = out.seen.filter((p) => p.endsWith("/$batch")).length;
+    assert.equal(batches, 1);
+    assert.equal(out.seen.length, logged.length + batches, JSON.stringify(out.seen));
+    assert.equal(forwarded, out.seen.length);
+    assert.ok(out.seen.some((p) => p.includes("/workbook/operations/")), "createSession's polls went through it");
+  } finally {
+    await mf.dispose();
+  }
+});
+
 async function until(check, what, timeoutMs = 15_000) {
   const end = Date.now() + timeoutMs;
   while (!(await check())) {

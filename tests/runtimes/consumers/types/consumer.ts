@@ -7,13 +7,17 @@ import init, {
   closeSession,
   refreshSessions,
   WorkbookSession,
-  type AccessToken,
+  GraphError,
+  isGraphError,
+  type AccessTokenSource,
+  type FetchFunction,
+  type GraphErrorJSON,
+  type KeepAliveNext,
   type AttachSessionOptions,
   type BatchItem,
   type BatchOptions,
   type CallOptions,
   type CreateSessionOptions,
-  type GraphError,
   type InitInput,
   type InitOutput,
   type KeepAliveOptions,
@@ -66,6 +70,13 @@ export type Checks = [
   Assert<Equal<GraphError["retryAfterMs"], number | null>>,
   Assert<Equal<GraphError["attempts"], number>>,
   Assert<Equal<GraphError["recreatable"], boolean>>,
+  Assert<Equal<GraphError["innerCodes"], string[]>>,
+  Assert<Equal<ReturnType<GraphError["toJSON"]>, GraphErrorJSON>>,
+  Assert<Equal<ReturnType<WorkbookSession[typeof Symbol.asyncDispose]>, Promise<void>>>,
+  Assert<Equal<Parameters<NonNullable<KeepAliveOptions["onError"]>>, [error: GraphError, next: KeepAliveNext]>>,
+  Assert<Equal<CallOptions["fetch"], FetchFunction | undefined>>,
+  Assert<Equal<CallOptions["scopes"], string[] | undefined>>,
+  Assert<NoAny<GraphErrorJSON>>, Assert<NoAny<KeepAliveNext>>,
   Assert<Equal<RefreshResult, { status: number; requestId: string | null; clientRequestId: string; attempts: number; elapsedMs: number }>>,
   Assert<Equal<Extract<LocalErrorCode, "invalidArgument" | "timeout" | "aborted">, "invalidArgument" | "timeout" | "aborted">>,
   // No `any` anywhere in the public surface.
@@ -74,12 +85,34 @@ export type Checks = [
   Assert<NoAny<SessionInfo>>, Assert<NoAny<KeepAliveOptions>>, Assert<NoAny<RecreatedEvent>>,
   Assert<NoAny<BatchItem>>, Assert<NoAny<InitOutput>>, Assert<NoAny<WorkbookSession>>,
   Assert<NoAny<typeof WorkbookSession>>,
-  Assert<Equal<IsAny<AccessToken>, false>>, Assert<Equal<IsAny<InitInput>, false>>, Assert<Equal<IsAny<SyncInitInput>, false>>,
+  Assert<Equal<IsAny<AccessTokenSource>, false>>, Assert<Equal<IsAny<InitInput>, false>>, Assert<Equal<IsAny<SyncInitInput>, false>>,
 ];
 
 // ---- value-level use -------------------------------------------------------
 const graph = { workbook: "/me/drive/items/01ABC", baseUrl: "https://graph.microsoft.com/v1.0" } as const;
-const tokens: AccessToken[] = ["eyJ0", () => "eyJ0", async () => "eyJ0", { getAccessToken: async () => "eyJ0" }];
+// Every token source Graph users have: a string, a function, the Graph SDK's
+// AuthenticationProvider, an @azure/identity TokenCredential (shaped as
+// DefaultAzureCredential's getToken), a Kiota AccessTokenProvider.
+const credential = {
+  async getToken(scopes: string | string[], options?: { abortSignal?: AbortSignal; tenantId?: string }) {
+    console.log(scopes, options?.abortSignal?.aborted);
+    return { token: "eyJ0", expiresOnTimestamp: Date.now() + 3_600_000, tokenType: "Bearer" as const };
+  },
+};
+const kiota = {
+  getAuthorizationToken: async (url?: string, context?: Record<string, unknown>) => `eyJ0${url ?? ""}${context ? "" : ""}`,
+  getAllowedHostsValidator: () => ({ isUrlHostValid: (url: string) => url.length > 0 }),
+};
+const tokens: AccessTokenSource[] = [
+  "eyJ0",
+  () => "eyJ0",
+  async () => "eyJ0",
+  { getAccessToken: async () => "eyJ0" },
+  credential,
+  { getToken: async () => null },
+  kiota,
+];
+const viaProxy: FetchFunction = (url, init) => fetch(url, { ...init, headers: init.headers });
 
 export async function everything(signal: AbortSignal, bytes: Uint8Array, module: WebAssembly.Module): Promise<void> {
   const exports: InitOutput = await init();
@@ -97,7 +130,11 @@ export async function everything(signal: AbortSignal, bytes: Uint8Array, module:
     maxRetries: 3,
     clientRequestId: "b2f3c4d5-0000-4000-8000-000000000000",
     allowedHosts: ["graph.contoso.example"],
+    scopes: ["https://graph.microsoft.com/.default"],
+    fetch: viaProxy,
   };
+  const globalFetch: CallOptions = { ...call, accessToken: tokens[4]!, fetch };
+  console.log(globalFetch.fetch === fetch);
   const info: SessionInfo = await createSession({ ...call, persistChanges: false, preferAsync: true, createTimeoutMs: 60_000 });
   const refreshed: RefreshResult = await refreshSession({ ...call, sessionId: info.id });
   const status: number = refreshed.status;
@@ -114,7 +151,11 @@ export async function everything(signal: AbortSignal, bytes: Uint8Array, module:
   try {
     await refreshSession({ ...call, sessionId: "gone" });
   } catch (e) {
-    const err = e as GraphError;
+    if (!(e instanceof GraphError)) throw e;
+    const err: GraphError = e;
+    const json: GraphErrorJSON = err.toJSON();
+    const cause: unknown = err.cause;
+    console.log(json.innerCodes, cause, isGraphError(e), new GraphError("x", { code: "timeout" }, { cause: e }).code);
     if (err.name === "GraphError" && err.recreatable) await createSession(call);
     const code: LocalErrorCode | string = err.code;
     const retry: number | null = err.retryAfterMs;
@@ -127,7 +168,7 @@ export async function everything(signal: AbortSignal, bytes: Uint8Array, module:
     intervalMs: 180_000,
     recreate: true,
     onRefresh: (r: RefreshResult) => console.log(r.status),
-    onError: (e: GraphError) => console.log(e.code),
+    onError: (e: GraphError, next: KeepAliveNext) => console.log(e.code, next.willRetry, next.retryInMs),
     onLost: (e: GraphError) => console.log(e.innerCode),
     onRecreated: (ev: RecreatedEvent) => console.log(ev.previousId, ev.id, ev.stateLost),
   };
@@ -145,4 +186,8 @@ export async function everything(signal: AbortSignal, bytes: Uint8Array, module:
   const attach: AttachSessionOptions = { ...call, sessionId: info.id, persistChanges: false };
   using attached = WorkbookSession.attach(attach);
   console.log(attached.state);
+  await using disposed = await WorkbookSession.create(call);
+  console.log(disposed.id);
+  const u: unknown = null;
+  if (isGraphError(u)) console.log(u.innerCode);
 }

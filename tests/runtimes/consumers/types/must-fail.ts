@@ -22,5 +22,10 @@ export async function wrong(e: GraphError, session: WorkbookSession): Promise<vo
   new WorkbookSession(); // TS2673
   const r = await refreshSession({ workbook, accessToken, sessionId: "s" });
   r.status = "204"; // TS2322
+  await refreshSession({ workbook, accessToken: { getToken: async () => "eyJ0" }, sessionId: "s" }); // TS2322
+  await refreshSession({ workbook, accessToken, sessionId: "s", scopes: "User.Read" }); // TS2322
+  await refreshSession({ workbook, accessToken, sessionId: "s", fetch: "https://proxy" }); // TS2322
+  const code: number = e.code; // TS2322
+  console.log(code);
   console.log(id, recreatable);
 }
