@@ -402,6 +402,9 @@ async function check() {
     if (e?.message !== "model-throw") fail(`reportError got something other than a callback's throw: ${e}`);
   }
   reported.length = 0;
+  // Closes that resolved before the emulator is read: a close resolving
+  // while the journal or the session list is read would race the check.
+  const closedBefore = new Map(closedIds);
   const requests = await journal();
   const byCrid = new Map();
   for (const q of requests) {
@@ -453,8 +456,8 @@ async function check() {
       continue;
     }
     if (state === "lost" && alive.has(id)) fail(`slot${slot.i}: lost, but ${id} is alive in the emulator`);
-    if (state === "closed" && closedIds.has(id) && alive.has(id)) {
-      const trail = requests.filter((q) => q.sessionId === id).map((q) => `${q.operation}:${q.status}@${q.timeMs - closedIds.get(id)}`);
+    if (state === "closed" && closedBefore.has(id) && alive.has(id)) {
+      const trail = requests.filter((q) => q.sessionId === id).map((q) => `${q.operation}:${q.status}@${q.timeMs - closedBefore.get(id)}`);
       fail(`slot${slot.i}: closed, but ${id} is alive; its requests (ms from close): ${trail.join(" ")}`);
     }
   }
