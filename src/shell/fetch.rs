@@ -103,7 +103,8 @@ pub async fn send(
 }
 
 /// The body up to [`MAX_BODY_BYTES`], and whether it was cut there.
-async fn read_body(response: &Response) -> Result<(String, bool), ()> {
+/// (Also read by `workbook_fetch` for the error answers of `session.fetch`.)
+pub async fn read_body(response: &Response) -> Result<(String, bool), ()> {
     let Some(stream) = response.body() else {
         return Ok((String::new(), false));
     };
