@@ -62,6 +62,10 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
     if path.contains('\\') {
         return Err(bad(&["path must not contain a backslash"]));
     }
+    // URL parsers strip them, which would turn a final ".. " into "..".
+    if path.starts_with(' ') || path.ends_with(' ') {
+        return Err(bad(&["path must not start or end with a space"]));
+    }
     let scheme_end = path.find("://");
     let relative = path.starts_with('/') && !path.starts_with("//");
     let (full, path_part) = if relative {
@@ -363,6 +367,10 @@ mod tests {
             "/a\\b",
             "/a\nb",
             "/a\u{7f}",
+            // Found by fuzz/fuzz_targets/workbook_path.rs: `fetch` strips the
+            // trailing space and resolves the "..".
+            "/.. ",
+            " /worksheets",
         ];
         for path in refused {
             let e = target_url(&base(), wb, path).expect_err(path);
