@@ -127,6 +127,10 @@ async fn absolute_urls_on_the_sessions_origin_only_and_nothing_sent_otherwise() 
             .expect_err(&url);
         assert_graph_error(&e, "invalidArgument");
         assert_eq!(get_num(&e, "attempts"), 0.0);
+        assert!(
+            get_str(&e, "message").unwrap().starts_with("WorkbookSession.fetch: "),
+            "{url}"
+        );
     }
     // The session owns these headers.
     let o = init("GET", None);

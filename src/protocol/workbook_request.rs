@@ -41,10 +41,9 @@ pub const MAX_PATH_LEN: usize = 16 * 1024;
 /// Headers the session sets itself; a caller that sets one is refused.
 pub const OWN_HEADERS: [&str; 3] = ["authorization", "workbook-session-id", "retry-attempt"];
 
+/// The JS surface prefixes the message with `WorkbookSession.fetch: `.
 fn bad(parts: &[&str]) -> Error {
-    let mut all = vec!["session.fetch: "];
-    all.extend_from_slice(parts);
-    Error::local(Code::InvalidArgument, &all)
+    Error::local(Code::InvalidArgument, parts)
 }
 
 /// The absolute URL `path` stands for, on `base`'s origin. `workbook` is

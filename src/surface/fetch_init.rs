@@ -32,7 +32,7 @@ pub struct FetchInit {
 }
 
 fn bad(why: &str) -> Error {
-    Error::local(Code::InvalidArgument, &["session.fetch: ", why])
+    Error::local(Code::InvalidArgument, &[why])
 }
 
 /// A plain object (`{}`, `Object.create(null)`) or an array: sent as JSON.

@@ -656,12 +656,9 @@ async fn recreate_for_fetch(rc: &Rc<RefCell<Inner>>, failed_id: &str) -> Result<
 /// `session.fetch`: see the JS method.
 async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Result<JsValue, FetchError> {
     let plain = |e: Error| (e, false);
-    let path = path.as_string().ok_or_else(|| {
-        plain(Error::local(
-            Code::InvalidArgument,
-            &["session.fetch: path must be a string"],
-        ))
-    })?;
+    let path = path
+        .as_string()
+        .ok_or_else(|| plain(Error::local(Code::InvalidArgument, &["path must be a string"])))?;
     let init = read_fetch_init(&init).map_err(plain)?;
     let signal = init.signal.clone();
     let (url, mut call, token, persist, keep_alive_recreate) = {
@@ -756,7 +753,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         match next {
             Next::Done => {
                 return Err(fail(
-                    Error::local(Code::InvalidResponse, &["session.fetch: no usable answer"]),
+                    Error::local(Code::InvalidResponse, &["no usable answer"]),
                     &token,
                     false,
                 ))
