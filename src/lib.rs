@@ -80,5 +80,7 @@ pub use web_sys::AbortSignal;
 /// of the API, and free to change in any release.
 #[doc(hidden)]
 pub mod fuzzing {
-    pub use crate::protocol::{batch, error, json, operation, request, retry, session, text, url, validate};
+    pub use crate::protocol::{
+        batch, error, json, operation, request, retry, session, text, url, validate, workbook_request,
+    };
 }

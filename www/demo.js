@@ -1,7 +1,8 @@
 // The graph-workbook-session demo page. Plain ES module: it imports the npm
 // package exactly as an app would (wasm-bindgen `--target web` build in
 // /pkg/) and uses only its public API. Optional query parameters:
-// ?interval=<ms> (keep-alive interval), ?baseUrl=<Graph base URL>.
+// ?interval=<ms> (keep-alive interval), ?baseUrl=<Graph base URL>. The
+// Workbook card calls the workbook inside the session with session.fetch.
 
 import init, { WorkbookSession } from "/pkg/graph_workbook_session.js";
 
@@ -13,7 +14,7 @@ const DEFAULT_WORKBOOK = "/me/drive/root:/Demo/Budget 2026.xlsx:";
 const DEFAULT_INTERVAL_MS = 10_000;
 const MAX_LOG_ENTRIES = 200;
 /** Log operations that are calls to Graph (summarised under "Last call"). */
-const CALLS = new Set(["createSession", "refreshSession", "closeSession", "recreate"]);
+const CALLS = new Set(["createSession", "refreshSession", "closeSession", "recreate", "fetch"]);
 
 const $ = (id) => document.getElementById(id);
 const ui = {
@@ -38,6 +39,14 @@ const ui = {
   expire: $("expire"),
   log: $("log"),
   clearLog: $("clear-log"),
+  cell: $("cell"),
+  cellValue: $("cell-value"),
+  writeCell: $("write-cell"),
+  readCell: $("read-cell"),
+  compare: $("compare"),
+  cellRead: $("cell-read"),
+  compareTable: $("compare-table"),
+  compareRows: $("compare-rows"),
 };
 
 const app = {
@@ -420,6 +429,146 @@ async function closeSession() {
   }
 }
 
+// ---------------------------------------------------------------- workbook (session.fetch)
+
+/** `/worksheets('Sheet1')/range(address='A1')`, relative to the workbook. */
+function rangePath(address) {
+  return `/worksheets('Sheet1')/range(address='${address.replaceAll("'", "''")}')`;
+}
+
+function readCellAddress() {
+  const address = ui.cell.value.trim().toUpperCase();
+  if (!/^[A-Z]{1,3}[1-9][0-9]{0,6}$/.test(address)) {
+    log({ op: "form", outcome: "error", badge: "invalid", error: "invalidArgument", note: "Cell must be one cell, like A1." });
+    ui.cell.focus();
+    return null;
+  }
+  return address;
+}
+
+/**
+ * One session.fetch call, logged. Resolves to the parsed JSON body; a
+ * GraphError is logged and thrown again.
+ */
+async function fetchLogged(session, kind, path, init, note = null) {
+  const started = performance.now();
+  try {
+    const response = await session.fetch(path, init);
+    const body = await response.json();
+    log({
+      op: "fetch",
+      kind,
+      outcome: "ok",
+      badge: String(response.status),
+      status: response.status,
+      requestId: response.headers.get("request-id"),
+      elapsedMs: performance.now() - started,
+      note,
+    });
+    return body;
+  } catch (e) {
+    logError("fetch", e, performance.now() - started, kind,
+      e && e.stateLost ? "The session was non-persistent and Graph ended it: its changes are gone (stateLost)." : null);
+    throw e;
+  }
+}
+
+const cellText = (body) => String(body.values?.[0]?.[0] ?? "");
+
+async function writeCell() {
+  const s = app.session;
+  const address = readCellAddress();
+  if (!s || !address) return;
+  app.busy.add("fetch");
+  render();
+  try {
+    const value = ui.cellValue.value;
+    const body = await fetchLogged(s, `PATCH ${address}`, rangePath(address), { method: "PATCH", body: { values: [[value]] } },
+      `Wrote "${value}" to Sheet1!${address} in this ${s.persistChanges ? "persistent" : "non-persistent"} session.`);
+    setText(ui.cellRead, `Sheet1!${address} = "${cellText(body)}"`);
+  } catch {
+    // Logged.
+  } finally {
+    app.busy.delete("fetch");
+    render();
+  }
+}
+
+async function readCell() {
+  const s = app.session;
+  const address = readCellAddress();
+  if (!s || !address) return;
+  app.busy.add("fetch");
+  render();
+  try {
+    const body = await fetchLogged(s, `GET ${address}`, rangePath(address));
+    setText(ui.cellRead, `Sheet1!${address} = "${cellText(body)}"`);
+  } catch {
+    // Logged.
+  } finally {
+    app.busy.delete("fetch");
+    render();
+  }
+}
+
+/**
+ * Writes a cell in a persistent and in a non-persistent session, closes
+ * both, and reads both cells back in a new session.
+ */
+async function compareKinds() {
+  const options = readForm();
+  if (!options) return;
+  app.busy.add("compare");
+  render();
+  const stamp = new Date().toLocaleTimeString();
+  const rows = [
+    { persistChanges: true, address: "D1", value: `persistent ${stamp}` },
+    { persistChanges: false, address: "D2", value: `non-persistent ${stamp}` },
+  ];
+  try {
+    for (const row of rows) {
+      const session = await WorkbookSession.create({ ...options, persistChanges: row.persistChanges });
+      try {
+        await fetchLogged(session, `PATCH ${row.address}`, rangePath(row.address), { method: "PATCH", body: { values: [[row.value]] } },
+          `persistChanges: ${row.persistChanges}: wrote "${row.value}".`);
+        const closed = await session.close();
+        if (closed) logResult("closeSession", closed, row.persistChanges ? "persistent" : "non-persistent");
+      } finally {
+        session.free();
+      }
+    }
+    // A non-persistent reader changes nothing.
+    const reader = await WorkbookSession.create({ ...options, persistChanges: false });
+    try {
+      const body = await fetchLogged(reader, "GET D1:D2", rangePath("D1:D2"), undefined, "Read back in a new session.");
+      rows.forEach((row, i) => { row.read = String(body.values?.[i]?.[0] ?? ""); });
+      await reader.close();
+    } finally {
+      reader.free();
+    }
+    ui.compareRows.replaceChildren(...rows.map((row) => {
+      const tr = document.createElement("tr");
+      const kept = row.read === row.value;
+      tr.dataset.persistChanges = String(row.persistChanges);
+      tr.dataset.kept = String(kept);
+      for (const cell of [String(row.persistChanges), row.address, row.value, row.read || "(empty)", kept ? "kept" : "gone"]) {
+        const td = document.createElement("td");
+        td.textContent = cell;
+        tr.append(td);
+      }
+      return tr;
+    }));
+    ui.compareTable.hidden = false;
+    logInfo("compare", "done",
+      `Persistent change ${rows[0].read === rows[0].value ? "kept" : "lost"}; non-persistent change ${rows[1].read === rows[1].value ? "kept" : "gone"}, as Graph documents.`);
+  } catch (e) {
+    logError("compare", e);
+  } finally {
+    app.busy.delete("compare");
+    render();
+  }
+}
+
 /** When the button just used is now disabled, keeps keyboard users in place. */
 function moveFocusFrom(from, to) {
   if (from.disabled && (document.activeElement === from || document.activeElement === document.body) && !to.disabled) {
@@ -473,6 +622,9 @@ function render() {
   ui.keepAlive.disabled = !active || app.busy.has("close");
   ui.keepAlive.setAttribute("aria-pressed", String(active && app.keepAlive));
   ui.close.disabled = !active || busy;
+  ui.writeCell.disabled = !active || app.busy.has("fetch") || app.busy.has("close");
+  ui.readCell.disabled = !active || app.busy.has("fetch") || app.busy.has("close");
+  ui.compare.disabled = !app.ready || app.busy.has("compare");
 
   const emulator = currentEmulator();
   ui.emulator.hidden = !emulator;
@@ -502,6 +654,9 @@ async function main() {
   on(ui.throttle, throttle);
   on(ui.expire, expire);
   on(ui.clearLog, () => ui.log.replaceChildren());
+  on(ui.writeCell, writeCell);
+  on(ui.readCell, readCell);
+  on(ui.compare, compareKinds);
   ui.baseUrl.addEventListener("input", render);
 
   let config = null;

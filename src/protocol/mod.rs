@@ -23,3 +23,4 @@ pub mod session;
 pub mod text;
 pub mod url;
 pub mod validate;
+pub mod workbook_request;

@@ -173,6 +173,20 @@ pub enum Begin {
     Refuse(State),
 }
 
+/// What a `session.fetch` that found its session expired should do.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BeginRecreate {
+    /// Create the replacement (then [`Session::recreated`] or
+    /// [`Session::recreate_failed`]).
+    Start,
+    /// Someone already replaced it: resend with the current id.
+    Replaced,
+    /// A refresh or recreation is in flight: wait for it, then ask again.
+    Join,
+    /// The session is lost or closed.
+    Refuse(State),
+}
+
 /// What the shell must do after a refresh failed.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AfterFailure {
@@ -216,7 +230,23 @@ pub struct Session {
     pub last_refreshed_at: Option<u64>,
     /// Keep-alive settings while it runs.
     pub keep_alive: Option<KeepAlive>,
+    /// Wall-clock ms of the last successful request of the caller's own
+    /// (`session.fetch`): Graph counts it as activity, as a refresh.
+    pub last_activity_at: Option<u64>,
     in_flight: bool,
+}
+
+/// What the keep-alive timer's firing means.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fire {
+    /// Send a refresh now.
+    Refresh,
+    /// The session was used recently: no refresh is needed yet; arm the
+    /// timer again for this many ms.
+    Wait(u64),
+    /// Nothing to do here (not active, keep-alive off, or a refresh or
+    /// recreation in flight: join it).
+    Nothing,
 }
 
 impl Session {
@@ -228,8 +258,41 @@ impl Session {
             state: State::Active,
             last_refreshed_at: created_at,
             keep_alive: None,
+            last_activity_at: None,
             in_flight: false,
         }
+    }
+
+    /// A request in the session succeeded at `now` (Graph resets the idle
+    /// timer on it, as on a refresh).
+    pub fn activity(&mut self, now: u64) {
+        if self.state == State::Active {
+            self.last_activity_at = Some(self.last_activity_at.map_or(now, |t| t.max(now)));
+        }
+    }
+
+    /// The keep-alive timer fired at `now`. A refresh is skipped when the
+    /// session's last activity is newer than its last refresh and a
+    /// (jittered) interval has not passed since it: the timer waits out the
+    /// rest of that interval instead, so the session is never idle longer
+    /// than a keep-alive interval.
+    pub fn timer_fired_at(&mut self, now: u64, random: f64) -> Fire {
+        if self.state != State::Active || self.in_flight {
+            return Fire::Nothing;
+        }
+        let Some(k) = self.keep_alive else {
+            return Fire::Nothing;
+        };
+        if let Some(active) = self.last_activity_at {
+            if !matches!(self.last_refreshed_at, Some(r) if r >= active) {
+                let due = active.saturating_add(jittered(k.interval_ms, random));
+                if due > now {
+                    return Fire::Wait((due - now).max(MIN_INTERVAL_MS));
+                }
+            }
+        }
+        self.in_flight = true;
+        Fire::Refresh
     }
 
     /// True while a refresh (or recreation) is outstanding.
@@ -253,13 +316,30 @@ impl Session {
         self.keep_alive = None;
     }
 
-    /// The keep-alive timer fired: `true` means send a refresh now.
+    /// The keep-alive timer fired: `true` means send a refresh now (the
+    /// schedule without activity; see [`Session::timer_fired_at`]).
     pub fn timer_fired(&mut self) -> bool {
         if self.state != State::Active || self.keep_alive.is_none() || self.in_flight {
             return false;
         }
         self.in_flight = true;
         true
+    }
+
+    /// A `session.fetch` found the session `failed_id` expired and would
+    /// recreate it.
+    pub fn begin_recreate(&mut self, failed_id: &str) -> BeginRecreate {
+        if self.state != State::Active {
+            return BeginRecreate::Refuse(self.state);
+        }
+        if self.id != failed_id {
+            return BeginRecreate::Replaced;
+        }
+        if self.in_flight {
+            return BeginRecreate::Join;
+        }
+        self.in_flight = true;
+        BeginRecreate::Start
     }
 
     /// A caller asked for a refresh.
@@ -797,5 +877,89 @@ mod tests {
         assert_eq!((previous.as_str(), rearm), ("old", None));
         assert_eq!(s.id, "new", "close() closes the session just created");
         assert_eq!(s.state, State::Closed);
+    }
+
+    #[test]
+    fn activity_skips_refreshes_the_session_does_not_need() {
+        // (last refresh, last activity, timer fires at, what it means); interval 1000, no jitter (random 0.5).
+        let table: &[(Option<u64>, Option<u64>, u64, Fire)] = &[
+            (Some(0), None, 1000, Fire::Refresh),
+            (Some(0), Some(900), 1000, Fire::Wait(900)),
+            (Some(0), Some(999), 1000, Fire::Wait(999)),
+            (Some(0), Some(980), 1950, Fire::Wait(50)),
+            (Some(0), Some(900), 1900, Fire::Refresh),
+            (Some(0), Some(900), 2500, Fire::Refresh),
+            // A refresh after the activity is the newer proof of life: the normal schedule.
+            (Some(950), Some(900), 1950, Fire::Refresh),
+            (None, Some(500), 1000, Fire::Wait(500)),
+            (None, None, 1000, Fire::Refresh),
+        ];
+        for &(refreshed, active, now, want) in table {
+            let mut s = Session::new("s".into(), true, refreshed);
+            s.keep_alive(Some(1000), false, 0.5);
+            if let Some(a) = active {
+                s.activity(a);
+            }
+            assert_eq!(s.timer_fired_at(now, 0.5), want, "{refreshed:?} {active:?} {now}");
+            assert_eq!(s.in_flight(), want == Fire::Refresh);
+        }
+        // Not active, keep-alive off, or a refresh in flight: nothing.
+        let mut s = Session::new("s".into(), true, Some(0));
+        assert_eq!(s.timer_fired_at(5000, 0.5), Fire::Nothing);
+        s.keep_alive(Some(1000), false, 0.5);
+        assert_eq!(s.begin_refresh(), Begin::Start);
+        assert_eq!(s.timer_fired_at(5000, 0.5), Fire::Nothing);
+        s.close();
+        s.activity(6000);
+        assert_eq!(s.last_activity_at, None);
+        assert_eq!(s.timer_fired_at(7000, 0.5), Fire::Nothing);
+    }
+
+    #[test]
+    fn steady_activity_means_no_refresh_and_never_a_long_idle_gap() {
+        // A caller using the session every 700 ms: keep-alive (1000 ms) never refreshes;
+        // once the caller stops, refreshes resume within one interval.
+        let mut s = Session::new("s".into(), true, Some(0));
+        let mut timer = s.keep_alive(Some(1000), false, 0.0).unwrap();
+        let mut refreshes = Vec::new();
+        let mut last_proof = 0u64;
+        let mut now = 0u64;
+        let mut next_use = 700u64;
+        while now < 20_000 {
+            now = timer.min(next_use);
+            if now == next_use {
+                if now < 10_000 {
+                    s.activity(now);
+                    last_proof = now;
+                }
+                next_use += 700;
+                continue;
+            }
+            match s.timer_fired_at(now, 0.0) {
+                Fire::Refresh => {
+                    refreshes.push(now);
+                    assert!(now - last_proof <= 1000, "idle {} ms at {now}", now - last_proof);
+                    last_proof = now;
+                    timer = now + s.refresh_succeeded(now, 0.0).unwrap();
+                }
+                Fire::Wait(ms) => timer = now + ms,
+                Fire::Nothing => unreachable!(),
+            }
+        }
+        assert!(refreshes.iter().all(|&t| t > 10_000), "{refreshes:?}");
+        assert!(refreshes.len() >= 9, "{refreshes:?}");
+    }
+
+    #[test]
+    fn a_fetch_recreation_starts_once_and_joins_or_follows_others() {
+        let mut s = Session::new("s1".into(), true, Some(0));
+        assert_eq!(s.begin_recreate("s1"), BeginRecreate::Start);
+        assert_eq!(s.begin_recreate("s1"), BeginRecreate::Join);
+        assert_eq!(s.begin_refresh(), Begin::Join);
+        s.recreated("s2".into(), true, 10, 0.5);
+        assert_eq!(s.begin_recreate("s1"), BeginRecreate::Replaced);
+        assert_eq!(s.begin_recreate("s2"), BeginRecreate::Start);
+        s.recreate_failed();
+        assert_eq!(s.begin_recreate("s2"), BeginRecreate::Refuse(State::Lost));
     }
 }

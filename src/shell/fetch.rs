@@ -116,13 +116,14 @@ pub async fn send(
 }
 
 /// Enough of a `Response` to read: a numeric `status` and `headers.get`.
-fn is_response(v: &JsValue) -> bool {
+pub fn is_response(v: &JsValue) -> bool {
     let get = |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
     v.is_object() && get(v, "status").as_f64().is_some() && get(&get(v, "headers"), "get").is_function()
 }
 
 /// The body up to [`MAX_BODY_BYTES`], and whether it was cut there.
-async fn read_body(response: &Response) -> Result<(String, bool), ()> {
+/// (Also read by `workbook_fetch` for the error answers of `session.fetch`.)
+pub async fn read_body(response: &Response) -> Result<(String, bool), ()> {
     let Some(stream) = response.body() else {
         return Ok((String::new(), false));
     };

@@ -10,3 +10,4 @@ pub mod exchange;
 pub mod fetch;
 pub mod sys;
 pub mod token;
+pub mod workbook_fetch;

@@ -21,24 +21,29 @@ use crate::prelude::*;
 use alloc::rc::Rc;
 use core::cell::RefCell;
 
-use js_sys::{Function, Object, Promise, Reflect, WeakRef};
+use js_sys::{Array, Function, Object, Promise, Reflect, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
 use super::convert::{add_async_dispose, refreshed_to_js, to_js};
+use super::fetch_init::read_fetch_init;
 use super::options::{read_call, read_create, JsOptions};
 use crate::protocol::error::{Code, Error};
 use crate::protocol::request::Request;
+use crate::protocol::retry::{Codes, Outcome};
 use crate::protocol::session::{
-    classify_renewable, AfterFailure, Begin, Session, State, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
+    classify_renewable, AfterFailure, Begin, BeginRecreate, Fire, Session, State, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
 };
 use crate::protocol::validate::{check_session_id, integer, Call};
-use crate::shell::abort::{caller_aborted, race_abort, sleep, AbortLink};
+use crate::protocol::workbook_request::{target_url, Next, WorkbookFetch};
+use crate::shell::abort::{caller_aborted, deferred, race_abort, sleep, AbortLink};
 use crate::shell::action::{session_action, SessionAction};
 use crate::shell::create::{create_session, CreateParams};
-use crate::shell::exchange::{aborted, with_call};
+use crate::shell::exchange::{aborted, transport, with_call};
+use crate::shell::fetch::NoAnswer;
 use crate::shell::sys::{fresh_client_request_id, now_ms, random, set, AbortController, AbortSignal};
 use crate::shell::token::TokenSource;
+use crate::shell::workbook_fetch::{send_once, Sent};
 
 #[derive(Default)]
 struct Callbacks {
@@ -117,6 +122,10 @@ struct Inner {
     /// strongly while it runs, so that the wrapper is not collected (and the
     /// session freed) under it.
     wrapper: Option<WeakRef>,
+    /// Settles when the last `session.fetch` in line has finished: the next
+    /// one waits for it (Graph's best practice: one request at a time per
+    /// workbook, the next after the current one answered).
+    queue_tail: Option<Promise>,
 }
 
 impl Inner {
@@ -257,6 +266,7 @@ impl WorkbookSession {
                 rearm: None,
                 keep_alive_stop: None,
                 wrapper: None,
+                queue_tail: None,
             })),
         }
     }
@@ -491,6 +501,49 @@ impl WorkbookSession {
         Ok(())
     }
 
+    /// Sends a request of your own inside the session, as `fetch` does,
+    /// and resolves to the `Response` (a 2xx, its body unread).
+    ///
+    /// `path` is relative to the workbook (`"/worksheets('Sheet1')/range(address='A1')"`
+    /// → `{baseUrl}{workbook}/workbook/worksheets('Sheet1')/range(address='A1')`)
+    /// or an absolute URL on the session's origin; anything else is refused
+    /// before sending (`invalidArgument`). The session adds `Authorization`
+    /// (its token source, resolved per call), `workbook-session-id` (the
+    /// current id), `client-request-id` (yours when set in `init.headers`)
+    /// and, for a JSON body (a JSON string, or a plain object or array,
+    /// which it serializes), `Content-Type: application/json`. Setting
+    /// `Authorization`, `workbook-session-id` or `Retry-Attempt` yourself is
+    /// refused. Redirects are not followed.
+    ///
+    /// The Excel error policy applies: 429 and 503 are resent after the
+    /// cooldown (`Retry-After`, within `maxRetryAfterMs` and `maxRetries`)
+    /// whatever the method; the other resend-after-cooldown errors, network
+    /// errors and timeouts only for GET and HEAD. An expired persistent
+    /// session with recreation on (`keepAlive({ recreate: true })`, or
+    /// `init.recreate`) is recreated and the request resent once; an
+    /// expired non-persistent session rejects with `recreatable` and
+    /// `stateLost: true` (its changes are gone). Any other non-2xx answer
+    /// rejects with a `GraphError`, as every other call does.
+    ///
+    /// Calls go one at a time, in call order (Graph's best practice for a
+    /// workbook), unless `init.concurrent` is true. A successful call counts
+    /// as activity: keep-alive skips the refreshes it makes unnecessary.
+    /// `init.signal` ends the call (and its place in line); `timeoutMs`
+    /// bounds each attempt until the answer's head arrives.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SessionFetchInit")] init: JsValue,
+    ) -> Promise {
+        let rc = self.inner.clone();
+        future_to_promise(async move {
+            fetch_task(rc, path, init)
+                .await
+                .map_err(|(e, state_lost)| fetch_error_to_js(&e, state_lost))
+        })
+    }
+
     /// Stops keep-alive (and a refresh it has in flight) and releases its
     /// timer. Safe to call at any time, from any callback.
     pub fn stop(&self) {
@@ -520,6 +573,219 @@ fn add_async_dispose_once(session: &JsValue) {
     static DONE: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
     if !DONE.swap(true, core::sync::atomic::Ordering::Relaxed) {
         add_async_dispose(&Object::get_prototype_of(session));
+    }
+}
+
+/// One `session.fetch` in the session's line: resolves its `done` when
+/// dropped (finished, failed, aborted), so the next in line goes.
+struct Turn(Option<Function>);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if let Some(done) = self.0.take() {
+            let _ = done.call0(&JsValue::UNDEFINED);
+        }
+    }
+}
+
+/// Joins the session's line: returns what to wait for (the previous
+/// call's end) and this call's turn.
+fn join_line(rc: &Rc<RefCell<Inner>>) -> (Option<Promise>, Turn) {
+    let (mine, done) = deferred();
+    let mut inner = rc.borrow_mut();
+    let previous = inner.queue_tail.take();
+    // Never rejects: both are resolve-only.
+    let tail = match &previous {
+        Some(p) => Promise::all(&Array::of2(p, &mine)),
+        None => mine,
+    };
+    inner.queue_tail = Some(tail);
+    (previous, Turn(done))
+}
+
+/// A failure of `session.fetch`, and whether the session's changes are lost.
+type FetchError = (Error, bool);
+
+fn fetch_error_to_js(e: &Error, state_lost: bool) -> JsValue {
+    let js = to_js(e, "WorkbookSession.fetch");
+    set(js.unchecked_ref(), "stateLost", &JsValue::from(state_lost));
+    js
+}
+
+/// Replaces the session whose id `failed_id` Graph called expired, or
+/// finds it already replaced; `Ok` when a live replacement is current.
+async fn recreate_for_fetch(rc: &Rc<RefCell<Inner>>, failed_id: &str) -> Result<(), Error> {
+    loop {
+        let begin = rc.borrow_mut().machine.begin_recreate(failed_id);
+        match begin {
+            BeginRecreate::Replaced => return Ok(()),
+            BeginRecreate::Refuse(_) => return Err(state_error(&rc.borrow().machine)),
+            BeginRecreate::Join => {
+                let joined = rc.borrow().in_flight.as_ref().map(|f| f.promise.clone());
+                match joined {
+                    Some(p) => {
+                        let _ = JsFuture::from(p).await;
+                    }
+                    // The keep-alive timer has just claimed it: let it record it.
+                    None => {
+                        let _ = sleep(0, None).await;
+                    }
+                }
+            }
+            BeginRecreate::Start => {
+                let failure: Rc<RefCell<Option<Error>>> = Rc::new(RefCell::new(None));
+                let (task_rc, task_failure) = (rc.clone(), failure.clone());
+                // Recorded as the session's refresh in flight, so that
+                // refresh() joins it and close() closes the new session.
+                let promise = future_to_promise(async move {
+                    let (notice, error) = recreate_or_error(&task_rc).await;
+                    *task_failure.borrow_mut() = error;
+                    if let Some((cb, args)) = notice {
+                        let refs: Vec<&JsValue> = args.iter().collect();
+                        notify(cb, &refs);
+                    }
+                    Ok(JsValue::UNDEFINED)
+                });
+                rc.borrow_mut().in_flight = Some(InFlight {
+                    promise: promise.clone(),
+                    abort: None,
+                    by_keep_alive: false,
+                });
+                let _ = JsFuture::from(promise).await;
+                if let Some(e) = failure.borrow_mut().take() {
+                    return Err(e);
+                }
+                let inner = rc.borrow();
+                return if inner.machine.state == State::Active && inner.machine.id != failed_id {
+                    Ok(())
+                } else {
+                    Err(state_error(&inner.machine))
+                };
+            }
+        }
+    }
+}
+
+/// `session.fetch`: see the JS method.
+async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Result<JsValue, FetchError> {
+    let plain = |e: Error| (e, false);
+    let path = path
+        .as_string()
+        .ok_or_else(|| plain(Error::local(Code::InvalidArgument, &["path must be a string"])))?;
+    let init = read_fetch_init(&init).map_err(plain)?;
+    let signal = init.signal.clone();
+    let (url, mut call, token, persist, keep_alive_recreate) = {
+        let inner = rc.borrow();
+        if inner.machine.state != State::Active {
+            return Err(plain(state_error(&inner.machine)));
+        }
+        let url = target_url(&inner.call.base, &inner.call.workbook, &path).map_err(plain)?;
+        let recreate = inner.machine.keep_alive.is_some_and(|k| k.recreate);
+        (
+            url,
+            inner.request_call(),
+            inner.token.clone(),
+            inner.machine.persist_changes,
+            recreate,
+        )
+    };
+    if let Some(id) = &init.client_request_id {
+        call.client_request_id = id.clone();
+    }
+    let fail = |e: Error, token: &str, state_lost: bool| (with_call(e, &call, token), state_lost);
+    if caller_aborted(signal.as_ref()) {
+        return Err(fail(aborted(0), "", false));
+    }
+    // One at a time, in call order, unless the caller asked otherwise.
+    let _turn = if init.concurrent {
+        None
+    } else {
+        let (previous, turn) = join_line(&rc);
+        if let Some(p) = previous {
+            if race_abort(p, signal.as_ref()).await.is_err() {
+                return Err(fail(aborted(0), "", false));
+            }
+        }
+        Some(turn)
+    };
+    let token = token
+        .resolve(&url, signal.as_ref(), call.timeout_ms)
+        .await
+        .map_err(|e| fail(e, "", false))?;
+    let mut machine = WorkbookFetch::new(
+        &init.outgoing.method,
+        call.limits(),
+        persist,
+        init.recreate.unwrap_or(keep_alive_recreate),
+    );
+    loop {
+        // No request once the session is closed or lost (also while waiting in line).
+        let id = {
+            let inner = rc.borrow();
+            if inner.machine.state != State::Active {
+                let e = state_error(&inner.machine).with_attempts(machine.attempts());
+                return Err(fail(e, &token, false));
+            }
+            inner.machine.id.clone()
+        };
+        let attempt = machine.begin_attempt();
+        let sent = send_once(
+            &init.outgoing,
+            signal.as_ref(),
+            &url,
+            &token,
+            &id,
+            &call.client_request_id,
+            attempt,
+            call.timeout_ms,
+            transport(&call).and_then(|t| t.fetch.as_ref()),
+        )
+        .await;
+        let (answer, without_answer) = match sent {
+            Ok(Sent::Success(response)) => {
+                rc.borrow_mut().machine.activity(now_ms() as u64);
+                return Ok(response.into());
+            }
+            Ok(Sent::Failure(a)) => (Some(a), Outcome::Network),
+            Err(NoAnswer::Aborted) => return Err(fail(aborted(attempt), &token, false)),
+            Err(NoAnswer::Network) => (None, Outcome::Network),
+            Err(NoAnswer::Redirect) => (None, Outcome::Redirect),
+            Err(NoAnswer::Timeout) => (None, Outcome::Timeout),
+        };
+        let graph_error = answer
+            .as_ref()
+            .map(|a| Error::from_response(a.status, &a.body, a.request_id.as_deref()));
+        let outcome = match &answer {
+            Some(a) => Outcome::Answer {
+                status: a.status,
+                retry_after: a.retry_after.as_deref(),
+                codes: graph_error.as_ref().map(Codes::of).unwrap_or_default(),
+            },
+            None => without_answer,
+        };
+        let next = machine.handle(outcome, answer.as_ref(), now_ms() as u64, random());
+        match next {
+            Next::Done => {
+                return Err(fail(
+                    Error::local(Code::InvalidResponse, &["no usable answer"]),
+                    &token,
+                    false,
+                ))
+            }
+            Next::Resend { delay_ms } => {
+                if sleep(delay_ms, signal.as_ref()).await.is_err() {
+                    return Err(fail(aborted(attempt), &token, false));
+                }
+            }
+            Next::Recreate => {
+                if let Err(e) = recreate_for_fetch(&rc, &id).await {
+                    if let Next::Fail { error, state_lost } = machine.recreate_failed(e) {
+                        return Err(fail(error, &token, state_lost));
+                    }
+                }
+            }
+            Next::Fail { error, state_lost } => return Err(fail(error, &token, state_lost)),
+        }
     }
 }
 
@@ -637,6 +903,11 @@ async fn refresh_task(
 /// Creates the replacement session after `invalidSessionReCreatable`;
 /// returns what to tell once settled.
 async fn recreate(rc: &Rc<RefCell<Inner>>) -> Notice {
+    recreate_or_error(rc).await.0
+}
+
+/// [`recreate`], with createSession's error when it failed (for `session.fetch`).
+async fn recreate_or_error(rc: &Rc<RefCell<Inner>>) -> (Notice, Option<Error>) {
     let (call, token, params) = {
         let inner = rc.borrow();
         (inner.request_call(), inner.token.clone(), inner.create)
@@ -658,21 +929,22 @@ async fn recreate(rc: &Rc<RefCell<Inner>>) -> Notice {
             inner.rearm = rearm;
             if inner.machine.state != State::Active {
                 // close() is waiting for this refresh and closes the new id.
-                return None;
+                return (None, None);
             }
             let event = Object::new();
             set(&event, "previousId", &JsValue::from_str(&previous));
             set(&event, "id", &JsValue::from_str(&info.id));
             set(&event, "stateLost", &JsValue::from(state_lost));
-            Some((inner.callbacks.on_recreated.clone(), vec![event.into()]))
+            (Some((inner.callbacks.on_recreated.clone(), vec![event.into()])), None)
         }
         Err(e) => {
             inner.machine.recreate_failed();
             inner.rearm = None;
-            Some((
+            let notice = Some((
                 inner.callbacks.on_lost.clone(),
                 vec![to_js(&e, "WorkbookSession.keepAlive")],
-            ))
+            ));
+            (notice, Some(e))
         }
     }
 }
@@ -694,8 +966,13 @@ async fn keep_alive_loop(
         if sleep(delay, Some(&stop_signal)).await.is_err() {
             break;
         }
-        let fired = rc.borrow_mut().machine.timer_fired();
-        let promise = if fired {
+        let fire = rc.borrow_mut().machine.timer_fired_at(now_ms() as u64, random());
+        if let Fire::Wait(ms) = fire {
+            // The session was used since: no refresh needed yet.
+            delay = ms;
+            continue;
+        }
+        let promise = if fire == Fire::Refresh {
             // Ended with this keep-alive: stop(), its signal, a new keepAlive().
             start_refresh(&rc, Some(stop_signal.clone()), true)
         } else {

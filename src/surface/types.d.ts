@@ -270,3 +270,23 @@ declare global {
     readonly asyncDispose: unique symbol;
   }
 }
+
+/** The `init` of `WorkbookSession.fetch`: a `RequestInit`, plus: */
+export type SessionFetchInit = RequestInit & {
+  /** Send at once instead of waiting for this session's earlier `fetch` calls
+   * to be answered. Default false: one request at a time per session, in call
+   * order, as Graph's best-practice doc asks for a workbook. */
+  concurrent?: boolean;
+  /** Recreate an expired persistent session (`invalidSessionReCreatable`) and
+   * resend once. Default: keep-alive's `recreate` setting (false without
+   * keep-alive). A non-persistent session is never recreated by `fetch`: its
+   * expiry rejects with `stateLost: true`. */
+  recreate?: boolean;
+};
+
+export interface GraphError {
+  /** `WorkbookSession.fetch` only: true when the session was non-persistent
+   * and Graph ended it (`recreatable`): its uncommitted changes are gone, so
+   * the request was not resent on a new session. */
+  stateLost?: boolean;
+}

@@ -377,6 +377,62 @@ describe("demo page", { concurrency: false }, () => {
     });
   });
 
+  describe("session.fetch: the workbook inside the session", { concurrency: false }, () => {
+    let page;
+
+    before(async () => {
+      await control("/_emulator/reset", { method: "POST" });
+      page = await openPage("");
+    });
+    after(async () => {
+      await page?.context().close();
+    });
+
+    test("writes and reads a cell in the current session", async () => {
+      assert.ok(await page.isDisabled("#write-cell"), "no session yet");
+      await page.click("#create");
+      await entry(page, '[data-op="createSession"][data-outcome="ok"]');
+      await page.fill("#cell", "b3");
+      await page.fill("#cell-value", "typed in the demo");
+      await page.click("#write-cell");
+      const written = await entry(page, '[data-op="fetch"][data-kind="PATCH B3"]');
+      assert.equal(written.outcome, "ok", written.text);
+      assert.equal(written.status, "200");
+      await page.fill("#cell-value", "");
+      await page.click("#read-cell");
+      const read = await entry(page, '[data-op="fetch"][data-kind="GET B3"]');
+      assert.equal(read.status, "200", read.text);
+      assert.equal(await text(page, "#cell-read"), 'Sheet1!B3 = "typed in the demo"');
+      const id = await sessionId(page);
+      const ranges = (await control("/_emulator/requests?pathContains=range")).requests;
+      assert.deepEqual(ranges.map((r) => [r.method, r.status, r.sessionId]), [["PATCH", 200, id], ["GET", 200, id]]);
+      await page.click("#close");
+      await entry(page, '[data-op="closeSession"]');
+    });
+
+    test("compares the session kinds: the non-persistent change is gone after close", async () => {
+      await page.click("#compare");
+      await entry(page, '[data-op="compare"]', 20_000);
+      const done = await entry(page, '[data-op="compare"]');
+      assert.equal(done.outcome, "info", done.text);
+      const rows = await page.locator("#compare-rows > tr").evaluateAll((trs) =>
+        trs.map((tr) => ({ persistChanges: tr.dataset.persistChanges, kept: tr.dataset.kept })));
+      assert.deepEqual(rows, [
+        { persistChanges: "true", kept: "true" },
+        { persistChanges: "false", kept: "false" },
+      ]);
+      assert.ok(await page.isVisible("#compare-table"));
+      assert.equal(await count(page, '[data-op="fetch"][data-outcome="error"]'), 0);
+      assert.deepEqual(await sessions(), [], "every session it opened is closed");
+      assert.deepEqual(await lowContrastText(page), [], "text contrast is at least 4.5:1");
+      await page.setViewportSize(PHONE);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal scrolling at 375 px (${overflow} px too wide)`);
+      await screenshot(page, "workbook-phone-full.png", { fullPage: true });
+      await page.setViewportSize(DESKTOP);
+    });
+  });
+
   test("no console errors and no unhandled errors", () => {
     assert.deepEqual(problems, []);
     // The listener did see the failed answers the test asked for.

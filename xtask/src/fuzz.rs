@@ -22,7 +22,15 @@ use std::time::Instant;
 use crate::{output, run, step, Result};
 
 /// Every fuzz target (`fuzz/fuzz_targets/<name>.rs`).
-pub const TARGETS: [&str; 6] = ["options", "error_body", "retry_after", "operation", "batch", "json"];
+pub const TARGETS: [&str; 7] = [
+    "options",
+    "error_body",
+    "retry_after",
+    "operation",
+    "batch",
+    "json",
+    "workbook_path",
+];
 
 /// Seconds per target for `cargo xtask fuzz` without `--seconds`.
 const DEFAULT_SECONDS: u64 = 60;

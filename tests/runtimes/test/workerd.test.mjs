@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
-import { bin, consumer, control, emulator, examples, run, unique } from "../lib/harness.mjs";
+import { bin, consumer, consumers, control, emulator, examples, run, unique } from "../lib/harness.mjs";
 
 test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and from its Cron trigger", async (t) => {
   const url = await emulator(t);
@@ -231,6 +231,45 @@ test("workerd (Miniflare): the fetch option sends every request through a servic
     assert.equal(out.seen.length, logged.length + batches, JSON.stringify(out.seen));
     assert.equal(forwarded, out.seen.length);
     assert.ok(out.seen.some((p) => p.includes("/workbook/operations/")), "createSession's polls went through it");
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("workerd (Miniflare): session.fetch writes a range with PATCH, reads it back with GET, closes", async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("workerd-session-fetch", { copy: [[join(consumers, "workerd-fetch")]] });
+  run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
+    cwd: dir,
+    env: { WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(dir, ".wrangler-logs"), CI: "1" },
+  });
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(dir, "dist", "worker.js"),
+    modulesRoot: join(dir, "dist"),
+    modulesRules: [
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+      { type: "ESModule", include: ["**/*.js"] },
+    ],
+    compatibilityDate: readFileSync(join(dir, "wrangler.toml"), "utf8").match(/^compatibility_date = "([^"]+)"/m)[1],
+    bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token" },
+  });
+  try {
+    const workbook = `/me/drive/items/${unique("WORKER-FETCH")}`;
+    const r = await mf.dispatchFetch("http://worker/", { method: "POST", body: JSON.stringify({ workbook }) });
+    const body = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(body));
+    assert.deepEqual(
+      { patch: body.patchStatus, get: body.getStatus, values: body.values, refused: body.refused, closed: body.closed },
+      { patch: 200, get: 200, values: [["from workerd", 14]], refused: { name: "GraphError", code: "invalidArgument" }, closed: 204 },
+    );
+    const log = await control.requests(url, workbook);
+    const ranges = log.filter((q) => q.operation === "range");
+    assert.deepEqual(ranges.map((q) => [q.method, q.status, q.sessionId]), [
+      ["PATCH", 200, body.sessionId],
+      ["GET", 200, body.sessionId],
+    ]);
+    assert.deepEqual((await control.sessions(url)).filter((s) => s.item === workbook), [], "closed");
   } finally {
     await mf.dispose();
   }

@@ -24,6 +24,7 @@ import init, {
   type LocalErrorCode,
   type RecreatedEvent,
   type RefreshResult,
+  type SessionFetchInit,
   type SessionInfo,
   type SessionOptions,
   type SessionState,
@@ -56,6 +57,11 @@ export type Checks = [
   Assert<Equal<ReturnType<WorkbookSession["refresh"]>, Promise<RefreshResult>>>,
   Assert<Equal<ReturnType<WorkbookSession["close"]>, Promise<RefreshResult | null>>>,
   Assert<Equal<Parameters<WorkbookSession["keepAlive"]>, [options?: KeepAliveOptions]>>,
+  Assert<Equal<ReturnType<WorkbookSession["fetch"]>, Promise<Response>>>,
+  Assert<Equal<Parameters<WorkbookSession["fetch"]>, [path: string, init?: SessionFetchInit]>>,
+  Assert<Equal<SessionFetchInit["concurrent"], boolean | undefined>>,
+  Assert<Equal<SessionFetchInit["recreate"], boolean | undefined>>,
+  Assert<Equal<GraphError["stateLost"], boolean | undefined>>,
   Assert<Equal<ReturnType<typeof init>, Promise<InitOutput>>>,
   Assert<Equal<ReturnType<typeof initSync>, InitOutput>>,
   Assert<Equal<typeof manualInit, typeof init>>,
@@ -178,6 +184,10 @@ export async function everything(signal: AbortSignal, bytes: Uint8Array, module:
   const last: number | undefined = session.lastRefreshedAt;
   console.log(session.id, session.persistChanges, state, last);
   await session.refresh();
+  const range = "/worksheets('Sheet1')/range(address='A1')";
+  const written: Response = await session.fetch(range, { method: "PATCH", body: JSON.stringify({ values: [[1]] }) });
+  const read = await session.fetch(range, { concurrent: true, recreate: true, signal: AbortSignal.timeout(5000) });
+  console.log(written.status, (await read.json()) as unknown);
   session.stop();
   const closedOrNull: RefreshResult | null = await session.close();
   console.log(closedOrNull?.status);

@@ -20,6 +20,8 @@ export async function wrong(e: GraphError, session: WorkbookSession): Promise<vo
   const id: number = e.requestId; // TS2322
   const recreatable: string = e.recreatable; // TS2322
   new WorkbookSession(); // TS2673
+  await session.fetch("/worksheets", { concurrent: "yes" }); // TS2322
+  await session.fetch(42); // TS2345
   const r = await refreshSession({ workbook, accessToken, sessionId: "s" });
   r.status = "204"; // TS2322
   await refreshSession({ workbook, accessToken: { getToken: async () => "eyJ0" }, sessionId: "s" }); // TS2322

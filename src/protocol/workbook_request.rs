@@ -1,0 +1,566 @@
+//! `session.fetch`: the caller's own workbook requests inside a session, as
+//! plain decisions (sans-IO). The shell asks here where a request may go,
+//! which headers it carries, whether its body is JSON, whether an answer is
+//! resent, and what a final failure means for the session; it only sends,
+//! sleeps and reports.
+//!
+//! Decisions (also in the TypeScript declarations and the README):
+//! - `path` is either relative to the workbook (`/worksheets('Sheet1')`,
+//!   must start with `/`, may carry a query) or an absolute `http(s)` URL on
+//!   the session's origin (scheme, host and port, default ports equal). Any
+//!   other form, a `.`/`..` segment, a backslash or a control character is
+//!   refused before anything is sent (`invalidArgument`).
+//! - The caller's headers are kept, except `Authorization`,
+//!   `workbook-session-id` and `Retry-Attempt`, which the session owns:
+//!   setting them is refused (`invalidArgument`), never silently replaced.
+//! - A JSON body (a string that parses as JSON, or a plain object or array,
+//!   which is serialized) gets `Content-Type: application/json` unless the
+//!   caller set a `Content-Type`.
+//! - Resends follow the Excel policy ([`super::policy`]): 429 and 503 were
+//!   not processed, so any method is resent after the cooldown; the other
+//!   resend-after-cooldown codes (504, `transientFailure` ...), network
+//!   errors and timeouts only for GET and HEAD, as a write may have been
+//!   applied.
+//! - `invalidSessionReCreatable` (or `internalServerErrorUncategorized`) of
+//!   a persistent session with recreation on: recreate the session and
+//!   resend once. A non-persistent session's changes died with it: the
+//!   call fails with `stateLost`, never resent on a fresh copy.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use super::error::{Code, Error};
+use super::request::Answer;
+use super::retry::{decide, final_error, Decision, Limits, Outcome};
+use super::session::{classify, Failure};
+use super::url::BaseUrl;
+
+/// The longest `path` accepted.
+pub const MAX_PATH_LEN: usize = 16 * 1024;
+
+/// Headers the session sets itself; a caller that sets one is refused.
+pub const OWN_HEADERS: [&str; 3] = ["authorization", "workbook-session-id", "retry-attempt"];
+
+/// The JS surface prefixes the message with `WorkbookSession.fetch: `.
+fn bad(parts: &[&str]) -> Error {
+    Error::local(Code::InvalidArgument, parts)
+}
+
+/// The absolute URL `path` stands for, on `base`'s origin. `workbook` is
+/// the percent-encoded item path (`/me/drive/items/01ABC`).
+pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, Error> {
+    if path.is_empty() {
+        return Err(bad(&["path must not be empty"]));
+    }
+    if path.len() > MAX_PATH_LEN {
+        return Err(bad(&["path is too long"]));
+    }
+    if path.bytes().any(|b| b < b' ' || b == 0x7f) {
+        return Err(bad(&["path must not contain control characters"]));
+    }
+    if path.contains('\\') {
+        return Err(bad(&["path must not contain a backslash"]));
+    }
+    // URL parsers strip them, which would turn a final ".. " into "..".
+    if path.starts_with(' ') || path.ends_with(' ') {
+        return Err(bad(&["path must not start or end with a space"]));
+    }
+    let scheme_end = path.find("://");
+    let relative = path.starts_with('/') && !path.starts_with("//");
+    let (full, path_part) = if relative {
+        let mut url = base.root();
+        url.push_str(workbook);
+        url.push_str("/workbook");
+        let at = url.len();
+        url.push_str(path);
+        (url, at)
+    } else if let Some(i) = scheme_end.filter(|&i| {
+        let scheme = &path[..i];
+        scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")
+    }) {
+        let after = i + 3;
+        let end = path[after..].find(['/', '?', '#']).map_or(path.len(), |j| after + j);
+        let origin = &path[..end];
+        let other = BaseUrl::parse(origin, &[]).ok().map(|b| b.origin);
+        let same = other.as_deref().map(default_port_stripped) == Some(default_port_stripped(&base.origin));
+        if !same {
+            return Err(bad(&[
+                "an absolute URL must be on the session's origin (",
+                &base.origin,
+                "); the access token is not sent elsewhere",
+            ]));
+        }
+        if !path[end..].starts_with('/') {
+            return Err(bad(&["an absolute URL needs a path"]));
+        }
+        // The origin as the session spells it (lower case), the rest verbatim.
+        let mut url = base.origin.clone();
+        let at = url.len();
+        url.push_str(&path[end..]);
+        (url, at)
+    } else {
+        return Err(bad(&[
+            "path must start with '/' (relative to the workbook) or be an absolute URL on the session's origin",
+        ]));
+    };
+    let rest = &full[path_part..];
+    let only_path = rest.find(['?', '#']).map_or(rest, |i| &rest[..i]);
+    if only_path.split('/').any(is_dot_segment) {
+        return Err(bad(&["path must not contain '.' or '..' segments"]));
+    }
+    Ok(full)
+}
+
+/// `.`, `..` and their percent-encoded forms, which URL parsers resolve.
+fn is_dot_segment(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    let decoded = lower.replace("%2e", ".");
+    decoded == "." || decoded == ".."
+}
+
+fn default_port_stripped(origin: &str) -> String {
+    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+        if origin.starts_with(scheme) {
+            if let Some(o) = origin.strip_suffix(port) {
+                return o.into();
+            }
+        }
+    }
+    origin.into()
+}
+
+/// Refuses a caller header the session owns.
+pub fn check_caller_header(name: &str) -> Result<(), Error> {
+    if OWN_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name.trim())) {
+        return Err(bad(&[
+            "init.headers must not set ",
+            name,
+            ": the session sets it (the token source, the current session id, resends)",
+        ]));
+    }
+    Ok(())
+}
+
+/// The request's method, upper-cased when it is a standard one (as `fetch`
+/// normalizes them); `None` is GET.
+pub fn normalize_method(method: Option<&str>) -> Result<String, Error> {
+    let m = method.unwrap_or("GET");
+    if m.is_empty() || m.len() > 32 || !m.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(bad(&["init.method is not a valid HTTP method"]));
+    }
+    const STANDARD: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+    Ok(match STANDARD.iter().find(|s| s.eq_ignore_ascii_case(m)) {
+        Some(s) => (*s).into(),
+        None => m.into(),
+    })
+}
+
+/// What the caller's body is, as far as headers and resends care.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Body {
+    /// No body.
+    None,
+    /// A string that parses as JSON, or a plain object or array (serialized).
+    Json,
+    /// Any other string, or a `Blob`, `ArrayBuffer`, typed array,
+    /// `URLSearchParams`, `FormData`: resendable as is, sent as given.
+    Other,
+    /// A `ReadableStream`: it can be read once only, so it cannot be resent.
+    Stream,
+}
+
+/// How a string body counts: JSON when it parses as JSON.
+pub fn string_body(s: &str) -> Body {
+    if super::json::parse(s).is_some() {
+        Body::Json
+    } else {
+        Body::Other
+    }
+}
+
+/// Refuses the combinations `fetch` would refuse (a GET or HEAD with a
+/// body) and what the session cannot resend (a stream).
+pub fn check_body(method: &str, body: Body) -> Result<(), Error> {
+    match body {
+        Body::None => Ok(()),
+        _ if method == "GET" || method == "HEAD" => Err(bad(&["a ", method, " request cannot have a body"])),
+        Body::Stream => Err(bad(&[
+            "init.body must not be a ReadableStream: a request may be resent, and a stream is read once",
+        ])),
+        _ => Ok(()),
+    }
+}
+
+/// Whether to add `Content-Type: application/json`.
+pub fn adds_json_content_type(body: Body, caller_set_content_type: bool) -> bool {
+    body == Body::Json && !caller_set_content_type
+}
+
+/// The next step of one `session.fetch` call.
+#[derive(Clone, Debug)]
+pub enum Next {
+    /// Success: hand the caller the response as it is.
+    Done,
+    /// Wait this long, then send again (same session id).
+    Resend {
+        /// Milliseconds to wait.
+        delay_ms: u64,
+    },
+    /// Recreate the session, then send again once with the new id.
+    Recreate,
+    /// Fail with this error; `state_lost`: the session's changes are gone.
+    Fail {
+        /// The error to reject with.
+        error: Error,
+        /// A non-persistent session expired: its changes are lost.
+        state_lost: bool,
+    },
+}
+
+/// One `session.fetch` call as a machine: the shell reports each attempt's
+/// outcome through [`WorkbookFetch::handle`] and does what [`Next`] says.
+#[derive(Clone, Debug)]
+pub struct WorkbookFetch {
+    method: String,
+    limits: Limits,
+    persist_changes: bool,
+    recreate: bool,
+    recreated: bool,
+    attempts: u32,
+    /// Attempts since the last recreation (retry limits count per session).
+    attempts_here: u32,
+}
+
+impl WorkbookFetch {
+    /// A call with `method` (normalized), the call's limits, and the
+    /// session's kind and recreation setting at the start.
+    pub fn new(method: &str, limits: Limits, persist_changes: bool, recreate: bool) -> WorkbookFetch {
+        WorkbookFetch {
+            method: method.into(),
+            limits,
+            persist_changes,
+            recreate,
+            recreated: false,
+            attempts: 0,
+            attempts_here: 0,
+        }
+    }
+
+    /// The number of the attempt about to be sent (1-based), for
+    /// `Retry-Attempt`; call once per attempt, before sending.
+    pub fn begin_attempt(&mut self) -> u32 {
+        self.attempts += 1;
+        self.attempts_here += 1;
+        self.attempts
+    }
+
+    /// Requests sent so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// GET and HEAD: safe to resend after no answer or a 504.
+    fn safe(&self) -> bool {
+        self.method == "GET" || self.method == "HEAD"
+    }
+
+    /// The attempt's outcome (`answer` when one came, its body read only
+    /// for a non-2xx status). `now_ms` for HTTP-date `Retry-After`,
+    /// `random` for backoff jitter.
+    pub fn handle(&mut self, outcome: Outcome<'_>, answer: Option<&Answer>, now_ms: u64, random: f64) -> Next {
+        if let Outcome::Answer { status, .. } = outcome {
+            if (200..300).contains(&status) {
+                return Next::Done;
+            }
+        }
+        // 429 and 503: Graph did not process the request, whatever its method.
+        let unprocessed = matches!(outcome, Outcome::Answer { status: 429 | 503, .. });
+        if unprocessed || self.safe() {
+            if let Decision::Retry { delay_ms } = decide(self.attempts_here, self.limits, outcome, now_ms, random) {
+                return Next::Resend { delay_ms };
+            }
+        }
+        let error = match final_error(outcome, answer, self.attempts, now_ms) {
+            Some(e) => e,
+            None => return Next::Done,
+        };
+        if classify(&error) == Failure::Recreatable {
+            if !self.persist_changes {
+                return Next::Fail {
+                    error,
+                    state_lost: true,
+                };
+            }
+            if self.recreate && !self.recreated {
+                self.recreated = true;
+                self.attempts_here = 0;
+                return Next::Recreate;
+            }
+        }
+        Next::Fail {
+            error,
+            state_lost: false,
+        }
+    }
+
+    /// The recreation failed with `error`: the call fails with it.
+    pub fn recreate_failed(&self, error: Error) -> Next {
+        Next::Fail {
+            error: error.with_attempts(self.attempts),
+            state_lost: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::retry::Codes;
+
+    fn base() -> BaseUrl {
+        BaseUrl::parse("http://127.0.0.1:8080/v1.0", &[]).unwrap()
+    }
+
+    #[test]
+    fn target_urls() {
+        let wb = "/me/drive/items/01ABC";
+        let ok: &[(&str, &str)] = &[
+            (
+                "/worksheets('Sheet1')/range(address='A1')",
+                "http://127.0.0.1:8080/v1.0/me/drive/items/01ABC/workbook/worksheets('Sheet1')/range(address='A1')",
+            ),
+            (
+                "/worksheets?$select=name",
+                "http://127.0.0.1:8080/v1.0/me/drive/items/01ABC/workbook/worksheets?$select=name",
+            ),
+            (
+                "/worksheets('My Sheet')/range(address='A1:B2')",
+                "http://127.0.0.1:8080/v1.0/me/drive/items/01ABC/workbook/worksheets('My Sheet')/range(address='A1:B2')",
+            ),
+            (
+                "http://127.0.0.1:8080/beta/me/drive/items/X/workbook/worksheets",
+                "http://127.0.0.1:8080/beta/me/drive/items/X/workbook/worksheets",
+            ),
+            ("HTTP://127.0.0.1:8080/v1.0/me", "http://127.0.0.1:8080/v1.0/me"),
+            // A query may hold dots.
+            ("/names?$filter=a/../b", "http://127.0.0.1:8080/v1.0/me/drive/items/01ABC/workbook/names?$filter=a/../b"),
+        ];
+        for (path, want) in ok {
+            assert_eq!(target_url(&base(), wb, path).ok().as_deref(), Some(*want), "{path}");
+        }
+        let refused = [
+            "",
+            "worksheets",
+            "//evil.example/x",
+            "https://127.0.0.1:8080/v1.0/me",
+            "http://127.0.0.1:8081/v1.0/me",
+            "http://localhost:8080/v1.0/me",
+            "http://evil.example/v1.0/me",
+            "http://127.0.0.1:8080@evil.example/",
+            "http://127.0.0.1:8080",
+            "http://127.0.0.1:8080?x",
+            "ftp://127.0.0.1:8080/x",
+            "javascript:alert(1)",
+            "/../../users/x",
+            "/worksheets/%2E%2e/x",
+            "/a\\b",
+            "/a\nb",
+            "/a\u{7f}",
+            // Found by fuzz/fuzz_targets/workbook_path.rs: `fetch` strips the
+            // trailing space and resolves the "..".
+            "/.. ",
+            " /worksheets",
+        ];
+        for path in refused {
+            let e = target_url(&base(), wb, path).expect_err(path);
+            assert_eq!(*e.code(), Code::InvalidArgument, "{path}");
+        }
+        let https = BaseUrl::parse("https://graph.microsoft.com/v1.0", &[]).unwrap();
+        assert!(target_url(&https, wb, "https://graph.microsoft.com:443/v1.0/me").is_ok());
+        assert!(target_url(&https, wb, "https://graph.microsoft.us/v1.0/me").is_err());
+        assert!(target_url(&https, wb, "http://graph.microsoft.com/v1.0/me").is_err());
+        let long = ["/", &"a".repeat(MAX_PATH_LEN)].concat();
+        assert!(target_url(&base(), wb, &long).is_err());
+    }
+
+    #[test]
+    fn headers_bodies_methods() {
+        for h in ["Authorization", "workbook-session-id", " Retry-Attempt"] {
+            assert!(check_caller_header(h).is_err(), "{h}");
+        }
+        for h in ["content-type", "prefer", "client-request-id", "if-match"] {
+            assert!(check_caller_header(h).is_ok(), "{h}");
+        }
+        assert_eq!(normalize_method(None).unwrap(), "GET");
+        assert_eq!(normalize_method(Some("patch")).unwrap(), "PATCH");
+        assert_eq!(normalize_method(Some("MKCOL")).unwrap(), "MKCOL");
+        assert!(normalize_method(Some("GE T")).is_err());
+        assert!(normalize_method(Some("")).is_err());
+        assert_eq!(string_body("{\"values\":[[1]]}"), Body::Json);
+        assert_eq!(string_body("[1,2]"), Body::Json);
+        assert_eq!(string_body("hello"), Body::Other);
+        assert!(check_body("GET", Body::Json).is_err());
+        assert!(check_body("HEAD", Body::Other).is_err());
+        assert!(check_body("PATCH", Body::Stream).is_err());
+        assert!(check_body("PATCH", Body::Json).is_ok());
+        assert!(check_body("GET", Body::None).is_ok());
+        let table = [
+            (Body::Json, false, true),
+            (Body::Json, true, false),
+            (Body::Other, false, false),
+            (Body::None, false, false),
+        ];
+        for (body, set, want) in table {
+            assert_eq!(adds_json_content_type(body, set), want, "{body:?} {set}");
+        }
+    }
+
+    const LIMITS: Limits = Limits {
+        max_retries: 3,
+        max_retry_after_ms: 180_000,
+    };
+
+    fn answer(status: u16, inner: &str) -> Answer {
+        let body = if inner.is_empty() {
+            String::new()
+        } else {
+            [r#"{"error":{"code":"x","innerError":{"code":""#, inner, r#""}}}"#].concat()
+        };
+        Answer {
+            status,
+            body,
+            ..Answer::default()
+        }
+    }
+
+    fn run(m: &mut WorkbookFetch, status: u16, inner: &str, retry_after: Option<&str>) -> Next {
+        m.begin_attempt();
+        let a = answer(status, inner);
+        let e = Error::from_response(a.status, &a.body, None);
+        let outcome = Outcome::Answer {
+            status,
+            retry_after,
+            codes: if (200..300).contains(&status) {
+                Codes::default()
+            } else {
+                Codes::of(&e)
+            },
+        };
+        m.handle(outcome, Some(&a), 0, 0.5)
+    }
+
+    #[test]
+    fn resends_by_method_and_policy() {
+        // (method, status, second-level code, Retry-After, resent?)
+        let table: &[(&str, u16, &str, Option<&str>, bool)] = &[
+            ("GET", 429, "tooManyRequestsUncategorized", Some("2"), true),
+            ("PATCH", 429, "tooManyRequestsUncategorized", Some("2"), true),
+            ("POST", 503, "serviceUnavailableUncategorized", None, true),
+            ("GET", 504, "gatewayTimeoutUncategorized", None, true),
+            ("PATCH", 504, "gatewayTimeoutUncategorized", None, false),
+            ("GET", 500, "transientFailure", None, true),
+            ("PATCH", 500, "transientFailure", None, false),
+            ("GET", 409, "accessConflict", None, false),
+            ("GET", 503, "accessConflict", None, false),
+            ("GET", 400, "invalidArgument", None, false),
+            ("GET", 429, "tooManyRequestsUncategorized", Some("600"), false),
+        ];
+        for &(method, status, inner, ra, resent) in table {
+            let mut m = WorkbookFetch::new(method, LIMITS, true, false);
+            let next = run(&mut m, status, inner, ra);
+            assert_eq!(
+                matches!(next, Next::Resend { .. }),
+                resent,
+                "{method} {status} {inner}: {next:?}"
+            );
+        }
+        let mut m = WorkbookFetch::new("PATCH", LIMITS, true, false);
+        assert!(matches!(
+            run(&mut m, 429, "tooManyRequestsUncategorized", Some("2")),
+            Next::Resend { delay_ms: 2000 }
+        ));
+        assert!(matches!(run(&mut m, 200, "", None), Next::Done));
+        // No answer: only GET and HEAD are resent.
+        for (method, resent) in [("GET", true), ("HEAD", true), ("PATCH", false), ("POST", false)] {
+            for outcome in [Outcome::Network, Outcome::Timeout] {
+                let mut m = WorkbookFetch::new(method, LIMITS, true, false);
+                m.begin_attempt();
+                let next = m.handle(outcome, None, 0, 0.5);
+                assert_eq!(matches!(next, Next::Resend { .. }), resent, "{method} {outcome:?}");
+            }
+        }
+        // Redirects are final.
+        let mut m = WorkbookFetch::new("GET", LIMITS, true, false);
+        m.begin_attempt();
+        assert!(matches!(m.handle(Outcome::Redirect, None, 0, 0.5), Next::Fail { .. }));
+    }
+
+    #[test]
+    fn retries_are_bounded() {
+        let mut m = WorkbookFetch::new("PATCH", LIMITS, true, false);
+        for _ in 0..3 {
+            assert!(matches!(
+                run(&mut m, 429, "tooManyRequestsUncategorized", None),
+                Next::Resend { .. }
+            ));
+        }
+        match run(&mut m, 429, "tooManyRequestsUncategorized", None) {
+            Next::Fail { error, state_lost } => {
+                assert_eq!(error.attempts(), 4);
+                assert!(!state_lost);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn expiry_recreates_a_persistent_session_once_and_fails_a_non_persistent_one() {
+        // (persistent, recreate on, what the expired answer leads to)
+        for (persist, recreate) in [(true, true), (true, false), (false, true), (false, false)] {
+            let mut m = WorkbookFetch::new("PATCH", LIMITS, persist, recreate);
+            let next = run(&mut m, 404, "invalidSessionReCreatable", None);
+            match (persist, recreate) {
+                (true, true) => {
+                    assert!(matches!(next, Next::Recreate));
+                    // The resend with the new session expires too: no second recreation.
+                    match run(&mut m, 404, "InvalidSessionReCreatable", None) {
+                        Next::Fail { error, state_lost } => {
+                            assert!(error.recreatable() && !state_lost);
+                            assert_eq!(error.attempts(), 2);
+                        }
+                        other => panic!("{other:?}"),
+                    }
+                }
+                (true, false) => {
+                    assert!(matches!(next, Next::Fail { ref error, state_lost: false } if error.recreatable()))
+                }
+                (false, _) => {
+                    assert!(matches!(next, Next::Fail { ref error, state_lost: true } if error.recreatable()))
+                }
+            }
+        }
+        // internalServerErrorUncategorized: the session is not used again; recreated too.
+        let mut m = WorkbookFetch::new("GET", LIMITS, true, true);
+        assert!(matches!(
+            run(&mut m, 500, "internalServerErrorUncategorized", None),
+            Next::Recreate
+        ));
+        // A session that is gone for good is not recreated.
+        let mut m = WorkbookFetch::new("GET", LIMITS, true, true);
+        assert!(matches!(
+            run(&mut m, 404, "invalidSessionNotFound", None),
+            Next::Fail { state_lost: false, .. }
+        ));
+        // After a recreation, the retry budget starts again.
+        let mut m = WorkbookFetch::new("GET", LIMITS, true, true);
+        assert!(matches!(
+            run(&mut m, 404, "invalidSessionReCreatable", None),
+            Next::Recreate
+        ));
+        for _ in 0..3 {
+            assert!(matches!(run(&mut m, 429, "", Some("0")), Next::Resend { .. }));
+        }
+        let failed = m.recreate_failed(Error::local(Code::Network, &["x"]));
+        assert!(matches!(failed, Next::Fail { ref error, .. } if error.attempts() == 4));
+    }
+}

@@ -1,0 +1,144 @@
+//! `session.fetch`'s I/O: reading the caller's `RequestInit`, and one
+//! attempt through the runtime's `fetch`. The decisions (where the request
+//! may go, its headers, resends, recreation) are
+//! `protocol::workbook_request`'s; the attempt loop is the session's
+//! (`surface::session`), which owns the session id.
+//!
+//! A successful (2xx) answer is handed back as the platform's own
+//! `Response`, its body unread. An error answer's body is read (bounded,
+//! the token scrubbed) to build the `GraphError`.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use js_sys::Object;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::abort::{caller_aborted, AttemptGuard};
+use super::fetch::{is_response, read_body, NoAnswer};
+use super::sys::{fetch, set, AbortSignal, Response};
+use crate::protocol::request::Answer;
+use crate::protocol::retry::is_redirect;
+
+/// The request as the caller gave it, checked (see `surface::fetch_init`).
+pub struct Outgoing {
+    /// A shallow copy of the caller's init (credentials, cache, mode ...
+    /// pass through), without the fields set per attempt.
+    pub base: Object,
+    /// The caller's headers, with `Content-Type` added for JSON.
+    pub headers: web_sys::Headers,
+    /// The body to send on every attempt (JSON already serialized).
+    pub body: JsValue,
+    /// GET, PATCH ... (normalized).
+    pub method: String,
+}
+
+/// What one attempt came to.
+pub enum Sent {
+    /// A 2xx: the caller's `Response`, body unread.
+    Success(Response),
+    /// Any other status: its answer, body read (bounded) and scrubbed.
+    Failure(Answer),
+}
+
+/// Sends attempt `attempt` (1-based) of the call to `url` in session
+/// `session_id`. Nothing is sent once the caller's signal has aborted.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_once(
+    p: &Outgoing,
+    caller: Option<&AbortSignal>,
+    url: &str,
+    token: &str,
+    session_id: &str,
+    client_request_id: &str,
+    attempt: u32,
+    timeout_ms: u32,
+    via: Option<&js_sys::Function>,
+) -> Result<Sent, NoAnswer> {
+    if caller_aborted(caller) {
+        return Err(NoAnswer::Aborted);
+    }
+    let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
+    let init = Object::assign(&Object::new(), &p.base);
+    let headers = web_sys::Headers::new_with_headers(&p.headers).map_err(|_| NoAnswer::Network)?;
+    let mut auth = String::with_capacity(token.len() + 7);
+    auth.push_str("Bearer ");
+    auth.push_str(token);
+    let _ = headers.set("authorization", &auth);
+    let _ = headers.set("workbook-session-id", session_id);
+    let _ = headers.set("client-request-id", client_request_id);
+    if attempt > 1 {
+        let _ = headers.set("retry-attempt", &(attempt - 1).to_string());
+    }
+    set(&init, "method", &JsValue::from_str(&p.method));
+    set(&init, "headers", &headers);
+    if !p.body.is_undefined() {
+        set(&init, "body", &p.body);
+    }
+    // The token never follows a redirect (see `protocol::request`).
+    set(&init, "redirect", &JsValue::from_str("manual"));
+    set(&init, "signal", &guard.signal());
+    let classify = |guard: &AttemptGuard| {
+        if caller_aborted(caller) {
+            NoAnswer::Aborted
+        } else if guard.timed_out() {
+            NoAnswer::Timeout
+        } else {
+            NoAnswer::Network
+        }
+    };
+    // The call's own `fetch` option when given, else the global one.
+    let promise = match via {
+        Some(f) => f
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &init)
+            .map(|v| js_sys::Promise::resolve(&v)),
+        None => fetch(url, init.unchecked_ref()),
+    };
+    let promise = match promise {
+        Ok(p) => p,
+        Err(_) => return Err(classify(&guard)),
+    };
+    let response: Response = match JsFuture::from(promise).await {
+        Ok(r) if via.is_none() || is_response(&r) => r.unchecked_into(),
+        Ok(_) => return Err(NoAnswer::Network),
+        Err(_) => return Err(classify(&guard)),
+    };
+    let status = response.status();
+    if (200..300).contains(&status) {
+        // `timeoutMs` bounds the wait for the answer's head; the caller
+        // reads the body at its own pace.
+        return Ok(Sent::Success(response));
+    }
+    if is_redirect(status) {
+        if let Some(body) = response.body() {
+            let cancelled = body.cancel();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(cancelled).await;
+            });
+        }
+        return Err(match classify(&guard) {
+            NoAnswer::Network => NoAnswer::Redirect,
+            other => other,
+        });
+    }
+    let h = response.headers();
+    let mut answer = Answer {
+        status,
+        request_id: h.get("request-id").ok().flatten(),
+        retry_after: h.get("retry-after").ok().flatten(),
+        location: h.get("location").ok().flatten(),
+        body: String::new(),
+    };
+    let truncated = match read_body(&response).await {
+        Ok((body, cut)) => {
+            answer.body = body;
+            cut
+        }
+        Err(()) if caller_aborted(caller) => return Err(NoAnswer::Aborted),
+        Err(()) if guard.timed_out() => return Err(NoAnswer::Timeout),
+        Err(()) => true,
+    };
+    answer.scrub(token, truncated);
+    Ok(Sent::Failure(answer))
+}
