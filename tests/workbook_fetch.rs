@@ -446,3 +446,45 @@ async fn abort_and_close_send_nothing() {
     assert_graph_error(&e, "invalidArgument");
     assert_eq!(requests(&wb).await.len(), after);
 }
+
+/// A 401 on `session.fetch` with a token source that renews: one fresh
+/// token and one resend, not counted against `maxRetries` (0 here).
+#[wasm_bindgen_test]
+async fn a_401_gets_one_fresh_token_and_one_resend() {
+    let wb = workbook("fetch-renew");
+    let o = options(&wb);
+    let provider = Function::new_with_args("t", "let n = 0; return () => t + '-' + (++n);")
+        .call1(&JsValue::NULL, &TOKEN.into())
+        .unwrap();
+    set(&o, "accessToken", provider);
+    let recorder = Function::new_no_args(
+        "const seen = []; return [(url, init) => { seen.push(new Headers(init.headers).get('authorization')); return fetch(url, init); }, seen];",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let pair = Array::from(&recorder);
+    set(&o, "fetch", pair.get(0));
+    set(&o, "maxRetries", 0);
+    let s = WorkbookSession::create(o).await.expect("create");
+    fault(
+        &[
+            r#"{"operation":"range","status":401,"times":1,"pathContains":""#,
+            &wb,
+            r#""}"#,
+        ]
+        .concat(),
+    )
+    .await;
+    let resp = settle(s.fetch(range("A1").into(), JsValue::UNDEFINED))
+        .await
+        .expect("resent with a fresh token");
+    assert_eq!(get_num(&resp, "status"), 200.0);
+    let seen: Vec<String> = Array::from(&pair.get(1))
+        .iter()
+        .map(|v| v.as_string().unwrap_or_default())
+        .collect();
+    let t = |n: &str| ["Bearer ", TOKEN, "-", n].concat();
+    assert_eq!(seen, [t("1"), t("2"), t("3")], "createSession, the 401, the resend");
+    assert_eq!(logged(&wb, "range").await.len(), 2);
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}

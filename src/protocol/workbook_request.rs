@@ -31,7 +31,7 @@ use crate::prelude::*;
 
 use super::error::{Code, Error};
 use super::request::Answer;
-use super::retry::{decide, final_error, Decision, Limits, Outcome};
+use super::retry::{decide, final_error, renew_token, Decision, Limits, Outcome};
 use super::session::{classify, Failure};
 use super::url::BaseUrl;
 
@@ -229,6 +229,8 @@ pub struct WorkbookFetch {
     attempts: u32,
     /// Attempts since the last recreation (retry limits count per session).
     attempts_here: u32,
+    /// The one resend with a fresh token after a 401 is spent.
+    renewed: bool,
 }
 
 impl WorkbookFetch {
@@ -243,7 +245,20 @@ impl WorkbookFetch {
             recreated: false,
             attempts: 0,
             attempts_here: 0,
+            renewed: false,
         }
+    }
+
+    /// Whether an answer with `status` is resent at once with a fresh token
+    /// ([`renew_token`]: a 401, a token source that renews, once per call).
+    /// When it is, that resend is not counted against `maxRetries`.
+    pub fn renew_token(&mut self, status: u16, renewable: bool) -> bool {
+        if !renew_token(status, renewable, self.renewed) {
+            return false;
+        }
+        self.renewed = true;
+        self.attempts_here = self.attempts_here.saturating_sub(1);
+        true
     }
 
     /// The number of the attempt about to be sent (1-based), for
@@ -562,5 +577,40 @@ mod tests {
         }
         let failed = m.recreate_failed(Error::local(Code::Network, &["x"]));
         assert!(matches!(failed, Next::Fail { ref error, .. } if error.attempts() == 4));
+    }
+
+    #[test]
+    fn a_401_is_resent_once_with_a_fresh_token_and_not_counted() {
+        let limits = Limits {
+            max_retries: 0,
+            max_retry_after_ms: 180_000,
+        };
+        let mut m = WorkbookFetch::new("PATCH", limits, true, false);
+        m.begin_attempt();
+        assert!(!m.renew_token(401, false), "a string token cannot be renewed");
+        assert!(!m.renew_token(403, true), "only a 401");
+        assert!(m.renew_token(401, true));
+        assert_eq!(m.begin_attempt(), 2, "Retry-Attempt still counts the request");
+        assert!(!m.renew_token(401, true), "once per call");
+        // The renewal was not counted: a 429 may still be resent once the
+        // budget allows it; with maxRetries 0 it is not.
+        let throttled = Outcome::Answer {
+            status: 429,
+            retry_after: Some("1"),
+            codes: Default::default(),
+        };
+        assert!(matches!(m.handle(throttled, None, 0, 0.5), Next::Fail { .. }));
+        let limits = Limits {
+            max_retries: 1,
+            max_retry_after_ms: 180_000,
+        };
+        let mut m = WorkbookFetch::new("GET", limits, true, false);
+        m.begin_attempt();
+        assert!(m.renew_token(401, true));
+        m.begin_attempt();
+        assert!(matches!(
+            m.handle(throttled, None, 0, 0.5),
+            Next::Resend { delay_ms: 1000 }
+        ));
     }
 }

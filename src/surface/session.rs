@@ -708,7 +708,8 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         }
         Some(turn)
     };
-    let token = token
+    let source = token;
+    let mut token = source
         .resolve(&url, signal.as_ref(), call.timeout_ms)
         .await
         .map_err(|e| fail(e, "", false))?;
@@ -752,6 +753,16 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             Err(NoAnswer::Redirect) => (None, Outcome::Redirect),
             Err(NoAnswer::Timeout) => (None, Outcome::Timeout),
         };
+        // A 401 with a token source that renews: one fresh token, one resend.
+        if let Some(a) = &answer {
+            if machine.renew_token(a.status, source.renews()) {
+                token = source
+                    .resolve(&url, signal.as_ref(), call.timeout_ms)
+                    .await
+                    .map_err(|e| fail(e.with_attempts(machine.attempts()), &token, false))?;
+                continue;
+            }
+        }
         let graph_error = answer
             .as_ref()
             .map(|a| Error::from_response(a.status, &a.body, a.request_id.as_deref()));
