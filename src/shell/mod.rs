@@ -4,7 +4,9 @@
 
 pub mod abort;
 pub mod action;
+#[cfg(feature = "full")]
 pub mod batch;
+#[cfg(feature = "full")]
 pub mod create;
 pub mod exchange;
 pub mod fetch;

@@ -3,7 +3,7 @@
 //! TypeScript declarations, and the same calls for Rust.
 //!
 //! * [`exports`]: refreshSession, closeSession, createSession, refreshSessions.
-//! * [`session`]: the `WorkbookSession` class.
+//! * `session`: the `WorkbookSession` class (feature `full`).
 //! * [`options`]: JS option objects read into the protocol's plain values.
 //! * [`convert`]: results and `GraphError`s on their way into JS.
 //! * [`rust`]: the Rust API.
@@ -13,4 +13,5 @@ pub(crate) mod convert;
 pub mod exports;
 pub(crate) mod options;
 pub mod rust;
+#[cfg(feature = "full")]
 pub mod session;

@@ -12,12 +12,16 @@ use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::error::{Code, Error};
-use crate::protocol::operation::{DEFAULT_CREATE_TIMEOUT_MS, MAX_CREATE_TIMEOUT_MS};
-use crate::protocol::validate::{check_scopes, default_scopes, integer, Call, CallInput};
-use crate::shell::create::CreateParams;
+use crate::protocol::validate::{check_scopes, default_scopes, Call, CallInput};
 use crate::shell::exchange::{aborted, with_call, Transport};
 use crate::shell::sys::{fresh_client_request_id, AbortSignal};
 use crate::shell::token::TokenSource;
+#[cfg(feature = "full")]
+use {
+    crate::protocol::operation::{DEFAULT_CREATE_TIMEOUT_MS, MAX_CREATE_TIMEOUT_MS},
+    crate::protocol::validate::integer,
+    crate::shell::create::CreateParams,
+};
 
 fn invalid(key: &str, why: &str) -> Error {
     Error::local(Code::InvalidArgument, &["options.", key, why])
@@ -60,6 +64,7 @@ impl JsOptions<'_> {
         v.as_f64().map(Some).ok_or_else(|| invalid(key, " must be a number"))
     }
 
+    #[cfg(feature = "full")]
     pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, Error> {
         let v = self.get(key)?;
         if v.is_undefined() {
@@ -181,6 +186,7 @@ impl JsCall {
     }
 }
 
+#[cfg(feature = "full")]
 /// Reads createSession's own options (besides the shared ones).
 pub fn read_create(o: &JsOptions<'_>) -> Result<CreateParams, Error> {
     Ok(CreateParams {
