@@ -8,7 +8,7 @@ use crate::prelude::*;
 
 use alloc::rc::Rc;
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Function, JsString, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::error::{Code, Error};
@@ -27,6 +27,57 @@ fn invalid(key: &str, why: &str) -> Error {
     Error::local(Code::InvalidArgument, &["options.", key, why])
 }
 
+// The keys every call reads, as JS strings made once: a key decoded from
+// UTF-8 per read was most of the reader's time (bench/README.md).
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static WORKBOOK: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static ACCESS_TOKEN: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static SCOPES: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static FETCH: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static BASE_URL: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static TIMEOUT_MS: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static MAX_RETRIES: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static MAX_RETRY_AFTER_MS: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static CLIENT_REQUEST_ID: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static ALLOWED_HOSTS: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static SIGNAL: JsString;
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static SESSION_ID: JsString;
+}
+
+/// `f` with `key` as a JS string: one made once for the keys of every
+/// call, a fresh one for the others.
+fn with_key<R>(key: &str, f: impl FnOnce(&JsValue) -> R) -> R {
+    let interned = match key {
+        "workbook" => &WORKBOOK,
+        "accessToken" => &ACCESS_TOKEN,
+        "scopes" => &SCOPES,
+        "fetch" => &FETCH,
+        "baseUrl" => &BASE_URL,
+        "timeoutMs" => &TIMEOUT_MS,
+        "maxRetries" => &MAX_RETRIES,
+        "maxRetryAfterMs" => &MAX_RETRY_AFTER_MS,
+        "clientRequestId" => &CLIENT_REQUEST_ID,
+        "allowedHosts" => &ALLOWED_HOSTS,
+        "signal" => &SIGNAL,
+        "sessionId" => &SESSION_ID,
+        _ => return f(&JsValue::from_str(key)),
+    };
+    interned.with(|k| f(k))
+}
+
 /// A JS options object.
 pub struct JsOptions<'a>(pub &'a JsValue);
 
@@ -41,7 +92,7 @@ impl JsOptions<'_> {
     }
 
     pub fn get(&self, key: &str) -> Result<JsValue, Error> {
-        Reflect::get(self.0, &JsValue::from_str(key)).map_err(|_| invalid(key, " could not be read"))
+        with_key(key, |k| Reflect::get(self.0, k)).map_err(|_| invalid(key, " could not be read"))
     }
 
     pub fn string(&self, key: &str) -> Result<String, Error> {
