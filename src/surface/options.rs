@@ -28,33 +28,35 @@ fn invalid(key: &str, why: &str) -> Error {
 }
 
 // The keys every call reads, as JS strings made once: a key decoded from
-// UTF-8 per read was most of the reader's time (bench/README.md).
+// UTF-8 per read was most of the reader's time (bench/README.md). rustfmt
+// would drop the initializers.
+#[rustfmt::skip]
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static WORKBOOK: JsString;
+    static WORKBOOK: JsString = "workbook";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static ACCESS_TOKEN: JsString;
+    static ACCESS_TOKEN: JsString = "accessToken";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static SCOPES: JsString;
+    static SCOPES: JsString = "scopes";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static FETCH: JsString;
+    static FETCH: JsString = "fetch";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static BASE_URL: JsString;
+    static BASE_URL: JsString = "baseUrl";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static TIMEOUT_MS: JsString;
+    static TIMEOUT_MS: JsString = "timeoutMs";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static MAX_RETRIES: JsString;
+    static MAX_RETRIES: JsString = "maxRetries";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static MAX_RETRY_AFTER_MS: JsString;
+    static MAX_RETRY_AFTER_MS: JsString = "maxRetryAfterMs";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static CLIENT_REQUEST_ID: JsString;
+    static CLIENT_REQUEST_ID: JsString = "clientRequestId";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static ALLOWED_HOSTS: JsString;
+    static ALLOWED_HOSTS: JsString = "allowedHosts";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static SIGNAL: JsString;
+    static SIGNAL: JsString = "signal";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static SESSION_ID: JsString;
+    static SESSION_ID: JsString = "sessionId";
 }
 
 /// `f` with `key` as a JS string: one made once for the keys of every
