@@ -4,7 +4,7 @@
 // to weigh one build against another (bench/README.md, "The design card's
 // crates"), not a row of `cargo xtask bench`.
 //
-//   node bench/reader.mjs hand=pkg other=/tmp/pkg-other [--rounds 30] [--calls 2000]
+//   node bench/reader.mjs hand=pkg other=/tmp/pkg-other [--rounds 30] [--calls 2000] [--concurrent 1000]
 //
 // Each LABEL=DIR is a package directory as `cargo xtask build` writes it
 // (glue + wasm), loaded with initSync as its own instance. The builds take
@@ -24,6 +24,9 @@ const opt = (name, dflt) => {
 };
 const rounds = opt("rounds", 30);
 const calls = opt("calls", 2000);
+// --concurrent N: the calls started N at a time (Promise.all), as row 3
+// does with 1,000, so that N calls' allocations are live at once.
+const concurrent = opt("concurrent", 1);
 const builds = [];
 for (const a of args.filter((a) => a.includes("="))) {
   const [label, dir] = a.split("=");
@@ -54,9 +57,14 @@ for (let round = 0; round <= rounds; round++) {
   for (let k = 0; k < builds.length; k++) {
     const b = builds[(round + k) % builds.length];
     const t = performance.now();
-    for (let i = 0; i < calls; i++) {
-      const r = await b.glue.refreshSession(options);
-      if (r.status !== 204) throw new Error(`${b.label}: status ${r.status}`);
+    for (let i = 0; i < calls; i += concurrent) {
+      if (concurrent === 1) {
+        const r = await b.glue.refreshSession(options);
+        if (r.status !== 204) throw new Error(`${b.label}: status ${r.status}`);
+        continue;
+      }
+      const rs = await Promise.all(Array.from({ length: concurrent }, () => b.glue.refreshSession(options)));
+      if (rs.some((r) => r.status !== 204)) throw new Error(`${b.label}: a status other than 204`);
     }
     if (round > 0) b.samples.push(((performance.now() - t) * 1000) / calls);
   }

@@ -1,5 +1,6 @@
 // Row 1: the bytes a user downloads, gzip -9 (the same `gzip -9 -c FILE` as
-// `cargo xtask build`). Ours: the wasm and the JS glue as built. The anchors:
+// `cargo xtask build`). Ours: the wasm, the JS glue and graph_error.js as
+// built, and the same for the refresh-only entry (row 1b). The anchors:
 // each contender module (contenders/*.js, the code rows 2 and 3 run) bundled
 // by esbuild --bundle --minify --format=esm --platform=browser, so each is
 // tree-shaken to this one call.
@@ -34,20 +35,33 @@ async function bundle(name, entry) {
 }
 
 const pkg = need("BENCH_PKG", env.pkg);
-const wasm = join(pkg, WASM);
+// The wasm, the glue and the GraphError class file the glue imports (what
+// `cargo xtask build` adds up), for the whole package and for the
+// refresh-only entry (pkg/refresh/, row 1b).
+function weigh(dir) {
+  const wasm = join(dir, WASM);
+  const js = [join(dir, GLUE), join(dir, "graph_error.js")];
+  const w = { wasm: { raw: raw(wasm), gzip: gz(wasm) }, js: { raw: 0, gzip: 0 } };
+  for (const f of js) {
+    w.js.raw += raw(f);
+    w.js.gzip += gz(f);
+  }
+  w.gzip = w.wasm.gzip + w.js.gzip;
+  w.raw = w.wasm.raw + w.js.raw;
+  return w;
+}
 const glue = join(pkg, GLUE);
-const ours = {
-  wasm: { raw: raw(wasm), gzip: gz(wasm) },
-  js: { raw: raw(glue), gzip: gz(glue) },
-};
-ours.gzip = ours.wasm.gzip + ours.js.gzip;
-ours.raw = ours.wasm.raw + ours.js.raw;
+const ours = weigh(pkg);
+const refresh = weigh(join(pkg, "refresh"));
 
 // For information: our glue as a bundler would ship it (what an app that
 // bundles the package downloads), beside the wasm.
 const entry = join(out, "ours-entry.js");
 writeFileSync(entry, `export { default as init, refreshSession } from ${JSON.stringify(glue)};\n`);
 const oursBundled = await bundle("ours-glue", entry);
+const refreshEntry = join(out, "refresh-entry.js");
+writeFileSync(refreshEntry, `export { default as init, refreshSession } from ${JSON.stringify(join(pkg, "refresh", GLUE))};\n`);
+const refreshBundled = await bundle("refresh-glue", refreshEntry);
 
 const anchors = {};
 for (const name of ["graph-sdk", "ky", "fetch"]) {
@@ -57,7 +71,10 @@ for (const name of ["graph-sdk", "ky", "fetch"]) {
 emit({
   ours,
   oursGlueBundled: { js: oursBundled, gzip: ours.wasm.gzip + oursBundled.gzip },
+  refresh,
+  refreshGlueBundled: { js: refreshBundled, gzip: refresh.wasm.gzip + refreshBundled.gzip },
   anchors,
-  goalBytes: 10240,
-  met: ours.gzip <= 10240,
+  goalBytes: 25600,
+  met: ours.gzip <= 25600,
+  refreshGoalBytes: 10240,
 });

@@ -70,8 +70,11 @@ pub use crate::protocol::error::{Code, Error};
 pub use crate::shell::action::Refreshed;
 #[doc(hidden)]
 pub use crate::surface::convert::graph_error_class;
-pub use crate::surface::exports::{close_session_js, create_session_js, refresh_session_js, refresh_sessions_js};
+pub use crate::surface::exports::{close_session_js, refresh_session_js};
+#[cfg(feature = "full")]
+pub use crate::surface::exports::{create_session_js, refresh_sessions_js};
 pub use crate::surface::rust::{close_session, refresh_session, Options, RefreshOptions};
+#[cfg(feature = "full")]
 pub use crate::surface::session::WorkbookSession;
 /// The platform's `AbortSignal`, web-sys's type: pass your own to cancel a call.
 pub use web_sys::AbortSignal;

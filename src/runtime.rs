@@ -8,9 +8,51 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
+type Allocator = lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator>;
+
 // SAFETY: wasm32-unknown-unknown without the atomics feature has one
 // thread, which is what AssumeSingleThreaded requires.
 #[allow(unsafe_code)]
+#[cfg(not(feature = "alloc-count"))]
 #[global_allocator]
-static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
-    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+static ALLOCATOR: Allocator = unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// `--features alloc-count` (benchmarks only, bench/crossings.mjs): the same
+/// allocator, counting allocations; `__gws_alloc_count()` reads the count.
+#[cfg(feature = "alloc-count")]
+mod counting {
+    use core::alloc::{GlobalAlloc, Layout};
+    use core::sync::atomic::{AtomicU32, Ordering};
+
+    pub struct Counting(super::Allocator, AtomicU32);
+
+    // SAFETY: forwards to the allocator above (see its SAFETY note).
+    #[allow(unsafe_code)]
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.alloc(l)
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            self.0.dealloc(p, l)
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            self.0.realloc(p, l, n)
+        }
+    }
+
+    // SAFETY: as above.
+    #[allow(unsafe_code)]
+    #[global_allocator]
+    static ALLOCATOR: Counting = Counting(
+        unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) },
+        AtomicU32::new(0),
+    );
+
+    /// Allocations (and reallocations) so far.
+    #[wasm_bindgen::prelude::wasm_bindgen(js_name = __gws_alloc_count)]
+    pub fn alloc_count() -> u32 {
+        ALLOCATOR.1.load(Ordering::Relaxed)
+    }
+}

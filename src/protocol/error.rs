@@ -224,7 +224,7 @@ impl Error {
     pub fn local(code: Code, parts: &[&str]) -> Error {
         Error(Box::new(Details {
             code,
-            message: parts.concat(),
+            message: super::text::concat(parts),
             inner_code: None,
             inner_codes: Vec::new(),
             status: 0,

@@ -32,6 +32,16 @@ pub fn find(hay: &str, needle: &str) -> Option<usize> {
     h.windows(n.len()).position(|w| w == n)
 }
 
+/// `parts` joined (`<[&str]>::concat` without its overflow `expect`, whose
+/// panic path links `core::fmt`).
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().fold(0usize, |n, p| n.saturating_add(p.len())));
+    for p in parts {
+        out.push_str(p);
+    }
+    out
+}
+
 /// `hay` with every `needle` replaced by `with` (`str::replace` without the
 /// substring searcher, see [`find`]).
 pub fn replace(hay: &str, needle: &str, with: &str) -> String {

@@ -137,7 +137,9 @@ impl BaseUrl {
         } else {
             url.into()
         };
-        let after_scheme = full.find("://").map(|i| i + 3).ok_or_else(malformed)?;
+        // text::find, not str::find: core's substring searcher links
+        // core::fmt through its panic paths (bench/README.md, size steps).
+        let after_scheme = find(&full, "://").map(|i| i + 3).ok_or_else(malformed)?;
         let origin_end = full
             .get(after_scheme..)
             .and_then(|rest| rest.find(['/', '?', '#']))

@@ -211,7 +211,7 @@ pub fn default_scopes(base: &BaseUrl) -> Vec<String> {
     } else {
         DEFAULT_GRAPH_HOST
     };
-    vec![["https://", host, "/.default"].concat()]
+    vec![super::text::concat(&["https://", host, "/.default"])]
 }
 
 /// Graph's hosts (national clouds included): a token for one of them is

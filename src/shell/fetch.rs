@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Function, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -46,36 +46,49 @@ pub async fn send(
         return Err(NoAnswer::Network);
     };
     set(init.unchecked_ref(), "signal", &guard.signal());
-    let classify = |guard: &AttemptGuard| {
-        if super::abort::caller_aborted(caller) {
-            NoAnswer::Aborted
-        } else if guard.timed_out() {
-            NoAnswer::Timeout
-        } else {
-            NoAnswer::Network
-        }
-    };
+    let response = dispatch(&req.url, init.unchecked_ref(), via, &guard, caller).await?;
+    read_answer(&response, token, &guard, caller).await
+}
+
+/// Why an attempt ended without an answer: the caller's abort, the
+/// attempt's timer, or the network.
+fn no_answer(guard: &AttemptGuard, caller: Option<&AbortSignal>) -> NoAnswer {
+    if super::abort::caller_aborted(caller) {
+        NoAnswer::Aborted
+    } else if guard.timed_out() {
+        NoAnswer::Timeout
+    } else {
+        NoAnswer::Network
+    }
+}
+
+/// Hands `init` (its `signal` the attempt guard's) to the caller's `fetch`
+/// (`via`) or the global one and waits for the answer's head. A redirect is
+/// no answer (the token never follows one): its body is released unread.
+pub async fn dispatch(
+    url: &str,
+    init: &Object,
+    via: Option<&Function>,
+    guard: &AttemptGuard,
+    caller: Option<&AbortSignal>,
+) -> Result<Response, NoAnswer> {
     let promise = match via {
         // Whatever the caller's fetch returns is awaited (a promise, a
         // thenable, a Response); a throw is a failed request.
         Some(f) => f
-            .call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init)
+            .call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)
             .map(|v| Promise::resolve(&v)),
-        None => fetch(&req.url, init.unchecked_ref()),
+        None => fetch(url, init.unchecked_ref()),
     };
-    let promise = match promise {
-        Ok(p) => p,
-        Err(_) => return Err(classify(&guard)),
-    };
+    let promise = promise.map_err(|_| no_answer(guard, caller))?;
     let response: Response = match JsFuture::from(promise).await {
         // Checked by shape, not `instanceof`: a caller's fetch may answer
         // with another realm's (or a polyfill's) Response.
         Ok(r) if via.is_none() || is_response(&r) => r.unchecked_into(),
         Ok(_) => return Err(NoAnswer::Network),
-        Err(_) => return Err(classify(&guard)),
+        Err(_) => return Err(no_answer(guard, caller)),
     };
-    let status = response.status();
-    if is_redirect(status) {
+    if is_redirect(response.status()) {
         // Not read, so release the connection.
         if let Some(body) = response.body() {
             let cancelled = body.cancel();
@@ -83,11 +96,23 @@ pub async fn send(
                 let _ = JsFuture::from(cancelled).await;
             });
         }
-        return Err(match classify(&guard) {
+        return Err(match no_answer(guard, caller) {
             NoAnswer::Network => NoAnswer::Redirect,
             other => other,
         });
     }
+    Ok(response)
+}
+
+/// The answer's status, headers and body (bounded, not read for a 204),
+/// scrubbed of the token.
+pub async fn read_answer(
+    response: &Response,
+    token: &str,
+    guard: &AttemptGuard,
+    caller: Option<&AbortSignal>,
+) -> Result<Answer, NoAnswer> {
+    let status = response.status();
     let headers = response.headers();
     let mut answer = Answer {
         status,
@@ -99,7 +124,7 @@ pub async fn send(
     };
     let mut truncated = false;
     if status != 204 {
-        match read_body(&response).await {
+        match read_body(response).await {
             Ok((body, cut)) => {
                 answer.body = body;
                 truncated = cut;
@@ -116,14 +141,13 @@ pub async fn send(
 }
 
 /// Enough of a `Response` to read: a numeric `status` and `headers.get`.
-pub fn is_response(v: &JsValue) -> bool {
+fn is_response(v: &JsValue) -> bool {
     let get = |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
     v.is_object() && get(v, "status").as_f64().is_some() && get(&get(v, "headers"), "get").is_function()
 }
 
 /// The body up to [`MAX_BODY_BYTES`], and whether it was cut there.
-/// (Also read by `workbook_fetch` for the error answers of `session.fetch`.)
-pub async fn read_body(response: &Response) -> Result<(String, bool), ()> {
+async fn read_body(response: &Response) -> Result<(String, bool), ()> {
     let Some(stream) = response.body() else {
         return Ok((String::new(), false));
     };

@@ -4,10 +4,13 @@
 
 pub mod abort;
 pub mod action;
+#[cfg(feature = "full")]
 pub mod batch;
+#[cfg(feature = "full")]
 pub mod create;
 pub mod exchange;
 pub mod fetch;
 pub mod sys;
 pub mod token;
+#[cfg(feature = "full")]
 pub mod workbook_fetch;

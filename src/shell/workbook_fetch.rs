@@ -12,14 +12,12 @@
 use crate::prelude::*;
 
 use js_sys::Object;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 
 use super::abort::{caller_aborted, AttemptGuard};
-use super::fetch::{is_response, read_body, NoAnswer};
-use super::sys::{fetch, set, AbortSignal, Response};
+use super::fetch::{dispatch, read_answer, NoAnswer};
+use super::sys::{set, AbortSignal, Response};
 use crate::protocol::request::Answer;
-use crate::protocol::retry::is_redirect;
 
 /// The request as the caller gave it, checked (see `surface::fetch_init`).
 pub struct Outgoing {
@@ -79,66 +77,11 @@ pub async fn send_once(
     // The token never follows a redirect (see `protocol::request`).
     set(&init, "redirect", &JsValue::from_str("manual"));
     set(&init, "signal", &guard.signal());
-    let classify = |guard: &AttemptGuard| {
-        if caller_aborted(caller) {
-            NoAnswer::Aborted
-        } else if guard.timed_out() {
-            NoAnswer::Timeout
-        } else {
-            NoAnswer::Network
-        }
-    };
-    // The call's own `fetch` option when given, else the global one.
-    let promise = match via {
-        Some(f) => f
-            .call2(&JsValue::UNDEFINED, &JsValue::from_str(url), &init)
-            .map(|v| js_sys::Promise::resolve(&v)),
-        None => fetch(url, init.unchecked_ref()),
-    };
-    let promise = match promise {
-        Ok(p) => p,
-        Err(_) => return Err(classify(&guard)),
-    };
-    let response: Response = match JsFuture::from(promise).await {
-        Ok(r) if via.is_none() || is_response(&r) => r.unchecked_into(),
-        Ok(_) => return Err(NoAnswer::Network),
-        Err(_) => return Err(classify(&guard)),
-    };
-    let status = response.status();
-    if (200..300).contains(&status) {
+    let response = dispatch(url, &init, via, &guard, caller).await?;
+    if (200..300).contains(&response.status()) {
         // `timeoutMs` bounds the wait for the answer's head; the caller
         // reads the body at its own pace.
         return Ok(Sent::Success(response));
     }
-    if is_redirect(status) {
-        if let Some(body) = response.body() {
-            let cancelled = body.cancel();
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = JsFuture::from(cancelled).await;
-            });
-        }
-        return Err(match classify(&guard) {
-            NoAnswer::Network => NoAnswer::Redirect,
-            other => other,
-        });
-    }
-    let h = response.headers();
-    let mut answer = Answer {
-        status,
-        request_id: h.get("request-id").ok().flatten(),
-        retry_after: h.get("retry-after").ok().flatten(),
-        location: h.get("location").ok().flatten(),
-        body: String::new(),
-    };
-    let truncated = match read_body(&response).await {
-        Ok((body, cut)) => {
-            answer.body = body;
-            cut
-        }
-        Err(()) if caller_aborted(caller) => return Err(NoAnswer::Aborted),
-        Err(()) if guard.timed_out() => return Err(NoAnswer::Timeout),
-        Err(()) => true,
-    };
-    answer.scrub(token, truncated);
-    Ok(Sent::Failure(answer))
+    Ok(Sent::Failure(read_answer(&response, token, &guard, caller).await?))
 }

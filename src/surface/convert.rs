@@ -6,15 +6,14 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 use crate::protocol::error::Error;
 use crate::protocol::json::write_string;
-use crate::protocol::operation::SessionInfo;
 use crate::protocol::text::push_decimal;
 use crate::shell::action::Refreshed;
-use crate::shell::sys::set;
+#[cfg(feature = "full")]
+use {crate::protocol::operation::SessionInfo, crate::shell::sys::set, js_sys::Object};
 
 #[wasm_bindgen(module = "/src/surface/graph_error.js")]
 extern "C" {
@@ -22,6 +21,7 @@ extern "C" {
     #[wasm_bindgen(js_name = graphError)]
     fn graph_error(message: &str, fields: &str, cause: &JsValue) -> JsValue;
     /// Puts `Symbol.asyncDispose` (close) on WorkbookSession's prototype.
+    #[cfg(feature = "full")]
     #[wasm_bindgen(js_name = addAsyncDispose)]
     pub fn add_async_dispose(proto: &JsValue);
     /// The class itself.
@@ -110,6 +110,7 @@ pub fn refreshed_to_js(r: &Refreshed) -> JsValue {
 }
 
 /// The JS `SessionInfo`.
+#[cfg(feature = "full")]
 pub fn session_info_to_js(info: &SessionInfo) -> JsValue {
     let o = Object::new();
     set(&o, "id", &JsValue::from_str(&info.id));

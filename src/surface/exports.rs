@@ -1,5 +1,5 @@
 //! The four function exports of the JS contract: refreshSession,
-//! closeSession, createSession, refreshSessions. Each reads its options,
+//! closeSession, and (feature `full`) createSession, refreshSessions. Each reads its options,
 //! resolves the token, hands the call to the shell and converts the outcome.
 
 #[allow(unused_imports)]
@@ -7,16 +7,22 @@ use crate::prelude::*;
 
 use wasm_bindgen::prelude::*;
 
-use super::convert::{refreshed_to_js, session_info_to_js, to_js};
-use super::options::{read_call, read_create, JsOptions};
-use crate::protocol::error::{Code, Error};
+use super::convert::{refreshed_to_js, to_js};
+use super::options::{read_call, JsOptions};
 use crate::protocol::request::Request;
-use crate::protocol::url::encode_workbook;
 use crate::protocol::validate::check_session_id;
-use crate::shell::action::{session_action, Refreshed, SessionAction};
-use crate::shell::batch::refresh_sessions;
-use crate::shell::create::create_session;
+use crate::shell::action::{session_action, SessionAction};
 use crate::shell::sys::now_ms;
+#[cfg(feature = "full")]
+use {
+    super::convert::session_info_to_js,
+    super::options::read_create,
+    crate::protocol::error::{Code, Error},
+    crate::protocol::url::encode_workbook,
+    crate::shell::action::Refreshed,
+    crate::shell::batch::refresh_sessions,
+    crate::shell::create::create_session,
+};
 
 async fn session_action_js(action: SessionAction, options: JsValue) -> Result<JsValue, JsValue> {
     let started = now_ms();
@@ -61,6 +67,7 @@ pub async fn close_session_js(
 /// Creates a workbook session: `POST .../workbook/createSession` with
 /// `{"persistChanges"}`. Handles `201` and the `202` long-running operation
 /// (polled until it succeeds, fails, or `createTimeoutMs` passes).
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = createSession, unchecked_return_type = "SessionInfo")]
 pub async fn create_session_js(
     #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
@@ -82,6 +89,7 @@ pub async fn create_session_js(
 /// Refreshes many sessions through `POST {baseUrl}/$batch`, 20 per request.
 /// Resolves to one entry per item, in order: a `RefreshResult` or a
 /// `GraphError` (never rejects for a single item's failure).
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = refreshSessions, unchecked_return_type = "Array<RefreshResult | GraphError>")]
 pub async fn refresh_sessions_js(
     #[wasm_bindgen(unchecked_param_type = "BatchItem[]")] items: JsValue,
@@ -132,3 +140,8 @@ pub async fn refresh_sessions_js(
 /// (`types.d.ts`), appended to wasm-bindgen's own.
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = include_str!("types.d.ts");
+
+/// WorkbookSession's declarations that wasm-bindgen cannot derive.
+#[cfg(feature = "full")]
+#[wasm_bindgen(typescript_custom_section)]
+const TS_SESSION_TYPES: &'static str = include_str!("session.d.ts");

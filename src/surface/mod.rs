@@ -3,7 +3,7 @@
 //! TypeScript declarations, and the same calls for Rust.
 //!
 //! * [`exports`]: refreshSession, closeSession, createSession, refreshSessions.
-//! * [`session`]: the `WorkbookSession` class; `fetch_init` reads its `fetch`'s `init`.
+//! * `session`: the `WorkbookSession` class (feature `full`); `fetch_init` reads its `fetch`'s `init`.
 //! * [`options`]: JS option objects read into the protocol's plain values.
 //! * [`convert`]: results and `GraphError`s on their way into JS.
 //! * [`rust`]: the Rust API.
@@ -11,7 +11,9 @@
 
 pub(crate) mod convert;
 pub mod exports;
+#[cfg(feature = "full")]
 pub(crate) mod fetch_init;
 pub(crate) mod options;
 pub mod rust;
+#[cfg(feature = "full")]
 pub mod session;

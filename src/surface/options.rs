@@ -8,19 +8,76 @@ use crate::prelude::*;
 
 use alloc::rc::Rc;
 
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Array, Function, JsString, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::error::{Code, Error};
-use crate::protocol::operation::{DEFAULT_CREATE_TIMEOUT_MS, MAX_CREATE_TIMEOUT_MS};
-use crate::protocol::validate::{check_scopes, default_scopes, integer, Call, CallInput};
-use crate::shell::create::CreateParams;
+use crate::protocol::validate::{check_scopes, default_scopes, Call, CallInput};
 use crate::shell::exchange::{aborted, with_call, Transport};
 use crate::shell::sys::{fresh_client_request_id, AbortSignal};
 use crate::shell::token::TokenSource;
+#[cfg(feature = "full")]
+use {
+    crate::protocol::operation::{DEFAULT_CREATE_TIMEOUT_MS, MAX_CREATE_TIMEOUT_MS},
+    crate::protocol::validate::integer,
+    crate::shell::create::CreateParams,
+};
 
 fn invalid(key: &str, why: &str) -> Error {
     Error::local(Code::InvalidArgument, &["options.", key, why])
+}
+
+// The keys every call reads, as JS strings made once: a key decoded from
+// UTF-8 per read was most of the reader's time (bench/README.md). rustfmt
+// would drop the initializers.
+#[rustfmt::skip]
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static WORKBOOK: JsString = "workbook";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static ACCESS_TOKEN: JsString = "accessToken";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static SCOPES: JsString = "scopes";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static FETCH: JsString = "fetch";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static BASE_URL: JsString = "baseUrl";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static TIMEOUT_MS: JsString = "timeoutMs";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static MAX_RETRIES: JsString = "maxRetries";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static MAX_RETRY_AFTER_MS: JsString = "maxRetryAfterMs";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static CLIENT_REQUEST_ID: JsString = "clientRequestId";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static ALLOWED_HOSTS: JsString = "allowedHosts";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static SIGNAL: JsString = "signal";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static SESSION_ID: JsString = "sessionId";
+}
+
+/// `f` with `key` as a JS string: one made once for the keys of every
+/// call, a fresh one for the others.
+fn with_key<R>(key: &str, f: impl FnOnce(&JsValue) -> R) -> R {
+    let interned = match key {
+        "workbook" => &WORKBOOK,
+        "accessToken" => &ACCESS_TOKEN,
+        "scopes" => &SCOPES,
+        "fetch" => &FETCH,
+        "baseUrl" => &BASE_URL,
+        "timeoutMs" => &TIMEOUT_MS,
+        "maxRetries" => &MAX_RETRIES,
+        "maxRetryAfterMs" => &MAX_RETRY_AFTER_MS,
+        "clientRequestId" => &CLIENT_REQUEST_ID,
+        "allowedHosts" => &ALLOWED_HOSTS,
+        "signal" => &SIGNAL,
+        "sessionId" => &SESSION_ID,
+        _ => return f(&JsValue::from_str(key)),
+    };
+    interned.with(|k| f(k))
 }
 
 /// A JS options object.
@@ -37,7 +94,7 @@ impl JsOptions<'_> {
     }
 
     pub fn get(&self, key: &str) -> Result<JsValue, Error> {
-        Reflect::get(self.0, &JsValue::from_str(key)).map_err(|_| invalid(key, " could not be read"))
+        with_key(key, |k| Reflect::get(self.0, k)).map_err(|_| invalid(key, " could not be read"))
     }
 
     pub fn string(&self, key: &str) -> Result<String, Error> {
@@ -60,6 +117,7 @@ impl JsOptions<'_> {
         v.as_f64().map(Some).ok_or_else(|| invalid(key, " must be a number"))
     }
 
+    #[cfg(feature = "full")]
     pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, Error> {
         let v = self.get(key)?;
         if v.is_undefined() {
@@ -181,6 +239,7 @@ impl JsCall {
     }
 }
 
+#[cfg(feature = "full")]
 /// Reads createSession's own options (besides the shared ones).
 pub fn read_create(o: &JsOptions<'_>) -> Result<CreateParams, Error> {
     Ok(CreateParams {

@@ -252,13 +252,6 @@ export class GraphError extends Error implements GraphErrorJSON {
 /** True for a GraphError, also one from another realm or another copy of the package (checked by name and shape). */
 export function isGraphError(x: unknown): x is GraphError;
 
-/** WorkbookSession's members that wasm-bindgen cannot declare (symbol-keyed). */
-export interface WorkbookSession {
-  /** `await using session = await WorkbookSession.create(...)`: closes the
-   * session (`close()`) at the end of the scope; a failed close rejects. */
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
 declare global {
   // `Symbol.dispose` and `Symbol.asyncDispose` for projects whose libs lack
   // them (ES2022 with @cloudflare/workers-types): the methods above are keyed

@@ -132,7 +132,17 @@ fn pkg_present() -> bool {
 /// rebuilding: waits for both files to be there and unchanged across the copy.
 fn snapshot_pkg(to: &Path) -> Result {
     let stamp = |p: &PathBuf| std::fs::metadata(p).and_then(|m| Ok((m.len(), m.modified()?))).ok();
-    let files = [build::pkg_file(GLUE), build::pkg_file(WASM)];
+    // Row 1 weighs the GraphError class file too, and the refresh-only
+    // entry (row 1b).
+    let names = [
+        GLUE.to_string(),
+        WASM.to_string(),
+        "graph_error.js".to_string(),
+        format!("{}/{GLUE}", build::REFRESH),
+        format!("{}/{WASM}", build::REFRESH),
+        format!("{}/graph_error.js", build::REFRESH),
+    ];
+    let files: Vec<PathBuf> = names.iter().map(|n| build::pkg_file(n)).collect();
     for _ in 0..60 {
         let before: Vec<Option<(u64, SystemTime)>> = files.iter().map(stamp).collect();
         let settled = before
@@ -140,10 +150,11 @@ fn snapshot_pkg(to: &Path) -> Result {
             .all(|s| s.is_some_and(|(_, t)| t.elapsed().unwrap_or_default() > Duration::from_secs(1)));
         if settled {
             let _ = std::fs::remove_dir_all(to);
-            std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+            std::fs::create_dir_all(to.join(build::REFRESH)).map_err(|e| format!("{}: {e}", to.display()))?;
             let copied = files
                 .iter()
-                .all(|f| f.file_name().is_some_and(|n| std::fs::copy(f, to.join(n)).is_ok()));
+                .zip(&names)
+                .all(|(f, n)| std::fs::copy(f, to.join(n)).is_ok());
             let after: Vec<Option<(u64, SystemTime)>> = files.iter().map(stamp).collect();
             if copied && before == after {
                 // The glue is an ES module; Node needs to be told. source.json:

@@ -3,6 +3,8 @@
 //! cargo (release profile: opt-level "z", LTO, one codegen unit, panic
 //! abort) → `wasm-bindgen --target web` → `wasm-opt -Oz` (npm binaryen; never
 //! Debian's 108, which breaks the externref table) → package.json + README.
+//! Twice: the whole package (feature `full`) in `pkg/`, and the refresh-only
+//! entry (refreshSession and closeSession, no `full`) in `pkg/refresh/`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,31 +24,68 @@ pub struct Size {
 
 pub fn package() -> Result<Size> {
     step("building the npm package in pkg/");
-    run(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "--lib",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "graph-workbook-session",
-        // Without std: a small allocator and a trapping panic handler (src/lib.rs).
-        "--no-default-features",
-    ]))?;
     let _ = std::fs::remove_dir_all(PKG);
+    // Without std: a small allocator and a trapping panic handler (src/lib.rs).
+    let size = variant(&["--no-default-features", "--features", "full"], Path::new(PKG))?;
+    entries(Path::new(PKG), &ENTRIES)?;
+    // The refresh-only entry (`graph-workbook-session/refresh`): the same
+    // crate without the `full` feature, a wasm of its own.
+    let refresh = Path::new(PKG).join(REFRESH);
+    let small = variant(&["--no-default-features"], &refresh)?;
+    entries(&refresh, &REFRESH_ENTRIES)?;
+    std::fs::write(pkg_file("package.json"), package_json()?).map_err(|e| e.to_string())?;
+    for doc in ["README.md", "CHANGELOG.md"] {
+        std::fs::copy(doc, pkg_file(doc)).map_err(|e| format!("{doc}: {e}"))?;
+    }
+    for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        std::fs::copy(license, pkg_file(license)).map_err(|e| e.to_string())?;
+    }
+    for (dir, s) in [("pkg/", &size), ("pkg/refresh/", &small)] {
+        println!(
+            "{dir}: wasm {} B ({} B gzip -9), JS glue + graph_error.js {} B ({} B gzip -9), total {} B gzip -9",
+            s.wasm_raw,
+            s.wasm_gz,
+            s.js_raw,
+            s.js_gz,
+            s.wasm_gz + s.js_gz
+        );
+    }
+    Ok(size)
+}
+
+/// The refresh-only entry's directory inside `pkg/`.
+pub const REFRESH: &str = "refresh";
+
+/// cargo with `features` → `wasm-bindgen --target web` into `dir` → the
+/// GraphError snippet flattened → esbuild → `wasm-opt -Oz`; the sizes.
+fn variant(features: &[&str], dir: &Path) -> Result<Size> {
+    run(Command::new("cargo")
+        .args([
+            "build",
+            "--quiet",
+            "--lib",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "graph-workbook-session",
+        ])
+        .args(features))?;
     let input = format!("target/wasm32-unknown-unknown/release/{NAME}.wasm");
-    run(Command::new("wasm-bindgen").args(["--target", "web", "--out-dir", PKG, "--out-name", NAME, &input]))?;
-    flatten_snippet()?;
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--out-dir"])
+        .arg(dir)
+        .args(["--out-name", NAME, &input]))?;
+    flatten_snippet(dir)?;
     // Minify the JS glue as a CDN would serve it; exports and
     // `import.meta.url` stay as they are.
-    for js in [pkg_file(&format!("{NAME}.js")), pkg_file(FLAT_SNIPPET)] {
+    for js in [dir.join(format!("{NAME}.js")), dir.join(FLAT_SNIPPET)] {
         run(Command::new("node_modules/.bin/esbuild")
             .arg(&js)
             .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
             .arg(format!("--outfile={}", js.display())))?;
     }
-    let wasm = pkg_file(&format!("{NAME}_bg.wasm"));
+    let wasm = dir.join(format!("{NAME}_bg.wasm"));
     run(Command::new("node_modules/.bin/wasm-opt")
         .arg("-Oz")
         .args([
@@ -63,32 +102,15 @@ pub fn package() -> Result<Size> {
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))?;
-    entries()?;
-    std::fs::write(pkg_file("package.json"), package_json()?).map_err(|e| e.to_string())?;
-    for doc in ["README.md", "CHANGELOG.md"] {
-        std::fs::copy(doc, pkg_file(doc)).map_err(|e| format!("{doc}: {e}"))?;
-    }
-    for license in ["LICENSE-MIT", "LICENSE-APACHE"] {
-        std::fs::copy(license, pkg_file(license)).map_err(|e| e.to_string())?;
-    }
     // The JS: wasm-bindgen's glue and the GraphError class it imports.
-    let js = pkg_file(&format!("{NAME}.js"));
-    let class = pkg_file(FLAT_SNIPPET);
-    let size = Size {
+    let js = dir.join(format!("{NAME}.js"));
+    let class = dir.join(FLAT_SNIPPET);
+    Ok(Size {
         wasm_raw: file_len(&wasm)?,
         wasm_gz: gzip_len(&wasm)?,
         js_raw: file_len(&js)? + file_len(&class)?,
         js_gz: gzip_len(&js)? + gzip_len(&class)?,
-    };
-    println!(
-        "pkg/: wasm {} B ({} B gzip -9), JS glue + graph_error.js {} B ({} B gzip -9), total {} B gzip -9",
-        size.wasm_raw,
-        size.wasm_gz,
-        size.js_raw,
-        size.js_gz,
-        size.wasm_gz + size.js_gz
-    );
-    Ok(size)
+    })
 }
 
 /// The JS half of the crate (`src/surface/graph_error.js`: the
@@ -96,33 +118,33 @@ pub fn package() -> Result<Size> {
 /// `snippets/graph-workbook-session-<hash>/src/surface/`, moves to
 /// `graph_error.js` beside the glue: a fixed name the entries re-export
 /// from, and the glue imports. Fails loudly if wasm-bindgen's layout changes.
-fn flatten_snippet() -> Result {
+fn flatten_snippet(dir: &Path) -> Result {
     const SNIPPET: &str = "src/surface/graph_error.js";
-    let snippets = pkg_file("snippets");
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&snippets)
+    let snippets = dir.join("snippets");
+    let found: Vec<PathBuf> = std::fs::read_dir(&snippets)
         .map_err(|e| format!("{}: {e}", snippets.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
-    let [dir] = dirs.as_slice() else {
+    let [snippet_dir] = found.as_slice() else {
         return Err(format!(
-            "expected one snippet directory in {}, found {dirs:?}",
+            "expected one snippet directory in {}, found {found:?}",
             snippets.display()
         ));
     };
-    let Some(dir_name) = dir.file_name().and_then(|n| n.to_str()) else {
-        return Err(format!("{}: not UTF-8", dir.display()));
+    let Some(dir_name) = snippet_dir.file_name().and_then(|n| n.to_str()) else {
+        return Err(format!("{}: not UTF-8", snippet_dir.display()));
     };
-    let from = dir.join(SNIPPET);
-    let listed: Vec<_> = walk(dir)?;
+    let from = snippet_dir.join(SNIPPET);
+    let listed: Vec<_> = walk(snippet_dir)?;
     if listed != [from.clone()] {
         return Err(format!(
             "expected only {} in the snippets, found {listed:?}",
             from.display()
         ));
     }
-    std::fs::rename(&from, pkg_file(FLAT_SNIPPET)).map_err(|e| format!("{}: {e}", from.display()))?;
+    std::fs::rename(&from, dir.join(FLAT_SNIPPET)).map_err(|e| format!("{}: {e}", from.display()))?;
     std::fs::remove_dir_all(&snippets).map_err(|e| e.to_string())?;
-    let glue_path = pkg_file(&format!("{NAME}.js"));
+    let glue_path = dir.join(format!("{NAME}.js"));
     let glue = std::fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
     // Its `import` statements change; the key of the wasm's imports object
     // (the wasm's own import module name) stays.
@@ -190,23 +212,28 @@ fn cargo_version() -> Result<String> {
 /// is all a user does. And `index.d.ts`: wasm-bindgen's declarations with
 /// its init section (whose `InitOutput` lists raw exports typed `any`)
 /// replaced by `npm/init.d.ts`.
-fn entries() -> Result {
-    for entry in ENTRIES {
+fn entries(dir: &Path, entries: &[&str]) -> Result {
+    for entry in entries {
         let from = Path::new("npm").join(entry);
-        std::fs::copy(&from, pkg_file(entry)).map_err(|e| format!("{}: {e}", from.display()))?;
+        let to = dir.join(Path::new(entry).file_name().unwrap_or_default());
+        std::fs::copy(&from, to).map_err(|e| format!("{}: {e}", from.display()))?;
     }
-    let glue = std::fs::read_to_string(pkg_file(&format!("{NAME}.d.ts"))).map_err(|e| e.to_string())?;
+    let glue = std::fs::read_to_string(dir.join(format!("{NAME}.d.ts"))).map_err(|e| e.to_string())?;
     let api = glue
         .find("export type InitInput")
         .map(|at| &glue[..at])
         .ok_or("wasm-bindgen's .d.ts has no `export type InitInput`: update npm/init.d.ts and xtask/src/build.rs")?;
     let init = std::fs::read_to_string("npm/init.d.ts").map_err(|e| format!("npm/init.d.ts: {e}"))?;
-    std::fs::write(pkg_file("index.d.ts"), format!("{}{init}", api.trim_end())).map_err(|e| e.to_string())
+    std::fs::write(dir.join("index.d.ts"), format!("{}{init}", api.trim_end())).map_err(|e| e.to_string())
 }
 
 /// `npm/` files copied into the package: browser/bundler, Node/Deno/Bun,
 /// workerd, and the no-auto-init entry.
 const ENTRIES: [&str; 4] = ["index.js", "node.js", "workerd.js", "manual.js"];
+
+/// `npm/refresh/` files copied into `pkg/refresh/`: the same three runtimes
+/// for the refresh-only wasm.
+const REFRESH_ENTRIES: [&str; 3] = ["refresh/index.js", "refresh/node.js", "refresh/workerd.js"];
 
 /// `exports`: `types` first (one declaration file for every entry), then
 /// the runtimes by specificity. Deno and Bun read the `node` entry too; they
@@ -237,7 +264,17 @@ fn package_json() -> Result<String> {
       "types": "./index.d.ts",
       "default": "./manual.js"
     }},
+    "./refresh": {{
+      "types": "./refresh/index.d.ts",
+      "workerd": "./refresh/workerd.js",
+      "deno": "./refresh/node.js",
+      "bun": "./refresh/node.js",
+      "node": "./refresh/node.js",
+      "browser": "./refresh/index.js",
+      "default": "./refresh/index.js"
+    }},
     "./{NAME}_bg.wasm": "./{NAME}_bg.wasm",
+    "./refresh/{NAME}_bg.wasm": "./refresh/{NAME}_bg.wasm",
     "./package.json": "./package.json"
   }},
   "files": [
@@ -251,12 +288,21 @@ fn package_json() -> Result<String> {
     "{NAME}_bg.wasm",
     "{NAME}_bg.wasm.d.ts",
     "{FLAT_SNIPPET}",
+    "refresh/index.js",
+    "refresh/index.d.ts",
+    "refresh/node.js",
+    "refresh/workerd.js",
+    "refresh/{NAME}.js",
+    "refresh/{NAME}.d.ts",
+    "refresh/{NAME}_bg.wasm",
+    "refresh/{NAME}_bg.wasm.d.ts",
+    "refresh/{FLAT_SNIPPET}",
     "README.md",
     "CHANGELOG.md",
     "LICENSE-MIT",
     "LICENSE-APACHE"
   ],
-  "sideEffects": ["./index.js", "./node.js", "./workerd.js"],
+  "sideEffects": ["./index.js", "./node.js", "./workerd.js", "./refresh/index.js", "./refresh/node.js", "./refresh/workerd.js"],
   "engines": {{ "node": ">=20" }},
   "keywords": ["microsoft-graph", "msgraph", "excel", "workbook", "session", "keep-alive", "refreshSession", "wasm", "cloudflare-workers", "deno", "bun", "office-addin"]
 }}

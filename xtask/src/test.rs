@@ -119,6 +119,22 @@ fn habits() -> Result {
         "-D",
         "warnings",
     ]))?;
+    // The whole npm package (`full` without std); the one above is the
+    // refresh-only entry's.
+    crate::run(Command::new("cargo").args([
+        "clippy",
+        "-p",
+        "graph-workbook-session",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--no-default-features",
+        "--features",
+        "full",
+        "--release",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     crate::run(
         Command::new("cargo")
             .args(["clippy", "--all-targets", "--", "-D", "warnings"])

@@ -27,6 +27,19 @@ test("Node CommonJS: require() of the package", async (t) => {
   });
 });
 
+test("Node: the refresh-only entry graph-workbook-session/refresh", async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("node-refresh", { copy: [[join(consumers, "refresh.mjs")]] });
+  const r = lastJson(run("node", ["refresh.mjs", url], { cwd: dir }).stdout);
+  assert.deepEqual(r, {
+    exports: ["GraphError", "closeSession", "default", "initSync", "isGraphError", "refreshSession"],
+    refreshed: { status: 204, clientRequestId: "refresh-entry", attempts: 1 },
+    closed: 204,
+    error: { name: "GraphError", code: "itemNotFound", innerCode: "invalidSessionReCreatable", status: 404, instance: true, isGraphError: true },
+    invalid: { code: "invalidArgument", attempts: 0 },
+  });
+});
+
 test("examples/node: create, keep alive with progress, recreate after expiry, close", async (t) => {
   const url = await emulator(t);
   const dir = consumer("example-node", { copy: [[join(examples, "node")]] });

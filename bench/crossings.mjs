@@ -1,0 +1,63 @@
+// Per-call profile of a package build, with `fetch` stubbed (one shared 204
+// Response, as bench/reader.mjs): the wasm↔JS crossings of one
+// refreshSession, by name (every wasm import and export call is counted by
+// wrapping the instance's imports and exports), and, for a build made with
+// the `alloc-count` feature, the Rust allocations per call. Used to find
+// where the call overhead of rows 2 and 3 goes (bench/README.md), not a row
+// of `cargo xtask bench`.
+//
+//   node bench/crossings.mjs PKGDIR [--calls 1000]
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const args = process.argv.slice(2);
+const dir = resolve(args.find((a) => !a.startsWith("--")) ?? "pkg");
+const i = args.indexOf("--calls");
+const calls = i < 0 ? 1000 : Number(args[i + 1]);
+
+const counts = new Map();
+const count = (name) => counts.set(name, (counts.get(name) ?? 0) + 1);
+const Instance = WebAssembly.Instance;
+let exportsSeen = null;
+WebAssembly.Instance = function (module, imports) {
+  const wrapped = {};
+  for (const [mod, fns] of Object.entries(imports)) {
+    wrapped[mod] = {};
+    for (const [name, f] of Object.entries(fns)) {
+      const label = `import ${name.replace(/_[0-9a-f]{16}$/, "")}`;
+      wrapped[mod][name] = typeof f === "function" ? function (...a) { count(label); return f.apply(this, a); } : f;
+    }
+  }
+  const inst = new Instance(module, wrapped);
+  const exp = {};
+  for (const [name, v] of Object.entries(inst.exports)) {
+    exp[name] = typeof v === "function" ? (...a) => (count(`export ${name}`), v(...a)) : v;
+  }
+  exportsSeen = inst.exports;
+  return { exports: exp };
+};
+
+const glue = await import(pathToFileURL(join(dir, "graph_workbook_session.js")).href);
+glue.initSync({ module: readFileSync(join(dir, "graph_workbook_session_bg.wasm")) });
+const answer = new Response(null, { status: 204, headers: { "request-id": "5e8b6c1a-0000-4000-8000-000000000001" } });
+globalThis.fetch = () => Promise.resolve(answer);
+const options = {
+  workbook: "/me/drive/items/01ABC",
+  sessionId: "cluster=PS1&session=15.SN3PEPF000074F1.A82.1.V24.6230",
+  accessToken: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.bench",
+  baseUrl: "https://graph.microsoft.com/v1.0",
+};
+for (let k = 0; k < 100; k++) await glue.refreshSession(options);
+counts.clear();
+const allocs = exportsSeen.__gws_alloc_count;
+const a0 = allocs ? allocs() : 0;
+for (let k = 0; k < calls; k++) await glue.refreshSession(options);
+const a1 = allocs ? allocs() : 0;
+counts.delete("export __gws_alloc_count");
+const rows = [...counts].sort((a, b) => b[1] - a[1]);
+const total = (kind) => rows.filter(([n]) => n.startsWith(kind)).reduce((s, [, c]) => s + c, 0) / calls;
+console.log(`${dir}: per refreshSession call (${calls} calls, fetch stubbed)`);
+console.log(`  imports called: ${total("import").toFixed(1)}, exports called: ${total("export").toFixed(1)}` +
+  (allocs ? `, Rust allocations: ${((a1 - a0) / calls).toFixed(1)}` : " (build with --features alloc-count for allocations)"));
+for (const [n, c] of rows) console.log(`  ${(c / calls).toFixed(2).padStart(6)}  ${n}`);

@@ -1,0 +1,13 @@
+// graph-workbook-session/refresh (refreshSession and closeSession only, a wasm of
+// their own) for browser pages, module Web Workers, Office
+// add-ins and bundlers (Vite, webpack): the "browser" and "default" export
+// conditions. The wasm loads once, here, by top-level await; bundlers
+// see `new URL("./….wasm", import.meta.url)` and emit the file as an asset.
+// (The package's "./manual" entry is the whole package's wasm.)
+import init from "./graph_workbook_session.js";
+
+await init({ module_or_path: new URL("./graph_workbook_session_bg.wasm", import.meta.url) });
+
+export * from "./graph_workbook_session.js";
+export { default } from "./graph_workbook_session.js";
+export { GraphError, isGraphError } from "./graph_error.js";

@@ -1,0 +1,13 @@
+// graph-workbook-session/refresh (refreshSession and closeSession only, a wasm of
+// their own) for Node 20+, Deno and Bun: the "node", "deno" and
+// "bun" export conditions. The wasm is read from beside this file and
+// instantiated synchronously, so there is no top-level await and Node's
+// require() of this ES module works too (Node 20.19+, 22.12+).
+import { readFileSync } from "node:fs";
+import { initSync } from "./graph_workbook_session.js";
+
+initSync({ module: readFileSync(new URL("./graph_workbook_session_bg.wasm", import.meta.url)) });
+
+export * from "./graph_workbook_session.js";
+export { default } from "./graph_workbook_session.js";
+export { GraphError, isGraphError } from "./graph_error.js";

@@ -1,0 +1,13 @@
+// graph-workbook-session/refresh (refreshSession and closeSession only, a wasm of
+// their own) for Cloudflare Workers (workerd, wrangler, Miniflare):
+// the "workerd" export condition. workerd forbids compiling wasm from bytes at
+// run time, so the wasm is imported as a module (wrangler and Miniflare turn
+// a `.wasm` import into a compiled WebAssembly.Module) and instantiated here.
+import wasm from "./graph_workbook_session_bg.wasm";
+import { initSync } from "./graph_workbook_session.js";
+
+initSync({ module: wasm });
+
+export * from "./graph_workbook_session.js";
+export { default } from "./graph_workbook_session.js";
+export { GraphError, isGraphError } from "./graph_error.js";
