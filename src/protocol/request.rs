@@ -68,7 +68,7 @@ impl Answer {
             let t = token.as_bytes();
             let longest = (1..=t.len().min(b.len()))
                 .rev()
-                .find(|&n| b[b.len() - n..] == t[..n] && self.body.is_char_boundary(b.len() - n));
+                .find(|&n| t.get(..n).is_some_and(|p| b.ends_with(p)) && self.body.is_char_boundary(b.len() - n));
             if let Some(n) = longest {
                 self.body.truncate(self.body.len() - n);
             }
