@@ -186,7 +186,10 @@ function callbacks(slot, s) {
       reenter();
     },
     onRecreated: (ev) => {
-      slot.ids.add(ev.id);
+      // A dropped object's keep-alive goes on (as it must) and may recreate:
+      // its new session is that object's, not the slot's current one.
+      if (slot.s === s) slot.ids.add(ev.id);
+      else abandonedIds.add(ev.id);
       reenter();
     },
   };
