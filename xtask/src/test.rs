@@ -94,47 +94,27 @@ fn habits() -> Result {
     crate::run(Command::new("cargo").args(["fmt", "--all", "--check"]))?;
     crate::run(Command::new("cargo").args(["fmt", "--check"]).current_dir("fuzz"))?;
     crate::run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
-    crate::run(Command::new("cargo").args([
-        "clippy",
-        "-p",
-        "graph-workbook-session",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--all-targets",
-        "--features",
-        "serde",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    crate::run(Command::new("cargo").args([
-        "clippy",
-        "-p",
-        "graph-workbook-session",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--no-default-features",
-        "--release",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    // The whole npm package (`full` without std); the one above is the
-    // refresh-only entry's.
-    crate::run(Command::new("cargo").args([
-        "clippy",
-        "-p",
-        "graph-workbook-session",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--no-default-features",
-        "--features",
-        "full",
-        "--release",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    // The library for wasm32: with std and every target (serde too); the
+    // refresh-only npm entry (no default features); the whole npm package
+    // (`full` without std).
+    for config in [
+        &["--all-targets", "--features", "serde"][..],
+        &["--no-default-features", "--release"][..],
+        &["--no-default-features", "--features", "full", "--release"][..],
+    ] {
+        crate::run(
+            Command::new("cargo")
+                .args([
+                    "clippy",
+                    "-p",
+                    "graph-workbook-session",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                ])
+                .args(config)
+                .args(["--", "-D", "warnings"]),
+        )?;
+    }
     crate::run(
         Command::new("cargo")
             .args(["clippy", "--all-targets", "--", "-D", "warnings"])
