@@ -186,7 +186,7 @@ impl BaseUrl {
 const MAX_FOLLOW_LEN: usize = 8 * 1024;
 
 /// `https://h:443` as `https://h`, `http://h:80` as `http://h`: the same origin.
-fn default_port_stripped(origin: &str) -> String {
+pub(crate) fn default_port_stripped(origin: &str) -> String {
     for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
         if origin.starts_with(scheme) {
             if let Some(o) = origin.strip_suffix(port) {

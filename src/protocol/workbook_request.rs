@@ -33,7 +33,8 @@ use super::error::{Code, Error};
 use super::request::Answer;
 use super::retry::{decide, final_error, renew_token, Decision, Limits, Outcome};
 use super::session::{classify, Failure};
-use super::url::BaseUrl;
+use super::text;
+use super::url::{default_port_stripped, BaseUrl};
 
 /// The longest `path` accepted.
 pub const MAX_PATH_LEN: usize = 16 * 1024;
@@ -114,19 +115,8 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
 /// `.`, `..` and their percent-encoded forms, which URL parsers resolve.
 fn is_dot_segment(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
-    let decoded = lower.replace("%2e", ".");
+    let decoded = text::replace(&lower, "%2e", ".");
     decoded == "." || decoded == ".."
-}
-
-fn default_port_stripped(origin: &str) -> String {
-    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
-        if origin.starts_with(scheme) {
-            if let Some(o) = origin.strip_suffix(port) {
-                return o.into();
-            }
-        }
-    }
-    origin.into()
 }
 
 /// Refuses a caller header the session owns.
