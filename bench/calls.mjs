@@ -1,8 +1,12 @@
-// Rows 2 and 3: the cost of one refreshSession against the emulator in Node,
-// ours beside a raw fetch, the Graph SDK and ky.
+// Rows 2, 3 and 8: the cost of one call against the emulator in Node, ours
+// beside a raw fetch, the Graph SDK and ky.
 //
 //   --mode sequential   N calls one after another; median µs per call.
 //   --mode concurrent   1,000 calls at once; wall time of the batch.
+//   --call refresh      the call is refreshSession (rows 2 and 3; the default).
+//   --call range-get    the call is a GET of one cell inside a session, its
+//                       body read as JSON: ours `session.fetch(RANGE)` on a
+//                       WorkbookSession, then `.json()` (row 8, sequential).
 //
 // The contenders take turns in rounds (the order rotating each round), so a
 // burst of load from elsewhere on the machine hits all of them alike. All of
@@ -12,12 +16,29 @@
 // same warm pool.
 
 import { performance } from "node:perf_hooks";
-import { arg, contenders, createSession, emit, env, graphBase, ITEM, log, median, need, percentile } from "./lib.mjs";
+import { arg, contenders, createSession, emit, env, graphBase, ITEM, log, median, need, percentile, RANGE, writeRange } from "./lib.mjs";
 
 const mode = arg("mode", "sequential");
+const kind = arg("call", "refresh");
 const base = graphBase(need("BENCH_EMULATOR_URL", env.emulator));
-const all = await contenders(base);
 const sessionId = await createSession(base);
+if (kind === "range-get") {
+  // A number in the cell, before ours opens its session on the same item, so
+  // that every contender reads the same body; checked once per contender.
+  await writeRange(base, sessionId, [[42]]);
+}
+const all = await contenders(base, undefined, kind);
+if (kind === "range-get") {
+  for (const c of all) {
+    c.enter();
+    try {
+      const body = await c.call(ITEM, sessionId);
+      if (JSON.stringify(body?.values) !== "[[42]]") throw new Error(`${c.name}: GET ${RANGE} read ${JSON.stringify(body)}`);
+    } finally {
+      c.leave();
+    }
+  }
+}
 
 async function sequential() {
   const rounds = env.quick ? 6 : 30;
@@ -80,4 +101,6 @@ async function concurrent() {
   return { concurrency: n, rounds, figures };
 }
 
-emit(mode === "concurrent" ? await concurrent() : await sequential());
+const result = mode === "concurrent" ? await concurrent() : await sequential();
+for (const c of all) await c.close();
+emit({ call: kind, ...(kind === "range-get" ? { path: RANGE } : {}), ...result });

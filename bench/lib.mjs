@@ -59,28 +59,52 @@ export function installGraphFetchShim(base /* {emulator}/v1.0 */) {
   };
 }
 
+/** Row 8's request: one cell of Sheet1, relative to `{base}{workbook}/workbook`. */
+export const RANGE = "/worksheets('Sheet1')/range(address='A1')";
+
 /**
  * The contenders of the speed rows, each `{ name, call(workbook, sessionId),
- * enter(), leave() }`: call is one refreshSession; enter/leave bracket a run
- * of calls (the Graph SDK's fetch mapping).
+ * enter(), leave(), close() }`: enter/leave bracket a run of calls (the Graph
+ * SDK's fetch mapping); close ends what setting up opened. `kind` is the call:
+ *
+ * - "refresh" (rows 2 to 4): one refreshSession; `contenders/NAME.js`.
+ * - "range-get" (row 8): a GET of RANGE inside the session, the body read as
+ *   JSON; `contenders/range-get/NAME.js`. Ours is `session.fetch(RANGE)` and
+ *   `.json()` on a WorkbookSession created here on ITEM: the session carries
+ *   its workbook and id, so the call's arguments (ITEM and the anchors'
+ *   session id) are not its.
  */
-export async function contenders(base, names = ["ours", "fetch", "graph-sdk", "ky"]) {
+export async function contenders(base, names = ["ours", "fetch", "graph-sdk", "ky"], kind = "refresh") {
+  if (kind !== "refresh" && kind !== "range-get") throw new Error(`unknown kind of call ${JSON.stringify(kind)}`);
+  const dir = kind === "refresh" ? "./contenders" : `./contenders/${kind}`;
+  const none = () => {};
   const out = [];
   for (const name of names) {
-    if (name === "ours") {
+    if (name === "ours" && kind === "refresh") {
       const { glue } = await loadOurs();
       out.push({
         name,
         call: (workbook, sessionId) => glue.refreshSession({ workbook, sessionId, accessToken: TOKEN, baseUrl: base }),
-        enter() {},
-        leave() {},
+        enter: none,
+        leave: none,
+        close: none,
+      });
+    } else if (name === "ours") {
+      const { glue } = await loadOurs();
+      const session = await glue.WorkbookSession.create({ workbook: ITEM, accessToken: TOKEN, baseUrl: base });
+      out.push({
+        name,
+        call: async () => (await session.fetch(RANGE)).json(),
+        enter: none,
+        leave: none,
+        close: () => session.close(),
       });
     } else if (name === "graph-sdk") {
-      const { setup } = await import("./contenders/graph-sdk.js");
+      const { setup } = await import(`${dir}/graph-sdk.js`);
       let restore = null;
       out.push({
         name,
-        call: setup({ baseUrl: GRAPH, accessToken: TOKEN }),
+        call: setup({ baseUrl: GRAPH, accessToken: TOKEN, path: RANGE }),
         enter() {
           restore = installGraphFetchShim(base);
         },
@@ -88,10 +112,11 @@ export async function contenders(base, names = ["ours", "fetch", "graph-sdk", "k
           restore?.();
           restore = null;
         },
+        close: none,
       });
     } else {
-      const { setup } = await import(`./contenders/${name}.js`);
-      out.push({ name, call: setup({ baseUrl: base, accessToken: TOKEN }), enter() {}, leave() {} });
+      const { setup } = await import(`${dir}/${name}.js`);
+      out.push({ name, call: setup({ baseUrl: base, accessToken: TOKEN, path: RANGE }), enter: none, leave: none, close: none });
     }
   }
   return out;
@@ -106,6 +131,17 @@ export async function createSession(base, workbook = ITEM) {
   });
   if (r.status !== 201) throw new Error(`createSession answered ${r.status}: ${await r.text()}`);
   return (await r.json()).id;
+}
+
+/** Writes `values` to RANGE through a raw fetch in the session (row 8 reads it back). */
+export async function writeRange(base, sessionId, values, workbook = ITEM) {
+  const r = await fetch(`${base}${workbook}/workbook${RANGE}`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${TOKEN}`, "workbook-session-id": sessionId, "content-type": "application/json" },
+    body: JSON.stringify({ values }),
+  });
+  if (r.status !== 200) throw new Error(`PATCH ${RANGE} answered ${r.status}: ${await r.text()}`);
+  await r.arrayBuffer();
 }
 
 /** Graph base URL ({emulator}/v1.0) of an emulator URL. */

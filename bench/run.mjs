@@ -4,7 +4,7 @@
 // bench-table markers). Figures are printed, never asserted: a missed goal is
 // a result, and only a broken harness makes this exit non-zero.
 //
-//   node bench/run.mjs [--rows 1,2,3,4,5,6,7]
+//   node bench/run.mjs [--rows 1,2,3,4,5,6,7,8]
 //
 // Set by xtask: BENCH_PKG (snapshot of pkg/), BENCH_OUT (work directory),
 // BENCH_EMULATOR_URL, BENCH_EMULATOR_SHORT_URL (TTL = 3 keep-alive intervals),
@@ -21,10 +21,10 @@ import { arg, env, GLUE, need, WASM } from "./lib.mjs";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const out = need("BENCH_OUT", process.env.BENCH_OUT);
-const rows = (arg("rows", "1,2,3,4,5,6,7") ?? "")
+const rows = (arg("rows", "1,2,3,4,5,6,7,8") ?? "")
   .split(",")
   .map(Number)
-  .filter((n) => n >= 1 && n <= 7);
+  .filter((n) => n >= 1 && n <= 8);
 const intervalMs = Number(process.env.BENCH_KEEPALIVE_INTERVAL_MS ?? 10000);
 
 // ---------------------------------------------------------------- formatting
@@ -46,6 +46,23 @@ function child(script, args = [], nodeFlags = []) {
   });
   if (r.status !== 0) throw new Error(`${script} ${args.join(" ")} failed (${r.signal ?? `exit ${r.status}`})`);
   return JSON.parse(readFileSync(file, "utf8"));
+}
+
+// Rows 2 and 8: calls.mjs's sequential figures as the table's cells (median
+// µs per call; each anchor's ratio to fetch) and ours' ratio to fetch.
+function sequential(d) {
+  const f = d.figures;
+  const base = f.fetch.medianUs;
+  const us = (n) => `${fix(n, 0)} µs`;
+  const ratio = f.ours.medianUs / base;
+  return {
+    ratio,
+    cells: {
+      ours: us(f.ours.medianUs),
+      anchors: `fetch ${us(base)} · Graph SDK ${us(f["graph-sdk"].medianUs)} (${x(f["graph-sdk"].medianUs / base)}) · ky ${us(f.ky.medianUs)} (${x(f.ky.medianUs / base)})`,
+      ratio: `${x(ratio)} fetch`,
+    },
+  };
 }
 
 // ---------------------------------------------------------------- the rows
@@ -82,15 +99,12 @@ const ROWS = {
     run() {
       const d = child("calls.mjs", ["--mode", "sequential"]);
       const f = d.figures;
-      const base = f.fetch.medianUs;
-      const us = (n) => `${fix(n, 0)} µs`;
+      const r = sequential(d);
       return {
-        ours: us(f.ours.medianUs),
-        anchors: `fetch ${us(base)} · Graph SDK ${us(f["graph-sdk"].medianUs)} (${x(f["graph-sdk"].medianUs / base)}) · ky ${us(f.ky.medianUs)} (${x(f.ky.medianUs / base)})`,
-        ratio: `${x(f.ours.medianUs / base)} fetch`,
+        ...r.cells,
         goal: "≤ 1.10×, under Graph SDK and ky",
-        met: f.ours.medianUs / base <= 1.1 && f.ours.medianUs < f["graph-sdk"].medianUs && f.ours.medianUs < f.ky.medianUs,
-        data: { ...d, ratio: f.ours.medianUs / base },
+        met: r.ratio <= 1.1 && f.ours.medianUs < f["graph-sdk"].medianUs && f.ours.medianUs < f.ky.medianUs,
+        data: { ...d, ratio: r.ratio },
       };
     },
   },
@@ -183,13 +197,22 @@ const ROWS = {
       };
     },
   },
+  8: {
+    title: "session.fetch GET overhead, sequential (median per call)",
+    run() {
+      const d = child("calls.mjs", ["--mode", "sequential", "--call", "range-get"]);
+      const r = sequential(d);
+      return { ...r.cells, goal: "≤ 1.10×", met: r.ratio <= 1.1, data: { ...d, ratio: r.ratio } };
+    },
+  },
 };
 
 // ---------------------------------------------------------------- the run
 // xtask's snapshot records when pkg/ was built (the copy's own times are the
 // copy's). Row 7 alone needs no package.
+const usesPkg = (n) => n !== 7;
 let pkgInfo = null;
-if (rows.some((n) => n <= 6)) {
+if (rows.some(usesPkg)) {
   const pkg = need("BENCH_PKG", env.pkg);
   const source = existsSync(join(pkg, "source.json")) ? JSON.parse(readFileSync(join(pkg, "source.json"), "utf8")) : {};
   pkgInfo = {
@@ -221,7 +244,7 @@ for (const n of rows) {
     measuredAt: new Date().toISOString(),
     seconds: (Date.now() - t) / 1000,
     loadAverage: { before: load, after: os.loadavg()[0] },
-    ...(n <= 6 ? { pkg: pkgInfo } : {}),
+    ...(usesPkg(n) ? { pkg: pkgInfo } : {}),
   });
 }
 
