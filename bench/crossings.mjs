@@ -4,9 +4,11 @@
 // wrapping the instance's imports and exports), and, for a build made with
 // the `alloc-count` feature, the Rust allocations per call. Used to find
 // where the call overhead of rows 2 and 3 goes (bench/README.md), not a row
-// of `cargo xtask bench`.
+// of `cargo xtask bench`. With --session-fetch, the call is row 8's instead:
+// `session.fetch(RANGE)` on a WorkbookSession and `.json()`, fetch answering
+// a fresh 200 JSON Response each time (201 for the createSession).
 //
-//   node bench/crossings.mjs PKGDIR [--calls 1000]
+//   node bench/crossings.mjs PKGDIR [--calls 1000] [--session-fetch]
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -15,6 +17,7 @@ const args = process.argv.slice(2);
 const dir = resolve(args.find((a) => !a.startsWith("--")) ?? "pkg");
 const i = args.indexOf("--calls");
 const calls = i < 0 ? 1000 : Number(args[i + 1]);
+const sessionFetch = args.includes("--session-fetch");
 
 const counts = new Map();
 const count = (name) => counts.set(name, (counts.get(name) ?? 0) + 1);
@@ -25,7 +28,9 @@ WebAssembly.Instance = function (module, imports) {
   for (const [mod, fns] of Object.entries(imports)) {
     wrapped[mod] = {};
     for (const [name, f] of Object.entries(fns)) {
-      const label = `import ${name.replace(/_[0-9a-f]{16}$/, "")}`;
+      // The hash suffix goes; wasm-bindgen's numbered casts keep their number
+      // (…_1: closure made, …_2: externref as is, …_3: string read).
+      const label = `import ${name.replace(/_[0-9a-f]{16}$/, (m) => (name.startsWith("__wbindgen_generic") ? `_${Number.parseInt(m.slice(1), 16)}` : ""))}`;
       wrapped[mod][name] = typeof f === "function" ? function (...a) { count(label); return f.apply(this, a); } : f;
     }
   }
@@ -40,24 +45,44 @@ WebAssembly.Instance = function (module, imports) {
 
 const glue = await import(pathToFileURL(join(dir, "graph_workbook_session.js")).href);
 glue.initSync({ module: readFileSync(join(dir, "graph_workbook_session_bg.wasm")) });
-const answer = new Response(null, { status: 204, headers: { "request-id": "5e8b6c1a-0000-4000-8000-000000000001" } });
-globalThis.fetch = () => Promise.resolve(answer);
+const requestId = "5e8b6c1a-0000-4000-8000-000000000001";
 const options = {
   workbook: "/me/drive/items/01ABC",
   sessionId: "cluster=PS1&session=15.SN3PEPF000074F1.A82.1.V24.6230",
   accessToken: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.bench",
   baseUrl: "https://graph.microsoft.com/v1.0",
 };
-for (let k = 0; k < 100; k++) await glue.refreshSession(options);
+let call;
+if (sessionFetch) {
+  // A Response body can be read once: a fresh one per request.
+  const range = '{"address":"Sheet1!A1","columnCount":1,"rowCount":1,"values":[[42]],"text":[["42"]]}';
+  const created = JSON.stringify({ id: options.sessionId, persistChanges: true });
+  globalThis.fetch = (url) => {
+    const create = url.endsWith("/createSession");
+    return Promise.resolve(new Response(create ? created : range, {
+      status: create ? 201 : 200,
+      headers: { "content-type": "application/json", "request-id": requestId },
+    }));
+  };
+  const { sessionId: _, ...createOptions } = options;
+  const session = await glue.WorkbookSession.create(createOptions);
+  const path = "/worksheets('Sheet1')/range(address='A1')";
+  call = async () => (await session.fetch(path)).json();
+} else {
+  const answer = new Response(null, { status: 204, headers: { "request-id": requestId } });
+  globalThis.fetch = () => Promise.resolve(answer);
+  call = () => glue.refreshSession(options);
+}
+for (let k = 0; k < 100; k++) await call();
 counts.clear();
 const allocs = exportsSeen.__gws_alloc_count;
 const a0 = allocs ? allocs() : 0;
-for (let k = 0; k < calls; k++) await glue.refreshSession(options);
+for (let k = 0; k < calls; k++) await call();
 const a1 = allocs ? allocs() : 0;
 counts.delete("export __gws_alloc_count");
 const rows = [...counts].sort((a, b) => b[1] - a[1]);
 const total = (kind) => rows.filter(([n]) => n.startsWith(kind)).reduce((s, [, c]) => s + c, 0) / calls;
-console.log(`${dir}: per refreshSession call (${calls} calls, fetch stubbed)`);
+console.log(`${dir}: per ${sessionFetch ? "session.fetch (+ .json())" : "refreshSession"} call (${calls} calls, fetch stubbed)`);
 console.log(`  imports called: ${total("import").toFixed(1)}, exports called: ${total("export").toFixed(1)}` +
   (allocs ? `, Rust allocations: ${((a1 - a0) / calls).toFixed(1)}` : " (build with --features alloc-count for allocations)"));
 for (const [n, c] of rows) console.log(`  ${(c / calls).toFixed(2).padStart(6)}  ${n}`);
