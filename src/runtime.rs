@@ -8,14 +8,15 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     core::arch::wasm32::unreachable()
 }
 
-type Allocator = lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator>;
+/// Talc: binned free lists with boundary tags, so freeing is O(1) and
+/// allocating near it. It replaced `lol_alloc`'s first-fit list, whose
+/// `dealloc` walks the sorted free list: with 10,000 kept-alive sessions
+/// that walk was 17 % of the process's CPU (bench/README.md, row 6).
+type Allocator = talc::wasm::WasmDynamicTalc;
 
-// SAFETY: wasm32-unknown-unknown without the atomics feature has one
-// thread, which is what AssumeSingleThreaded requires.
-#[allow(unsafe_code)]
 #[cfg(not(feature = "alloc-count"))]
 #[global_allocator]
-static ALLOCATOR: Allocator = unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+static ALLOCATOR: Allocator = talc::wasm::new_wasm_dynamic_allocator();
 
 /// `--features alloc-count` (benchmarks only, bench/crossings.mjs): the same
 /// allocator, counting allocations; `__gws_alloc_count()` reads the count.
@@ -46,7 +47,7 @@ mod counting {
     #[allow(unsafe_code)]
     #[global_allocator]
     static ALLOCATOR: Counting = Counting(
-        unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) },
+        talc::wasm::new_wasm_dynamic_allocator(),
         AtomicU32::new(0),
     );
 
