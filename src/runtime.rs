@@ -27,7 +27,7 @@ mod counting {
 
     pub struct Counting(super::Allocator, AtomicU32);
 
-    // SAFETY: forwards to the allocator above (see its SAFETY note).
+    // SAFETY: every call forwards to the allocator above, unchanged.
     #[allow(unsafe_code)]
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, l: Layout) -> *mut u8 {
@@ -43,13 +43,8 @@ mod counting {
         }
     }
 
-    // SAFETY: as above.
-    #[allow(unsafe_code)]
     #[global_allocator]
-    static ALLOCATOR: Counting = Counting(
-        talc::wasm::new_wasm_dynamic_allocator(),
-        AtomicU32::new(0),
-    );
+    static ALLOCATOR: Counting = Counting(talc::wasm::new_wasm_dynamic_allocator(), AtomicU32::new(0));
 
     /// Allocations (and reallocations) so far.
     #[wasm_bindgen::prelude::wasm_bindgen(js_name = __gws_alloc_count)]

@@ -150,34 +150,6 @@ impl Request {
         }
     }
 
-    /// The `fetch` init of one attempt as JSON (`method`, `headers`,
-    /// `redirect: "manual"`, `body`): the shell hands it to `JSON.parse` in
-    /// one crossing instead of setting each field from wasm, and adds the
-    /// `signal`. `"manual"`, not `"error"`: workerd rejects `"error"`; the
-    /// shell treats an unfollowed redirect as no answer, so the token never
-    /// follows one.
-    pub fn fetch_init_json(&self, token: &str, client_request_id: &str, attempt: u32) -> String {
-        let mut out = String::with_capacity(256 + token.len());
-        out.push_str("{\"method\":\"");
-        out.push_str(self.method.as_str());
-        out.push_str("\",\"redirect\":\"manual\",\"headers\":{");
-        for (i, (name, value)) in self.headers(token, client_request_id, attempt).iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            super::json::write_string(&mut out, name);
-            out.push(':');
-            super::json::write_string(&mut out, value);
-        }
-        out.push('}');
-        if let Some(body) = &self.body {
-            out.push_str(",\"body\":");
-            super::json::write_string(&mut out, body);
-        }
-        out.push('}');
-        out
-    }
-
     /// The headers of attempt number `attempt` (1-based). Retries carry
     /// `Retry-Attempt: n` (n = 1 on the first retry) and the same
     /// `client-request-id`, so Graph's logs tie them together.
@@ -247,19 +219,19 @@ mod tests {
     }
 
     #[test]
-    fn fetch_init_is_json_with_every_header_and_the_body() {
+    fn create_session_posts_its_body_with_a_json_content_type() {
         let r = Request::create_session(&call(), true, true);
-        let init = crate::protocol::json::parse(&r.fetch_init_json("t\"ok", "c", 2)).expect("valid JSON");
-        assert_eq!(init.get("method").unwrap().as_str(), Some("POST"));
-        assert_eq!(init.get("redirect").unwrap().as_str(), Some("manual"));
-        assert_eq!(init.get("body").unwrap().as_str(), Some("{\"persistChanges\":true}"));
-        let h = init.get("headers").unwrap();
-        assert_eq!(h.get("authorization").unwrap().as_str(), Some("Bearer t\"ok"));
-        assert_eq!(h.get("prefer").unwrap().as_str(), Some("respond-async"));
-        assert_eq!(h.get("retry-attempt").unwrap().as_str(), Some("1"));
-        let g = crate::protocol::json::parse(&Request::get("http://x/op".into()).fetch_init_json("t", "c", 1)).unwrap();
-        assert_eq!(g.get("method").unwrap().as_str(), Some("GET"));
-        assert!(g.get("body").is_none());
+        assert_eq!(r.method.as_str(), "POST");
+        assert_eq!(r.body.as_deref(), Some("{\"persistChanges\":true}"));
+        let h = r.headers("t\"ok", "c", 2);
+        assert!(h.contains(&("authorization", "Bearer t\"ok".to_string())));
+        assert!(h.contains(&("content-type", "application/json".to_string())));
+        assert!(h.contains(&("prefer", "respond-async".to_string())));
+        assert!(h.contains(&("retry-attempt", "1".to_string())));
+        let g = Request::get("http://x/op".into());
+        assert_eq!(g.method.as_str(), "GET");
+        assert!(g.body.is_none());
+        assert!(!g.headers("t", "c", 1).iter().any(|(n, _)| *n == "content-type"));
     }
 
     #[test]

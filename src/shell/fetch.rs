@@ -10,7 +10,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::abort::AttemptGuard;
-use super::sys::{fetch, reader, set, AbortSignal, Response};
+use super::phases::{self, Phase};
+use super::sys::{fetch, reader, set, set_str, AbortSignal, Response};
 use crate::protocol::request::{Answer, Request};
 use crate::protocol::retry::is_redirect;
 
@@ -41,13 +42,36 @@ pub async fn send(
     if super::abort::caller_aborted(caller) {
         return Err(NoAnswer::Aborted);
     }
+    phases::switch(Phase::Attempt);
     let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
-    let Ok(init) = js_sys::JSON::parse(&req.fetch_init_json(token, client_request_id, attempt)) else {
-        return Err(NoAnswer::Network);
-    };
-    set(init.unchecked_ref(), "signal", &guard.signal());
-    let response = dispatch(&req.url, init.unchecked_ref(), via, &guard, caller).await?;
-    read_answer(&response, token, &guard, caller).await
+    let init = fetch_init(req, token, client_request_id, attempt, &guard.signal());
+    phases::switch(Phase::Fetch);
+    let response = dispatch(&req.url, &init, via, &guard, caller).await;
+    phases::switch(Phase::Answer);
+    let answer = read_answer(&response?, token, &guard, caller).await;
+    phases::switch(Phase::Decide);
+    answer
+}
+
+/// The `fetch` init of attempt number `attempt`, its headers the protocol's
+/// ([`Request::headers`]), built field by field (see `sys::set_str`).
+/// `redirect: "manual"`, not `"error"`: workerd rejects `"error"`, and
+/// [`dispatch`] treats an unfollowed redirect as no answer, so the token
+/// never follows one.
+fn fetch_init(req: &Request, token: &str, client_request_id: &str, attempt: u32, signal: &AbortSignal) -> Object {
+    let init = Object::new();
+    set_str(&init, "method", req.method.as_str());
+    set_str(&init, "redirect", "manual");
+    let headers = Object::new();
+    for (name, value) in req.headers(token, client_request_id, attempt) {
+        set_str(&headers, name, &value);
+    }
+    set(&init, "headers", &headers);
+    if let Some(body) = &req.body {
+        set_str(&init, "body", body);
+    }
+    set(&init, "signal", signal);
+    init
 }
 
 /// Why an attempt ended without an answer: the caller's abort, the

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod create;
 pub mod exchange;
 pub mod fetch;
+pub mod phases;
 pub mod sys;
 pub mod token;
 #[cfg(feature = "full")]

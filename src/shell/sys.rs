@@ -47,7 +47,72 @@ pub fn reader(stream: &ReadableStream) -> Result<ReadableStreamDefaultReader, Js
 
 /// `o[k] = v`; a throwing setter is ignored (the objects set here are our own).
 pub fn set(o: &Object, k: &str, v: &JsValue) {
-    let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), v);
+    with_string(k, |k| {
+        let _ = js_sys::Reflect::set(o, k, v);
+    });
+}
+
+/// `o[k] = s`, `s` made once when it is one of the fixed strings below.
+pub fn set_str(o: &Object, k: &str, s: &str) {
+    with_string(s, |v| set(o, k, v));
+}
+
+// The property names and fixed values of every request's `fetch` init, as
+// JS strings made once. The init is built field by field: undici reads an
+// init (its headers above all) that came from `JSON.parse` more slowly than
+// one built this way (bench/README.md, "Call overhead"). rustfmt would drop
+// the initializers.
+#[rustfmt::skip]
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static METHOD: js_sys::JsString = "method";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static REDIRECT: js_sys::JsString = "redirect";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static HEADERS: js_sys::JsString = "headers";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static BODY: js_sys::JsString = "body";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static SIGNAL: js_sys::JsString = "signal";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static MANUAL: js_sys::JsString = "manual";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static GET: js_sys::JsString = "GET";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static POST: js_sys::JsString = "POST";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static AUTHORIZATION: js_sys::JsString = "authorization";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static CLIENT_REQUEST_ID: js_sys::JsString = "client-request-id";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static WORKBOOK_SESSION_ID: js_sys::JsString = "workbook-session-id";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static CONTENT_TYPE: js_sys::JsString = "content-type";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static APPLICATION_JSON: js_sys::JsString = "application/json";
+}
+
+/// `f` with `s` as a JS string: one made once for the strings above, a
+/// fresh one for any other.
+fn with_string<R>(s: &str, f: impl FnOnce(&JsValue) -> R) -> R {
+    let interned = match s {
+        "method" => &METHOD,
+        "redirect" => &REDIRECT,
+        "headers" => &HEADERS,
+        "body" => &BODY,
+        "signal" => &SIGNAL,
+        "manual" => &MANUAL,
+        "GET" => &GET,
+        "POST" => &POST,
+        "authorization" => &AUTHORIZATION,
+        "client-request-id" => &CLIENT_REQUEST_ID,
+        "workbook-session-id" => &WORKBOOK_SESSION_ID,
+        "content-type" => &CONTENT_TYPE,
+        "application/json" => &APPLICATION_JSON,
+        _ => return f(&JsValue::from_str(s)),
+    };
+    interned.with(|k| f(k))
 }
 
 /// Milliseconds since the epoch.

@@ -12,6 +12,7 @@ use super::options::{read_call, JsOptions};
 use crate::protocol::request::Request;
 use crate::protocol::validate::check_session_id;
 use crate::shell::action::{session_action, SessionAction};
+use crate::shell::phases::{self, Phase};
 use crate::shell::sys::now_ms;
 #[cfg(feature = "full")]
 use {
@@ -25,6 +26,7 @@ use {
 };
 
 async fn session_action_js(action: SessionAction, options: JsValue) -> Result<JsValue, JsValue> {
+    phases::switch(Phase::Options);
     let started = now_ms();
     let run = async {
         let o = JsOptions::new(&options)?;
@@ -35,12 +37,17 @@ async fn session_action_js(action: SessionAction, options: JsValue) -> Result<Js
             SessionAction::Refresh => Request::refresh_session(&c.call, &session_id).url,
             SessionAction::Close => Request::close_session(&c.call, &session_id).url,
         };
+        phases::switch(Phase::Token);
         let token = c.token(&url).await?;
         session_action(action, &c.call, &session_id, &token, c.signal.as_ref(), started).await
     };
-    run.await
+    let outcome = run.await;
+    phases::switch(Phase::Result);
+    let js = outcome
         .map(|r| refreshed_to_js(&r))
-        .map_err(|e| to_js(&e, action.name()))
+        .map_err(|e| to_js(&e, action.name()));
+    phases::switch(Phase::Idle);
+    js
 }
 
 /// Refreshes a workbook session so that it does not expire.

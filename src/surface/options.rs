@@ -14,6 +14,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::protocol::error::{Code, Error};
 use crate::protocol::validate::{check_scopes, default_scopes, Call, CallInput};
 use crate::shell::exchange::{aborted, with_call, Transport};
+use crate::shell::phases::{self, Phase};
 use crate::shell::sys::{fresh_client_request_id, AbortSignal};
 use crate::shell::token::TokenSource;
 #[cfg(feature = "full")]
@@ -203,6 +204,7 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
     let client_request_id = o.opt_string("clientRequestId")?;
     let allowed_hosts = o.string_array("allowedHosts")?;
     let signal = o.signal()?;
+    phases::switch(Phase::Validate);
     let mut call = Call::new(
         &CallInput {
             workbook: workbook.as_deref(),
@@ -215,6 +217,7 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
         },
         fresh_client_request_id,
     )?;
+    phases::switch(Phase::Options);
     let token = token.with_scopes(scopes.unwrap_or_else(|| default_scopes(&call.base)));
     if fetch.is_some() || token.renews() {
         call.transport = Some(Rc::new(Transport {

@@ -7,6 +7,8 @@
 //! * `cargo xtask bench` — all eight rows (about five minutes).
 //! * `cargo xtask bench emulator` — row 7 only (the emulator's throughput).
 //! * `cargo xtask bench 2 3` — the rows named.
+//! * `cargo xtask bench phases` — not a row: where one call's time goes,
+//!   phase by phase, from a build with the `phases` feature.
 //! * `--build` builds `pkg/` first; otherwise `pkg/` is measured as it is
 //!   (built only when missing). `--quick` is a short smoke run, written to
 //!   `target/bench/results-quick.json` only.
@@ -32,6 +34,9 @@ const KEEPALIVE_INTERVAL_MS: u64 = 10_000;
 const KEEPALIVE_INTERVAL_MS_QUICK: u64 = 2_000;
 
 pub fn run(args: &[String]) -> Result {
+    if args.first().map(String::as_str) == Some("phases") {
+        return phases(args.iter().any(|a| a == "--quick"));
+    }
     let mut rows: Vec<u32> = Vec::new();
     let (mut quick, mut rebuild) = (false, false);
     for a in args {
@@ -41,7 +46,7 @@ pub fn run(args: &[String]) -> Result {
             "--build" => rebuild = true,
             n => match n.parse::<u32>() {
                 Ok(n @ 1..=8) => rows.push(n),
-                _ => return Err(format!("bench: unknown argument {a:?} (usage: cargo xtask bench [emulator | 1..8 ...] [--build] [--quick])")),
+                _ => return Err(format!("bench: unknown argument {a:?} (usage: cargo xtask bench [emulator | 1..8 ...] [--build] [--quick], or cargo xtask bench phases [--quick])")),
             },
         }
     }
@@ -123,6 +128,39 @@ pub fn run(args: &[String]) -> Result {
         cmd.env("BENCH_EMULATOR_SHORT_URL", &e.url);
     }
     crate::run(&mut cmd)
+}
+
+/// `cargo xtask bench phases`: where one call's time goes, phase by phase
+/// (`bench/phases.mjs`), from a build with the `phases` feature made into
+/// `target/bench/phases` (pkg/ is left as it is).
+fn phases(quick: bool) -> Result {
+    setup::for_build()?;
+    let dir = crate::root().join(OUT).join("phases");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    step("building the package with --features full,phases into target/bench/phases");
+    build::variant(&["--no-default-features", "--features", "full,phases"], &dir)?;
+    std::fs::write(dir.join("package.json"), "{ \"type\": \"module\" }\n").map_err(|e| e.to_string())?;
+    npm_ci()?;
+    step("building the emulator (profile fast)");
+    crate::run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "--profile",
+        "fast",
+        "-p",
+        "graph-workbook-emulator",
+        "--bins",
+    ]))?;
+    let emu = emulator::start_fast(&[])?;
+    step("where a call's time goes (bench/phases.mjs)");
+    crate::run(
+        Command::new("node")
+            .arg(Path::new(DIR).join("phases.mjs"))
+            .env("BENCH_PKG", &dir)
+            .env("BENCH_EMULATOR_URL", &emu.url)
+            .env("BENCH_QUICK", if quick { "1" } else { "0" }),
+    )
 }
 
 fn pkg_present() -> bool {

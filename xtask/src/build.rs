@@ -58,7 +58,7 @@ pub const REFRESH: &str = "refresh";
 
 /// cargo with `features` → `wasm-bindgen --target web` into `dir` → the
 /// GraphError snippet flattened → esbuild → `wasm-opt -Oz`; the sizes.
-fn variant(features: &[&str], dir: &Path) -> Result<Size> {
+pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
     run(Command::new("cargo")
         .args([
             "build",
