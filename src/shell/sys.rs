@@ -95,7 +95,7 @@ extern "C" {
 
 /// `f` with `s` as a JS string: one made once for the strings above, a
 /// fresh one for any other.
-fn with_string<R>(s: &str, f: impl FnOnce(&JsValue) -> R) -> R {
+pub fn with_string<R>(s: &str, f: impl FnOnce(&JsValue) -> R) -> R {
     let interned = match s {
         "method" => &METHOD,
         "redirect" => &REDIRECT,

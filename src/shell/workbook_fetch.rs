@@ -16,7 +16,7 @@ use wasm_bindgen::JsValue;
 
 use super::abort::{caller_aborted, AttemptGuard};
 use super::fetch::{dispatch, read_answer, NoAnswer};
-use super::sys::{set, AbortSignal, Response};
+use super::sys::{set, set_str, AbortSignal, Response};
 use crate::protocol::request::Answer;
 
 /// The request as the caller gave it, checked (see `surface::fetch_init`).
@@ -69,13 +69,13 @@ pub async fn send_once(
     if attempt > 1 {
         let _ = headers.set("retry-attempt", &(attempt - 1).to_string());
     }
-    set(&init, "method", &JsValue::from_str(&p.method));
+    set_str(&init, "method", &p.method);
     set(&init, "headers", &headers);
     if !p.body.is_undefined() {
         set(&init, "body", &p.body);
     }
-    // The token never follows a redirect (see `protocol::request`).
-    set(&init, "redirect", &JsValue::from_str("manual"));
+    // The token never follows a redirect (see `shell::fetch::fetch_init`).
+    set_str(&init, "redirect", "manual");
     set(&init, "signal", &guard.signal());
     let response = dispatch(url, &init, via, &guard, caller).await?;
     if (200..300).contains(&response.status()) {

@@ -14,7 +14,7 @@ use crate::protocol::validate::check_header_value;
 use crate::protocol::workbook_request::{
     adds_json_content_type, check_body, check_caller_header, normalize_method, string_body, Body, OWN_HEADERS,
 };
-use crate::shell::sys::AbortSignal;
+use crate::shell::sys::{with_string, AbortSignal};
 use crate::shell::workbook_fetch::Outgoing;
 
 /// The caller's `init`, read.
@@ -96,7 +96,9 @@ pub fn read_fetch_init(init: &JsValue) -> Result<FetchInit, Error> {
         "method",
         "redirect",
     ] {
-        let _ = Reflect::delete_property(&base, &JsValue::from_str(k));
+        with_string(k, |k| {
+            let _ = Reflect::delete_property(&base, k);
+        });
     }
     Ok(FetchInit {
         outgoing: Outgoing {
