@@ -9,6 +9,8 @@
 //            package's own cost, with hot caches;
 //   emulator the real call over loopback, beside a raw fetch of the same
 //            request: the same phases with undici's work in between.
+// Beside them, two anchors: a raw fetch of the same request, and the same
+// with an AbortController and a timer (what bounding an attempt costs).
 // Per phase: median µs per call over the rounds. "outside the phases" is the
 // call's wall time (measured in JS) minus the phases: the async glue that
 // starts the call and settles its promise.
@@ -36,15 +38,29 @@ const runs = {
   emulator: () => glue.refreshSession({ workbook: ITEM, sessionId, accessToken: TOKEN, baseUrl: base }),
 };
 const url = `${base}${ITEM}/workbook/refreshSession`;
+const headers = () => ({ authorization: `Bearer ${TOKEN}`, "workbook-session-id": sessionId });
 const raw = async () => {
-  const r = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${TOKEN}`, "workbook-session-id": sessionId } });
+  const r = await fetch(url, { method: "POST", headers: headers() });
   if (r.status !== 204) throw new Error(`raw fetch: ${r.status}`);
 };
+// The least any call with an abortable per-attempt timeout can cost: a raw
+// fetch with its own AbortController and timer (undici follows the signal).
+const rawWithTimer = async () => {
+  const c = new AbortController();
+  const timer = setTimeout(() => c.abort(), 30000);
+  try {
+    const r = await fetch(url, { method: "POST", headers: headers(), signal: c.signal });
+    if (r.status !== 204) throw new Error(`raw fetch: ${r.status}`);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
-const samples = { stubbed: [], emulator: [], fetch: [] };
+const samples = { stubbed: [], emulator: [], fetch: [], timer: [] };
+const anchors = { fetch: raw, timer: rawWithTimer };
 for (let round = 0; round <= rounds; round++) {
-  for (const name of ["stubbed", "emulator", "fetch"]) {
-    const call = name === "fetch" ? raw : runs[name];
+  for (const name of ["stubbed", "emulator", "fetch", "timer"]) {
+    const call = anchors[name] ?? runs[name];
     const p0 = Array.from(glue.__gws_phases());
     const t0 = performance.now();
     for (let i = 0; i < perRound; i++) await call();
@@ -64,6 +80,7 @@ const column = (name) => {
 };
 const cols = { stubbed: column("stubbed"), emulator: column("emulator") };
 const fetchUs = median(samples.fetch.map((x) => us(x.wall)));
+const timerUs = median(samples.timer.map((x) => us(x.wall)));
 const fmt = (v) => v.toFixed(1).padStart(9);
 console.log(`refreshSession, µs per call (median of ${rounds} rounds of ${perRound} sequential calls)`);
 console.log(`${"phase".padEnd(54)}${"stubbed".padStart(9)}${"emulator".padStart(9)}`);
@@ -78,3 +95,4 @@ console.log(`${"outside the phases (async glue, promise settling)".padEnd(54)}${
 console.log(`${"the whole call".padEnd(54)}${fmt(cols.stubbed.wall)}${fmt(cols.emulator.wall)}`);
 const ownEmu = cols.emulator.wall - cols.emulator.phases[5];
 console.log(`raw fetch of the same request: ${fetchUs.toFixed(1)} µs; ours ${(cols.emulator.wall / fetchUs).toFixed(2)}× it; ours outside fetch: ${ownEmu.toFixed(1)} µs`);
+console.log(`raw fetch with its own AbortController and timer: ${timerUs.toFixed(1)} µs, ${(timerUs / fetchUs).toFixed(2)}× raw fetch`);
