@@ -33,6 +33,8 @@
 //   alive there; at the end, after closing everything, no session of ours
 //   is left but those a free() abandoned or an ambiguous createSession may
 //   have created.
+// "After" means sent after: a request's time is when the package handed it
+// to fetch, not when the emulator logged it (see sentAt).
 
 import { WorkbookSession, refreshSession, closeSession, createSession } from "../../pkg/node.js";
 
@@ -76,8 +78,33 @@ process.on("unhandledRejection", (e) => fail(`unhandled rejection: ${e?.stack ??
 const reported = [];
 globalThis.reportError = (e) => reported.push(e);
 
+// When the package sent each request. The emulator's journal stamps a
+// request when it handles it, which can be hundreds of ms after it was sent:
+// requests wait for the emulator's state lock, which the model's own
+// GET /_emulator/requests holds while it lists a journal of thousands of
+// entries (a delay fault also stamps at the end of its delay). A request
+// sent before a stop(), an abort or a close() resolved may so be logged
+// after it. The package calls the global fetch by name, so wrapping it
+// records every request without changing the package's code path.
+const realFetch = globalThis.fetch;
+const sends = new Map(); // "client-request-id Retry-Attempt" -> times sent
+const sendKey = (crid, attempt) => `${crid} ${attempt}`;
+globalThis.fetch = (input, init) => {
+  const h = new Headers(init?.headers);
+  const key = sendKey(h.get("client-request-id"), h.get("retry-attempt"));
+  sends.set(key, [...(sends.get(key) ?? []), Date.now()]);
+  return realFetch(input, init);
+};
+// A journal entry's send time: the latest send of its id and attempt not
+// after the emulator logged it (the log time when none was seen).
+function sentAt(q) {
+  let t = null;
+  for (const x of sends.get(sendKey(q.clientRequestId, q.retryAttempt)) ?? []) if (x <= q.timeMs && (t === null || x > t)) t = x;
+  return t ?? q.timeMs;
+}
+
 async function control(method, path, body) {
-  const r = await fetch(`${EMU}/_emulator${path}`, {
+  const r = await realFetch(`${EMU}/_emulator${path}`, {
     method,
     headers: body ? { "content-type": "application/json" } : {},
     body: body ? JSON.stringify(body) : undefined,
@@ -414,12 +441,13 @@ async function check() {
     // No request for a session after its close() resolved.
     const closed = closedIds.get(q.sessionId);
     // (The function exports' own calls are the caller's, not the object's.)
-    if (closed !== undefined && q.timeMs > closed + 5 && !abandonedIds.has(q.sessionId) && !modelCrids.has(q.clientRequestId)) {
+    const sent = sentAt(q);
+    if (closed !== undefined && sent > closed + 5 && !abandonedIds.has(q.sessionId) && !modelCrids.has(q.clientRequestId)) {
       // A later object may have attached the same id: the model never does.
-      fail(`${q.operation} for ${q.sessionId} ${q.timeMs - closed} ms after its close() resolved`);
+      fail(`${q.operation} for ${q.sessionId} sent ${sent - closed} ms after its close() resolved`);
     }
     const aborted = abortedCalls.get(q.clientRequestId);
-    if (aborted !== undefined && q.timeMs > aborted + 5) fail(`a request of an aborted call left ${q.timeMs - aborted} ms after the abort`);
+    if (aborted !== undefined && sent > aborted + 5) fail(`a request of an aborted call left ${sent - aborted} ms after the abort`);
     if (q.clientRequestId) {
       const list = byCrid.get(q.clientRequestId) ?? [];
       list.push(q);
@@ -439,11 +467,14 @@ async function check() {
     if (slot.quietSince === null || slot.manual > 0 || !slot.s) continue;
     const ids = new Set(slot.ids);
     const late = requests.filter(
-      (q) => q.operation === "refreshSession" && ids.has(q.sessionId) && q.timeMs > slot.quietSince + 5 && !modelCrids.has(q.clientRequestId),
+      (q) => q.operation === "refreshSession" && ids.has(q.sessionId) && sentAt(q) > slot.quietSince + 5 && !modelCrids.has(q.clientRequestId),
     );
     // refreshSession() of the function export also goes to these ids: only
     // requests without a model-chosen client-request-id count.
-    if (late.length) fail(`slot${slot.i}: ${late.length} refreshSession after stop()`);
+    if (late.length) {
+      const which = late.map((q) => `${q.clientRequestId} #${q.retryAttempt ?? 0} sent +${sentAt(q) - slot.quietSince} ms, logged +${q.timeMs - slot.quietSince} ms`);
+      fail(`slot${slot.i}: ${late.length} refreshSession after stop(): ${which.join(", ")}`);
+    }
   }
   // State matches the emulator's truth.
   const alive = new Set((await live()).map((x) => x.id));
