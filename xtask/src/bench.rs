@@ -134,10 +134,12 @@ fn pkg_present() -> bool {
 fn snapshot_pkg(to: &Path) -> Result {
     let stamp = |p: &PathBuf| std::fs::metadata(p).and_then(|m| Ok((m.len(), m.modified()?))).ok();
     // Row 1 weighs the refresh-only entry too (row 1b). The glue has the
-    // GraphError class bundled in (xtask/src/build.rs).
+    // GraphError class bundled in (xtask/src/build.rs). Row 5 loads the
+    // browser entry in Chromium.
     let names = [
         GLUE.to_string(),
         WASM.to_string(),
+        "index.js".to_string(),
         format!("{}/{GLUE}", build::REFRESH),
         format!("{}/{WASM}", build::REFRESH),
     ];
