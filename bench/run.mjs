@@ -148,7 +148,9 @@ const ROWS = {
       const d = child("startup.mjs");
       const n = d.node, c = d.chromium;
       return {
-        ours: `Node ${ms(n.ours.totalMs)} · Chromium ${ms(c.ours.totalMs)}`,
+        ours:
+          `Node ${ms(n.ours.totalMs)} · Chromium ${ms(c.ours.totalMs)}` +
+          (c.entry ? ` (through the browser entry index.js: ${ms(c.entry.totalMs)})` : ""),
         anchors: `fetch's first call: Node ${ms(n.fetch.totalMs)} · Chromium ${ms(c.fetch.totalMs)}`,
         ratio: `Node ${x(n.ours.totalMs / n.fetch.totalMs)} · Chromium ${x(c.ours.totalMs / c.fetch.totalMs)}`,
         goal: "— (figures)",

@@ -1,12 +1,12 @@
 // Row 1: the bytes a user downloads, gzip -9 (the same `gzip -9 -c FILE` as
-// `cargo xtask build`). Ours: the wasm, the JS glue and graph_error.js as
-// built, and the same for the refresh-only entry (row 1b). The anchors:
-// each contender module (contenders/*.js, the code rows 2 and 3 run) bundled
-// by esbuild --bundle --minify --format=esm --platform=browser, so each is
-// tree-shaken to this one call.
+// `cargo xtask build`). Ours: the wasm and the JS glue (the GraphError class
+// bundled in since 2026-12-01) as built, and the same for the refresh-only
+// entry (row 1b). The anchors: each contender module (contenders/*.js, the
+// code rows 2 and 3 run) bundled by esbuild --bundle --minify --format=esm
+// --platform=browser, so each is tree-shaken to this one call.
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -35,12 +35,13 @@ async function bundle(name, entry) {
 }
 
 const pkg = need("BENCH_PKG", env.pkg);
-// The wasm, the glue and the GraphError class file the glue imports (what
-// `cargo xtask build` adds up), for the whole package and for the
-// refresh-only entry (pkg/refresh/, row 1b).
+// The wasm and the glue (what `cargo xtask build` adds up), for the whole
+// package and for the refresh-only entry (pkg/refresh/, row 1b). A build
+// from before 2026-12-01 has the GraphError class in a graph_error.js of its
+// own beside the glue, which the glue imports: counted when present.
 function weigh(dir) {
   const wasm = join(dir, WASM);
-  const js = [join(dir, GLUE), join(dir, "graph_error.js")];
+  const js = [join(dir, GLUE), join(dir, "graph_error.js")].filter((f) => existsSync(f));
   const w = { wasm: { raw: raw(wasm), gzip: gz(wasm) }, js: { raw: 0, gzip: 0 } };
   for (const f of js) {
     w.js.raw += raw(f);

@@ -1,9 +1,9 @@
 // GraphError, the class of every rejection of graph-workbook-session, and
 // the JS half of WorkbookSession's `Symbol.asyncDispose`. Plain JS because
 // wasm-bindgen cannot make an exported class extend `Error`; the wasm builds
-// each error through `graphError` below. xtask/src/build.rs ships this file
-// as `graph_error.js` beside the glue, and the package's entries re-export
-// `GraphError` and `isGraphError` from it.
+// each error through `graphError` below. xtask/src/build.rs bundles this
+// file into the glue (one module, one request), which also exports
+// `GraphError` and `isGraphError`; the package's entries re-export them.
 
 const FIELDS = [
   "code",

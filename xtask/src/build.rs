@@ -1,10 +1,12 @@
 //! `cargo xtask build`: the npm package in `pkg/`.
 //!
 //! cargo (release profile: opt-level "z", LTO, one codegen unit, panic
-//! abort) → `wasm-bindgen --target web` → `wasm-opt -Oz` (npm binaryen; never
-//! Debian's 108, which breaks the externref table) → package.json + README.
-//! Twice: the whole package (feature `full`) in `pkg/`, and the refresh-only
-//! entry (refreshSession and closeSession, no `full`) in `pkg/refresh/`.
+//! abort) → `wasm-bindgen --target web` → esbuild bundles the glue with the
+//! GraphError class it imports into one minified module → `wasm-opt -Oz`
+//! (npm binaryen; never Debian's 108, which breaks the externref table) →
+//! package.json + README. Twice: the whole package (feature `full`) in
+//! `pkg/`, and the refresh-only entry (refreshSession and closeSession, no
+//! `full`) in `pkg/refresh/`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -42,7 +44,7 @@ pub fn package() -> Result<Size> {
     }
     for (dir, s) in [("pkg/", &size), ("pkg/refresh/", &small)] {
         println!(
-            "{dir}: wasm {} B ({} B gzip -9), JS glue + graph_error.js {} B ({} B gzip -9), total {} B gzip -9",
+            "{dir}: wasm {} B ({} B gzip -9), JS glue {} B ({} B gzip -9), total {} B gzip -9",
             s.wasm_raw,
             s.wasm_gz,
             s.js_raw,
@@ -57,7 +59,8 @@ pub fn package() -> Result<Size> {
 pub const REFRESH: &str = "refresh";
 
 /// cargo with `features` → `wasm-bindgen --target web` into `dir` → the
-/// GraphError snippet flattened → esbuild → `wasm-opt -Oz`; the sizes.
+/// glue and the GraphError snippet bundled into one module → `wasm-opt -Oz`;
+/// the sizes.
 pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
     run(Command::new("cargo")
         .args([
@@ -76,15 +79,7 @@ pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
         .args(["--target", "web", "--out-dir"])
         .arg(dir)
         .args(["--out-name", NAME, &input]))?;
-    flatten_snippet(dir)?;
-    // Minify the JS glue as a CDN would serve it; exports and
-    // `import.meta.url` stay as they are.
-    for js in [dir.join(format!("{NAME}.js")), dir.join(FLAT_SNIPPET)] {
-        run(Command::new("node_modules/.bin/esbuild")
-            .arg(&js)
-            .args(["--minify", "--format=esm", "--log-level=warning", "--allow-overwrite"])
-            .arg(format!("--outfile={}", js.display())))?;
-    }
+    bundle_snippet(dir)?;
     let wasm = dir.join(format!("{NAME}_bg.wasm"));
     run(Command::new("node_modules/.bin/wasm-opt")
         .arg("-Oz")
@@ -102,23 +97,26 @@ pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
         .arg(&wasm)
         .arg("-o")
         .arg(&wasm))?;
-    // The JS: wasm-bindgen's glue and the GraphError class it imports.
     let js = dir.join(format!("{NAME}.js"));
-    let class = dir.join(FLAT_SNIPPET);
     Ok(Size {
         wasm_raw: file_len(&wasm)?,
         wasm_gz: gzip_len(&wasm)?,
-        js_raw: file_len(&js)? + file_len(&class)?,
-        js_gz: gzip_len(&js)? + gzip_len(&class)?,
+        js_raw: file_len(&js)?,
+        js_gz: gzip_len(&js)?,
     })
 }
 
-/// The JS half of the crate (`src/surface/graph_error.js`: the
-/// `GraphError` class), which wasm-bindgen copies to
-/// `snippets/graph-workbook-session-<hash>/src/surface/`, moves to
-/// `graph_error.js` beside the glue: a fixed name the entries re-export
-/// from, and the glue imports. Fails loudly if wasm-bindgen's layout changes.
-fn flatten_snippet(dir: &Path) -> Result {
+/// The JS half of the crate (`src/surface/graph_error.js`: the `GraphError`
+/// class), which wasm-bindgen copies to
+/// `snippets/graph-workbook-session-<hash>/src/surface/` and the glue
+/// imports, is bundled into the glue by esbuild: one module, so a browser
+/// makes one request for the JS, not the glue and then (once it has parsed
+/// the glue) the class. The glue also exports `GraphError` and
+/// `isGraphError`, which the entries re-export: one class for every entry.
+/// Minified as a CDN would serve it; `import.meta.url` and the key of the
+/// wasm's imports object (the wasm's own import module name) stay as they
+/// are. Fails loudly if wasm-bindgen's layout changes.
+fn bundle_snippet(dir: &Path) -> Result {
     const SNIPPET: &str = "src/surface/graph_error.js";
     let snippets = dir.join("snippets");
     let found: Vec<PathBuf> = std::fs::read_dir(&snippets)
@@ -142,28 +140,41 @@ fn flatten_snippet(dir: &Path) -> Result {
             from.display()
         ));
     }
-    std::fs::rename(&from, dir.join(FLAT_SNIPPET)).map_err(|e| format!("{}: {e}", from.display()))?;
-    std::fs::remove_dir_all(&snippets).map_err(|e| e.to_string())?;
     let glue_path = dir.join(format!("{NAME}.js"));
     let glue = std::fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
-    // Its `import` statements change; the key of the wasm's imports object
-    // (the wasm's own import module name) stays.
     let path = format!("./snippets/{dir_name}/{SNIPPET}");
-    let mut glue = glue;
-    let mut replaced = 0;
-    for quote in ['\'', '"'] {
-        let from = format!(" from {quote}{path}{quote}");
-        replaced += glue.matches(&from).count();
-        glue = glue.replace(&from, &format!(" from {quote}./{FLAT_SNIPPET}{quote}"));
-    }
-    let keys = glue.matches(&format!("{path}\":")).count() + glue.matches(&format!("{path}':")).count();
-    if replaced == 0 || glue.matches(&path).count() != keys {
+    if ![format!(" from '{path}'"), format!(" from \"{path}\"")]
+        .iter()
+        .any(|from| glue.contains(from.as_str()))
+    {
         return Err(format!("the glue does not import {path}: update xtask/src/build.rs"));
     }
-    std::fs::write(&glue_path, glue).map_err(|e| e.to_string())
+    let glue = format!("{glue}\nexport {{ GraphError, isGraphError }} from \"{path}\";\n");
+    std::fs::write(&glue_path, glue).map_err(|e| e.to_string())?;
+    run(Command::new("node_modules/.bin/esbuild")
+        .arg(&glue_path)
+        .args([
+            "--bundle",
+            "--minify",
+            "--format=esm",
+            "--log-level=warning",
+            "--allow-overwrite",
+        ])
+        .arg(format!("--outfile={}", glue_path.display())))?;
+    std::fs::remove_dir_all(&snippets).map_err(|e| e.to_string())?;
+    // Nothing left to fetch but the wasm: no static import of another module.
+    let bundled = std::fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
+    if ["from\"./", "import\"./", "from'./", "import'./"]
+        .iter()
+        .any(|i| bundled.contains(i))
+    {
+        return Err(format!(
+            "{}: the bundled glue still imports a module",
+            glue_path.display()
+        ));
+    }
+    Ok(())
 }
-
-const FLAT_SNIPPET: &str = "graph_error.js";
 
 fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -287,7 +298,6 @@ fn package_json() -> Result<String> {
     "{NAME}.d.ts",
     "{NAME}_bg.wasm",
     "{NAME}_bg.wasm.d.ts",
-    "{FLAT_SNIPPET}",
     "refresh/index.js",
     "refresh/index.d.ts",
     "refresh/node.js",
@@ -296,7 +306,6 @@ fn package_json() -> Result<String> {
     "refresh/{NAME}.d.ts",
     "refresh/{NAME}_bg.wasm",
     "refresh/{NAME}_bg.wasm.d.ts",
-    "refresh/{FLAT_SNIPPET}",
     "README.md",
     "CHANGELOG.md",
     "LICENSE-MIT",
