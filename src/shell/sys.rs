@@ -1,4 +1,4 @@
-//! Bindings to the runtime's globals. `fetch`, `setTimeout` and `crypto` are
+//! Bindings to the runtime's globals. `fetch` and `setTimeout` are
 //! bound as globals, never through `window`, so one build runs in pages,
 //! workers, Node, Deno, Bun and workerd.
 #![allow(missing_docs)]
@@ -27,9 +27,6 @@ extern "C" {
 
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
-
-    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buf: &mut [u8]) -> Result<JsValue, JsValue>;
 
     // web-sys binds `getReader` without `catch`, and a locked stream
     // throws; `new ReadableStreamDefaultReader(stream)` catches but refuses
@@ -125,21 +122,20 @@ pub fn random() -> f64 {
     js_sys::Math::random()
 }
 
-/// Two SplitMix64 streams, seeded once from `crypto.getRandomValues`: one
-/// crossing into JS per process instead of one per call (Node's
-/// `getRandomValues` costs microseconds). Ids need uniqueness, not secrecy:
-/// 128 bits of seed keep them apart across processes. Atomics only because a
-/// `static` must be `Sync`; wasm32 without threads runs them as plain loads
-/// and stores.
+/// Two SplitMix64 streams, seeded once from `Math.random` (four draws, 32
+/// bits each): ids need uniqueness, not secrecy, and every engine seeds
+/// `Math.random` per instance from the system's entropy. Not `crypto`: the
+/// first touch of `crypto` loads Node's whole WebCrypto (3.7 ms of a
+/// 68 ms start-up, bench/README.md, row 5). Atomics only because a `static`
+/// must be `Sync`; wasm32 without threads runs them as plain loads and
+/// stores.
 static STREAMS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 fn seed() {
     let mut b = [0u8; 16];
-    if get_random_values(&mut b).is_err() {
-        for x in b.iter_mut() {
-            *x = (random() * 256.0) as u8;
-        }
+    for chunk in b.chunks_mut(4) {
+        chunk.copy_from_slice(&((random() * 4_294_967_296.0) as u32).to_le_bytes());
     }
     let (lo, hi) = b.split_at(8);
     for (stream, half) in STREAMS.iter().zip([lo, hi]) {
