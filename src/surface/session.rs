@@ -19,7 +19,7 @@
 use crate::prelude::*;
 
 use alloc::rc::Rc;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Array, Function, Object, Promise, Reflect, WeakRef};
 use wasm_bindgen::prelude::*;
@@ -126,6 +126,9 @@ struct Inner {
     /// one waits for it (Graph's best practice: one request at a time per
     /// workbook, the next after the current one answered).
     queue_tail: Option<Promise>,
+    /// How many `session.fetch` calls are in the line (waiting or sending);
+    /// at zero, a new call goes at once, without waiting on `queue_tail`.
+    in_line: Rc<Cell<usize>>,
 }
 
 impl Inner {
@@ -267,6 +270,7 @@ impl WorkbookSession {
                 keep_alive_stop: None,
                 wrapper: None,
                 queue_tail: None,
+                in_line: Rc::new(Cell::new(0)),
             })),
         }
     }
@@ -576,12 +580,14 @@ fn add_async_dispose_once(session: &JsValue) {
     }
 }
 
-/// One `session.fetch` in the session's line: resolves its `done` when
-/// dropped (finished, failed, aborted), so the next in line goes.
-struct Turn(Option<Function>);
+/// One `session.fetch` in the session's line: resolves its `done` and
+/// leaves the line when dropped (finished, failed, aborted), so the next in
+/// line goes.
+struct Turn(Option<Function>, Rc<Cell<usize>>);
 
 impl Drop for Turn {
     fn drop(&mut self) {
+        self.1.set(self.1.get().saturating_sub(1));
         if let Some(done) = self.0.take() {
             let _ = done.call0(&JsValue::UNDEFINED);
         }
@@ -589,18 +595,25 @@ impl Drop for Turn {
 }
 
 /// Joins the session's line: returns what to wait for (the previous
-/// call's end) and this call's turn.
+/// call's end; nothing when the line is empty) and this call's turn.
 fn join_line(rc: &Rc<RefCell<Inner>>) -> (Option<Promise>, Turn) {
     let (mine, done) = deferred();
     let mut inner = rc.borrow_mut();
-    let previous = inner.queue_tail.take();
+    let in_line = inner.in_line.clone();
+    // An empty line: every earlier call has ended, so there is nothing to
+    // wait for (and no promise to race against the caller's signal).
+    let previous = match in_line.get() {
+        0 => None,
+        _ => inner.queue_tail.take(),
+    };
+    in_line.set(in_line.get() + 1);
     // Never rejects: both are resolve-only.
     let tail = match &previous {
         Some(p) => Promise::all(&Array::of2(p, &mine)),
         None => mine,
     };
     inner.queue_tail = Some(tail);
-    (previous, Turn(done))
+    (previous, Turn(done, in_line))
 }
 
 /// A failure of `session.fetch`, and whether the session's changes are lost.
