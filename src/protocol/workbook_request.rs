@@ -66,7 +66,10 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
     if path.starts_with(' ') || path.ends_with(' ') {
         return Err(bad(&["path must not start or end with a space"]));
     }
-    let scheme_end = path.find("://");
+    // `text::find` and byte positions, not `str::find`: core's searchers
+    // link `core::fmt` through their panic paths (bench/README.md, "Size
+    // steps").
+    let scheme_end = text::find(path, "://");
     let relative = path.starts_with('/') && !path.starts_with("//");
     let (full, path_part) = if relative {
         let mut url = base.root();
@@ -80,7 +83,7 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
         scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")
     }) {
         let after = i + 3;
-        let end = path[after..].find(['/', '?', '#']).map_or(path.len(), |j| after + j);
+        let end = first_of(&path[after..], b"/?#").map_or(path.len(), |j| after + j);
         let origin = &path[..end];
         let other = BaseUrl::parse(origin, &[]).ok().map(|b| b.origin);
         let same = other.as_deref().map(default_port_stripped) == Some(default_port_stripped(&base.origin));
@@ -105,11 +108,16 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
         ]));
     };
     let rest = &full[path_part..];
-    let only_path = rest.find(['?', '#']).map_or(rest, |i| &rest[..i]);
+    let only_path = first_of(rest, b"?#").map_or(rest, |i| &rest[..i]);
     if only_path.split('/').any(is_dot_segment) {
         return Err(bad(&["path must not contain '.' or '..' segments"]));
     }
     Ok(full)
+}
+
+/// Where the first of the ASCII bytes `any` is in `s`.
+fn first_of(s: &str, any: &[u8]) -> Option<usize> {
+    s.bytes().position(|b| any.contains(&b))
 }
 
 /// `.`, `..` and their percent-encoded forms, which URL parsers resolve.

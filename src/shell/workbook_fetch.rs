@@ -67,7 +67,9 @@ pub async fn send_once(
     let _ = headers.set("workbook-session-id", session_id);
     let _ = headers.set("client-request-id", client_request_id);
     if attempt > 1 {
-        let _ = headers.set("retry-attempt", &(attempt - 1).to_string());
+        let mut n = String::new();
+        crate::protocol::text::push_decimal(&mut n, u64::from(attempt - 1));
+        let _ = headers.set("retry-attempt", &n);
     }
     set_str(&init, "method", &p.method);
     set(&init, "headers", &headers);
