@@ -68,16 +68,7 @@ pub fn run(args: &[String]) -> Result {
     if rows.contains(&5) {
         setup::chromium()?;
     }
-    step("building the emulator and emulator-bench (profile fast)");
-    crate::run(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "--profile",
-        "fast",
-        "-p",
-        "graph-workbook-emulator",
-        "--bins",
-    ]))?;
+    fast_emulator_build()?;
 
     let out = crate::root().join(OUT);
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -142,16 +133,7 @@ fn phases(quick: bool) -> Result {
     build::variant(&["--no-default-features", "--features", "full,phases"], &dir)?;
     std::fs::write(dir.join("package.json"), "{ \"type\": \"module\" }\n").map_err(|e| e.to_string())?;
     npm_ci()?;
-    step("building the emulator (profile fast)");
-    crate::run(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "--profile",
-        "fast",
-        "-p",
-        "graph-workbook-emulator",
-        "--bins",
-    ]))?;
+    fast_emulator_build()?;
     let emu = emulator::start_fast(&[])?;
     step("where a call's time goes (bench/phases.mjs)");
     crate::run(
@@ -161,6 +143,20 @@ fn phases(quick: bool) -> Result {
             .env("BENCH_EMULATOR_URL", &emu.url)
             .env("BENCH_QUICK", if quick { "1" } else { "0" }),
     )
+}
+
+/// The emulator and `emulator-bench`, built with the optimized `fast` profile.
+fn fast_emulator_build() -> Result {
+    step("building the emulator and emulator-bench (profile fast)");
+    crate::run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "--profile",
+        "fast",
+        "-p",
+        "graph-workbook-emulator",
+        "--bins",
+    ]))
 }
 
 fn pkg_present() -> bool {
