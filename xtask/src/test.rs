@@ -96,11 +96,17 @@ fn habits() -> Result {
     crate::run(Command::new("cargo").args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     // The library for wasm32: with std and every target (serde too); the
     // refresh-only npm entry (no default features); the whole npm package
-    // (`full` without std).
+    // (`full` without std); and its benchmark builds (`phases`, `alloc-count`).
     for config in [
         &["--all-targets", "--features", "serde"][..],
         &["--no-default-features", "--release"][..],
         &["--no-default-features", "--features", "full", "--release"][..],
+        &[
+            "--no-default-features",
+            "--features",
+            "full,phases,alloc-count",
+            "--release",
+        ][..],
     ] {
         crate::run(
             Command::new("cargo")
