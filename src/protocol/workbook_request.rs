@@ -79,12 +79,14 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
         url.push_str(path);
         (url, at)
     } else if let Some(i) = scheme_end.filter(|&i| {
-        let scheme = &path[..i];
+        let scheme = path.get(..i).unwrap_or_default();
         scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")
     }) {
         let after = i + 3;
-        let end = first_of(&path[after..], b"/?#").map_or(path.len(), |j| after + j);
-        let origin = &path[..end];
+        // The positions are of ASCII bytes, so `get` always succeeds; it has
+        // no panic path (which would link `core::fmt`).
+        let end = first_of(path.get(after..).unwrap_or_default(), b"/?#").map_or(path.len(), |j| after + j);
+        let (origin, tail) = (path.get(..end).unwrap_or_default(), path.get(end..).unwrap_or_default());
         let other = BaseUrl::parse(origin, &[]).ok().map(|b| b.origin);
         let same = other.as_deref().map(default_port_stripped) == Some(default_port_stripped(&base.origin));
         if !same {
@@ -94,21 +96,21 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
                 "); the access token is not sent elsewhere",
             ]));
         }
-        if !path[end..].starts_with('/') {
+        if !tail.starts_with('/') {
             return Err(bad(&["an absolute URL needs a path"]));
         }
         // The origin as the session spells it (lower case), the rest verbatim.
         let mut url = base.origin.clone();
         let at = url.len();
-        url.push_str(&path[end..]);
+        url.push_str(tail);
         (url, at)
     } else {
         return Err(bad(&[
             "path must start with '/' (relative to the workbook) or be an absolute URL on the session's origin",
         ]));
     };
-    let rest = &full[path_part..];
-    let only_path = first_of(rest, b"?#").map_or(rest, |i| &rest[..i]);
+    let rest = full.get(path_part..).unwrap_or_default();
+    let only_path = first_of(rest, b"?#").map_or(rest, |i| rest.get(..i).unwrap_or_default());
     if only_path.split('/').any(is_dot_segment) {
         return Err(bad(&["path must not contain '.' or '..' segments"]));
     }
