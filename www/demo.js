@@ -475,40 +475,37 @@ async function fetchLogged(session, kind, path, init, note = null) {
 
 const cellText = (body) => String(body.values?.[0]?.[0] ?? "");
 
-async function writeCell() {
+/**
+ * Runs `request(session, address)` for the form's cell in the current
+ * session (busy meanwhile) and shows the cell's value from its answer.
+ */
+async function cellRequest(request) {
   const s = app.session;
   const address = readCellAddress();
   if (!s || !address) return;
   app.busy.add("fetch");
   render();
   try {
-    const value = ui.cellValue.value;
-    const body = await fetchLogged(s, `PATCH ${address}`, rangePath(address), { method: "PATCH", body: { values: [[value]] } },
-      `Wrote "${value}" to Sheet1!${address} in this ${s.persistChanges ? "persistent" : "non-persistent"} session.`);
+    const body = await request(s, address);
     setText(ui.cellRead, `Sheet1!${address} = "${cellText(body)}"`);
   } catch {
-    // Logged.
+    // Logged by fetchLogged.
   } finally {
     app.busy.delete("fetch");
     render();
   }
 }
 
-async function readCell() {
-  const s = app.session;
-  const address = readCellAddress();
-  if (!s || !address) return;
-  app.busy.add("fetch");
-  render();
-  try {
-    const body = await fetchLogged(s, `GET ${address}`, rangePath(address));
-    setText(ui.cellRead, `Sheet1!${address} = "${cellText(body)}"`);
-  } catch {
-    // Logged.
-  } finally {
-    app.busy.delete("fetch");
-    render();
-  }
+function writeCell() {
+  return cellRequest((s, address) => {
+    const value = ui.cellValue.value;
+    return fetchLogged(s, `PATCH ${address}`, rangePath(address), { method: "PATCH", body: { values: [[value]] } },
+      `Wrote "${value}" to Sheet1!${address} in this ${s.persistChanges ? "persistent" : "non-persistent"} session.`);
+  });
+}
+
+function readCell() {
+  return cellRequest((s, address) => fetchLogged(s, `GET ${address}`, rangePath(address)));
 }
 
 /**
