@@ -212,35 +212,13 @@ export interface GraphErrorJSON {
 /**
  * Every rejection of every call, and every error entry of refreshSessions:
  * `e instanceof GraphError` (or, across realms, {@link isGraphError}).
+ * Its documented fields are {@link GraphErrorJSON}'s (merged in below).
  */
-export class GraphError extends Error implements GraphErrorJSON {
+export class GraphError extends Error {
   /** Mostly for tests; the library builds its own. Missing fields take their "nothing known" value. */
   constructor(message: string, fields?: Partial<Omit<GraphErrorJSON, "name" | "message">>, options?: { cause?: unknown });
   /** Always "GraphError". */
   name: "GraphError";
-  /** Graph's top-level code (e.g. "itemNotFound") or a LocalErrorCode. */
-  code: LocalErrorCode | (string & {});
-  /** The second-level code (`error.innerError.code`) as Graph sent it, e.g.
-   * "invalidSessionReCreatable": the one Graph's error-handling doc says to act
-   * on. Compare case-insensitively. */
-  innerCode: string | null;
-  /** Every nested innerError code, outermost first, the top-level code
-   * excluded, e.g. ["internalServerErrorUncategorized", "GenericFileOpenError"]. */
-  innerCodes: string[];
-  /** HTTP status, 0 when no answer came. */
-  status: number;
-  /** Graph's `request-id`, for support cases. */
-  requestId: string | null;
-  /** The call's `client-request-id`. */
-  clientRequestId: string | null;
-  /** The server's Retry-After (cooldown) in ms, exactly as it sent it. */
-  retryAfterMs: number | null;
-  /** Requests sent (0 when the call failed before sending). */
-  attempts: number;
-  /** True when innerCode is invalidSessionReCreatable (any case): create a new session and go on. */
-  recreatable: boolean;
-  /** Graph's innerError.date, when given. */
-  date: string | null;
   /** For `tokenProvider` errors: what the token function, provider or
    * credential threw or rejected with (an object; a thrown string is not
    * kept, as it may be the token). Absent otherwise. */
@@ -248,6 +226,9 @@ export class GraphError extends Error implements GraphErrorJSON {
   /** The documented fields (not `cause`, not `stack`), for logs and HTTP answers. */
   toJSON(): GraphErrorJSON;
 }
+
+/** GraphError's fields: those of {@link GraphErrorJSON}, one declaration for both. */
+export interface GraphError extends GraphErrorJSON {}
 
 /** True for a GraphError, also one from another realm or another copy of the package (checked by name and shape). */
 export function isGraphError(x: unknown): x is GraphError;
