@@ -8,29 +8,40 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { bin, consumer, consumers, control, emulator, examples, run, unique } from "../lib/harness.mjs";
 
-test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and from its Cron trigger", async (t) => {
-  const url = await emulator(t);
-  const dir = consumer("cloudflare-worker", { copy: [[join(examples, "cloudflare-worker")]] });
-  run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
+/**
+ * The worker in `dir` bundled by `wrangler deploy --dry-run` as for a
+ * deploy (the "workerd" export condition), then Miniflare over the bundle
+ * `dist/{script}`: the .wasm as a compiled module, the config's
+ * compatibility date, and `options` (bindings ...). The config's text too.
+ */
+function bundled(dir, { config = "wrangler.toml", script = "worker.js", ...options }) {
+  run(bin("wrangler"), ["deploy", "--dry-run", "-c", config, "--outdir", "dist"], {
     cwd: dir,
     env: { WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(dir, ".wrangler-logs"), CI: "1" },
   });
-  const toml = readFileSync(join(dir, "wrangler.toml"), "utf8");
-  const compatibilityDate = toml.match(/^compatibility_date = "([^"]+)"/m)[1];
-  const [cron] = JSON.parse(toml.match(/^crons = (\[.*\])/m)[1]);
-
+  const toml = readFileSync(join(dir, config), "utf8");
   const mf = new Miniflare({
     modules: true,
-    scriptPath: join(dir, "dist", "worker.js"),
+    scriptPath: join(dir, "dist", script),
     modulesRoot: join(dir, "dist"),
     modulesRules: [
       { type: "CompiledWasm", include: ["**/*.wasm"] },
       { type: "ESModule", include: ["**/*.js"] },
     ],
-    compatibilityDate,
+    compatibilityDate: toml.match(/^compatibility_date = "([^"]+)"/m)[1],
+    ...options,
+  });
+  return { toml, mf };
+}
+
+test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and from its Cron trigger", async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("cloudflare-worker", { copy: [[join(examples, "cloudflare-worker")]] });
+  const { toml, mf } = bundled(dir, {
     kvNamespaces: ["SESSIONS"],
     bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token" },
   });
+  const [cron] = JSON.parse(toml.match(/^crons = (\[.*\])/m)[1]);
   try {
     const call = async (method, path, body) => {
       const r = await mf.dispatchFetch(`http://worker${path}`, { method, body: body && JSON.stringify(body) });
@@ -89,20 +100,9 @@ test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and 
 test("workerd (Miniflare): the Durable Object alarm variant keeps one workbook's session alive", async (t) => {
   const url = await emulator(t);
   const dir = consumer("cloudflare-worker-do", { copy: [[join(examples, "cloudflare-worker")]] });
-  run(bin("wrangler"), ["deploy", "--dry-run", "-c", "wrangler.durable-object.toml", "--outdir", "dist"], {
-    cwd: dir,
-    env: { WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(dir, ".wrangler-logs"), CI: "1" },
-  });
-  const toml = readFileSync(join(dir, "wrangler.durable-object.toml"), "utf8");
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(dir, "dist", "durable-object.js"),
-    modulesRoot: join(dir, "dist"),
-    modulesRules: [
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-      { type: "ESModule", include: ["**/*.js"] },
-    ],
-    compatibilityDate: toml.match(/^compatibility_date = "([^"]+)"/m)[1],
+  const { mf } = bundled(dir, {
+    config: "wrangler.durable-object.toml",
+    script: "durable-object.js",
     durableObjects: { SESSION_KEEPER: "SessionKeeper" },
     // Alarms every 150 ms instead of 3 minutes.
     bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token", REFRESH_INTERVAL_MS: "150" },
@@ -186,20 +186,8 @@ test("workerd (Miniflare): the fetch option sends every request through a servic
       "wrangler.toml": 'name = "fetch-option"\nmain = "src/worker.js"\ncompatibility_date = "2026-04-01"\n',
     },
   });
-  run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
-    cwd: dir,
-    env: { WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(dir, ".wrangler-logs"), CI: "1" },
-  });
   let forwarded = 0;
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(dir, "dist", "worker.js"),
-    modulesRoot: join(dir, "dist"),
-    modulesRules: [
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-      { type: "ESModule", include: ["**/*.js"] },
-    ],
-    compatibilityDate: "2026-04-01",
+  const { mf } = bundled(dir, {
     bindings: { GRAPH_BASE_URL: `${url}/v1.0` },
     serviceBindings: {
       async GRAPH(request) {
@@ -239,19 +227,7 @@ test("workerd (Miniflare): the fetch option sends every request through a servic
 test("workerd (Miniflare): session.fetch writes a range with PATCH, reads it back with GET, closes", async (t) => {
   const url = await emulator(t);
   const dir = consumer("workerd-session-fetch", { copy: [[join(consumers, "workerd-fetch")]] });
-  run(bin("wrangler"), ["deploy", "--dry-run", "--outdir", "dist"], {
-    cwd: dir,
-    env: { WRANGLER_SEND_METRICS: "false", WRANGLER_LOG_PATH: join(dir, ".wrangler-logs"), CI: "1" },
-  });
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(dir, "dist", "worker.js"),
-    modulesRoot: join(dir, "dist"),
-    modulesRules: [
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-      { type: "ESModule", include: ["**/*.js"] },
-    ],
-    compatibilityDate: readFileSync(join(dir, "wrangler.toml"), "utf8").match(/^compatibility_date = "([^"]+)"/m)[1],
+  const { mf } = bundled(dir, {
     bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token" },
   });
   try {
