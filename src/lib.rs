@@ -13,14 +13,14 @@
 //!   shell                token ◄── TokenSource         ▼           │
 //!   (fetch, timers,      send ──► fetch (global) ──► answer ───────┤
 //!    abort)               ▲                            │           │
-//!                         │     wait ◄── Decision ◄────┘           │
-//!   protocol              └── retry / session / operation / batch ─┘
+//!                         │     wait ◄── policy::judge ◄┘          │
+//!   protocol              └── line / session / operation / batch ──┘
 //!   (sans-IO)                 machines: plain values in and out
 //! ```
 //!
-//! * `protocol` is sans-IO: validation, URLs, headers, error bodies and the
-//!   Excel error policy, `Retry-After`, retry decisions, and the flows as
-//!   state machines. Plain values in and out, `now` and randomness passed
+//! * `protocol` is sans-IO: validation, URLs, headers, error bodies, the
+//!   Excel error policy and the one decision function over it (`judge`),
+//!   `Retry-After`, a session's line, and the flows as state machines. Plain values in and out, `now` and randomness passed
 //!   in; tested natively and fuzzed.
 //! * `shell` is the thin I/O layer: the global `fetch`, `AbortController`,
 //!   `setTimeout`; it sends what the protocol asks, sleeps, and reports.
@@ -84,6 +84,6 @@ pub use web_sys::AbortSignal;
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::protocol::{
-        batch, error, json, operation, request, retry, session, text, url, validate, workbook_request,
+        batch, error, json, line, operation, policy, request, retry, session, text, url, validate, workbook_request,
     };
 }

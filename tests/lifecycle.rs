@@ -285,7 +285,10 @@ async fn invalid_keep_alive_options_throw_graph_errors() {
 async fn wasm_memory_stays_flat_over_many_create_close_cycles() {
     let wb = workbook("memory");
     let cycle = || async {
-        let s = WorkbookSession::create(options(&wb)).await.expect("create");
+        // One createSession per cycle (no polls): 330 cycles stay quick.
+        let o = options(&wb);
+        set(&o, "preferAsync", false);
+        let s = WorkbookSession::create(o).await.expect("create");
         let ka: JsValue = js_sys::Object::new().into();
         set(&ka, "intervalMs", 60_000);
         s.keep_alive(ka).unwrap();

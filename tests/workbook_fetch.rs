@@ -19,9 +19,13 @@ async fn settle(p: Promise) -> Result<JsValue, JsValue> {
     JsFuture::from(p).await
 }
 
+/// A session created with a single createSession (no `Prefer:
+/// respond-async`, so no polls): these tests count the requests a
+/// `session.fetch` sends, recreations included.
 async fn create(wb: &str, persist: bool) -> WorkbookSession {
     let o = options(wb);
     set(&o, "persistChanges", persist);
+    set(&o, "preferAsync", false);
     WorkbookSession::create(o).await.expect("create")
 }
 
@@ -57,15 +61,6 @@ async fn read_values(s: &WorkbookSession, address: &str) -> String {
 
 async fn write_values(s: &WorkbookSession, address: &str, rows: &str) -> Result<JsValue, JsValue> {
     settle(s.fetch(range(address).into(), init("PATCH", Some(values(rows))))).await
-}
-
-/// The emulator's log of `operation` requests on `wb`.
-async fn logged(wb: &str, operation: &str) -> Vec<JsValue> {
-    requests(wb)
-        .await
-        .into_iter()
-        .filter(|r| get_str(r, "operation").as_deref() == Some(operation))
-        .collect()
 }
 
 #[wasm_bindgen_test]
@@ -465,6 +460,8 @@ async fn a_401_gets_one_fresh_token_and_one_resend() {
     let pair = Array::from(&recorder);
     set(&o, "fetch", pair.get(0));
     set(&o, "maxRetries", 0);
+    // One createSession (no polls) so that the token list below is exact.
+    set(&o, "preferAsync", false);
     let s = WorkbookSession::create(o).await.expect("create");
     fault(
         &[

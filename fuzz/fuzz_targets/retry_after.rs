@@ -1,5 +1,5 @@
 //! `Retry-After` and the retry decision: `parse_retry_after`,
-//! `parse_http_date`, `decide`, `backoff_ms`, `poll_delay_ms`.
+//! `parse_http_date`, the policy's `judge`, `backoff_ms`, `poll_delay_ms`.
 //!
 //! Oracles: nothing panics (no overflow: debug assertions are on); a
 //! `Retry-After` is waited whole, never cut short, and one past
@@ -14,9 +14,11 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use graph_workbook_session::fuzzing::operation::{poll_delay_ms, MAX_POLL_MS, MAX_POLL_RETRY_AFTER_MS};
+use graph_workbook_session::fuzzing::policy::{
+    judge, status_rule, Answered, Attempt, Kind, Rule, Verdict, POLL_FLOOR_MS,
+};
 use graph_workbook_session::fuzzing::retry::{
-    backoff_ms, decide, is_retryable_status, parse_http_date, parse_retry_after, Codes, Decision, Limits, Outcome,
-    DEFAULT_MAX_RETRY_AFTER_MS, MAX_DELAY_MS,
+    backoff_ms, parse_http_date, parse_retry_after, Limits, DEFAULT_MAX_RETRY_AFTER_MS, MAX_DELAY_MS,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -111,15 +113,16 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(parse_http_date(&asctime), Some(secs * 1000), "{asctime}");
     }
 
-    // The decision.
-    let outcome = match i.kind % 3 {
-        0 => Outcome::Answer {
+    // The decision (a refresh outside a session object, no codes in the body).
+    let is_retryable_status = |status: u16| status_rule(status) == Rule::ResendAfterCooldown;
+    let answered = match i.kind % 3 {
+        0 => Answered::Status {
             status: i.status,
-            retry_after: Some(&i.value),
-            codes: Codes::default(),
+            top: None,
+            second: None,
         },
-        1 => Outcome::Network,
-        _ => Outcome::Timeout,
+        1 => Answered::Network,
+        _ => Answered::Timeout,
     };
     let max_retries = u32::from(i.max_retries % 11);
     let max_retry_after_ms = u64::from(DEFAULT_MAX_RETRY_AFTER_MS);
@@ -127,32 +130,59 @@ fuzz_target!(|data: &[u8]| {
         max_retries,
         max_retry_after_ms,
     };
-    match decide(i.attempt, limits, outcome, now, i.random) {
-        Decision::Retry { delay_ms } => {
-            assert!(i.attempt <= max_retries, "retried past maxRetries");
-            match (outcome, parsed) {
-                (Outcome::Answer { status, .. }, Some(told)) => {
+    let kind = if i.poll.is_multiple_of(2) {
+        Kind::Refresh
+    } else {
+        Kind::OperationPoll
+    };
+    let resends = i.attempt.saturating_sub(1);
+    let verdict = judge(&Attempt {
+        kind,
+        answered,
+        retry_after_ms: parsed,
+        sessionful: kind == Kind::Refresh,
+        can_recreate: false,
+        resends,
+        limits,
+        renewable: false,
+        random: i.random,
+    });
+    match verdict {
+        Verdict::Resend { after_ms } => {
+            assert!(resends < max_retries, "retried past maxRetries");
+            if kind == Kind::OperationPoll {
+                assert!(after_ms >= POLL_FLOOR_MS, "polled under the floor");
+            }
+            match (answered, parsed) {
+                (Answered::Status { status, .. }, Some(told)) => {
                     assert!(is_retryable_status(status), "retried status {status}");
-                    assert_eq!(delay_ms, told, "Retry-After not honoured whole");
+                    assert_eq!(
+                        after_ms,
+                        told.max(if kind == Kind::OperationPoll { POLL_FLOOR_MS } else { 0 }),
+                        "Retry-After not honoured whole"
+                    );
                     assert!(told <= max_retry_after_ms, "waited past maxRetryAfterMs");
                 }
-                (Outcome::Answer { status, .. }, None) => {
+                (Answered::Status { status, .. }, None) => {
                     assert!(is_retryable_status(status), "retried status {status}");
-                    assert!(delay_ms <= MAX_DELAY_MS);
+                    assert!(after_ms <= MAX_DELAY_MS);
                 }
-                _ => assert!(delay_ms <= MAX_DELAY_MS),
+                _ => assert!(after_ms <= MAX_DELAY_MS),
             }
         }
-        Decision::Stop => {
-            if let Outcome::Answer { status, .. } = outcome {
+        Verdict::Done => assert!(matches!(answered, Answered::Status { status, .. } if (200..300).contains(&status))),
+        _ => {
+            if let Answered::Status { status, .. } = answered {
                 let too_long = parsed.is_some_and(|t| t > max_retry_after_ms);
-                assert!(!is_retryable_status(status) || i.attempt > max_retries || too_long);
+                assert!(!is_retryable_status(status) || resends >= max_retries || too_long);
             } else {
-                assert!(i.attempt > max_retries);
+                assert!(resends >= max_retries);
             }
         }
     }
     assert!(backoff_ms(i.attempt, i.random) <= MAX_DELAY_MS);
-    assert!(poll_delay_ms(i.poll, Some(&i.value), now) <= MAX_POLL_RETRY_AFTER_MS);
-    assert!(poll_delay_ms(i.poll, None, now) <= MAX_POLL_MS);
+    let interval = u64::from(i.max_retries) * 1000;
+    assert!(poll_delay_ms(i.poll, Some(&i.value), now, interval) <= MAX_POLL_RETRY_AFTER_MS);
+    assert!(poll_delay_ms(i.poll, None, now, interval) <= MAX_POLL_MS);
+    assert!(poll_delay_ms(i.poll, Some(&i.value), now, interval) >= POLL_FLOOR_MS);
 });

@@ -7,7 +7,8 @@ use crate::prelude::*;
 
 use super::error::{from_graph_error, Code, Error};
 use super::json::{self, write_string, Value};
-use super::retry::{decide, parse_retry_after, Codes, Decision, Limits, Outcome};
+use super::policy::{judge, Answered, Attempt, Kind, Verdict};
+use super::retry::{parse_retry_after, Codes, Limits};
 use super::text;
 
 /// Graph's limit of requests per `$batch`.
@@ -154,7 +155,7 @@ pub enum BatchStep {
 
 /// refreshSessions as a machine: the valid items in chunks of
 /// [`MAX_BATCH`], sent in sequence; inside a chunk, items answered with a
-/// status [`decide`] resends are sent again (alone with the other throttled
+/// status [`judge`] resends are sent again (alone with the other throttled
 /// items of their chunk) after the longest delay among them, within
 /// the call's [`Limits`]. Each throttled item waits its own cooldown: the
 /// round goes out once the longest of them has passed, so none is resent
@@ -240,7 +241,7 @@ impl BatchRounds {
     }
 
     /// The `$batch` request succeeded with this body; `now_ms` and `random`
-    /// feed [`decide`], `elapsed_ms` is the call's wall time so far.
+    /// feed [`judge`], `elapsed_ms` is the call's wall time so far.
     pub fn handle_answer(&mut self, body: &str, now_ms: u64, random: f64, elapsed_ms: f64) {
         let answers = match parse_batch(body) {
             Ok(a) => a,
@@ -263,21 +264,31 @@ impl BatchRounds {
                 }),
                 Some(a) => {
                     let e = a.error();
-                    let outcome = Outcome::Answer {
-                        status: a.status,
-                        retry_after: a.retry_after.as_deref(),
-                        codes: Codes::of(&e),
-                    };
-                    match decide(tries, self.limits, outcome, now_ms, random) {
-                        Decision::Retry { delay_ms } => {
-                            wait = wait.max(delay_ms);
+                    let codes = Codes::of(&e);
+                    let cooldown = a.retry_after.as_deref().and_then(|v| parse_retry_after(v, now_ms));
+                    // A refreshSession on a session this call cannot recreate.
+                    let verdict = judge(&Attempt {
+                        kind: Kind::BatchItem,
+                        answered: Answered::Status {
+                            status: a.status,
+                            top: codes.top,
+                            second: codes.second,
+                        },
+                        retry_after_ms: cooldown,
+                        sessionful: true,
+                        can_recreate: false,
+                        resends: tries.saturating_sub(1),
+                        limits: self.limits,
+                        renewable: false,
+                        random,
+                    });
+                    match verdict {
+                        Verdict::Resend { after_ms } => {
+                            wait = wait.max(after_ms);
                             again.push(i);
                             continue;
                         }
-                        Decision::Stop => {
-                            let cooldown = a.retry_after.as_deref().and_then(|v| parse_retry_after(v, now_ms));
-                            Err(e.with_attempts(tries).with_retry_after_ms(cooldown))
-                        }
+                        _ => Err(e.with_attempts(tries).with_retry_after_ms(cooldown)),
                     }
                 }
             };

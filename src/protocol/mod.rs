@@ -5,8 +5,11 @@
 //!
 //! * [`validate`], [`url`]: options, the host policy, item paths.
 //! * [`request`]: the requests (URL, method, headers, body) Graph expects.
-//! * [`error`], [`policy`], [`retry`]: error bodies, the Excel error policy
-//!   table, `Retry-After` and cooldowns, what to resend.
+//! * [`error`], [`policy`], [`retry`]: error bodies; the Excel error policy
+//!   table and [`policy::judge`], the one function that decides what follows
+//!   every answer of every request; `Retry-After`, backoff and limits.
+//! * [`line`]: a session's line, whose cooldown holds every request
+//!   carrying the session's id.
 //! * [`session`], [`operation`], [`batch`]: the flows as machines: a
 //!   session's life and keep-alive schedule, createSession's 201/202/poll,
 //!   `$batch` rounds.
@@ -15,6 +18,7 @@
 pub mod batch;
 pub mod error;
 pub mod json;
+pub mod line;
 pub mod operation;
 pub mod policy;
 pub mod request;

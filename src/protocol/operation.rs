@@ -8,14 +8,20 @@ use crate::prelude::*;
 
 use super::error::{from_graph_error, Code, Error};
 use super::json::{self, Value};
+use super::policy::{Kind, POLL_FLOOR_MS};
 use super::request::{Answer, Request};
 use super::retry::parse_retry_after;
 use super::validate::Call;
 
 /// First wait between two polls of an operation.
 pub const FIRST_POLL_MS: u64 = 1_000;
-/// Longest backoff between two polls (the doc suggests about 30 s).
-pub const MAX_POLL_MS: u64 = 30_000;
+/// `pollIntervalMs` when none is given: the doc's "around 30 seconds"
+/// (workbook-best-practice.md).
+pub const DEFAULT_POLL_INTERVAL_MS: u32 = 30_000;
+/// The smallest `pollIntervalMs` accepted: the poll floor.
+pub const MIN_POLL_INTERVAL_MS: u32 = 1_000;
+/// Kept for the fuzz target: the longest wait without `Retry-After`.
+pub const MAX_POLL_MS: u64 = MAX_POLL_RETRY_AFTER_MS;
 /// Longest wait between two polls when the operation's `Retry-After` asks
 /// for more (workbook-best-practice.md: never more than 4 minutes apart).
 pub const MAX_POLL_RETRY_AFTER_MS: u64 = 240_000;
@@ -101,17 +107,21 @@ pub fn parse_operation(body: &str) -> Result<OperationStatus, Error> {
 }
 
 /// Wait before poll number `poll` (1-based): the operation's `Retry-After`
-/// when readable, up to 4 minutes; else 1 s growing by half each time, at
-/// most 30 s. `createTimeoutMs` bounds the whole call (the shell's deadline).
-pub fn poll_delay_ms(poll: u32, retry_after: Option<&str>, now_ms: u64) -> u64 {
+/// when readable, within [`POLL_FLOOR_MS`] and 4 minutes
+/// (workbook-best-practice.md: "never more than 4 minutes apart"); else
+/// the doc's cadence ("around 30 seconds"), reached from 1 s growing by
+/// half each poll, so that a creation done in seconds is not waited on for
+/// 30 s: at most `interval_ms` (`pollIntervalMs`), never under the floor.
+/// `createTimeoutMs` bounds the whole call (the shell's deadline).
+pub fn poll_delay_ms(poll: u32, retry_after: Option<&str>, now_ms: u64, interval_ms: u64) -> u64 {
     if let Some(ms) = retry_after.and_then(|v| parse_retry_after(v, now_ms)) {
-        return ms.min(MAX_POLL_RETRY_AFTER_MS);
+        return ms.clamp(POLL_FLOOR_MS, MAX_POLL_RETRY_AFTER_MS);
     }
     let mut d = FIRST_POLL_MS;
     for _ in 1..poll.min(20) {
         d = d + d / 2;
     }
-    d.min(MAX_POLL_MS)
+    d.min(interval_ms).clamp(POLL_FLOOR_MS, MAX_POLL_RETRY_AFTER_MS)
 }
 
 /// createSession's own options.
@@ -123,6 +133,9 @@ pub struct CreateParams {
     pub prefer_async: bool,
     /// Deadline of the whole call, polling included.
     pub create_timeout_ms: u32,
+    /// The longest wait between two polls without `Retry-After`
+    /// (`pollIntervalMs`).
+    pub poll_interval_ms: u32,
 }
 
 /// What the createSession flow asks the shell to do next.
@@ -164,6 +177,7 @@ enum CreateState {
 #[derive(Debug)]
 pub struct CreateFlow {
     persist_changes: bool,
+    poll_interval_ms: u64,
     poll: u32,
     state: CreateState,
 }
@@ -174,6 +188,7 @@ impl CreateFlow {
         let req = Request::create_session(call, p.persist_changes, p.prefer_async);
         CreateFlow {
             persist_changes: p.persist_changes,
+            poll_interval_ms: u64::from(p.poll_interval_ms),
             poll: 0,
             state: CreateState::Send(req, Expecting::Created),
         }
@@ -257,7 +272,10 @@ impl CreateFlow {
 
     fn next_poll(&mut self, url: String, retry_after: Option<&str>, now_ms: u64) -> CreateState {
         self.poll = self.poll.saturating_add(1);
-        CreateState::Wait(poll_delay_ms(self.poll, retry_after, now_ms), url)
+        CreateState::Wait(
+            poll_delay_ms(self.poll, retry_after, now_ms, self.poll_interval_ms),
+            url,
+        )
     }
 
     fn finish(&mut self, result: Result<SessionInfo, Error>) {
@@ -265,39 +283,19 @@ impl CreateFlow {
     }
 }
 
-// ---- issue 13, point 9: createSession duplicates -------------------------
-// createSession is not idempotent. When an attempt got no answer (a dropped
-// connection, an attempt timeout), Graph may have created the session and
-// only the answer was lost: a resend could create a second one, which nobody
-// would ever close. So createSession is resent only after an answer that
-// says nothing was created (429, 503, 504), never after an ambiguous
-// failure; the caller sees the `network` or `timeout` error and decides.
-
 impl CreateFlow {
-    /// True while the request in flight is createSession itself (not a poll
-    /// of its operation, which is a safe GET): the shell sends it with
-    /// [`resend_create`] deciding resends.
-    pub fn awaiting_creation(&self) -> bool {
-        matches!(self.state, CreateState::Sent(Expecting::Created))
+    /// The kind of the request in flight, for [`super::policy::judge`]:
+    /// createSession itself is not idempotent (issue 13, point 9: never
+    /// resent after an ambiguous failure, which may have created a session
+    /// nobody would close); its polls and the session info are safe reads.
+    pub fn kind(&self) -> Kind {
+        match self.state {
+            CreateState::Sent(Expecting::Created) | CreateState::Send(_, Expecting::Created) => Kind::CreateSession,
+            CreateState::Sent(Expecting::Resource) | CreateState::Send(_, Expecting::Resource) => Kind::SessionInfo,
+            _ => Kind::OperationPoll,
+        }
     }
 }
-
-/// After createSession's attempt number `attempt` (1-based) failed with `e`
-/// (sent without retries of its own): wait this long and send it again, or
-/// `None` to stop. Only a Graph answer with a retryable status is resent
-/// (after its `Retry-After` when given, else the usual backoff); no answer
-/// (`status` 0: network, timeout, redirect, abort) is ambiguous and final.
-pub fn resend_create(e: &Error, attempt: u32, max_retries: u32, random: f64) -> Option<u64> {
-    use super::retry::{backoff_ms, is_retryable_status, MAX_DELAY_MS};
-    if e.status() == 0 || attempt > max_retries || !is_retryable_status(e.status()) {
-        return None;
-    }
-    Some(
-        e.retry_after_ms()
-            .map_or_else(|| backoff_ms(attempt, random), |ms| ms.min(MAX_DELAY_MS)),
-    )
-}
-// ---- end of issue 13, point 9 --------------------------------------------
 
 #[cfg(test)]
 mod tests {
@@ -381,25 +379,32 @@ mod tests {
     }
 
     #[test]
-    fn polling_starts_near_a_second_and_grows_to_thirty() {
-        let delays: Vec<u64> = (1..=12).map(|n| poll_delay_ms(n, None, 0)).collect();
+    fn polling_starts_near_a_second_grows_to_the_interval_and_keeps_the_floor() {
+        let delays: Vec<u64> = (1..=12).map(|n| poll_delay_ms(n, None, 0, 30_000)).collect();
         assert_eq!(delays[0], 1000);
         assert!(delays.windows(2).all(|w| w[1] >= w[0]));
-        assert_eq!(*delays.last().unwrap(), MAX_POLL_MS);
-        assert_eq!(poll_delay_ms(1, Some("3"), 0), 3000);
-        assert_eq!(
-            poll_delay_ms(1, Some("45"), 0),
-            45_000,
-            "a cooldown past 30 s is honoured"
-        );
-        assert_eq!(poll_delay_ms(1, Some("240"), 0), 240_000);
-        assert_eq!(
-            poll_delay_ms(1, Some("600"), 0),
-            MAX_POLL_RETRY_AFTER_MS,
-            "never more than 4 min apart"
-        );
-        assert_eq!(poll_delay_ms(2, Some("garbage"), 0), 1500);
-        assert_eq!(poll_delay_ms(u32::MAX, None, 0), MAX_POLL_MS);
+        assert_eq!(*delays.last().unwrap(), 30_000, "the doc's cadence: around 30 s");
+        // (poll, Retry-After, pollIntervalMs, wait)
+        let table: &[(u32, Option<&str>, u64, u64)] = &[
+            (1, Some("3"), 30_000, 3000),
+            (1, Some("45"), 30_000, 45_000),
+            (1, Some("240"), 30_000, 240_000),
+            // Never more than 4 min apart.
+            (1, Some("600"), 30_000, MAX_POLL_RETRY_AFTER_MS),
+            // Never two polls less than 1 s apart, whatever Retry-After says.
+            (1, Some("0"), 30_000, POLL_FLOOR_MS),
+            (7, Some("0"), 30_000, POLL_FLOOR_MS),
+            (1, Some("Thu, 01 Jan 1970 00:00:00 GMT"), 30_000, POLL_FLOOR_MS),
+            (2, Some("garbage"), 30_000, 1500),
+            (u32::MAX, None, 30_000, 30_000),
+            // pollIntervalMs caps the cadence, never below the floor.
+            (9, None, 1000, 1000),
+            (9, None, 0, POLL_FLOOR_MS),
+            (9, None, 5000, 5000),
+        ];
+        for &(poll, ra, interval, want) in table {
+            assert_eq!(poll_delay_ms(poll, ra, 0, interval), want, "{poll} {ra:?} {interval}");
+        }
     }
 
     fn call() -> Call {
@@ -429,6 +434,7 @@ mod tests {
         persist_changes: true,
         prefer_async: true,
         create_timeout_ms: 1000,
+        poll_interval_ms: 30_000,
     };
 
     fn sent(flow: &mut CreateFlow) -> Request {
@@ -537,21 +543,5 @@ mod tests {
             matches!(flow.poll(), CreateStep::Done(Err(_))),
             "polling a finished flow is an error, not a panic"
         );
-    }
-
-    #[test]
-    fn create_session_is_resent_only_after_an_answer() {
-        let throttled = Error::local(Code::Graph("tooManyRequests".into()), &[])
-            .with_status(429)
-            .with_retry_after_ms(Some(2000));
-        assert_eq!(resend_create(&throttled, 1, 3, 0.5), Some(2000));
-        assert_eq!(resend_create(&throttled, 4, 3, 0.5), None, "retries spent");
-        let busy = Error::local(Code::Graph("serviceUnavailable".into()), &[]).with_status(503);
-        assert!(resend_create(&busy, 1, 3, 0.5).is_some());
-        for ambiguous in [Code::Network, Code::Timeout, Code::Aborted] {
-            assert_eq!(resend_create(&Error::local(ambiguous, &[]), 1, 3, 0.5), None);
-        }
-        let refused = Error::local(Code::Graph("invalidRequest".into()), &[]).with_status(400);
-        assert_eq!(resend_create(&refused, 1, 3, 0.5), None);
     }
 }

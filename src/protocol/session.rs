@@ -11,7 +11,7 @@
 use crate::prelude::*;
 
 use super::error::{Code, Error};
-use super::policy::{self, Rule};
+use super::policy::{self, Verdict};
 
 /// Default keep-alive interval of a persistent session (idle lifetime ~5 min).
 pub const PERSISTENT_INTERVAL_MS: u64 = 180_000;
@@ -74,68 +74,72 @@ pub enum Failure {
     Aborted,
 }
 
-/// Sorts an error into a [`Failure`], by the Excel policy
-/// ([`super::policy`]) when Graph's second-level code is a documented one;
-/// otherwise by the top-level code and the status. A refresh that keep-alive
-/// sends later is a new request, not a resend: an undocumented code on a 5xx
-/// is tried again at the next (shortened) interval.
-pub fn classify(e: &Error) -> Failure {
+/// Sorts a refresh's final error into a [`Failure`] by
+/// [`policy::judge`]: what it would say of the same refresh sent again
+/// (keep-alive's next refresh is a new request, so its budget is not
+/// spent). `renewable_token`: the token comes from a function, provider or
+/// credential, so a 401 may pass next time (the call already renewed once;
+/// a string token, which cannot change, stays fatal). `can_recreate`:
+/// keep-alive recreates the session (`recreate: true`).
+pub fn classify(e: &Error, renewable_token: bool, can_recreate: bool) -> Failure {
     let transient = Failure::Transient {
         cooldown_ms: e.retry_after_ms(),
     };
-    match e.code() {
+    let top = match e.code() {
         Code::Aborted => return Failure::Aborted,
         // A token provider that failed or hung may answer next time (an
         // identity service's outage, a refresh token being renewed).
         Code::Network | Code::Timeout | Code::TokenProvider => return transient,
-        _ => {}
-    }
-    if !matches!(e.code(), Code::Graph(_)) {
-        return Failure::Fatal;
-    }
-    if let Some(rule) = e.inner_code().and_then(policy::second_level_rule) {
-        return match rule {
-            Rule::Recreatable => Failure::Recreatable,
-            Rule::SessionDead => Failure::Gone,
-            Rule::ResendAfterCooldown => transient,
-            Rule::DoNotResend if matches!(e.status(), 404 | 410) => Failure::Gone,
-            Rule::DoNotResend => Failure::Fatal,
-        };
-    }
-    if e.recreatable() {
-        return Failure::Recreatable;
-    }
-    let code = e.inner_code().unwrap_or(e.code().as_str());
-    let invalid_session = code.get(..14).is_some_and(|p| p.eq_ignore_ascii_case("invalidSession"));
-    if invalid_session || matches!(e.status(), 404 | 410) {
-        return Failure::Gone;
-    }
-    if matches!(e.status(), 408 | 429) || e.status() >= 500 {
+        Code::Graph(c) => c.as_str(),
+        _ => return Failure::Fatal,
+    };
+    // A cooldown that ended the call before anything was sent.
+    if e.status() == 0 {
         return transient;
     }
-    Failure::Fatal
-}
-
-/// [`classify`], for a session whose token comes from a function, provider
-/// or credential: a 401 is transient there. The call already resent once
-/// with a fresh token; the identity service may answer better at the next
-/// refresh (a string token, which cannot change, stays fatal).
-pub fn classify_renewable(e: &Error, renewable_token: bool) -> Failure {
-    if renewable_token && e.status() == 401 {
-        return Failure::Transient {
-            cooldown_ms: e.retry_after_ms(),
-        };
+    let verdict = policy::judge(&policy::Attempt {
+        kind: policy::Kind::Refresh,
+        answered: policy::Answered::Status {
+            status: e.status(),
+            top: Some(top),
+            second: e.inner_code(),
+        },
+        retry_after_ms: None,
+        sessionful: true,
+        can_recreate,
+        resends: 0,
+        limits: super::retry::Limits {
+            max_retries: 1,
+            max_retry_after_ms: u64::MAX,
+        },
+        renewable: false,
+        random: 0.5,
+    });
+    match verdict {
+        Verdict::Resend { .. } => transient,
+        Verdict::Recreate { .. } => Failure::Recreatable,
+        Verdict::SessionGone { .. } => Failure::Gone,
+        Verdict::Done | Verdict::RenewToken | Verdict::Fail => {
+            let listed = e.inner_code().and_then(policy::second_level_rule).is_some();
+            // Not resent now, but keep-alive's next refresh, a new request,
+            // may pass: a token renewed by then, a server error without a
+            // documented code.
+            if (renewable_token && e.status() == 401) || e.status() == 408 || (e.status() >= 500 && !listed) {
+                transient
+            } else {
+                Failure::Fatal
+            }
+        }
     }
-    classify(e)
 }
 
 /// closeSession's goal is a closed session. When a retry finds the session
-/// gone (404 `invalidSessionReCreatable`), an earlier attempt closed it and
-/// only its answer was lost (a timeout, a dropped connection): the call
-/// succeeded. A first attempt's 404 means the session had expired, and is an
-/// error.
+/// gone (404, plain or `invalidSessionReCreatable`), an earlier attempt
+/// closed it and only its answer was lost (a timeout, a dropped
+/// connection): the call succeeded. A first attempt's 404 means the session
+/// had expired, and is an error.
 pub fn close_already_done(e: &Error) -> bool {
-    e.attempts() > 1 && e.status() == 404 && e.recreatable()
+    e.attempts() > 1 && e.status() == 404 && (e.recreatable() || e.inner_code().is_none())
 }
 
 /// The default interval for a session.
@@ -554,7 +558,7 @@ mod tests {
         let mut s = Session::new("old".into(), false, None);
         s.keep_alive(Some(1000), true, 0.5);
         assert!(s.timer_fired());
-        assert_eq!(s.refresh_failed(classify(&e), 0.5), AfterFailure::Recreate);
+        assert_eq!(s.refresh_failed(classify(&e, false, true), 0.5), AfterFailure::Recreate);
         assert!(s.in_flight(), "the recreation belongs to the refresh");
         assert_eq!(s.begin_refresh(), Begin::Join);
         let (previous, state_lost, rearm) = s.recreated("new".into(), false, 5000, 0.5);
@@ -574,7 +578,7 @@ mod tests {
         let mut n = Session::new("old".into(), true, None);
         n.keep_alive(Some(1000), false, 0.5);
         assert!(n.timer_fired());
-        assert_eq!(n.refresh_failed(classify(&e), 0.5), AfterFailure::Lost);
+        assert_eq!(n.refresh_failed(classify(&e, false, true), 0.5), AfterFailure::Lost);
         assert_eq!(n.state, State::Lost);
         assert_eq!(n.keep_alive, None);
         assert!(!n.timer_fired());
@@ -607,15 +611,16 @@ mod tests {
                 graph_error(403, "accessDenied", Some("invalidSessionAccessDenied")),
                 Failure::Gone,
             ),
-            (graph_error(404, "itemNotFound", None), Failure::Gone),
+            // An expired session's plain 404 (resources/excel.md), and a 503
+            // without a listed code (workbook-error-handling.md, special
+            // cases): recreated when keep-alive recreates.
+            (graph_error(404, "itemNotFound", None), Failure::Recreatable),
             (
                 graph_error(429, "tooManyRequests", None),
                 Failure::Transient { cooldown_ms: None },
             ),
-            (
-                graph_error(503, "serviceNotAvailable", None),
-                Failure::Transient { cooldown_ms: None },
-            ),
+            (graph_error(503, "serviceNotAvailable", None), Failure::Recreatable),
+            (graph_error(502, "badGateway", None), Failure::Recreatable),
             (
                 graph_error(500, "generalException", None),
                 Failure::Transient { cooldown_ms: None },
@@ -637,7 +642,29 @@ mod tests {
             ),
         ];
         for (e, want) in cases {
-            assert_eq!(classify(&e), want, "{e:?}");
+            assert_eq!(classify(&e, false, true), want, "{e:?}");
+        }
+        // Without recreation: the special cases fall back to the codes and statuses.
+        for (e, want) in [
+            (graph_error(404, "itemNotFound", None), Failure::Gone),
+            (
+                graph_error(404, "itemNotFound", Some("invalidSessionReCreatable")),
+                Failure::Gone,
+            ),
+            (
+                graph_error(503, "serviceNotAvailable", None),
+                Failure::Transient { cooldown_ms: None },
+            ),
+            (
+                graph_error(502, "badGateway", None),
+                Failure::Transient { cooldown_ms: None },
+            ),
+            (
+                graph_error(500, "internalServerError", Some("internalServerErrorUncategorized")),
+                Failure::Gone,
+            ),
+        ] {
+            assert_eq!(classify(&e, false, false), want, "{e:?}");
         }
     }
 
@@ -654,9 +681,13 @@ mod tests {
                 true,
                 Failure::Recreatable,
             ),
-            (graph_error(503, "serviceUnavailable", None), false, transient),
+            (
+                graph_error(503, "serviceUnavailable", Some("serviceUnavailableUncategorized")),
+                false,
+                transient,
+            ),
         ] {
-            assert_eq!(classify_renewable(&e, renewable), want, "{e:?} {renewable}");
+            assert_eq!(classify(&e, renewable, true), want, "{e:?} {renewable}");
         }
     }
 
@@ -672,11 +703,15 @@ mod tests {
         ];
         for code in dead {
             assert_eq!(
-                classify(&graph_error(400, "badRequest", Some(code))),
+                classify(&graph_error(400, "badRequest", Some(code)), false, true),
                 Failure::Gone,
                 "{code}"
             );
-            assert_eq!(classify(&graph_error(503, "x", Some(code))), Failure::Gone, "{code}");
+            assert_eq!(
+                classify(&graph_error(503, "x", Some(code)), false, true),
+                Failure::Gone,
+                "{code}"
+            );
         }
         for (e, want) in [
             (
@@ -704,13 +739,18 @@ mod tests {
                 graph_error(409, "x", Some("transientFailure")),
                 Failure::Transient { cooldown_ms: None },
             ),
-            // An undocumented second level on a 5xx: tried again later.
+            // An undocumented second level on a 502/503: the special case,
+            // recreated (workbook-error-handling.md); on a 500, tried again later.
             (
                 graph_error(502, "badGateway", Some("somethingNew")),
+                Failure::Recreatable,
+            ),
+            (
+                graph_error(500, "internalServerError", Some("somethingNew")),
                 Failure::Transient { cooldown_ms: None },
             ),
         ] {
-            assert_eq!(classify(&e), want, "{e:?}");
+            assert_eq!(classify(&e, false, true), want, "{e:?}");
         }
     }
 
@@ -720,12 +760,12 @@ mod tests {
         let mut s = Session::new("s".into(), true, None);
         s.keep_alive(Some(1000), false, 0.5);
         assert!(s.timer_fired());
-        assert_eq!(s.refresh_failed(classify(&e), 0.5), AfterFailure::Lost);
+        assert_eq!(s.refresh_failed(classify(&e, false, true), 0.5), AfterFailure::Lost);
         assert_eq!(s.state, State::Lost);
         let mut r = Session::new("s".into(), true, None);
         r.keep_alive(Some(1000), true, 0.5);
         assert!(r.timer_fired());
-        assert_eq!(r.refresh_failed(classify(&e), 0.5), AfterFailure::Recreate);
+        assert_eq!(r.refresh_failed(classify(&e, false, true), 0.5), AfterFailure::Recreate);
         r.recreate_failed();
         assert_eq!(r.state, State::Lost, "one recreation, then lost");
     }
@@ -749,7 +789,10 @@ mod tests {
         let e = graph_error(429, "tooManyRequests", Some("tooManyRequestsUncategorized"))
             .with_retry_after_ms(Some(120_000));
         assert!(s.timer_fired());
-        assert_eq!(s.refresh_failed(classify(&e), 0.99), AfterFailure::RetryIn(120_000));
+        assert_eq!(
+            s.refresh_failed(classify(&e, false, true), 0.99),
+            AfterFailure::RetryIn(120_000)
+        );
     }
 
     #[test]
@@ -797,7 +840,9 @@ mod tests {
         let e = graph_error(404, "itemNotFound", Some("invalidSessionReCreatable"));
         assert!(!close_already_done(&e), "a first attempt's 404 is an expired session");
         assert!(close_already_done(&e.with_attempts(2)));
-        let other = graph_error(404, "itemNotFound", None).with_attempts(2);
+        let plain = graph_error(404, "itemNotFound", None).with_attempts(2);
+        assert!(close_already_done(&plain), "an expired session answers a plain 404 too");
+        let other = graph_error(404, "itemNotFound", Some("itemNotFound")).with_attempts(2);
         assert!(!close_already_done(&other));
         let throttled = graph_error(429, "tooManyRequests", None).with_attempts(4);
         assert!(!close_already_done(&throttled));
@@ -838,7 +883,7 @@ mod tests {
         s.keep_alive(Some(1000), false, 0.5);
         assert!(s.timer_fired());
         let e = Error::local(Code::TokenProvider, &[]);
-        let after = s.refresh_failed(classify(&e), 0.5);
+        let after = s.refresh_failed(classify(&e, false, true), 0.5);
         assert_eq!(after, AfterFailure::RetryIn(250));
         assert_eq!(after.next_try(), Some((true, Some(250))));
         assert_eq!(s.state, State::Active);
@@ -846,7 +891,7 @@ mod tests {
         let timeout = Error::local(Code::Timeout, &[]);
         assert!(s.timer_fired());
         assert!(matches!(
-            s.refresh_failed(classify(&timeout), 0.5),
+            s.refresh_failed(classify(&timeout, false, true), 0.5),
             AfterFailure::RetryIn(_)
         ));
     }
@@ -856,7 +901,7 @@ mod tests {
         let mut s = Session::new("s".into(), true, None);
         s.keep_alive(Some(1000), false, 0.5);
         assert_eq!(s.begin_refresh(), Begin::Start);
-        let after = s.refresh_failed(classify(&Error::local(Code::Aborted, &[])), 0.5);
+        let after = s.refresh_failed(classify(&Error::local(Code::Aborted, &[]), false, true), 0.5);
         assert_eq!(after, AfterFailure::Resume(250));
         assert_eq!(after.next_try(), None, "no onError for an abort");
         assert!(s.keep_alive.is_some());

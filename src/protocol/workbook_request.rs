@@ -16,23 +16,26 @@
 //! - A JSON body (a string that parses as JSON, or a plain object or array,
 //!   which is serialized) gets `Content-Type: application/json` unless the
 //!   caller set a `Content-Type`.
-//! - Resends follow the Excel policy ([`super::policy`]): 429 and 503 were
-//!   not processed, so any method is resent after the cooldown; the other
+//! - Resends follow [`super::policy::judge`]: 429 and 503 were not
+//!   processed, so any method is resent after the cooldown; the other
 //!   resend-after-cooldown codes (504, `transientFailure` ...), network
 //!   errors and timeouts only for GET and HEAD, as a write may have been
 //!   applied.
-//! - `invalidSessionReCreatable` (or `internalServerErrorUncategorized`) of
-//!   a persistent session with recreation on: recreate the session and
-//!   resend once. A non-persistent session's changes died with it: the
-//!   call fails with `stateLost`, never resent on a fresh copy.
+//! - `invalidSessionReCreatable`, a plain 404 (an expired session) or a
+//!   502/503 without a listed code, of a persistent session with recreation
+//!   on: recreate the session and resend once (a write is not resent after
+//!   a 502). A non-persistent session's changes died with it: the call
+//!   fails with `stateLost`, never resent on a fresh copy.
+//! - `internalServerErrorUncategorized`: never resent; the session is not
+//!   used again (recreated for later work when recreation is on).
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
 use super::error::{Code, Error};
+use super::policy::{judge, Answered, Attempt, Kind, Verdict};
 use super::request::Answer;
-use super::retry::{decide, final_error, renew_token, Decision, Limits, Outcome};
-use super::session::{classify, Failure};
+use super::retry::{answered, final_error, Limits};
 use super::text;
 use super::url::{default_port_stripped, BaseUrl};
 
@@ -201,6 +204,9 @@ pub fn adds_json_content_type(body: Body, caller_set_content_type: bool) -> bool
 pub enum Next {
     /// Success: hand the caller the response as it is.
     Done,
+    /// A 401 with a token source that renews: get a fresh token and send
+    /// again at once (not counted against `maxRetries`).
+    Renew,
     /// Wait this long, then send again (same session id).
     Resend {
         /// Milliseconds to wait.
@@ -208,23 +214,29 @@ pub enum Next {
     },
     /// Recreate the session, then send again once with the new id.
     Recreate,
-    /// Fail with this error; `state_lost`: the session's changes are gone.
+    /// Fail with this error.
     Fail {
         /// The error to reject with.
         error: Error,
-        /// A non-persistent session expired: its changes are lost.
+        /// A non-persistent session ended: its changes are lost.
         state_lost: bool,
+        /// The session may not be used again, but later work may go on in
+        /// a new one (`internalServerErrorUncategorized` with recreation
+        /// on): recreate it once for the line; this request is not resent.
+        recreate_session: bool,
     },
 }
 
 /// One `session.fetch` call as a machine: the shell reports each attempt's
-/// outcome through [`WorkbookFetch::handle`] and does what [`Next`] says.
+/// answer through [`WorkbookFetch::handle`] and does what [`Next`] says;
+/// what follows each answer is [`super::policy::judge`]'s verdict.
 #[derive(Clone, Debug)]
 pub struct WorkbookFetch {
-    method: String,
+    kind: Kind,
     limits: Limits,
     persist_changes: bool,
     recreate: bool,
+    renewable: bool,
     recreated: bool,
     attempts: u32,
     /// Attempts since the last recreation (retry limits count per session).
@@ -234,31 +246,26 @@ pub struct WorkbookFetch {
 }
 
 impl WorkbookFetch {
-    /// A call with `method` (normalized), the call's limits, and the
-    /// session's kind and recreation setting at the start.
-    pub fn new(method: &str, limits: Limits, persist_changes: bool, recreate: bool) -> WorkbookFetch {
+    /// A call with `method` (normalized), the call's limits, the session's
+    /// kind and recreation setting at the start, and whether its token
+    /// source renews.
+    pub fn new(method: &str, limits: Limits, persist_changes: bool, recreate: bool, renewable: bool) -> WorkbookFetch {
         WorkbookFetch {
-            method: method.into(),
+            // GET and HEAD: safe to resend after no answer or a 504.
+            kind: if method == "GET" || method == "HEAD" {
+                Kind::FetchRead
+            } else {
+                Kind::FetchWrite
+            },
             limits,
             persist_changes,
             recreate,
+            renewable,
             recreated: false,
             attempts: 0,
             attempts_here: 0,
             renewed: false,
         }
-    }
-
-    /// Whether an answer with `status` is resent at once with a fresh token
-    /// ([`renew_token`]: a 401, a token source that renews, once per call).
-    /// When it is, that resend is not counted against `maxRetries`.
-    pub fn renew_token(&mut self, status: u16, renewable: bool) -> bool {
-        if !renew_token(status, renewable, self.renewed) {
-            return false;
-        }
-        self.renewed = true;
-        self.attempts_here = self.attempts_here.saturating_sub(1);
-        true
     }
 
     /// The number of the attempt about to be sent (1-based), for
@@ -274,47 +281,50 @@ impl WorkbookFetch {
         self.attempts
     }
 
-    /// GET and HEAD: safe to resend after no answer or a 504.
-    fn safe(&self) -> bool {
-        self.method == "GET" || self.method == "HEAD"
-    }
-
-    /// The attempt's outcome (`answer` when one came, its body read only
-    /// for a non-2xx status). `now_ms` for HTTP-date `Retry-After`,
-    /// `random` for backoff jitter.
-    pub fn handle(&mut self, outcome: Outcome<'_>, answer: Option<&Answer>, now_ms: u64, random: f64) -> Next {
-        if let Outcome::Answer { status, .. } = outcome {
-            if (200..300).contains(&status) {
-                return Next::Done;
-            }
-        }
-        // 429 and 503: Graph did not process the request, whatever its method.
-        let unprocessed = matches!(outcome, Outcome::Answer { status: 429 | 503, .. });
-        if unprocessed || self.safe() {
-            if let Decision::Retry { delay_ms } = decide(self.attempts_here, self.limits, outcome, now_ms, random) {
-                return Next::Resend { delay_ms };
-            }
-        }
-        let error = match final_error(outcome, answer, self.attempts, now_ms) {
-            Some(e) => e,
-            None => return Next::Done,
+    /// The attempt's answer (`answer` when one came, its body read only
+    /// for a non-2xx status; else `no_answer`). `now_ms` for HTTP-date
+    /// `Retry-After`, `random` for backoff jitter.
+    pub fn handle(&mut self, answer: Option<&Answer>, no_answer: Answered<'_>, now_ms: u64, random: f64) -> Next {
+        let error = final_error(answer, no_answer, self.attempts, now_ms);
+        let verdict = judge(&Attempt {
+            kind: self.kind,
+            answered: answered(answer, error.as_ref(), no_answer),
+            retry_after_ms: error.as_ref().and_then(Error::retry_after_ms),
+            sessionful: true,
+            can_recreate: self.recreate && !self.recreated,
+            resends: self.attempts_here.saturating_sub(1),
+            limits: self.limits,
+            renewable: self.renewable && !self.renewed,
+            random,
+        });
+        let error = match (verdict, error) {
+            (Verdict::Done, _) | (_, None) => return Next::Done,
+            (_, Some(e)) => e,
         };
-        if classify(&error) == Failure::Recreatable {
-            if !self.persist_changes {
-                return Next::Fail {
-                    error,
-                    state_lost: true,
-                };
+        let fail = |error, state_lost, recreate_session| Next::Fail {
+            error,
+            state_lost,
+            recreate_session,
+        };
+        match verdict {
+            Verdict::Done => Next::Done,
+            Verdict::RenewToken => {
+                self.renewed = true;
+                self.attempts_here = self.attempts_here.saturating_sub(1);
+                Next::Renew
             }
-            if self.recreate && !self.recreated {
+            Verdict::Resend { after_ms } => Next::Resend { delay_ms: after_ms },
+            // A non-persistent session's changes died with it: the request
+            // is never resent on a fresh copy.
+            Verdict::Recreate { resend: true } if !self.persist_changes => fail(error, true, false),
+            Verdict::Recreate { resend: true } => {
                 self.recreated = true;
                 self.attempts_here = 0;
-                return Next::Recreate;
+                Next::Recreate
             }
-        }
-        Next::Fail {
-            error,
-            state_lost: false,
+            Verdict::Recreate { resend: false } => fail(error, !self.persist_changes, true),
+            Verdict::SessionGone { recreatable } => fail(error, recreatable && !self.persist_changes, false),
+            Verdict::Fail => fail(error, false, false),
         }
     }
 
@@ -323,6 +333,7 @@ impl WorkbookFetch {
         Next::Fail {
             error: error.with_attempts(self.attempts),
             state_lost: false,
+            recreate_session: false,
         }
     }
 }
@@ -330,7 +341,6 @@ impl WorkbookFetch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::retry::Codes;
 
     fn base() -> BaseUrl {
         BaseUrl::parse("http://127.0.0.1:8080/v1.0", &[]).unwrap()
@@ -435,7 +445,7 @@ mod tests {
         max_retry_after_ms: 180_000,
     };
 
-    fn answer(status: u16, inner: &str) -> Answer {
+    fn answer(status: u16, inner: &str, retry_after: Option<&str>) -> Answer {
         let body = if inner.is_empty() {
             String::new()
         } else {
@@ -444,24 +454,18 @@ mod tests {
         Answer {
             status,
             body,
+            retry_after: retry_after.map(String::from),
             ..Answer::default()
         }
     }
 
     fn run(m: &mut WorkbookFetch, status: u16, inner: &str, retry_after: Option<&str>) -> Next {
         m.begin_attempt();
-        let a = answer(status, inner);
-        let e = Error::from_response(a.status, &a.body, None);
-        let outcome = Outcome::Answer {
-            status,
-            retry_after,
-            codes: if (200..300).contains(&status) {
-                Codes::default()
-            } else {
-                Codes::of(&e)
-            },
-        };
-        m.handle(outcome, Some(&a), 0, 0.5)
+        m.handle(Some(&answer(status, inner, retry_after)), Answered::Network, 0, 0.5)
+    }
+
+    fn new(method: &str, persist: bool, recreate: bool) -> WorkbookFetch {
+        WorkbookFetch::new(method, LIMITS, persist, recreate, false)
     }
 
     #[test]
@@ -479,9 +483,12 @@ mod tests {
             ("GET", 503, "accessConflict", None, false),
             ("GET", 400, "invalidArgument", None, false),
             ("GET", 429, "tooManyRequestsUncategorized", Some("600"), false),
+            // Never resent, whatever the method (workbook-error-handling.md).
+            ("PATCH", 500, "internalServerErrorUncategorized", None, false),
+            ("GET", 500, "internalServerErrorUncategorized", None, false),
         ];
         for &(method, status, inner, ra, resent) in table {
-            let mut m = WorkbookFetch::new(method, LIMITS, true, false);
+            let mut m = new(method, true, false);
             let next = run(&mut m, status, inner, ra);
             assert_eq!(
                 matches!(next, Next::Resend { .. }),
@@ -489,7 +496,7 @@ mod tests {
                 "{method} {status} {inner}: {next:?}"
             );
         }
-        let mut m = WorkbookFetch::new("PATCH", LIMITS, true, false);
+        let mut m = new("PATCH", true, false);
         assert!(matches!(
             run(&mut m, 429, "tooManyRequestsUncategorized", Some("2")),
             Next::Resend { delay_ms: 2000 }
@@ -497,22 +504,22 @@ mod tests {
         assert!(matches!(run(&mut m, 200, "", None), Next::Done));
         // No answer: only GET and HEAD are resent.
         for (method, resent) in [("GET", true), ("HEAD", true), ("PATCH", false), ("POST", false)] {
-            for outcome in [Outcome::Network, Outcome::Timeout] {
-                let mut m = WorkbookFetch::new(method, LIMITS, true, false);
+            for no in [Answered::Network, Answered::Timeout] {
+                let mut m = new(method, true, false);
                 m.begin_attempt();
-                let next = m.handle(outcome, None, 0, 0.5);
-                assert_eq!(matches!(next, Next::Resend { .. }), resent, "{method} {outcome:?}");
+                let next = m.handle(None, no, 0, 0.5);
+                assert_eq!(matches!(next, Next::Resend { .. }), resent, "{method} {no:?}");
             }
         }
         // Redirects are final.
-        let mut m = WorkbookFetch::new("GET", LIMITS, true, false);
+        let mut m = new("GET", true, false);
         m.begin_attempt();
-        assert!(matches!(m.handle(Outcome::Redirect, None, 0, 0.5), Next::Fail { .. }));
+        assert!(matches!(m.handle(None, Answered::Redirect, 0, 0.5), Next::Fail { .. }));
     }
 
     #[test]
     fn retries_are_bounded() {
-        let mut m = WorkbookFetch::new("PATCH", LIMITS, true, false);
+        let mut m = new("PATCH", true, false);
         for _ in 0..3 {
             assert!(matches!(
                 run(&mut m, 429, "tooManyRequestsUncategorized", None),
@@ -520,7 +527,7 @@ mod tests {
             ));
         }
         match run(&mut m, 429, "tooManyRequestsUncategorized", None) {
-            Next::Fail { error, state_lost } => {
+            Next::Fail { error, state_lost, .. } => {
                 assert_eq!(error.attempts(), 4);
                 assert!(!state_lost);
             }
@@ -532,14 +539,14 @@ mod tests {
     fn expiry_recreates_a_persistent_session_once_and_fails_a_non_persistent_one() {
         // (persistent, recreate on, what the expired answer leads to)
         for (persist, recreate) in [(true, true), (true, false), (false, true), (false, false)] {
-            let mut m = WorkbookFetch::new("PATCH", LIMITS, persist, recreate);
+            let mut m = new("PATCH", persist, recreate);
             let next = run(&mut m, 404, "invalidSessionReCreatable", None);
             match (persist, recreate) {
                 (true, true) => {
                     assert!(matches!(next, Next::Recreate));
                     // The resend with the new session expires too: no second recreation.
                     match run(&mut m, 404, "InvalidSessionReCreatable", None) {
-                        Next::Fail { error, state_lost } => {
+                        Next::Fail { error, state_lost, .. } => {
                             assert!(error.recreatable() && !state_lost);
                             assert_eq!(error.attempts(), 2);
                         }
@@ -547,27 +554,84 @@ mod tests {
                     }
                 }
                 (true, false) => {
-                    assert!(matches!(next, Next::Fail { ref error, state_lost: false } if error.recreatable()))
+                    assert!(matches!(next, Next::Fail { ref error, state_lost: false, .. } if error.recreatable()))
                 }
                 (false, _) => {
-                    assert!(matches!(next, Next::Fail { ref error, state_lost: true } if error.recreatable()))
+                    assert!(matches!(next, Next::Fail { ref error, state_lost: true, .. } if error.recreatable()))
                 }
             }
         }
-        // internalServerErrorUncategorized: the session is not used again; recreated too.
-        let mut m = WorkbookFetch::new("GET", LIMITS, true, true);
+        // A plain 404 (resources/excel.md: an expired session) and a 502/503
+        // without a listed code (the special cases) recreate too.
+        for (method, status, want_recreate) in [
+            ("GET", 404, true),
+            ("PATCH", 404, true),
+            ("GET", 503, true),
+            ("PATCH", 503, true),
+            ("GET", 502, true),
+            // A write answered 502 may have been applied: not resent.
+            ("PATCH", 502, false),
+        ] {
+            let mut m = new(method, true, true);
+            let next = run(&mut m, status, "", None);
+            assert_eq!(
+                matches!(next, Next::Recreate),
+                want_recreate,
+                "{method} {status}: {next:?}"
+            );
+        }
+        // Without recreation, a plain 503 is resent and a plain 404 fails.
         assert!(matches!(
-            run(&mut m, 500, "internalServerErrorUncategorized", None),
-            Next::Recreate
+            run(&mut new("GET", true, false), 503, "", None),
+            Next::Resend { .. }
+        ));
+        assert!(matches!(
+            run(&mut new("GET", true, false), 404, "", None),
+            Next::Fail { state_lost: false, .. }
+        ));
+        // A listed second-level code on a 404 (a missing worksheet) is the caller's.
+        assert!(matches!(
+            run(&mut new("GET", true, true), 404, "itemNotFound", None),
+            Next::Fail {
+                state_lost: false,
+                recreate_session: false,
+                ..
+            }
+        ));
+        // internalServerErrorUncategorized: not resent; the session is not
+        // used again (recreated for later work when recreation is on).
+        let mut m = new("PATCH", true, true);
+        match run(&mut m, 500, "internalServerErrorUncategorized", None) {
+            Next::Fail {
+                error,
+                recreate_session,
+                ..
+            } => {
+                assert!(recreate_session);
+                assert_eq!(error.attempts(), 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            run(
+                &mut new("PATCH", true, false),
+                500,
+                "internalServerErrorUncategorized",
+                None
+            ),
+            Next::Fail {
+                recreate_session: false,
+                ..
+            }
         ));
         // A session that is gone for good is not recreated.
-        let mut m = WorkbookFetch::new("GET", LIMITS, true, true);
+        let mut m = new("GET", true, true);
         assert!(matches!(
             run(&mut m, 404, "invalidSessionNotFound", None),
             Next::Fail { state_lost: false, .. }
         ));
         // After a recreation, the retry budget starts again.
-        let mut m = WorkbookFetch::new("GET", LIMITS, true, true);
+        let mut m = new("GET", true, true);
         assert!(matches!(
             run(&mut m, 404, "invalidSessionReCreatable", None),
             Next::Recreate
@@ -585,31 +649,30 @@ mod tests {
             max_retries: 0,
             max_retry_after_ms: 180_000,
         };
-        let mut m = WorkbookFetch::new("PATCH", limits, true, false);
-        m.begin_attempt();
-        assert!(!m.renew_token(401, false), "a string token cannot be renewed");
-        assert!(!m.renew_token(403, true), "only a 401");
-        assert!(m.renew_token(401, true));
-        assert_eq!(m.begin_attempt(), 2, "Retry-Attempt still counts the request");
-        assert!(!m.renew_token(401, true), "once per call");
+        let mut string_token = WorkbookFetch::new("PATCH", limits, true, false, false);
+        assert!(
+            matches!(run(&mut string_token, 401, "", None), Next::Fail { .. }),
+            "a string token cannot be renewed"
+        );
+        let mut m = WorkbookFetch::new("PATCH", limits, true, false, true);
+        assert!(matches!(run(&mut m, 403, "", None), Next::Fail { .. }), "only a 401");
+        let mut m = WorkbookFetch::new("PATCH", limits, true, false, true);
+        assert!(matches!(run(&mut m, 401, "", None), Next::Renew));
+        assert!(matches!(run(&mut m, 401, "", None), Next::Fail { .. }), "once per call");
+        assert_eq!(m.attempts(), 2, "Retry-Attempt still counts the request");
         // The renewal was not counted: a 429 may still be resent once the
         // budget allows it; with maxRetries 0 it is not.
-        let throttled = Outcome::Answer {
-            status: 429,
-            retry_after: Some("1"),
-            codes: Default::default(),
-        };
-        assert!(matches!(m.handle(throttled, None, 0, 0.5), Next::Fail { .. }));
+        let mut m = WorkbookFetch::new("PATCH", limits, true, false, true);
+        assert!(matches!(run(&mut m, 401, "", None), Next::Renew));
+        assert!(matches!(run(&mut m, 429, "", Some("1")), Next::Fail { .. }));
         let limits = Limits {
             max_retries: 1,
             max_retry_after_ms: 180_000,
         };
-        let mut m = WorkbookFetch::new("GET", limits, true, false);
-        m.begin_attempt();
-        assert!(m.renew_token(401, true));
-        m.begin_attempt();
+        let mut m = WorkbookFetch::new("GET", limits, true, false, true);
+        assert!(matches!(run(&mut m, 401, "", None), Next::Renew));
         assert!(matches!(
-            m.handle(throttled, None, 0, 0.5),
+            run(&mut m, 429, "", Some("1")),
             Next::Resend { delay_ms: 1000 }
         ));
     }

@@ -139,3 +139,9 @@ pub async fn race_abort(promise: Promise, signal: Option<&AbortSignal>) -> Resul
     }
     out.map_err(Some)
 }
+
+/// The caller's signal ended the call after `attempts` requests.
+pub fn aborted(attempts: u32) -> crate::protocol::error::Error {
+    use crate::protocol::error::{Code, Error};
+    Error::local(Code::Aborted, &["the call was aborted by its AbortSignal"]).with_attempts(attempts)
+}

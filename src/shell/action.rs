@@ -4,9 +4,9 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::exchange::execute;
+use super::exchange::{execute, Failed, Judging, LineCell};
 use super::sys::{now_ms, AbortSignal};
-use crate::protocol::error::Error;
+use crate::protocol::policy::Kind;
 use crate::protocol::request::Request;
 use crate::protocol::session::close_already_done;
 use crate::protocol::validate::Call;
@@ -49,6 +49,14 @@ pub struct Refreshed {
     pub elapsed_ms: f64,
 }
 
+/// Where a session-scoped request runs: the session's line (its
+/// cooldown), and whether the session can be recreated there.
+#[derive(Clone, Copy, Default)]
+pub struct InLine<'a> {
+    pub line: Option<&'a LineCell>,
+    pub can_recreate: bool,
+}
+
 /// Sends `action` for `session_id`; `started` is when the caller's call began.
 pub async fn session_action(
     action: SessionAction,
@@ -57,17 +65,25 @@ pub async fn session_action(
     token: &str,
     signal: Option<&AbortSignal>,
     started: f64,
-) -> Result<Refreshed, Error> {
-    let req = match action {
-        SessionAction::Refresh => Request::refresh_session(call, session_id),
-        SessionAction::Close => Request::close_session(call, session_id),
+    in_line: InLine<'_>,
+) -> Result<Refreshed, Failed> {
+    let (req, kind) = match action {
+        SessionAction::Refresh => (Request::refresh_session(call, session_id), Kind::Refresh),
+        SessionAction::Close => (Request::close_session(call, session_id), Kind::Close),
     };
-    let (status, request_id, attempts) = match execute(call, &req, token, signal).await {
+    let judging = Judging {
+        kind,
+        sessionful: true,
+        can_recreate: in_line.can_recreate,
+    };
+    let (status, request_id, attempts) = match execute(call, &req, judging, token, signal, in_line.line).await {
         Ok(x) => (x.answer.status, x.answer.request_id, x.attempts),
-        Err(e) if matches!(action, SessionAction::Close) && close_already_done(&e) => {
-            (e.status(), e.request_id().map(String::from), e.attempts())
-        }
-        Err(e) => return Err(e),
+        Err(f) if matches!(action, SessionAction::Close) && close_already_done(&f.error) => (
+            f.error.status(),
+            f.error.request_id().map(String::from),
+            f.error.attempts(),
+        ),
+        Err(f) => return Err(f),
     };
     Ok(Refreshed {
         status,

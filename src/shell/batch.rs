@@ -5,11 +5,12 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::abort::{caller_aborted, sleep};
-use super::exchange::{aborted, execute, with_call};
+use super::abort::{aborted, caller_aborted, sleep};
+use super::exchange::{execute, with_call, Judging};
 use super::sys::{now_ms, random, AbortSignal};
 use crate::protocol::batch::{BatchRounds, BatchStep, ItemDone};
 use crate::protocol::error::{redacted, Code, Error};
+use crate::protocol::policy::Kind;
 use crate::protocol::request::Request;
 use crate::protocol::text;
 use crate::protocol::validate::Call;
@@ -32,11 +33,16 @@ pub async fn refresh_sessions(
             BatchStep::Send(_) if caller_aborted(signal) => {
                 rounds.handle_aborted(with_call(aborted(0), call, token));
             }
-            BatchStep::Send(body) => match execute(call, &Request::batch(call, body), token, signal).await {
-                Ok(x) => rounds.handle_answer(&x.answer.body, now_ms() as u64, random(), now_ms() - started),
-                Err(e) if *e.code() == Code::Aborted => rounds.handle_aborted(e),
-                Err(e) => rounds.handle_error(e),
-            },
+            // The $batch request itself is a safe read as far as resending
+            // goes (its items are refreshes); each item is judged on its own.
+            BatchStep::Send(body) => {
+                let judging = Judging::plain(Kind::Refresh);
+                match execute(call, &Request::batch(call, body), judging, token, signal, None).await {
+                    Ok(x) => rounds.handle_answer(&x.answer.body, now_ms() as u64, random(), now_ms() - started),
+                    Err(f) if *f.error.code() == Code::Aborted => rounds.handle_aborted(f.error),
+                    Err(f) => rounds.handle_error(f.error),
+                }
+            }
             BatchStep::Wait(ms) => {
                 if sleep(ms, signal).await.is_err() {
                     rounds.handle_aborted(with_call(aborted(0), call, token));

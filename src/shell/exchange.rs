@@ -1,21 +1,25 @@
-//! Runs the attempts of one request as the protocol decides: send, ask
-//! `retry::decide`, wait, send again; after a 401, ask
-//! `retry::renew_token`, get a fresh token and resend once. The waiting and
+//! Runs the attempts of one request: wait for the session's line, send,
+//! ask [`judge`] what follows, wait, send again; after a 401 with a token
+//! source that renews, get a fresh token and resend once. The waiting and
 //! sending are I/O; every decision, and the error an answer stands for, is
 //! the protocol's.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use core::cell::Cell;
+
 use js_sys::Function;
 
-use super::abort::sleep;
+use super::abort::{aborted, sleep};
 use super::fetch::{send, NoAnswer};
 use super::sys::{now_ms, random, AbortSignal};
 use super::token::TokenSource;
 use crate::protocol::error::{Code, Error};
+use crate::protocol::line::{Gate, Line};
+use crate::protocol::policy::{judge, Answered, Attempt, Kind, Verdict};
 use crate::protocol::request::{Answer, Request};
-use crate::protocol::retry::{decide, final_error, renew_token, Codes, Decision, Outcome};
+use crate::protocol::retry::{answered, final_error, parse_retry_after};
 use crate::protocol::validate::Call;
 
 /// What a call carries for the shell ([`Call::transport`]): the caller's
@@ -38,28 +42,102 @@ pub struct Exchange {
     pub attempts: u32,
 }
 
-/// The caller's signal ended the call after `attempts` requests.
-pub fn aborted(attempts: u32) -> Error {
-    Error::local(Code::Aborted, &["the call was aborted by its AbortSignal"]).with_attempts(attempts)
+/// A request that ended without success: its error, and [`judge`]'s
+/// verdict on its last answer (what it means for the session).
+pub struct Failed {
+    pub error: Error,
+    pub verdict: Verdict,
 }
 
-/// Sends `req` with retries; a non-2xx final answer becomes a Graph error.
-pub async fn execute(call: &Call, req: &Request, token: &str, signal: Option<&AbortSignal>) -> Result<Exchange, Error> {
+impl From<Failed> for Error {
+    fn from(f: Failed) -> Error {
+        f.error
+    }
+}
+
+/// Where a request stands in its session's line: the line's cooldown,
+/// shared by every request carrying the session id.
+pub type LineCell = Cell<Line>;
+
+/// Waits until the line lets a request go; `Err` when its cooldown is
+/// longer than the call waits (nothing is sent) or the caller aborted.
+pub async fn wait_for_line(
+    line: Option<&LineCell>,
+    call: &Call,
+    signal: Option<&AbortSignal>,
+    attempts: u32,
+) -> Result<(), Error> {
+    let Some(line) = line else { return Ok(()) };
+    loop {
+        match line.get().gate(now_ms() as u64, call.limits().max_retry_after_ms) {
+            Gate::Go => return Ok(()),
+            Gate::Wait(ms) => {
+                if sleep(ms, signal).await.is_err() {
+                    return Err(aborted(attempts));
+                }
+            }
+            Gate::TooLong(ms) => {
+                return Err(Error::local(
+                    Code::Graph("tooManyRequests".into()),
+                    &["the session is cooling down (Retry-After) for longer than options.maxRetryAfterMs; nothing was sent"],
+                )
+                .with_retry_after_ms(Some(ms))
+                .with_attempts(attempts))
+            }
+        }
+    }
+}
+
+/// How a request is judged: its kind, whether it carries a session, and
+/// whether that session can be recreated here.
+#[derive(Clone, Copy)]
+pub struct Judging {
+    pub kind: Kind,
+    pub sessionful: bool,
+    pub can_recreate: bool,
+}
+
+impl Judging {
+    /// A request outside any session.
+    #[cfg_attr(not(feature = "full"), allow(dead_code))]
+    pub fn plain(kind: Kind) -> Judging {
+        Judging {
+            kind,
+            sessionful: false,
+            can_recreate: false,
+        }
+    }
+}
+
+/// Sends `req` as [`judge`] says; a non-2xx final answer becomes a Graph
+/// error. `line`: the session's line, waited for before every attempt and
+/// held by every cooldown.
+pub async fn execute(
+    call: &Call,
+    req: &Request,
+    judging: Judging,
+    token: &str,
+    signal: Option<&AbortSignal>,
+    line: Option<&LineCell>,
+) -> Result<Exchange, Failed> {
     let transport = transport(call);
     let via = transport.and_then(|t| t.fetch.as_ref());
     let source = transport.map(|t| &t.token).filter(|s| s.renews());
-    // The token after a 401, and the attempts it took (not counted as retries).
+    // The token after a 401: scrubbed from the error with the first one.
     let mut fresh: Option<String> = None;
     let mut renewals = 0u32;
     let mut attempt = 0u32;
-    let finish = |e: Error, fresh: &Option<String>| {
+    let finish = |e: Error, fresh: &Option<String>, verdict: Verdict| {
         let mut e = with_call(e, call, token);
         if let Some(f) = fresh {
             e.redact(f);
         }
-        e
+        Failed { error: e, verdict }
     };
     loop {
+        if let Err(e) = wait_for_line(line, call, signal, attempt).await {
+            return Err(finish(e, &fresh, Verdict::Fail));
+        }
         attempt += 1;
         let current = fresh.as_deref().unwrap_or(token);
         let sent = send(
@@ -72,57 +150,61 @@ pub async fn execute(call: &Call, req: &Request, token: &str, signal: Option<&Ab
             via,
         )
         .await;
-        if let (Ok(a), Some(source)) = (&sent, source) {
-            if renew_token(a.status, true, fresh.is_some()) {
-                match source.resolve(&req.url, signal, call.timeout_ms).await {
+        let now = now_ms() as u64;
+        let no_answer = match &sent {
+            Ok(_) => Answered::Network,
+            Err(NoAnswer::Network) => Answered::Network,
+            Err(NoAnswer::Redirect) => Answered::Redirect,
+            Err(NoAnswer::Timeout) => Answered::Timeout,
+            Err(NoAnswer::Aborted) => return Err(finish(aborted(attempt), &fresh, Verdict::Fail)),
+        };
+        let answer = sent.ok();
+        let retry_after_ms = answer
+            .as_ref()
+            .and_then(|a| a.retry_after.as_deref())
+            .and_then(|v| parse_retry_after(v, now));
+        if let Some(line) = line {
+            line.set(line.get().hold(now, retry_after_ms));
+        }
+        // The error an unsuccessful answer stands for: its codes decide.
+        let graph_error = final_error(answer.as_ref(), no_answer, attempt, now);
+        let verdict = judge(&Attempt {
+            kind: judging.kind,
+            answered: answered(answer.as_ref(), graph_error.as_ref(), no_answer),
+            retry_after_ms,
+            sessionful: judging.sessionful,
+            can_recreate: judging.can_recreate,
+            resends: attempt - 1 - renewals,
+            limits: call.limits(),
+            renewable: source.is_some() && fresh.is_none(),
+            random: random(),
+        });
+        match (verdict, answer, graph_error) {
+            (Verdict::Done, Some(answer), _) => {
+                return Ok(Exchange {
+                    answer,
+                    attempts: attempt,
+                })
+            }
+            (Verdict::RenewToken, _, _) => match source {
+                Some(source) => match source.resolve(&req.url, signal, call.timeout_ms).await {
                     Ok(t) => {
                         fresh = Some(t);
                         renewals = 1;
-                        continue;
                     }
-                    Err(e) => return Err(finish(e.with_attempts(attempt), &fresh)),
-                }
-            }
-        }
-        // The error an unsuccessful answer stands for: its codes decide (the policy).
-        let graph_error = match &sent {
-            Ok(a) if !(200..300).contains(&a.status) => {
-                Some(Error::from_response(a.status, &a.body, a.request_id.as_deref()))
-            }
-            _ => None,
-        };
-        let outcome = match &sent {
-            Ok(a) => Outcome::Answer {
-                status: a.status,
-                retry_after: a.retry_after.as_deref(),
-                codes: graph_error.as_ref().map(Codes::of).unwrap_or_default(),
+                    Err(e) => return Err(finish(e.with_attempts(attempt), &fresh, Verdict::Fail)),
+                },
+                None => return Err(finish(aborted(attempt), &fresh, Verdict::Fail)),
             },
-            Err(NoAnswer::Network) => Outcome::Network,
-            Err(NoAnswer::Redirect) => Outcome::Redirect,
-            Err(NoAnswer::Timeout) => Outcome::Timeout,
-            Err(NoAnswer::Aborted) => return Err(finish(aborted(attempt), &fresh)),
-        };
-        let now = now_ms() as u64;
-        match decide(attempt - renewals, call.limits(), outcome, now, random()) {
-            Decision::Retry { delay_ms } => {
-                if sleep(delay_ms, signal).await.is_err() {
-                    return Err(finish(aborted(attempt), &fresh));
+            (Verdict::Resend { after_ms }, _, _) => {
+                if sleep(after_ms, signal).await.is_err() {
+                    return Err(finish(aborted(attempt), &fresh, Verdict::Fail));
                 }
             }
-            Decision::Stop => {
-                if let Some(e) = final_error(outcome, sent.as_ref().ok(), attempt, now) {
-                    return Err(finish(e, &fresh));
-                }
-                return match sent {
-                    Ok(answer) => Ok(Exchange {
-                        answer,
-                        attempts: attempt,
-                    }),
-                    Err(_) => Err(finish(
-                        final_error(Outcome::Network, None, attempt, now).unwrap_or_else(|| aborted(attempt)),
-                        &fresh,
-                    )),
-                };
+            (verdict, _, Some(e)) => return Err(finish(e, &fresh, verdict)),
+            (verdict, _, None) => {
+                let e = Error::local(Code::InvalidResponse, &["no usable answer"]).with_attempts(attempt);
+                return Err(finish(e, &fresh, verdict));
             }
         }
     }

@@ -25,8 +25,8 @@ use alloc::rc::Rc;
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::abort::aborted;
 use super::abort::{race_abort, AttemptGuard};
-use super::exchange::aborted;
 use super::sys::{set, AbortSignal};
 use crate::protocol::error::{Code, Error};
 use crate::protocol::validate::check_token;

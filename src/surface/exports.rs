@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{refreshed_to_js, to_js};
 use super::options::{read_call, JsOptions};
+use crate::protocol::error::Error;
 use crate::protocol::request::Request;
 use crate::protocol::validate::check_session_id;
 use crate::shell::action::{session_action, SessionAction};
@@ -16,12 +17,8 @@ use crate::shell::phases::{self, Phase};
 use crate::shell::sys::now_ms;
 #[cfg(feature = "full")]
 use {
-    super::convert::session_info_to_js,
-    super::options::read_create,
-    crate::protocol::error::{Code, Error},
-    crate::protocol::url::encode_workbook,
-    crate::shell::action::Refreshed,
-    crate::shell::batch::refresh_sessions,
+    super::convert::session_info_to_js, super::options::read_create, crate::protocol::error::Code,
+    crate::protocol::url::encode_workbook, crate::shell::action::Refreshed, crate::shell::batch::refresh_sessions,
     crate::shell::create::create_session,
 };
 
@@ -39,7 +36,17 @@ async fn session_action_js(action: SessionAction, options: JsValue) -> Result<Js
         };
         phases::switch(Phase::Token);
         let token = c.token(&url).await?;
-        session_action(action, &c.call, &session_id, &token, c.signal.as_ref(), started).await
+        session_action(
+            action,
+            &c.call,
+            &session_id,
+            &token,
+            c.signal.as_ref(),
+            started,
+            Default::default(),
+        )
+        .await
+        .map_err(Error::from)
     };
     let outcome = run.await;
     phases::switch(Phase::Result);
@@ -86,7 +93,7 @@ pub async fn create_session_js(
         let token = c
             .token(&Request::create_session(&c.call, p.persist_changes, p.prefer_async).url)
             .await?;
-        create_session(&c.call, p, &token, c.signal.as_ref()).await
+        create_session(&c.call, p, &token, c.signal.as_ref(), None).await
     };
     run.await
         .map(|i| session_info_to_js(&i))

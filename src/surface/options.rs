@@ -13,13 +13,16 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::error::{Code, Error};
 use crate::protocol::validate::{check_scopes, default_scopes, Call, CallInput};
-use crate::shell::exchange::{aborted, with_call, Transport};
+use crate::shell::abort::aborted;
+use crate::shell::exchange::{with_call, Transport};
 use crate::shell::phases::{self, Phase};
 use crate::shell::sys::{fresh_client_request_id, AbortSignal};
 use crate::shell::token::TokenSource;
 #[cfg(feature = "full")]
 use {
-    crate::protocol::operation::{DEFAULT_CREATE_TIMEOUT_MS, MAX_CREATE_TIMEOUT_MS},
+    crate::protocol::operation::{
+        DEFAULT_CREATE_TIMEOUT_MS, DEFAULT_POLL_INTERVAL_MS, MAX_CREATE_TIMEOUT_MS, MIN_POLL_INTERVAL_MS,
+    },
     crate::protocol::validate::integer,
     crate::shell::create::CreateParams,
 };
@@ -247,13 +250,21 @@ impl JsCall {
 pub fn read_create(o: &JsOptions<'_>) -> Result<CreateParams, Error> {
     Ok(CreateParams {
         persist_changes: o.opt_bool("persistChanges")?.unwrap_or(true),
-        prefer_async: o.opt_bool("preferAsync")?.unwrap_or(false),
+        // workbook-best-practice.md: createSession with `Prefer: respond-async`.
+        prefer_async: o.opt_bool("preferAsync")?.unwrap_or(true),
         create_timeout_ms: integer(
             "createTimeoutMs",
             o.opt_number("createTimeoutMs")?,
             1,
             MAX_CREATE_TIMEOUT_MS,
             DEFAULT_CREATE_TIMEOUT_MS,
+        )?,
+        poll_interval_ms: integer(
+            "pollIntervalMs",
+            o.opt_number("pollIntervalMs")?,
+            MIN_POLL_INTERVAL_MS,
+            MAX_CREATE_TIMEOUT_MS,
+            DEFAULT_POLL_INTERVAL_MS,
         )?,
     })
 }

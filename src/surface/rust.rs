@@ -6,9 +6,10 @@ use crate::prelude::*;
 
 use crate::protocol::error::{Code, Error};
 use crate::protocol::validate::{check_session_id, check_token, Call, CallInput};
+use crate::shell::abort::aborted;
 use crate::shell::abort::caller_aborted;
 use crate::shell::action::{session_action, Refreshed, SessionAction};
-use crate::shell::exchange::{aborted, with_call};
+use crate::shell::exchange::with_call;
 use crate::shell::sys::{fresh_client_request_id, now_ms, AbortSignal};
 
 /// The options every call shares (the JS `CallOptions`).
@@ -123,7 +124,17 @@ async fn run(action: SessionAction, o: &RefreshOptions) -> Result<Refreshed, Err
     if caller_aborted(signal) {
         return Err(with_call(aborted(0), &call, &o.options.access_token));
     }
-    session_action(action, &call, &o.session_id, &o.options.access_token, signal, started).await
+    session_action(
+        action,
+        &call,
+        &o.session_id,
+        &o.options.access_token,
+        signal,
+        started,
+        Default::default(),
+    )
+    .await
+    .map_err(Error::from)
 }
 
 /// `POST {baseUrl}{workbook}/workbook/refreshSession`, with retries.

@@ -29,17 +29,19 @@ use super::convert::{add_async_dispose, refreshed_to_js, to_js};
 use super::fetch_init::read_fetch_init;
 use super::options::{read_call, read_create, JsOptions};
 use crate::protocol::error::{Code, Error};
+use crate::protocol::line::Line;
+use crate::protocol::policy::Answered;
 use crate::protocol::request::Request;
-use crate::protocol::retry::{Codes, Outcome};
+use crate::protocol::retry::parse_retry_after;
 use crate::protocol::session::{
-    classify_renewable, AfterFailure, Begin, BeginRecreate, Fire, Session, State, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
+    classify, AfterFailure, Begin, BeginRecreate, Fire, Session, State, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
 };
 use crate::protocol::validate::{check_session_id, integer, Call};
 use crate::protocol::workbook_request::{target_url, Next, WorkbookFetch};
-use crate::shell::abort::{caller_aborted, deferred, race_abort, sleep, AbortLink};
-use crate::shell::action::{session_action, SessionAction};
+use crate::shell::abort::{aborted, caller_aborted, deferred, race_abort, sleep, AbortLink};
+use crate::shell::action::{session_action, InLine, SessionAction};
 use crate::shell::create::{create_session, CreateParams};
-use crate::shell::exchange::{aborted, transport, with_call};
+use crate::shell::exchange::{transport, wait_for_line, with_call, LineCell};
 use crate::shell::fetch::NoAnswer;
 use crate::shell::sys::{fresh_client_request_id, now_ms, random, set, AbortController, AbortSignal};
 use crate::shell::token::TokenSource;
@@ -129,6 +131,10 @@ struct Inner {
     /// How many `session.fetch` calls are in the line (waiting or sending);
     /// at zero, a new call goes at once, without waiting on `queue_tail`.
     in_line: Rc<Cell<usize>>,
+    /// The session's line ([`Line`]): a cooldown from any answer on this
+    /// session holds every request carrying its id (keep-alive, refresh,
+    /// fetch, the recreation, close) until it passes.
+    line: Rc<LineCell>,
 }
 
 impl Inner {
@@ -216,7 +222,7 @@ impl WorkbookSession {
             let token = c
                 .token(&Request::create_session(&c.call, p.persist_changes, p.prefer_async).url)
                 .await?;
-            let info = create_session(&c.call, p, &token, c.signal.as_ref()).await?;
+            let info = create_session(&c.call, p, &token, c.signal.as_ref(), None).await?;
             Ok::<_, Error>(WorkbookSession::new(
                 Session::new(info.id, info.persist_changes, Some(now_ms() as u64)),
                 c.call,
@@ -271,6 +277,7 @@ impl WorkbookSession {
                 wrapper: None,
                 queue_tail: None,
                 in_line: Rc::new(Cell::new(0)),
+                line: Rc::new(Cell::new(Line::default())),
             })),
         }
     }
@@ -351,9 +358,14 @@ impl WorkbookSession {
             if let Some(p) = in_flight {
                 let _ = JsFuture::from(p).await;
             }
-            let (call, token, id) = {
+            let (call, token, id, line) = {
                 let inner = rc.borrow();
-                (inner.request_call(), inner.token.clone(), inner.machine.id.clone())
+                (
+                    inner.request_call(),
+                    inner.token.clone(),
+                    inner.machine.id.clone(),
+                    inner.line.clone(),
+                )
             };
             let run = async {
                 if caller_aborted(signal.as_ref()) {
@@ -361,7 +373,21 @@ impl WorkbookSession {
                 }
                 let url = Request::close_session(&call, &id).url;
                 let token = token.resolve(&url, signal.as_ref(), call.timeout_ms).await?;
-                session_action(SessionAction::Close, &call, &id, &token, signal.as_ref(), started).await
+                let in_line = InLine {
+                    line: Some(&line),
+                    can_recreate: false,
+                };
+                session_action(
+                    SessionAction::Close,
+                    &call,
+                    &id,
+                    &token,
+                    signal.as_ref(),
+                    started,
+                    in_line,
+                )
+                .await
+                .map_err(Error::from)
             };
             run.await
                 .map(|r| refreshed_to_js(&r))
@@ -705,9 +731,19 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
     if let Some(id) = &init.client_request_id {
         call.client_request_id = id.clone();
     }
-    let fail = |e: Error, token: &str, state_lost: bool| (with_call(e, &call, token), state_lost);
+    let line = rc.borrow().line.clone();
+    // Every token this call used: all are scrubbed from what it returns
+    // (Graph may echo the first one back after a renewal).
+    let mut used: Vec<String> = Vec::new();
+    let fail = |e: Error, used: &[String], state_lost: bool| {
+        let mut e = with_call(e, &call, "");
+        for t in used {
+            e.redact(t);
+        }
+        (e, state_lost)
+    };
     if caller_aborted(signal.as_ref()) {
-        return Err(fail(aborted(0), "", false));
+        return Err(fail(aborted(0), &used, false));
     }
     // One at a time, in call order, unless the caller asked otherwise.
     let _turn = if init.concurrent {
@@ -716,7 +752,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         let (previous, turn) = join_line(&rc);
         if let Some(p) = previous {
             if race_abort(p, signal.as_ref()).await.is_err() {
-                return Err(fail(aborted(0), "", false));
+                return Err(fail(aborted(0), &used, false));
             }
         }
         Some(turn)
@@ -725,20 +761,27 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
     let mut token = source
         .resolve(&url, signal.as_ref(), call.timeout_ms)
         .await
-        .map_err(|e| fail(e, "", false))?;
+        .map_err(|e| fail(e, &used, false))?;
+    used.push(token.clone());
     let mut machine = WorkbookFetch::new(
         &init.outgoing.method,
         call.limits(),
         persist,
         init.recreate.unwrap_or(keep_alive_recreate),
+        source.renews(),
     );
     loop {
+        // The session's cooldown holds every request on it, this one too
+        // (`concurrent` skips the order, never a cooldown).
+        if let Err(e) = wait_for_line(Some(&line), &call, signal.as_ref(), machine.attempts()).await {
+            return Err(fail(e, &used, false));
+        }
         // No request once the session is closed or lost (also while waiting in line).
         let id = {
             let inner = rc.borrow();
             if inner.machine.state != State::Active {
                 let e = state_error(&inner.machine).with_attempts(machine.attempts());
-                return Err(fail(e, &token, false));
+                return Err(fail(e, &used, false));
             }
             inner.machine.id.clone()
         };
@@ -755,60 +798,66 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             transport(&call).and_then(|t| t.fetch.as_ref()),
         )
         .await;
-        let (answer, without_answer) = match sent {
+        let now = now_ms() as u64;
+        let (answer, no_answer) = match sent {
             Ok(Sent::Success(response)) => {
-                rc.borrow_mut().machine.activity(now_ms() as u64);
+                let retry_after = response.headers().get("retry-after").ok().flatten();
+                line.set(
+                    line.get()
+                        .hold(now, retry_after.and_then(|v| parse_retry_after(&v, now))),
+                );
+                rc.borrow_mut().machine.activity(now);
                 return Ok(response.into());
             }
-            Ok(Sent::Failure(a)) => (Some(a), Outcome::Network),
-            Err(NoAnswer::Aborted) => return Err(fail(aborted(attempt), &token, false)),
-            Err(NoAnswer::Network) => (None, Outcome::Network),
-            Err(NoAnswer::Redirect) => (None, Outcome::Redirect),
-            Err(NoAnswer::Timeout) => (None, Outcome::Timeout),
+            Ok(Sent::Failure(a)) => (Some(a), Answered::Network),
+            Err(NoAnswer::Aborted) => return Err(fail(aborted(attempt), &used, false)),
+            Err(NoAnswer::Network) => (None, Answered::Network),
+            Err(NoAnswer::Redirect) => (None, Answered::Redirect),
+            Err(NoAnswer::Timeout) => (None, Answered::Timeout),
         };
-        // A 401 with a token source that renews: one fresh token, one resend.
         if let Some(a) = &answer {
-            if machine.renew_token(a.status, source.renews()) {
-                token = source
-                    .resolve(&url, signal.as_ref(), call.timeout_ms)
-                    .await
-                    .map_err(|e| fail(e.with_attempts(machine.attempts()), &token, false))?;
-                continue;
-            }
+            let cooldown = a.retry_after.as_deref().and_then(|v| parse_retry_after(v, now));
+            line.set(line.get().hold(now, cooldown));
         }
-        let graph_error = answer
-            .as_ref()
-            .map(|a| Error::from_response(a.status, &a.body, a.request_id.as_deref()));
-        let outcome = match &answer {
-            Some(a) => Outcome::Answer {
-                status: a.status,
-                retry_after: a.retry_after.as_deref(),
-                codes: graph_error.as_ref().map(Codes::of).unwrap_or_default(),
-            },
-            None => without_answer,
-        };
-        let next = machine.handle(outcome, answer.as_ref(), now_ms() as u64, random());
-        match next {
+        match machine.handle(answer.as_ref(), no_answer, now, random()) {
             Next::Done => {
                 return Err(fail(
                     Error::local(Code::InvalidResponse, &["no usable answer"]),
-                    &token,
+                    &used,
                     false,
                 ))
             }
+            // A 401 with a token source that renews: one fresh token, one resend.
+            Next::Renew => {
+                token = source
+                    .resolve(&url, signal.as_ref(), call.timeout_ms)
+                    .await
+                    .map_err(|e| fail(e.with_attempts(machine.attempts()), &used, false))?;
+                used.push(token.clone());
+            }
             Next::Resend { delay_ms } => {
                 if sleep(delay_ms, signal.as_ref()).await.is_err() {
-                    return Err(fail(aborted(attempt), &token, false));
+                    return Err(fail(aborted(attempt), &used, false));
                 }
             }
             Next::Recreate => {
                 if let Err(e) = recreate_for_fetch(&rc, &id).await {
-                    if let Next::Fail { error, state_lost } = machine.recreate_failed(e) {
-                        return Err(fail(error, &token, state_lost));
+                    if let Next::Fail { error, state_lost, .. } = machine.recreate_failed(e) {
+                        return Err(fail(error, &used, state_lost));
                     }
                 }
             }
-            Next::Fail { error, state_lost } => return Err(fail(error, &token, state_lost)),
+            Next::Fail {
+                error,
+                state_lost,
+                recreate_session,
+            } => {
+                // Not resent; the session is replaced for the work after it.
+                if recreate_session {
+                    let _ = recreate_for_fetch(&rc, &id).await;
+                }
+                return Err(fail(error, &used, state_lost));
+            }
         }
     }
 }
@@ -850,15 +899,27 @@ async fn refresh_task(
     link: Option<AbortLink>,
 ) -> Result<JsValue, JsValue> {
     let started = now_ms();
-    let (call, token, id) = {
+    let (call, token, id, line, can_recreate) = {
         let inner = rc.borrow();
-        (inner.request_call(), inner.token.clone(), inner.machine.id.clone())
+        (
+            inner.request_call(),
+            inner.token.clone(),
+            inner.machine.id.clone(),
+            inner.line.clone(),
+            inner.machine.keep_alive.is_some_and(|k| k.recreate),
+        )
     };
     let signal = signal.as_ref();
     let run = async {
         let url = Request::refresh_session(&call, &id).url;
         let token = token.resolve(&url, signal, call.timeout_ms).await?;
-        session_action(SessionAction::Refresh, &call, &id, &token, signal, started).await
+        let in_line = InLine {
+            line: Some(&line),
+            can_recreate,
+        };
+        session_action(SessionAction::Refresh, &call, &id, &token, signal, started, in_line)
+            .await
+            .map_err(Error::from)
     };
     let result = run.await.map_err(|e| with_call(e, &call, ""));
     drop(link);
@@ -878,7 +939,7 @@ async fn refresh_task(
                 let renewable = inner.token.renews();
                 let after = inner
                     .machine
-                    .refresh_failed(classify_renewable(&e, renewable), random());
+                    .refresh_failed(classify(&e, renewable, can_recreate), random());
                 if let Some(f) = inner.in_flight.as_mut() {
                     // A recreation is not ended by close(): its createSession
                     // may reach Graph, and close() must then close its session.
@@ -932,14 +993,20 @@ async fn recreate(rc: &Rc<RefCell<Inner>>) -> Notice {
 
 /// [`recreate`], with createSession's error when it failed (for `session.fetch`).
 async fn recreate_or_error(rc: &Rc<RefCell<Inner>>) -> (Notice, Option<Error>) {
-    let (call, token, params) = {
+    let (call, token, params, line) = {
         let inner = rc.borrow();
-        (inner.request_call(), inner.token.clone(), inner.create)
+        (
+            inner.request_call(),
+            inner.token.clone(),
+            inner.create,
+            inner.line.clone(),
+        )
     };
     let run = async {
         let url = Request::create_session(&call, params.persist_changes, params.prefer_async).url;
         let token = token.resolve(&url, None, call.timeout_ms).await?;
-        create_session(&call, params, &token, None).await
+        // The replacement is created on the old session's line: its cooldown holds.
+        create_session(&call, params, &token, None, Some(&line)).await
     };
     let result = run.await;
     let mut inner = rc.borrow_mut();

@@ -101,10 +101,12 @@ export type LocalErrorCode =
 export interface CreateSessionOptions extends CallOptions {
   /** Whether the session's changes are saved to the workbook. Default true. */
   persistChanges?: boolean;
-  /** Send "Prefer: respond-async" (Graph may then answer 202 and a long-running operation). Default false. */
+  /** Send "Prefer: respond-async" (Graph may then answer 202 and a long-running operation), as workbook-best-practice.md recommends. Default true. */
   preferAsync?: boolean;
   /** Deadline of the whole call, polling included; integer 1..1800000, default 240000. */
   createTimeoutMs?: number;
+  /** Longest wait between two polls of the operation when Graph sends no Retry-After (the doc's "around 30 seconds"); polls start near 1 s and grow to it; never less than 1 s apart. Integer 1000..1800000, default 30000. */
+  pollIntervalMs?: number;
 }
 
 /** A session as Graph describes it. */

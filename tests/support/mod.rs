@@ -118,6 +118,15 @@ pub async fn requests(needle: &str) -> Vec<JsValue> {
     Array::from(&get(&json, "requests")).iter().collect()
 }
 
+/// The emulator's log of `operation` requests on `wb`, in order.
+pub async fn logged(wb: &str, operation: &str) -> Vec<JsValue> {
+    requests(wb)
+        .await
+        .into_iter()
+        .filter(|r| get_str(r, "operation").as_deref() == Some(operation))
+        .collect()
+}
+
 /// Creates a session on `workbook` with a raw Graph call; returns its id.
 pub async fn raw_create_session(workbook: &str, persist: bool) -> String {
     let path = ["/v1.0", workbook, "/workbook/createSession"].concat();

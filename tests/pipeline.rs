@@ -1,0 +1,368 @@
+//! The pipeline (issues 20 and 21), in Node and headless Chromium against
+//! the emulator: one decision function for every request kind, one line per
+//! session whose cooldown holds every request on it, createSession under
+//! the same policy, the poll floor, one set of tokens per call, and the
+//! special cases of workbook-error-handling.md and resources/excel.md.
+#![cfg(target_arch = "wasm32")]
+
+mod hardening;
+mod support;
+
+use graph_workbook_session::{create_session_js, WorkbookSession};
+use hardening::*;
+use js_sys::{Function, Object, Promise};
+use support::*;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+async fn settle(p: Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(p).await
+}
+
+/// `{"pathContains":wb, ...parts}`.
+async fn fault_on(wb: &str, parts: &[&str]) {
+    let mut all = vec![js("pathContains", wb)];
+    all.extend(parts.iter().map(|p| p.to_string()));
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    fault_json(&refs).await;
+}
+
+/// A session made with one createSession (no polls), its options tweaked.
+async fn session(wb: &str, tweak: &[(&str, JsValue)]) -> WorkbookSession {
+    let o = options(wb);
+    set(&o, "preferAsync", false);
+    for (k, v) in tweak {
+        set(&o, k, v.clone());
+    }
+    WorkbookSession::create(o).await.expect("create")
+}
+
+fn keep_alive(s: &WorkbookSession, interval_ms: u32, recreate: bool) -> std::rc::Rc<std::cell::RefCell<Vec<JsValue>>> {
+    let (on_recreated, seen) = recorder();
+    let ka: JsValue = Object::new().into();
+    set(&ka, "intervalMs", interval_ms);
+    set(&ka, "recreate", recreate);
+    set(&ka, "onRecreated", on_recreated);
+    s.keep_alive(ka).expect("keepAlive");
+    seen
+}
+
+fn range(address: &str) -> String {
+    ["/worksheets('Sheet1')/range(address='", address, "')"].concat()
+}
+
+fn patch(values: &str) -> JsValue {
+    let init: JsValue = Object::new().into();
+    set(&init, "method", "PATCH");
+    set(&init, "body", ["{\"values\":", values, "}"].concat());
+    init
+}
+
+/// Issue 20, first bullet: a `Retry-After` on one `session.fetch` holds
+/// the next one too (and keep-alive): no follow-up before it passes.
+#[wasm_bindgen_test]
+async fn a_cooldown_from_one_fetch_holds_the_next_fetch_and_keep_alive() {
+    let wb = workbook("line-cooldown");
+    let s = session(&wb, &[("maxRetries", 0.into())]).await;
+    fault_on(&wb, &[r#""operation":"range","status":429,"retryAfter":"3","times":1"#]).await;
+    let first = s.fetch(range("A1").into(), JsValue::UNDEFINED);
+    let second = s.fetch(range("A2").into(), JsValue::UNDEFINED);
+    // Keep-alive would refresh every 100 ms: the cooldown holds it too.
+    keep_alive(&s, 100, false);
+    let e = settle(first).await.expect_err("429, maxRetries 0");
+    assert_clean(&e, "tooManyRequests");
+    assert_eq!(get_num(&e, "retryAfterMs"), 3000.0);
+    let r = settle(second).await.expect("sent after the cooldown");
+    assert_eq!(get_num(&r, "status"), 200.0);
+    let ranges = logged(&wb, "range").await;
+    assert_eq!(ranges.len(), 2, "each fetch sent once");
+    let throttled_at = get_num(&ranges[0], "timeMs");
+    let next_at = get_num(&ranges[1], "timeMs");
+    assert!(
+        next_at - throttled_at >= 2900.0,
+        "the second fetch went {} ms after a 3 s cooldown",
+        next_at - throttled_at
+    );
+    let early_refreshes = logged(&wb, "refreshSession")
+        .await
+        .iter()
+        .filter(|r| get_num(r, "timeMs") < throttled_at + 2900.0)
+        .count();
+    assert_eq!(early_refreshes, 0, "keep-alive waited out the cooldown");
+    s.stop();
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
+
+/// A cooldown longer than `maxRetryAfterMs` ends the next request unsent.
+#[wasm_bindgen_test]
+async fn a_cooldown_longer_than_max_retry_after_fails_the_next_fetch_unsent() {
+    let wb = workbook("line-too-long");
+    let s = session(&wb, &[("maxRetries", 0.into()), ("maxRetryAfterMs", 1000.into())]).await;
+    fault_on(&wb, &[r#""operation":"range","status":429,"retryAfter":"5","times":1"#]).await;
+    let e = settle(s.fetch(range("A1").into(), JsValue::UNDEFINED))
+        .await
+        .expect_err("429");
+    assert_clean(&e, "tooManyRequests");
+    let started = now();
+    let e = settle(s.fetch(range("A2").into(), JsValue::UNDEFINED))
+        .await
+        .expect_err("held longer than it may wait");
+    assert_clean(&e, "tooManyRequests");
+    assert!(now() - started < 1000.0, "failed at once");
+    assert_eq!(get_num(&e, "attempts"), 0.0, "nothing sent");
+    assert!(get_num(&e, "retryAfterMs") > 3000.0);
+    assert_eq!(logged(&wb, "range").await.len(), 1);
+    // close() waits for the line too: once the cooldown has passed it goes.
+    sleep(4200).await;
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+    let closes = logged(&wb, "closeSession").await;
+    let ranges = logged(&wb, "range").await;
+    assert!(get_num(&closes[0], "timeMs") - get_num(&ranges[0], "timeMs") >= 4900.0);
+}
+
+/// Issue 20, second bullet: createSession under the Excel policy.
+#[wasm_bindgen_test]
+async fn create_session_429_with_a_long_retry_after_is_rejected_at_once() {
+    let wb = workbook("create-429");
+    fault_on(
+        &wb,
+        &[r#""operation":"createSession","status":429,"retryAfter":"300","times":1"#],
+    )
+    .await;
+    let started = now();
+    let e = create_session_js(options(&wb)).await.expect_err("429");
+    assert_clean(&e, "tooManyRequests");
+    assert!(now() - started < 5000.0, "rejected at once, not waited out");
+    assert_eq!(get_num(&e, "retryAfterMs"), 300_000.0, "as Graph sent it");
+    assert_eq!(get_num(&e, "attempts"), 1.0);
+    assert_eq!(logged(&wb, "createSession").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn create_session_504_request_aborted_is_sent_once() {
+    let wb = workbook("create-504");
+    fault_on(
+        &wb,
+        &[r#""operation":"createSession","status":504,"innerCode":"requestAborted","times":0"#],
+    )
+    .await;
+    let e = create_session_js(options(&wb)).await.expect_err("504");
+    assert_clean(&e, "gatewayTimeout");
+    assert_eq!(get_str(&e, "innerCode").as_deref(), Some("requestAborted"));
+    assert_eq!(get_num(&e, "attempts"), 1.0);
+    assert_eq!(logged(&wb, "createSession").await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn create_session_500_transient_failure_is_resent_after_its_cooldown() {
+    let wb = workbook("create-500");
+    fault_on(
+        &wb,
+        &[r#""operation":"createSession","status":500,"innerCode":"transientFailure","retryAfter":"1","times":1"#],
+    )
+    .await;
+    let r = create_session_js(options(&wb)).await.expect("resent");
+    assert!(get_str(&r, "id").is_some());
+    let creates = logged(&wb, "createSession").await;
+    assert_eq!(creates.len(), 2);
+    let gap = get_num(&creates[1], "timeMs") - get_num(&creates[0], "timeMs");
+    assert!(gap >= 1000.0, "resent {gap} ms after a 1 s cooldown");
+    assert_eq!(get_str(&creates[1], "retryAttempt").as_deref(), Some("1"));
+}
+
+/// Issue 20, third bullet: the poll floor.
+#[wasm_bindgen_test]
+async fn a_running_operation_with_retry_after_0_is_polled_at_most_once_a_second() {
+    let wb = workbook("poll-floor");
+    fault_on(
+        &wb,
+        &[
+            r#""operation":"operation","status":200,"retryAfter":"0","times":0"#,
+            &js("body", r#"{"id":"op","status":"running"}"#),
+        ],
+    )
+    .await;
+    let o = options(&wb);
+    set(&o, "createTimeoutMs", 3000);
+    let started = now();
+    let e = create_session_js(o).await.expect_err("never finishes");
+    assert_clean(&e, "timeout");
+    let elapsed = now() - started;
+    let polls = logged(&wb, "operation").await;
+    assert!(
+        !polls.is_empty() && polls.len() <= 4,
+        "{} polls in {elapsed} ms",
+        polls.len()
+    );
+    let prefer = get_str(&logged(&wb, "createSession").await[0], "prefer");
+    assert_eq!(prefer.as_deref(), Some("respond-async"), "preferAsync is the default");
+}
+
+/// Issue 21, point 7: the cadence without Retry-After is `pollIntervalMs`.
+#[wasm_bindgen_test]
+async fn poll_interval_ms_paces_the_polls_without_retry_after() {
+    let wb = workbook("poll-interval");
+    fault_on(
+        &wb,
+        &[
+            r#""operation":"operation","status":200,"times":0"#,
+            &js("body", r#"{"id":"op","status":"running"}"#),
+        ],
+    )
+    .await;
+    let o = options(&wb);
+    set(&o, "createTimeoutMs", 4500);
+    set(&o, "pollIntervalMs", 1000);
+    let e = create_session_js(o).await.expect_err("never finishes");
+    assert_clean(&e, "timeout");
+    let polls = logged(&wb, "operation").await;
+    assert!((3..=5).contains(&polls.len()), "{} polls in 4.5 s", polls.len());
+    for w in polls.windows(2) {
+        let gap = get_num(&w[1], "timeMs") - get_num(&w[0], "timeMs");
+        assert!(gap >= 950.0, "polled {gap} ms apart");
+    }
+    // An invalid pollIntervalMs fails before anything is sent.
+    let o = options(&wb);
+    set(&o, "pollIntervalMs", 10);
+    let e = create_session_js(o).await.expect_err("below the floor");
+    assert_clean(&e, "invalidArgument");
+}
+
+/// Issue 20, fourth bullet: every token a call used is scrubbed.
+#[wasm_bindgen_test]
+async fn neither_token_reaches_the_error_after_a_renewal() {
+    let wb = workbook("tokens-both");
+    let provider = Function::new_with_args("t", "let n = 0; return () => t + '-' + (++n);")
+        .call1(&JsValue::NULL, &TOKEN.into())
+        .unwrap();
+    let s = session(&wb, &[("accessToken", provider)]).await;
+    let first = [TOKEN, "-2"].concat();
+    let second = [TOKEN, "-3"].concat();
+    fault_on(&wb, &[r#""operation":"range","status":401,"times":1"#]).await;
+    let echo = [
+        r#"{"error":{"code":"badRequest","message":"got "#,
+        &first,
+        " then ",
+        &second,
+        r#"","innerError":{"code":"invalidArgument"}}}"#,
+    ]
+    .concat();
+    fault_on(
+        &wb,
+        &[r#""operation":"range","status":400,"times":1"#, &js("body", &echo)],
+    )
+    .await;
+    let e = settle(s.fetch(range("A1").into(), JsValue::UNDEFINED))
+        .await
+        .expect_err("400 after the renewal");
+    assert_clean(&e, "badRequest");
+    assert_eq!(get_num(&e, "attempts"), 2.0);
+    let message = get_str(&e, "message").unwrap_or_default();
+    assert!(!message.contains(&first) && !message.contains(&second), "{message}");
+    assert!(message.contains("got "), "the rest of Graph's message stays: {message}");
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
+
+/// Issue 21, point 1: a write answered `internalServerErrorUncategorized`
+/// is sent once; the session is not used again (recreated for later work).
+#[wasm_bindgen_test]
+async fn a_patch_answered_500_uncategorized_is_sent_once_and_the_session_replaced() {
+    let wb = workbook("uncategorized");
+    let s = session(&wb, &[]).await;
+    let recreated = keep_alive(&s, 60_000, true);
+    let first_id = s.id();
+    fault_on(
+        &wb,
+        &[r#""operation":"range","status":500,"innerCode":"internalServerErrorUncategorized","endSession":true,"times":1"#],
+    )
+    .await;
+    let e = settle(s.fetch(range("A1").into(), patch("[[1]]")))
+        .await
+        .expect_err("500");
+    assert_clean(&e, "internalServerError");
+    assert_eq!(
+        get_str(&e, "innerCode").as_deref(),
+        Some("internalServerErrorUncategorized")
+    );
+    assert_eq!(get_num(&e, "attempts"), 1.0);
+    let patches: Vec<JsValue> = logged(&wb, "range")
+        .await
+        .into_iter()
+        .filter(|r| get_str(r, "method").as_deref() == Some("PATCH"))
+        .collect();
+    assert_eq!(patches.len(), 1, "the write was sent once");
+    assert!(wait_for(3000, || recreated.borrow().len() == 1).await);
+    assert_ne!(s.id(), first_id, "later work goes on in a new session");
+    let r = settle(s.fetch(range("A1").into(), JsValue::UNDEFINED))
+        .await
+        .expect("the new session works");
+    assert_eq!(get_num(&r, "status"), 200.0);
+    s.stop();
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
+
+/// Issue 21, point 2: keep-alive's refresh answered 503 without a listed
+/// second-level code recreates the session (Special case handling).
+#[wasm_bindgen_test]
+async fn keep_alive_503_without_a_listed_code_recreates_the_session() {
+    let wb = workbook("special-503");
+    let s = session(&wb, &[]).await;
+    let first_id = s.id();
+    fault_on(
+        &wb,
+        &[r#""operation":"refreshSession","status":503,"innerCodes":[],"times":1"#],
+    )
+    .await;
+    let recreated = keep_alive(&s, 200, true);
+    assert!(wait_for(5000, || recreated.borrow().len() == 1).await, "onRecreated");
+    let refreshes = logged(&wb, "refreshSession").await;
+    assert_eq!(get_num(&refreshes[0], "status"), 503.0);
+    assert_eq!(get_str(&refreshes[0], "sessionId"), Some(first_id.clone()));
+    assert!(
+        refreshes
+            .iter()
+            .filter(|r| get_str(r, "sessionId").as_deref() == Some(&first_id))
+            .count()
+            == 1,
+        "not retried on the dead id"
+    );
+    assert_eq!(logged(&wb, "createSession").await.len(), 2, "createSession sent");
+    assert_ne!(s.id(), first_id);
+    assert_eq!(s.state(), "active");
+    s.stop();
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
+
+/// Issue 21, point 3: an expired session's plain 404 recreates it.
+#[wasm_bindgen_test]
+async fn keep_alive_with_recreate_on_a_plain_404_recreates_the_session() {
+    let wb = workbook("plain-404");
+    let s = session(&wb, &[]).await;
+    let first_id = s.id();
+    fault_on(
+        &wb,
+        &[r#""operation":"refreshSession","status":404,"innerCodes":[],"endSession":true,"times":1"#],
+    )
+    .await;
+    let recreated = keep_alive(&s, 200, true);
+    assert!(wait_for(5000, || recreated.borrow().len() == 1).await, "onRecreated");
+    let event = recreated.borrow()[0].clone();
+    assert_eq!(get_str(&event, "previousId"), Some(first_id.clone()));
+    assert_eq!(get(&event, "stateLost"), JsValue::FALSE);
+    assert_eq!(logged(&wb, "createSession").await.len(), 2);
+    assert_eq!(s.state(), "active");
+    // Without recreation the same answer loses the session.
+    let wb2 = workbook("plain-404-lost");
+    let t = session(&wb2, &[]).await;
+    fault_on(
+        &wb2,
+        &[r#""operation":"refreshSession","status":404,"innerCodes":[],"endSession":true,"times":1"#],
+    )
+    .await;
+    keep_alive(&t, 200, false);
+    assert!(wait_for(5000, || t.state() == "lost").await);
+    assert_eq!(logged(&wb2, "createSession").await.len(), 1);
+    s.stop();
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
