@@ -366,3 +366,40 @@ async fn keep_alive_with_recreate_on_a_plain_404_recreates_the_session() {
     s.stop();
     settle(s.close(JsValue::UNDEFINED)).await.expect("close");
 }
+
+/// Issue 21, point 4: `session.fetch` stays inside its workbook and never
+/// sends the lifecycle requests the object owns.
+#[wasm_bindgen_test]
+async fn session_fetch_is_confined_to_its_workbook_and_refuses_lifecycle_paths() {
+    let wb = workbook("confined");
+    let other = workbook("confined-other");
+    let s = session(&wb, &[]).await;
+    let ours = [emulator(), "/beta", &wb, "/workbook/worksheets"].concat();
+    let r = settle(s.fetch(ours.into(), JsValue::UNDEFINED))
+        .await
+        .expect("the same workbook, another version segment");
+    assert_eq!(get_num(&r, "status"), 200.0);
+    let before = requests(&wb).await.len();
+    let post: JsValue = Object::new().into();
+    set(&post, "method", "POST");
+    for path in [
+        [emulator(), "/v1.0", &other, "/workbook/worksheets"].concat(),
+        [emulator(), "/v1.0/me/drive/root/children"].concat(),
+        "/closeSession".into(),
+        "/refreshSession".into(),
+        "/createSession".into(),
+        "/operations/op1".into(),
+        "/sessionInfoResource(key='k')".into(),
+        [emulator(), "/v1.0", &wb, "/workbook/closeSession"].concat(),
+    ] {
+        let e = settle(s.fetch(path.clone().into(), post.clone()))
+            .await
+            .expect_err(&path);
+        assert_clean(&e, "invalidArgument");
+        assert_eq!(get_num(&e, "attempts"), 0.0, "{path}");
+    }
+    assert_eq!(requests(&wb).await.len(), before, "nothing sent");
+    assert!(requests(&other).await.is_empty(), "nothing sent to the other item");
+    assert_eq!(s.state(), "active");
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}

@@ -7,9 +7,14 @@
 //! Decisions (also in the TypeScript declarations and the README):
 //! - `path` is either relative to the workbook (`/worksheets('Sheet1')`,
 //!   must start with `/`, may carry a query) or an absolute `http(s)` URL on
-//!   the session's origin (scheme, host and port, default ports equal). Any
-//!   other form, a `.`/`..` segment, a backslash or a control character is
-//!   refused before anything is sent (`invalidArgument`).
+//!   the session's origin (scheme, host and port, default ports equal)
+//!   under `/{any version}{workbook}/workbook` (excel-manage-sessions.md: a
+//!   sessionful request is one on the workbook the session was created
+//!   on). The lifecycle paths the session owns (`createSession`,
+//!   `refreshSession`, `closeSession`, `operations`, `sessionInfoResource`)
+//!   are refused. Any other form, a `.`/`..` segment, a backslash or a
+//!   control character is refused before anything is sent
+//!   (`invalidArgument`).
 //! - The caller's headers are kept, except `Authorization`,
 //!   `workbook-session-id` and `Retry-Attempt`, which the session owns:
 //!   setting them is refused (`invalidArgument`), never silently replaced.
@@ -117,7 +122,65 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
     if only_path.split('/').any(is_dot_segment) {
         return Err(bad(&["path must not contain '.' or '..' segments"]));
     }
+    // The part under `{workbook}/workbook`: a relative path is all of it;
+    // an absolute URL must point there, on any version segment
+    // (excel-manage-sessions.md: a sessionful request is one on the
+    // workbook the session was created on).
+    let under = if relative {
+        only_path
+    } else {
+        match under_workbook(only_path, workbook) {
+            Some(u) => u,
+            None => {
+                return Err(bad(&[
+                    "an absolute URL must point under this session's workbook ({version}",
+                    workbook,
+                    "/workbook); the session's id is not sent to another item",
+                ]))
+            }
+        }
+    };
+    if let Some(own) = lifecycle(under) {
+        return Err(bad(&[
+            "path must not be the session's own ",
+            own,
+            " request: use the WorkbookSession's methods (refresh, close)",
+        ]));
+    }
     Ok(full)
+}
+
+/// The rest of `path` (no query) after `/{version}{workbook}/workbook`, or
+/// `None` when it points elsewhere. Compared ASCII-case-insensitively.
+fn under_workbook<'a>(path: &'a str, workbook: &str) -> Option<&'a str> {
+    let after_version = path.strip_prefix('/')?;
+    let slash = after_version.bytes().position(|b| b == b'/')?;
+    let item = after_version.get(slash..)?;
+    let head = item.get(..workbook.len())?;
+    if !head.eq_ignore_ascii_case(workbook) {
+        return None;
+    }
+    let tail = item.get(workbook.len()..)?;
+    let rest = tail.get(..9).filter(|w| w.eq_ignore_ascii_case("/workbook"))?;
+    let rest = tail.get(rest.len()..)?;
+    (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// The lifecycle request the session owns that `under` (the path below
+/// `/workbook`) names, if any: those go through its methods, never
+/// `session.fetch` (a closeSession behind the object's back would leave
+/// it `active`).
+fn lifecycle(under: &str) -> Option<&'static str> {
+    const OWN: [&str; 5] = [
+        "createSession",
+        "refreshSession",
+        "closeSession",
+        "operations",
+        "sessionInfoResource",
+    ];
+    let first = under.trim_start_matches('/');
+    let first = first.split(['/', '(', '?', '#']).next().unwrap_or_default();
+    OWN.iter().copied().find(|own| own.eq_ignore_ascii_case(first))
 }
 
 /// Where the first of the ASCII bytes `any` is in `s`.
@@ -363,10 +426,17 @@ mod tests {
                 "http://127.0.0.1:8080/v1.0/me/drive/items/01ABC/workbook/worksheets('My Sheet')/range(address='A1:B2')",
             ),
             (
-                "http://127.0.0.1:8080/beta/me/drive/items/X/workbook/worksheets",
-                "http://127.0.0.1:8080/beta/me/drive/items/X/workbook/worksheets",
+                "http://127.0.0.1:8080/beta/me/drive/items/01ABC/workbook/worksheets",
+                "http://127.0.0.1:8080/beta/me/drive/items/01ABC/workbook/worksheets",
             ),
-            ("HTTP://127.0.0.1:8080/v1.0/me", "http://127.0.0.1:8080/v1.0/me"),
+            (
+                "HTTP://127.0.0.1:8080/v1.0/me/drive/items/01abc/workbook",
+                "http://127.0.0.1:8080/v1.0/me/drive/items/01abc/workbook",
+            ),
+            (
+                "/tables('closeSessions')/rows",
+                "http://127.0.0.1:8080/v1.0/me/drive/items/01ABC/workbook/tables('closeSessions')/rows",
+            ),
             // A query may hold dots.
             ("/names?$filter=a/../b", "http://127.0.0.1:8080/v1.0/me/drive/items/01ABC/workbook/names?$filter=a/../b"),
         ];
@@ -391,6 +461,22 @@ mod tests {
             "/a\\b",
             "/a\nb",
             "/a\u{7f}",
+            // Another item, or nothing under the workbook (issue 21, point 4).
+            "http://127.0.0.1:8080/beta/me/drive/items/X/workbook/worksheets",
+            "http://127.0.0.1:8080/v1.0/me/drive/items/01ABCD/workbook/worksheets",
+            "http://127.0.0.1:8080/v1.0/me/drive/items/01ABC/workbookX",
+            "http://127.0.0.1:8080/v1.0/me/drive/items/01ABC",
+            "http://127.0.0.1:8080/v1.0/me",
+            "http://127.0.0.1:8080/me/drive/items/01ABC/workbook",
+            // The lifecycle requests the session owns.
+            "/closeSession",
+            "/CLOSESESSION",
+            "/refreshSession",
+            "/createSession",
+            "/operations/abc",
+            "/sessionInfoResource(key='k')",
+            "/closeSession?x=1",
+            "http://127.0.0.1:8080/beta/me/drive/items/01ABC/workbook/closeSession",
             // Found by fuzz/fuzz_targets/workbook_path.rs: `fetch` strips the
             // trailing space and resolves the "..".
             "/.. ",
@@ -401,9 +487,10 @@ mod tests {
             assert_eq!(*e.code(), Code::InvalidArgument, "{path}");
         }
         let https = BaseUrl::parse("https://graph.microsoft.com/v1.0", &[]).unwrap();
-        assert!(target_url(&https, wb, "https://graph.microsoft.com:443/v1.0/me").is_ok());
-        assert!(target_url(&https, wb, "https://graph.microsoft.us/v1.0/me").is_err());
-        assert!(target_url(&https, wb, "http://graph.microsoft.com/v1.0/me").is_err());
+        let ours = "/v1.0/me/drive/items/01ABC/workbook/names";
+        assert!(target_url(&https, wb, &["https://graph.microsoft.com:443", ours].concat()).is_ok());
+        assert!(target_url(&https, wb, &["https://graph.microsoft.us", ours].concat()).is_err());
+        assert!(target_url(&https, wb, &["http://graph.microsoft.com", ours].concat()).is_err());
         let long = ["/", &"a".repeat(MAX_PATH_LEN)].concat();
         assert!(target_url(&base(), wb, &long).is_err());
     }

@@ -536,8 +536,10 @@ impl WorkbookSession {
     ///
     /// `path` is relative to the workbook (`"/worksheets('Sheet1')/range(address='A1')"`
     /// → `{baseUrl}{workbook}/workbook/worksheets('Sheet1')/range(address='A1')`)
-    /// or an absolute URL on the session's origin; anything else is refused
-    /// before sending (`invalidArgument`). The session adds `Authorization`
+    /// or an absolute URL under the same workbook on the session's origin
+    /// (any version segment); the session's own lifecycle paths
+    /// (`closeSession` ...) and anything else are refused before sending
+    /// (`invalidArgument`). The session adds `Authorization`
     /// (its token source, resolved per call), `workbook-session-id` (the
     /// current id), `client-request-id` (yours when set in `init.headers`)
     /// and, for a JSON body (a JSON string, or a plain object or array,
@@ -549,14 +551,17 @@ impl WorkbookSession {
     /// cooldown (`Retry-After`, within `maxRetryAfterMs` and `maxRetries`)
     /// whatever the method; the other resend-after-cooldown errors, network
     /// errors and timeouts only for GET and HEAD. An expired persistent
-    /// session with recreation on (`keepAlive({ recreate: true })`, or
-    /// `init.recreate`) is recreated and the request resent once; an
+    /// session (`invalidSessionReCreatable`, a plain 404, a 502/503 without
+    /// a listed code) with recreation on (`keepAlive({ recreate: true })`,
+    /// or `init.recreate`) is recreated and the request resent once (not a
+    /// write answered 502, nor `internalServerErrorUncategorized`); an
     /// expired non-persistent session rejects with `recreatable` and
     /// `stateLost: true` (its changes are gone). Any other non-2xx answer
     /// rejects with a `GraphError`, as every other call does.
     ///
     /// Calls go one at a time, in call order (Graph's best practice for a
-    /// workbook), unless `init.concurrent` is true. A successful call counts
+    /// workbook), unless `init.concurrent` is true; a `Retry-After` cooldown
+    /// on the session holds every call until it passes. A successful call counts
     /// as activity: keep-alive skips the refreshes it makes unnecessary.
     /// `init.signal` ends the call (and its place in line); `timeoutMs`
     /// bounds each attempt until the answer's head arrives.

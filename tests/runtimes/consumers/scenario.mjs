@@ -52,7 +52,8 @@ export async function scenario(emulatorUrl, runtime) {
   }
   let fetched = 0;
   const counting = (url, init) => { fetched++; return fetch(url, init); };
-  const viaFetch = await createSession({ ...call, fetch: counting });
+  // One createSession request (no respond-async polls), so the count is exact.
+  const viaFetch = await createSession({ ...call, preferAsync: false, fetch: counting });
   await closeSession({ ...call, sessionId: viaFetch.id, fetch: counting });
   out.customFetch = fetched;
 
