@@ -403,3 +403,23 @@ async fn session_fetch_is_confined_to_its_workbook_and_refuses_lifecycle_paths()
     assert_eq!(s.state(), "active");
     settle(s.close(JsValue::UNDEFINED)).await.expect("close");
 }
+
+/// Issue 22, point 1: a session id Graph hands over is checked as a header
+/// value before any use (a CR/LF would split the header).
+#[wasm_bindgen_test]
+async fn a_session_id_from_graph_that_is_no_header_value_is_refused() {
+    let wb = workbook("bad-id");
+    fault_on(
+        &wb,
+        &[
+            r#""operation":"createSession","status":201,"times":1"#,
+            &js("body", r#"{"id":"cluster=A\r\nx-evil: 1","persistChanges":true}"#),
+        ],
+    )
+    .await;
+    let o = options(&wb);
+    set(&o, "preferAsync", false);
+    let e = create_session_js(o).await.expect_err("refused");
+    assert_clean(&e, "invalidResponse");
+    assert_eq!(requests(&wb).await.len(), 1, "nothing sent with it");
+}

@@ -66,6 +66,11 @@ pub fn parse_session_info(body: &str, requested: bool) -> Result<SessionInfo, Er
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| invalid("Graph's session description has no id"))?;
+    // It goes into a header of every later request: checked as one here,
+    // where Graph hands it over (a CR/LF would split the header).
+    if super::validate::check_session_id(id).is_err() {
+        return Err(invalid("Graph's session id is not a valid header value"));
+    }
     let persist_changes = v.get("persistChanges").and_then(Value::as_bool).unwrap_or(requested);
     Ok(SessionInfo {
         id: id.into(),
@@ -316,7 +321,16 @@ mod tests {
             }
         );
         assert!(parse_session_info(r#"{"id":"x"}"#, true).unwrap().persist_changes);
-        for bad in ["", "{}", r#"{"id":""}"#, r#"{"id":5}"#, "<html>", r#"{"id":"x""#] {
+        for bad in [
+            "",
+            "{}",
+            r#"{"id":""}"#,
+            r#"{"id":5}"#,
+            "<html>",
+            r#"{"id":"x""#,
+            r#"{"id":"a\r\nx-evil: 1"}"#,
+            r#"{"id":"a\u0000b"}"#,
+        ] {
             assert_eq!(
                 parse_session_info(bad, true).unwrap_err().code(),
                 &Code::InvalidResponse,

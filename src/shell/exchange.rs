@@ -157,6 +157,7 @@ pub async fn execute(
             Err(NoAnswer::Redirect) => Answered::Redirect,
             Err(NoAnswer::Timeout) => Answered::Timeout,
             Err(NoAnswer::Aborted) => return Err(finish(aborted(attempt), &fresh, Verdict::Fail)),
+            Err(NoAnswer::HeaderRefused) => return Err(finish(header_refused(attempt), &fresh, Verdict::Fail)),
         };
         let answer = sent.ok();
         let retry_after_ms = answer
@@ -208,6 +209,15 @@ pub async fn execute(
             }
         }
     }
+}
+
+/// A header the platform refused to set: the call fails, nothing was sent.
+pub fn header_refused(attempts: u32) -> Error {
+    Error::local(
+        Code::InvalidArgument,
+        &["a request header could not be set (an invalid session id, token or client-request-id); nothing was sent"],
+    )
+    .with_attempts(attempts.saturating_sub(1))
 }
 
 /// Stamps the call's `client-request-id` and scrubs the token.

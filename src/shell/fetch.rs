@@ -25,6 +25,9 @@ pub enum NoAnswer {
     Redirect,
     Timeout,
     Aborted,
+    /// A header could not be set (the platform's `Headers` refused its
+    /// value): nothing was sent, and sending again would fail the same way.
+    HeaderRefused,
 }
 
 /// Sends attempt number `attempt` of `req`, through the caller's `fetch`

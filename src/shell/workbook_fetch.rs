@@ -63,13 +63,16 @@ pub async fn send_once(
     let mut auth = String::with_capacity(token.len() + 7);
     auth.push_str("Bearer ");
     auth.push_str(token);
-    let _ = headers.set("authorization", &auth);
-    let _ = headers.set("workbook-session-id", session_id);
-    let _ = headers.set("client-request-id", client_request_id);
+    // A header that cannot be set fails the call: never a request without
+    // its token, session id or client-request-id.
+    let refused = |_| NoAnswer::HeaderRefused;
+    headers.set("authorization", &auth).map_err(refused)?;
+    headers.set("workbook-session-id", session_id).map_err(refused)?;
+    headers.set("client-request-id", client_request_id).map_err(refused)?;
     if attempt > 1 {
         let mut n = String::new();
         crate::protocol::text::push_decimal(&mut n, u64::from(attempt - 1));
-        let _ = headers.set("retry-attempt", &n);
+        headers.set("retry-attempt", &n).map_err(refused)?;
     }
     set_str(&init, "method", &p.method);
     set(&init, "headers", &headers);

@@ -41,7 +41,7 @@ use crate::protocol::workbook_request::{target_url, Next, WorkbookFetch};
 use crate::shell::abort::{aborted, caller_aborted, deferred, race_abort, sleep, AbortLink};
 use crate::shell::action::{session_action, InLine, SessionAction};
 use crate::shell::create::{create_session, CreateParams};
-use crate::shell::exchange::{transport, wait_for_line, with_call, LineCell};
+use crate::shell::exchange::{header_refused, transport, wait_for_line, with_call, LineCell};
 use crate::shell::fetch::NoAnswer;
 use crate::shell::sys::{fresh_client_request_id, now_ms, random, set, AbortController, AbortSignal};
 use crate::shell::token::TokenSource;
@@ -816,6 +816,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             }
             Ok(Sent::Failure(a)) => (Some(a), Answered::Network),
             Err(NoAnswer::Aborted) => return Err(fail(aborted(attempt), &used, false)),
+            Err(NoAnswer::HeaderRefused) => return Err(fail(header_refused(attempt), &used, false)),
             Err(NoAnswer::Network) => (None, Answered::Network),
             Err(NoAnswer::Redirect) => (None, Answered::Redirect),
             Err(NoAnswer::Timeout) => (None, Answered::Timeout),
