@@ -27,6 +27,7 @@ pub enum NoAnswer {
     Aborted,
     /// A header could not be set (the platform's `Headers` refused its
     /// value): nothing was sent, and sending again would fail the same way.
+    #[cfg_attr(not(feature = "full"), allow(dead_code))]
     HeaderRefused,
 }
 
