@@ -12,7 +12,7 @@
 // steps); a failure prints the seed and the step log to replay it.
 //
 // Actions: create, attach, refresh (with and without a signal, aborted at a
-// random time), the function exports with signals, keepAlive (random
+// random time), session.fetch (in line or concurrent), the function exports with signals, keepAlive (random
 // interval, recreate, callbacks that re-enter refresh/stop/keepAlive/close
 // or throw), stop, close (with and without a signal), free, forced GC,
 // waits, and faults: throttles with Retry-After, 503, recreatable expiry
@@ -28,7 +28,9 @@
 //   after stop() (or a keepAlive signal's abort) while no refresh of the
 //   caller's is pending; no request of a call after its signal aborted;
 // * no resend inside a cooldown (a request's retry comes after the
-//   Retry-After it was given);
+//   Retry-After it was given), and no request of the session at all inside
+//   it: a cooldown holds the session's whole line (session.fetch, refresh,
+//   keep-alive, close, the recreation);
 // * state matches the emulator's truth: a closed or lost session is not
 //   alive there; at the end, after closing everything, no session of ours
 //   is left but those a free() abandoned or an ambiguous createSession may
@@ -176,6 +178,9 @@ function options(slot, extra = {}) {
     baseUrl: base,
     timeoutMs: TIMEOUT,
     maxRetries: 1,
+    // One createSession request: with respond-async (the default) each
+    // create polls for seconds and the bounded run would take minutes.
+    preferAsync: false,
     ...extra,
   };
 }
@@ -304,7 +309,15 @@ async function fault(slot) {
   log.push(`  fault ${kind} on slot${slot.i}`);
   switch (kind) {
     case "throttle":
-      return control("POST", "/faults", { operation: "refreshSession", pathContains: wb, status: 429, retryAfter: "1", times: int(1, 2) });
+      // On a refresh or on the caller's own request (session.fetch): either
+      // way the cooldown holds the session's whole line.
+      return control("POST", "/faults", {
+        operation: pick(["refreshSession", "worksheets"]),
+        pathContains: wb,
+        status: 429,
+        retryAfter: "1",
+        times: int(1, 2),
+      });
     case "busy":
       return control("POST", "/faults", { pathContains: wb, status: 503, times: 1 });
     case "recreatable":
@@ -414,8 +427,14 @@ async function act() {
     slot.abandoned = true;
     slot.s = null;
     globalThis.gc?.();
-  } else if (r < 0.85) {
+  } else if (r < 0.78) {
     await fault(slot);
+  } else if (r < 0.85) {
+    // The caller's own request in the session (issue 20: it shares the line).
+    const concurrent = chance(0.2);
+    log.push(`slot${slot.i} fetch${concurrent ? " concurrent" : ""}`);
+    const p = track(`slot${slot.i} fetch`, s.fetch("/worksheets", { concurrent }));
+    if (chance(0.5)) await p;
   } else {
     const ms = int(50, 500);
     log.push(`wait ${ms}`);
@@ -460,6 +479,19 @@ async function check() {
       if (list[k].status === 429 && list[k].fault && list[k + 1].timeMs - list[k].timeMs < 990) {
         fail(`resent ${list[k + 1].timeMs - list[k].timeMs} ms into a 1 s cooldown`);
       }
+    }
+  }
+  // One line per session (issue 20): after a 429 with Retry-After: 1 on a
+  // request of a WorkbookSession, no request of that session's objects
+  // (keep-alive, refresh(), fetch, close, the recreation) leaves before the
+  // cooldown ends. Requests already sent when the answer came are not
+  // follow-ups: only those sent 200 ms after the answer was logged count.
+  for (const q of requests) {
+    if (q.status !== 429 || !q.fault || !q.sessionId || modelCrids.has(q.clientRequestId)) continue;
+    for (const p of requests) {
+      if (p === q || p.sessionId !== q.sessionId || modelCrids.has(p.clientRequestId)) continue;
+      const gap = sentAt(p) - q.timeMs;
+      if (gap > 200 && gap < 950) fail(`${p.operation} for ${p.sessionId} sent ${gap} ms into the session's 1 s cooldown (after a 429 on ${q.operation})`);
     }
   }
   // No keep-alive refresh after stop() while the caller has none pending.
