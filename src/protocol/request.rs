@@ -3,6 +3,9 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use super::error::{Code, Error};
+use super::policy::Answered;
+use super::retry::{parse_retry_after, Codes};
 use super::validate::Call;
 
 /// The HTTP methods Graph's workbook-session endpoints use.
@@ -178,6 +181,42 @@ impl Request {
     }
 }
 
+/// What an attempt came to, for [`super::policy::judge`]: the answer's
+/// status and the codes of `error` (the error it stands for), or `no_answer`.
+pub fn answered<'a>(answer: Option<&Answer>, error: Option<&'a Error>, no_answer: Answered<'a>) -> Answered<'a> {
+    match answer {
+        Some(a) => {
+            let codes = error.map(Codes::of).unwrap_or_default();
+            Answered::Status {
+                status: a.status,
+                top: codes.top,
+                second: codes.second,
+            }
+        }
+        None => no_answer,
+    }
+}
+
+/// The error a request's final attempt stands for, or `None` when it
+/// succeeded (2xx). `answer` is the attempt's answer, when one came.
+pub fn final_error(answer: Option<&Answer>, no_answer: Answered<'_>, attempts: u32, now_ms: u64) -> Option<Error> {
+    let e = match (answer, no_answer) {
+        (Some(a), _) if (200..300).contains(&a.status) => return None,
+        (Some(a), _) => Error::from_response(a.status, &a.body, a.request_id.as_deref())
+            .with_retry_after_ms(a.retry_after.as_deref().and_then(|v| parse_retry_after(v, now_ms))),
+        (None, Answered::Timeout) => Error::local(Code::Timeout, &["every attempt timed out (options.timeoutMs)"]),
+        (None, Answered::Redirect) => Error::local(
+            Code::Network,
+            &["Graph redirected the request (3xx); redirects are not followed, so the token is not sent elsewhere"],
+        ),
+        _ => Error::local(
+            Code::Network,
+            &["no answer from Graph: the connection failed, was refused, redirected, or blocked by CORS"],
+        ),
+    };
+    Some(e.with_attempts(attempts))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,5 +312,31 @@ mod tests {
         };
         whole.scrub(token, false);
         assert_eq!(whole.body, "{}");
+    }
+
+    #[test]
+    fn final_errors_follow_the_answer() {
+        let ok = Answer {
+            status: 204,
+            ..Answer::default()
+        };
+        assert!(final_error(Some(&ok), Answered::Network, 1, 0).is_none());
+        let throttled = Answer {
+            status: 429,
+            retry_after: Some("9".into()),
+            ..Answer::default()
+        };
+        let e = final_error(Some(&throttled), Answered::Network, 4, 0).unwrap();
+        assert_eq!(
+            (e.code().as_str(), e.retry_after_ms(), e.attempts()),
+            ("tooManyRequests", Some(9000), 4)
+        );
+        let e = final_error(None, Answered::Timeout, 2, 0).unwrap();
+        assert_eq!(*e.code(), Code::Timeout);
+        for no in [Answered::Network, Answered::Redirect] {
+            assert_eq!(*final_error(None, no, 1, 0).unwrap().code(), Code::Network);
+        }
+        let e = final_error(None, Answered::Redirect, 1, 0).unwrap();
+        assert!(e.message().contains("redirected"), "{}", e.message());
     }
 }

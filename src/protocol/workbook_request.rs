@@ -39,8 +39,8 @@ use crate::prelude::*;
 
 use super::error::{Code, Error};
 use super::policy::{judge, Answered, Attempt, Kind, Verdict};
-use super::request::Answer;
-use super::retry::{answered, final_error, Limits};
+use super::request::{answered, final_error, Answer};
+use super::retry::Limits;
 use super::text;
 use super::url::{default_port_stripped, BaseUrl};
 

@@ -18,8 +18,8 @@ use super::token::TokenSource;
 use crate::protocol::error::{Code, Error};
 use crate::protocol::line::{Gate, Line};
 use crate::protocol::policy::{judge, Answered, Attempt, Kind, Verdict};
-use crate::protocol::request::{Answer, Request};
-use crate::protocol::retry::{answered, final_error, parse_retry_after};
+use crate::protocol::request::{answered, final_error, Answer, Request};
+use crate::protocol::retry::parse_retry_after;
 use crate::protocol::validate::Call;
 
 /// What a call carries for the shell ([`Call::transport`]): the caller's
