@@ -423,3 +423,40 @@ async fn a_session_id_from_graph_that_is_no_header_value_is_refused() {
     assert_clean(&e, "invalidResponse");
     assert_eq!(requests(&wb).await.len(), 1, "nothing sent with it");
 }
+
+/// Issue 20, first bullet: keep-alive goes through the session's line, so
+/// its refresh is not sent while a `session.fetch` is in it.
+#[wasm_bindgen_test]
+async fn keep_alive_waits_for_the_fetches_in_line() {
+    let wb = workbook("line-order");
+    let s = session(&wb, &[]).await;
+    fault_on(&wb, &[r#""operation":"worksheets","delayMs":1500,"times":2"#]).await;
+    let first = s.fetch("/worksheets".into(), JsValue::UNDEFINED);
+    let second = s.fetch("/worksheets".into(), JsValue::UNDEFINED);
+    let started = now();
+    keep_alive(&s, 100, false);
+    settle(first).await.expect("first");
+    settle(second).await.expect("second");
+    let done = now();
+    assert!(done - started >= 2900.0, "two slow answers, one after the other");
+    // The line was busy for ~3 s; keep-alive (every 100 ms) waited for it,
+    // and after two successful fetches (activity) has no refresh to send yet.
+    let early: Vec<f64> = logged(&wb, "refreshSession")
+        .await
+        .iter()
+        .map(|r| get_num(r, "timeMs") - started)
+        .filter(|&t| t < done - started - 100.0)
+        .collect();
+    assert!(
+        early.is_empty(),
+        "keep-alive refreshed while fetches were in line: {early:?}"
+    );
+    // Once the line is idle, keep-alive refreshes again.
+    sleep(800).await;
+    assert!(
+        !logged(&wb, "refreshSession").await.is_empty(),
+        "keep-alive resumed after the line emptied"
+    );
+    s.stop();
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}

@@ -1059,9 +1059,30 @@ async fn keep_alive_loop(
 ) {
     // The caller's keepAlive signal aborts our stop controller.
     let _link = bound_abort(&stop).map(|f| AbortLink::new(signal.as_ref(), &f));
-    loop {
+    'ticks: loop {
         if sleep(delay, Some(&stop_signal)).await.is_err() {
             break;
+        }
+        // One line per session: keep-alive's refresh waits for the
+        // `session.fetch` calls in line to end before it is claimed (so no
+        // fetch that needs a recreation ever waits on it), and goes out only
+        // when the line is empty.
+        loop {
+            let busy = {
+                let inner = rc.borrow();
+                match inner.in_line.get() {
+                    0 => None,
+                    _ => inner.queue_tail.clone(),
+                }
+            };
+            match busy {
+                None => break,
+                Some(tail) => {
+                    if race_abort(tail, Some(&stop_signal)).await.is_err() {
+                        break 'ticks;
+                    }
+                }
+            }
         }
         let fire = rc.borrow_mut().machine.timer_fired_at(now_ms() as u64, random());
         if let Fire::Wait(ms) = fire {
