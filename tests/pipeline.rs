@@ -8,7 +8,7 @@
 mod hardening;
 mod support;
 
-use graph_workbook_session::{create_session_js, WorkbookSession};
+use graph_workbook_session::{create_session_js, refresh_session_js, WorkbookSession};
 use hardening::*;
 use js_sys::{Function, Object, Promise};
 use support::*;
@@ -459,4 +459,23 @@ async fn keep_alive_waits_for_the_fetches_in_line() {
     );
     s.stop();
     settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
+
+/// Issue 22, point 3: `timeoutMs` bounds the attempt even when the caller's
+/// `fetch` ignores the signal and never answers.
+#[wasm_bindgen_test]
+async fn timeout_ms_ends_an_attempt_whose_caller_fetch_never_answers() {
+    let wb = workbook("hung-fetch");
+    let hung = Function::new_no_args("return () => new Promise(() => {});")
+        .call0(&JsValue::NULL)
+        .unwrap();
+    let o = session_options(&wb, "cluster=EMU&session=x");
+    set(&o, "fetch", hung);
+    set(&o, "timeoutMs", 300);
+    set(&o, "maxRetries", 0);
+    let started = now();
+    let e = refresh_session_js(o).await.expect_err("timeout");
+    assert_clean(&e, "timeout");
+    assert!(now() - started < 3000.0, "ended by timeoutMs, not hung");
+    assert_eq!(get_num(&e, "attempts"), 1.0);
 }

@@ -109,12 +109,21 @@ pub async fn dispatch(
         None => fetch(url, init.unchecked_ref()),
     };
     let promise = promise.map_err(|_| no_answer(guard, caller))?;
-    let response: Response = match JsFuture::from(promise).await {
+    // A caller's fetch may ignore the signal and never settle: the attempt's
+    // timer (and the caller's abort) still ends the attempt. The global
+    // fetch honours its signal itself.
+    let answered = match via {
+        Some(_) => super::abort::race_abort(promise, Some(&guard.signal()))
+            .await
+            .map_err(|_| ()),
+        None => JsFuture::from(promise).await.map_err(|_| ()),
+    };
+    let response: Response = match answered {
         // Checked by shape, not `instanceof`: a caller's fetch may answer
         // with another realm's (or a polyfill's) Response.
         Ok(r) if via.is_none() || is_response(&r) => r.unchecked_into(),
         Ok(_) => return Err(NoAnswer::Network),
-        Err(_) => return Err(no_answer(guard, caller)),
+        Err(()) => return Err(no_answer(guard, caller)),
     };
     if is_redirect(response.status()) {
         // Not read, so release the connection.
