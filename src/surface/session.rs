@@ -29,7 +29,7 @@ use super::convert::{add_async_dispose, refreshed_to_js, to_js};
 use super::fetch_init::read_fetch_init;
 use super::options::{read_call, read_create, JsOptions};
 use crate::protocol::error::{Code, Error};
-use crate::protocol::line::Line;
+use crate::protocol::line::{Join, Line};
 use crate::protocol::policy::Answered;
 use crate::protocol::request::Request;
 use crate::protocol::retry::parse_retry_after;
@@ -128,12 +128,10 @@ struct Inner {
     /// one waits for it (Graph's best practice: one request at a time per
     /// workbook, the next after the current one answered).
     queue_tail: Option<Promise>,
-    /// How many `session.fetch` calls are in the line (waiting or sending);
-    /// at zero, a new call goes at once, without waiting on `queue_tail`.
-    in_line: Rc<Cell<usize>>,
-    /// The session's line ([`Line`]): a cooldown from any answer on this
-    /// session holds every request carrying its id (keep-alive, refresh,
-    /// fetch, the recreation, close) until it passes.
+    /// The session's line ([`Line`]: its decisions): the `session.fetch`
+    /// calls in it, and a cooldown from any answer on this session, which
+    /// holds every request carrying its id (keep-alive, refresh, fetch, the
+    /// recreation, close) until it passes.
     line: Rc<LineCell>,
 }
 
@@ -276,7 +274,6 @@ impl WorkbookSession {
                 keep_alive_stop: None,
                 wrapper: None,
                 queue_tail: None,
-                in_line: Rc::new(Cell::new(0)),
                 line: Rc::new(Cell::new(Line::default())),
             })),
         }
@@ -614,11 +611,11 @@ fn add_async_dispose_once(session: &JsValue) {
 /// One `session.fetch` in the session's line: resolves its `done` and
 /// leaves the line when dropped (finished, failed, aborted), so the next in
 /// line goes.
-struct Turn(Option<Function>, Rc<Cell<usize>>);
+struct Turn(Option<Function>, Rc<LineCell>);
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        self.1.set(self.1.get().saturating_sub(1));
+        self.1.set(self.1.get().leave());
         if let Some(done) = self.0.take() {
             let _ = done.call0(&JsValue::UNDEFINED);
         }
@@ -630,21 +627,22 @@ impl Drop for Turn {
 fn join_line(rc: &Rc<RefCell<Inner>>) -> (Option<Promise>, Turn) {
     let (mine, done) = deferred();
     let mut inner = rc.borrow_mut();
-    let in_line = inner.in_line.clone();
+    let line = inner.line.clone();
+    let (joined, join) = line.get().join(false);
+    line.set(joined);
     // An empty line: every earlier call has ended, so there is nothing to
     // wait for (and no promise to race against the caller's signal).
-    let previous = match in_line.get() {
-        0 => None,
-        _ => inner.queue_tail.take(),
+    let previous = match join {
+        Join::Go => None,
+        Join::After => inner.queue_tail.take(),
     };
-    in_line.set(in_line.get() + 1);
     // Never rejects: both are resolve-only.
     let tail = match &previous {
         Some(p) => Promise::all(&Array::of2(p, &mine)),
         None => mine,
     };
     inner.queue_tail = Some(tail);
-    (previous, Turn(done, in_line))
+    (previous, Turn(done, line))
 }
 
 /// A failure of `session.fetch`, and whether the session's changes are lost.
@@ -1070,9 +1068,9 @@ async fn keep_alive_loop(
         loop {
             let busy = {
                 let inner = rc.borrow();
-                match inner.in_line.get() {
-                    0 => None,
-                    _ => inner.queue_tail.clone(),
+                match inner.line.get().keep_alive_may_go() {
+                    true => None,
+                    false => inner.queue_tail.clone(),
                 }
             };
             match busy {
