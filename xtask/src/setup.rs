@@ -103,13 +103,19 @@ fn install_wasm_bindgen_cli(root: Option<&Path>) -> Result {
         "https://index.crates.io/wa/sm/wasm-bindgen-cli",
     ]))
     .ok_or("cannot read wasm-bindgen-cli's entry in the crates.io index")?;
+    // One JSON object per version; compared without whitespace, however
+    // the index (or a mirror) spaces it.
     let needle = format!("\"vers\":\"{want}\"");
-    let cksum = index
+    let entry = index
         .lines()
+        .map(|l| l.split_whitespace().collect::<String>())
         .find(|l| l.contains(&needle))
-        .and_then(|l| l.split("\"cksum\":\"").nth(1))
-        .and_then(|rest| rest.get(..64))
         .ok_or_else(|| format!("wasm-bindgen-cli {want} is not in the crates.io index"))?;
+    let cksum = entry
+        .split("\"cksum\":\"")
+        .nth(1)
+        .and_then(|rest| rest.get(..64))
+        .ok_or_else(|| format!("wasm-bindgen-cli {want}: no sha256 in the crates.io index"))?;
     let sum = output(Command::new("sha256sum").arg(&archive)).unwrap_or_default();
     if sum.split_whitespace().next() != Some(cksum) {
         return Err(format!(

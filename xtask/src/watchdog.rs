@@ -10,6 +10,9 @@
 //! every process descended from it (Playwright starts Chromium in a group of
 //! its own), and the layer fails with its name, how long it ran and those
 //! last lines. Outside a layer, commands run as before (inherited output).
+//! Since a layer's commands are out of the terminal's process group, Ctrl-C
+//! (and SIGTERM, SIGHUP) is handled here: the running layer's processes and
+//! xtask's other children (the emulators) are killed, the table printed.
 //!
 //! Bounds are a few times a layer's usual time on a loaded two-core
 //! machine; `XTASK_LAYER_TIMEOUT_SCALE` multiplies all of them (e.g. `3`
@@ -94,6 +97,7 @@ pub fn bound(name: &str, default: Duration) -> Result<Duration> {
 /// Runs layer `name` (its commands, through [`crate::run`] and [`capture`])
 /// under `bound`; records its row for [`table`].
 pub fn watch(name: &str, bound: Duration, f: impl FnOnce() -> Result) -> Result {
+    on_interrupt();
     let _ = std::fs::create_dir_all(LOG_DIR);
     let log_path = log_path(name);
     let active = Arc::new(Active {
@@ -143,6 +147,64 @@ pub fn watch(name: &str, bound: Duration, f: impl FnOnce() -> Result) -> Result 
         outcome: outcome.as_ref().map(|_| ()).map_err(|e| first_line(e)),
     });
     outcome
+}
+
+/// Ctrl-C (SIGINT), SIGTERM or SIGHUP while layers run: a layer's commands
+/// are in process groups of their own, out of reach of the terminal's
+/// SIGINT, so xtask kills the running one (and what is under it), prints
+/// the table and exits 130. Installed by the first [`watch`], so commands
+/// outside `cargo xtask test` (the demo) keep the default behaviour.
+fn on_interrupt() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(r) => r,
+            Err(e) => return eprintln!("xtask: no signal handler ({e}); Ctrl-C may leave a layer's processes running"),
+        };
+        let signals = runtime.block_on(async {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok::<_, std::io::Error>((
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+                signal(SignalKind::hangup())?,
+            ))
+        });
+        let (mut int, mut term, mut hup) = match signals {
+            Ok(s) => s,
+            Err(e) => return eprintln!("xtask: no signal handler ({e}); Ctrl-C may leave a layer's processes running"),
+        };
+        std::thread::spawn(move || {
+            runtime.block_on(async {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+            });
+            let active = lock(&ACTIVE).clone();
+            if let Some(active) = active {
+                if let Some(pgid) = *lock(&active.running) {
+                    kill_tree(pgid);
+                }
+                let took = active.started.elapsed();
+                eprintln!(
+                    "\nxtask: interrupted during layer `{}` after {:.1} s; its processes are killed",
+                    active.name,
+                    took.as_secs_f64()
+                );
+                lock(&ROWS).push(Row {
+                    name: active.name.clone(),
+                    took,
+                    outcome: Err("interrupted".into()),
+                });
+            }
+            // And the rest of xtask's children (the emulators): exit runs no
+            // destructor.
+            kill_pids(&descendants(std::process::id()));
+            table();
+            std::process::exit(130);
+        });
+    });
 }
 
 fn log_path(name: &str) -> PathBuf {
@@ -335,9 +397,20 @@ fn drained(t: JoinHandle<Vec<u8>>, deadline: Instant, layer: &str) -> Vec<u8> {
 pub fn kill_tree(pgid: u32) {
     let mut pids: Vec<String> = descendants(pgid).iter().map(u32::to_string).collect();
     pids.insert(0, format!("-{pgid}"));
+    kill(&pids);
+}
+
+fn kill_pids(pids: &[u32]) {
+    if !pids.is_empty() {
+        kill(&pids.iter().map(u32::to_string).collect::<Vec<_>>());
+    }
+}
+
+/// `kill -KILL -- TARGETS` (a pid, or `-pgid` for a group).
+fn kill(targets: &[String]) {
     let _ = Command::new("kill")
         .args(["-KILL", "--"])
-        .args(&pids)
+        .args(targets)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
