@@ -61,7 +61,7 @@ const LAYERS: [Layer; 11] = [
     Layer {
         name: "fuzz",
         about: "every fuzz target for 500,000 inputs from a fixed seed",
-        usual: "2-4 min",
+        usual: "3-8 min",
         bound: minutes(30),
         default: true,
         need: Need::Cargo,
