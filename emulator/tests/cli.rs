@@ -16,6 +16,20 @@ fn get(addr: &str, path: &str) -> String {
     out
 }
 
+/// The first line the emulator prints, within 30 s (issue 19: no test waits
+/// forever); the rest of its stdout stays readable through the reader.
+fn first_line(stdout: std::process::ChildStdout) -> (String, BufReader<std::process::ChildStdout>) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send((line, reader));
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the emulator printed its first line within 30 s")
+}
+
 #[test]
 fn prints_address_serves_and_exits_on_sigterm() {
     let mut child = Command::new(BIN)
@@ -24,9 +38,7 @@ fn prints_address_serves_and_exits_on_sigterm() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
+    let (line, _stdout) = first_line(child.stdout.take().unwrap());
     let addr = line
         .trim_end()
         .strip_prefix("listening on http://127.0.0.1:")
@@ -87,10 +99,7 @@ fn listen_off_loopback_warns_on_stderr() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (line, _stdout) = first_line(child.stdout.take().unwrap());
     assert!(line.starts_with("listening on http://0.0.0.0:"), "{line}");
     let _ = child.kill();
     let mut err = String::new();

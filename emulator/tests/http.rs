@@ -274,7 +274,7 @@ async fn keep_alive_connections_work() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let emu = start_default().await;
     let id = emu.create(ITEM, true).await;
-    let mut s = tokio::net::TcpStream::connect(emu.addr).await.unwrap();
+    let mut s = connect(emu.addr).await;
     let req = format!(
         "POST {} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nworkbook-session-id: {id}\r\nContent-Length: 0\r\n\r\n",
         wb(ITEM, "refreshSession")
@@ -282,7 +282,10 @@ async fn keep_alive_connections_work() {
     for _ in 0..3 {
         s.write_all(req.as_bytes()).await.unwrap();
         let mut buf = vec![0u8; 4096];
-        let n = s.read(&mut buf).await.unwrap();
+        let n = tokio::time::timeout(std::time::Duration::from_secs(30), s.read(&mut buf))
+            .await
+            .expect("an answer within 30 s")
+            .unwrap();
         let text = String::from_utf8_lossy(&buf[..n]);
         assert!(text.starts_with("HTTP/1.1 204"), "{text}");
     }

@@ -29,6 +29,13 @@ const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 812 };
 const TTL_MS = 2000;
 const KEEP_ALIVE_MS = 400;
+// Bounds: every Playwright wait without a timeout of its own (WAIT_MS), each
+// test (a few seconds to a minute here), each suite, each hook.
+const WAIT_MS = 30_000;
+const TEST = { timeout: 180_000 };
+const SUITE = { concurrency: false, timeout: 300_000 };
+const ALL = { concurrency: false, timeout: 600_000 };
+const HOOK = { timeout: 60_000 };
 
 if (!PAGE_URL || !EMULATOR_URL) {
   throw new Error("DEMO_PAGE_URL and DEMO_EMULATOR_URL must be set: run `cargo xtask test`");
@@ -37,6 +44,7 @@ if (!PAGE_URL || !EMULATOR_URL) {
 /** The emulator's control API, from Node. */
 async function control(pathname, init = {}) {
   const response = await fetch(EMULATOR_URL + pathname, {
+    signal: AbortSignal.timeout(WAIT_MS),
     ...init,
     headers: init.body ? { "content-type": "application/json" } : {},
   });
@@ -68,6 +76,8 @@ function expectedConsoleError(msg) {
 
 async function openPage(query) {
   const context = await browser.newContext({ viewport: DESKTOP });
+  context.setDefaultTimeout(WAIT_MS);
+  context.setDefaultNavigationTimeout(WAIT_MS);
   const page = await context.newPage();
   page.on("console", (msg) => {
     if (process.env.E2E_DEBUG) console.log("console", msg.type(), msg.text(), msg.location()?.url);
@@ -76,7 +86,7 @@ async function openPage(query) {
     else problems.push(`console error: ${msg.text()} (${msg.location()?.url || "?"})`);
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.stack || error}`));
-  await page.goto(new URL(query, PAGE_URL).href);
+  await page.goto(new URL(query, PAGE_URL).href, { timeout: WAIT_MS });
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
   return page;
 }
@@ -146,26 +156,26 @@ before(async () => {
   await mkdir(OUT_DIR, { recursive: true });
   await control("/_emulator/reset", { method: "POST" });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-});
+}, HOOK);
 
 after(async () => {
   await browser?.close();
   await control("/_emulator/reset", { method: "POST" }).catch(() => {});
-});
+}, HOOK);
 
-describe("demo page", { concurrency: false }, () => {
-  describe("keeps a session alive through a 2 s TTL, a throttle and an expiry", { concurrency: false }, () => {
+describe("demo page", ALL, () => {
+  describe("keeps a session alive through a 2 s TTL, a throttle and an expiry", SUITE, () => {
     let page;
     let id;
 
     before(async () => {
       page = await openPage(`?interval=${KEEP_ALIVE_MS}`);
-    });
+    }, HOOK);
     after(async () => {
       await page?.context().close();
-    });
+    }, HOOK);
 
-    test("opens with the emulator's defaults, labelled and keyboard-ready", async () => {
+    test("opens with the emulator's defaults, labelled and keyboard-ready", TEST, async () => {
       assert.equal(await page.inputValue("#base-url"), `${EMULATOR_URL}/v1.0`);
       assert.ok((await page.inputValue("#token")).length > 0);
       assert.equal(await page.inputValue("#workbook"), "/me/drive/root:/Demo/Budget 2026.xlsx:");
@@ -180,7 +190,7 @@ describe("demo page", { concurrency: false }, () => {
       await entry(page, '[data-op="init"][data-outcome="info"]');
     });
 
-    test("shows errors in the log; emulator controls only for the emulator", async () => {
+    test("shows errors in the log; emulator controls only for the emulator", TEST, async () => {
       await page.fill("#workbook", "Budget.xlsx");
       await page.click("#create");
       const failed = await entry(page, '[data-op="createSession"][data-outcome="error"]');
@@ -196,7 +206,7 @@ describe("demo page", { concurrency: false }, () => {
       assert.equal(await count(page, ""), 0);
     });
 
-    test("creates a session from the keyboard", async () => {
+    test("creates a session from the keyboard", TEST, async () => {
       // Shorten Graph's idle lifetime first: it applies from creation.
       await setTtl(TTL_MS);
       await page.focus("#create");
@@ -219,7 +229,7 @@ describe("demo page", { concurrency: false }, () => {
       });
     });
 
-    test("refreshes", async () => {
+    test("refreshes", TEST, async () => {
       await page.click("#refresh");
       const r = await entry(page, '[data-op="refreshSession"]');
       assert.equal(r.outcome, "ok", r.text);
@@ -229,7 +239,7 @@ describe("demo page", { concurrency: false }, () => {
       assert.equal((await sessions()).find((s) => s.id === id)?.refreshCount, 1);
     });
 
-    test("keep-alive holds it for 3× the TTL", async () => {
+    test("keep-alive holds it for 3× the TTL", TEST, async () => {
       await page.click("#keep-alive");
       assert.equal(await page.getAttribute("#keep-alive", "aria-pressed"), "true");
       await entry(page, '[data-op="keepAlive"][data-outcome="info"]');
@@ -249,7 +259,7 @@ describe("demo page", { concurrency: false }, () => {
         (n) => document.querySelectorAll('#log > li[data-op="refreshSession"]:not([data-kind])').length > n, before);
     });
 
-    test("a throttled refresh is retried: attempts = 2", async () => {
+    test("a throttled refresh is retried: attempts = 2", TEST, async () => {
       // A throttled refresh takes over a second (Retry-After: 1): give the
       // session room, so that a slow machine cannot turn this into an expiry.
       // The longer TTL applies from the next refresh by keep-alive.
@@ -274,7 +284,7 @@ describe("demo page", { concurrency: false }, () => {
       assert.equal(await sessionId(page), id);
     });
 
-    test("an expired session is recreated by keep-alive", async () => {
+    test("an expired session is recreated by keep-alive", TEST, async () => {
       await page.click("#expire");
       await entry(page, '[data-op="emulator"][data-kind="expire"]');
       const recreated = await entry(page, '[data-op="recreate"]');
@@ -291,7 +301,7 @@ describe("demo page", { concurrency: false }, () => {
       await screenshot(page, "keep-alive-desktop.png", { fullPage: true });
     });
 
-    test("closes", async () => {
+    test("closes", TEST, async () => {
       await page.click("#close");
       const closed = await entry(page, '[data-op="closeSession"]');
       assert.equal(closed.outcome, "ok", closed.text);
@@ -307,18 +317,18 @@ describe("demo page", { concurrency: false }, () => {
     });
   });
 
-  describe("a visitor's minute, with Graph's lifetimes", { concurrency: false }, () => {
+  describe("a visitor's minute, with Graph's lifetimes", SUITE, () => {
     let page;
 
     before(async () => {
       await control("/_emulator/reset", { method: "POST" });
       page = await openPage("");
-    });
+    }, HOOK);
     after(async () => {
       await page?.context().close();
-    });
+    }, HOOK);
 
-    test("create, refresh, throttle, keep alive, expire, refresh, close; screenshots", async () => {
+    test("create, refresh, throttle, keep alive, expire, refresh, close; screenshots", TEST, async () => {
       await page.click("#create");
       assert.equal((await entry(page, '[data-op="createSession"]')).outcome, "ok");
       // Graph's 5 minutes, from the emulator's default configuration.
@@ -377,18 +387,18 @@ describe("demo page", { concurrency: false }, () => {
     });
   });
 
-  describe("session.fetch: the workbook inside the session", { concurrency: false }, () => {
+  describe("session.fetch: the workbook inside the session", SUITE, () => {
     let page;
 
     before(async () => {
       await control("/_emulator/reset", { method: "POST" });
       page = await openPage("");
-    });
+    }, HOOK);
     after(async () => {
       await page?.context().close();
-    });
+    }, HOOK);
 
-    test("writes and reads a cell in the current session", async () => {
+    test("writes and reads a cell in the current session", TEST, async () => {
       assert.ok(await page.isDisabled("#write-cell"), "no session yet");
       await page.click("#create");
       await entry(page, '[data-op="createSession"][data-outcome="ok"]');
@@ -410,7 +420,7 @@ describe("demo page", { concurrency: false }, () => {
       await entry(page, '[data-op="closeSession"]');
     });
 
-    test("compares the session kinds: the non-persistent change is gone after close", async () => {
+    test("compares the session kinds: the non-persistent change is gone after close", TEST, async () => {
       await page.click("#compare");
       await entry(page, '[data-op="compare"]', 20_000);
       const done = await entry(page, '[data-op="compare"]');
@@ -433,7 +443,7 @@ describe("demo page", { concurrency: false }, () => {
     });
   });
 
-  test("no console errors and no unhandled errors", () => {
+  test("no console errors and no unhandled errors", TEST, () => {
     assert.deepEqual(problems, []);
     // The listener did see the failed answers the test asked for.
     assert.ok(provoked.length >= 2, `provoked console errors seen: ${provoked.length}`);

@@ -107,6 +107,8 @@ function sentAt(q) {
 
 async function control(method, path, body) {
   const r = await realFetch(`${EMU}/_emulator${path}`, {
+    // A control call never waits forever (issue 19).
+    signal: AbortSignal.timeout(30_000),
     method,
     headers: body ? { "content-type": "application/json" } : {},
     body: body ? JSON.stringify(body) : undefined,

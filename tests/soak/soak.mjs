@@ -52,6 +52,8 @@ const run = Math.floor(random() * 1e9).toString(36);
 
 async function control(method, path, body) {
   const r = await fetch(`${EMU}/_emulator${path}`, {
+    // A control call never waits forever (issue 19).
+    signal: AbortSignal.timeout(30_000),
     method,
     headers: body ? { "content-type": "application/json" } : {},
     body: body ? JSON.stringify(body) : undefined,

@@ -3,8 +3,6 @@
 //! the page served by the same machinery as `cargo xtask demo`
 //! ([`demo::start_demo`]). Expects `pkg/` to be built.
 
-use std::process::Command;
-
 use crate::{demo, setup, step, Result};
 
 const DIR: &str = "tests/e2e";
@@ -17,8 +15,8 @@ pub fn run() -> Result {
     println!("demo page {} , emulator {}", demo.page_url, demo.emulator_url);
     let out_dir = crate::root().join("target/e2e");
     crate::run(
-        Command::new("node")
-            .args(["--test", "--test-concurrency=1", "--test-reporter=spec", DIR])
+        crate::runtimes::node_test()
+            .arg(DIR)
             .env("DEMO_PAGE_URL", &demo.page_url)
             .env("DEMO_EMULATOR_URL", &demo.emulator_url)
             .env("E2E_OUT_DIR", &out_dir),

@@ -109,15 +109,15 @@ fn fuzz(targets: &[&str], budget: Budget, asan: bool, fresh: bool) -> Result {
         std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
         let seeds = Path::new("fuzz/corpus").join(target);
         let started = Instant::now();
-        let out = cargo_fuzz()
-            .args(["run", "--sanitizer", sanitizer, target])
-            .arg(&scratch)
-            .arg(&seeds)
-            .arg("--")
-            .args(&limit)
-            .args(["-print_final_stats=1", "-timeout=10"])
-            .output()
-            .map_err(|e| format!("cannot run cargo fuzz: {e}"))?;
+        let out = crate::watchdog::capture(
+            cargo_fuzz()
+                .args(["run", "--sanitizer", sanitizer, target])
+                .arg(&scratch)
+                .arg(&seeds)
+                .arg("--")
+                .args(&limit)
+                .args(["-print_final_stats=1", "-timeout=10"]),
+        )?;
         let log = String::from_utf8_lossy(&out.stderr);
         let stat = |name: &str| {
             log.lines()

@@ -1,7 +1,10 @@
 //! `cargo xtask <command>`: the project's build, test and demo commands.
 //!
-//! * `test`  — sets up a fresh machine (wasm32 target, wasm-bindgen-cli equal
-//!   to Cargo.lock's wasm-bindgen, npm tools, Chromium) and runs every layer.
+//! * `test [LAYER...] [--repeat N] [--list]` — sets up what the layers need
+//!   (wasm32 target, wasm-bindgen-cli equal to Cargo.lock's wasm-bindgen, npm
+//!   tools, Chromium, `pkg/`, the emulators) and runs every layer, or the
+//!   named ones, each under a watchdog (`watchdog.rs`); prints each layer's
+//!   duration at the end.
 //! * `build` — builds the npm package in `pkg/` and prints its size.
 //! * `bench [emulator | ROW...] [--build] [--quick]` — the benchmarks against
 //!   the anchors (bench/README.md).
@@ -9,6 +12,9 @@
 //! * `demo` — builds, starts the emulator and serves the demo page (`www/`).
 //! * `fuzz [target] [--seconds N]` — fuzzes the core (cargo-fuzz, fuzz/README.md).
 //! * `soak [--minutes N] [--sessions N]` — 1,000 sessions kept alive under random faults.
+//! * `setup [wasm-bindgen-cli [--root DIR]]` — installs what is missing; with
+//!   `wasm-bindgen-cli`, (re)installs that tool, `--locked` to
+//!   `xtask/wasm-bindgen-cli.lock`, into DIR (default ~/.cargo/bin).
 
 mod bench;
 mod build;
@@ -21,6 +27,7 @@ mod runtimes;
 mod setup;
 mod soak;
 mod test;
+mod watchdog;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -40,7 +47,13 @@ fn main() -> ExitCode {
         Some("build") => setup::for_build().and_then(|_| build::package().map(|_| ())),
         Some("emulator") => emulator::foreground(&args[1..]),
         Some("demo") => demo::run(),
-        Some("setup") => setup::all(),
+        Some("setup") => match args.get(1).map(String::as_str) {
+            None => setup::all(),
+            Some("wasm-bindgen-cli") => setup::wasm_bindgen_cli_command(&args[2..]),
+            Some(other) => Err(format!(
+                "unknown setup step {other:?} (cargo xtask setup [wasm-bindgen-cli [--root DIR]])"
+            )),
+        },
         Some("fuzz") => fuzz::run_command(&args[1..]),
         Some("soak") => soak::run_command(&args[1..]),
         _ => {
@@ -71,9 +84,13 @@ pub fn step(what: &str) {
 }
 
 /// Runs a command to completion; a non-zero exit is an error naming it.
+/// Inside a layer of `cargo xtask test`, under that layer's watchdog.
 pub fn run(cmd: &mut Command) -> Result {
     let shown = format!("{cmd:?}");
-    let status = cmd.status().map_err(|e| format!("cannot start {shown}: {e}"))?;
+    let status = match watchdog::run(cmd) {
+        Some(status) => status?,
+        None => cmd.status().map_err(|e| format!("cannot start {shown}: {e}"))?,
+    };
     if status.success() {
         Ok(())
     } else {

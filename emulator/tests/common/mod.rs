@@ -62,10 +62,22 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// The bound of a connect and of a request's write (issue 19: no test waits
+/// forever on I/O).
+pub const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A fresh connection to `addr`, within IO_TIMEOUT.
+pub async fn connect(addr: SocketAddr) -> TcpStream {
+    tokio::time::timeout(IO_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .expect("connect timed out")
+        .expect("connect")
+}
+
 /// Sends one request on a fresh connection (`Connection: close`) and reads
 /// until the server closes it.
 pub async fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Got {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    let mut stream = connect(addr).await;
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -80,8 +92,10 @@ pub async fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, 
     if let Some(b) = body {
         bytes.extend_from_slice(b);
     }
-    // The server may answer (413) and close before reading everything.
-    let _ = stream.write_all(&bytes).await;
+    // The server may answer (413) and close before reading everything; a
+    // server that neither reads nor closes gets IO_TIMEOUT, then its answer
+    // is read (bounded too).
+    let _ = tokio::time::timeout(IO_TIMEOUT, stream.write_all(&bytes)).await;
     let mut buf = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(60), async {
         let mut chunk = vec![0u8; 64 * 1024];
@@ -99,8 +113,8 @@ pub async fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, 
 
 /// Sends raw bytes on a fresh connection and reads until it closes.
 pub async fn send_raw(addr: SocketAddr, bytes: &[u8]) -> Got {
-    let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let _ = stream.write_all(bytes).await;
+    let mut stream = connect(addr).await;
+    let _ = tokio::time::timeout(IO_TIMEOUT, stream.write_all(bytes)).await;
     let mut buf = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(60), async {
         let mut chunk = vec![0u8; 64 * 1024];

@@ -87,9 +87,10 @@ export async function emulator(t) {
   const exe = join(root, "target", "debug", "workbook-emulator");
   if (!existsSync(exe)) throw new Error(`set GRAPH_EMULATOR_URL or build ${exe} (cargo build -p graph-workbook-emulator)`);
   const child = spawn(exe, ["--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
-  t.after(() => child.kill());
+  t.after(() => child.kill("SIGKILL"));
   return await new Promise((ok, fail) => {
     child.once("error", fail);
+    child.once("exit", (code) => fail(new Error(`the emulator exited (${code}) before it listened`)));
     child.stdout.once("data", (d) => ok(String(d).split("\n")[0].replace("listening on ", "").trim()));
   });
 }
@@ -99,21 +100,25 @@ export function unique(name) {
   return `${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/** How long one call of the emulator's control API may take, body included. */
+const CONTROL_MS = 30_000;
+const bounded = (init = {}) => ({ ...init, signal: AbortSignal.timeout(CONTROL_MS) });
+
 /** The emulator's control API. */
 export const control = {
   async sessions(url) {
-    return (await (await fetch(`${url}/_emulator/sessions`)).json()).sessions;
+    return (await (await fetch(`${url}/_emulator/sessions`, bounded())).json()).sessions;
   },
   async requests(url, pathContains) {
-    const r = await fetch(`${url}/_emulator/requests?pathContains=${encodeURIComponent(pathContains)}`);
+    const r = await fetch(`${url}/_emulator/requests?pathContains=${encodeURIComponent(pathContains)}`, bounded());
     return (await r.json()).requests;
   },
   async fault(url, spec) {
-    const r = await fetch(`${url}/_emulator/faults`, { method: "POST", body: JSON.stringify(spec) });
+    const r = await fetch(`${url}/_emulator/faults`, bounded({ method: "POST", body: JSON.stringify(spec) }));
     assert.equal(r.status, 201, await r.text());
   },
   async expire(url, id) {
-    const r = await fetch(`${url}/_emulator/sessions/${encodeURIComponent(id)}/expire`, { method: "POST" });
+    const r = await fetch(`${url}/_emulator/sessions/${encodeURIComponent(id)}/expire`, bounded({ method: "POST" }));
     assert.equal(r.status, 204);
   },
 };
@@ -131,9 +136,52 @@ export async function serve(t, dir) {
     }
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
   });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  t.after(() => new Promise((ok) => server.close(ok)));
+  await new Promise((ok, fail) => server.once("error", fail).listen(0, "127.0.0.1", ok));
+  // close() alone waits for every open connection to end, and a browser
+  // keeps its keep-alive connections open as long as it runs: the run once
+  // sat 14 minutes there (issue 19). Cut them instead of waiting on a client.
+  release(t, "the static server", () => new Promise((ok) => {
+    server.close(() => ok());
+    server.closeAllConnections();
+  }));
   return `http://127.0.0.1:${server.address().port}`;
+}
+
+/** How long one release (a browser's close, a server's close) may take. */
+const RELEASE_MS = 15_000;
+const releases = new WeakMap();
+
+/**
+ * Registers `fn` to release what test `t` opened, once it ends: browsers
+ * first (`browser: true`; a page holds connections to the servers it
+ * loaded from), then everything else, last opened first. Each release is
+ * bounded by RELEASE_MS and all are tried; one that fails or times out
+ * fails the test, naming `what`.
+ */
+export function release(t, what, fn, { browser = false } = {}) {
+  let list = releases.get(t);
+  if (!list) {
+    list = { browsers: [], others: [] };
+    releases.set(t, list);
+    t.after(async () => {
+      const failed = [];
+      for (const r of [...list.browsers.reverse(), ...list.others.reverse()]) {
+        let timer;
+        const late = new Promise((_, fail) => {
+          timer = setTimeout(() => fail(new Error(`not released within ${RELEASE_MS} ms`)), RELEASE_MS);
+        });
+        try {
+          await Promise.race([Promise.resolve().then(r.fn), late]);
+        } catch (e) {
+          failed.push(`${r.what}: ${e?.message ?? e}`);
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      if (failed.length) throw new Error(`teardown failed: ${failed.join("; ")}`);
+    });
+  }
+  (browser ? list.browsers : list.others).push({ what, fn });
 }
 
 /** Headless Debian Chromium through playwright-core (never a downloaded browser). */
@@ -146,7 +194,7 @@ export async function chromium(t) {
       "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
     ],
   });
-  t.after(() => browser.close());
+  release(t, "Chromium", () => browser.close(), { browser: true });
   return browser;
 }
 

@@ -8,12 +8,19 @@ import { copyFileSync, existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { assertScenario, bin, chromium, consumer, consumers, control, emulator, examples, run, serve, unique } from "../lib/harness.mjs";
 
+// Each test installs a consumer, builds it and drives Chromium: about 10 to
+// 40 s here; the bound is several times that. Playwright's own waits are
+// bounded by WAIT_MS unless a call names its own timeout.
+const BOUND = { timeout: 300_000 };
+const WAIT_MS = 30_000;
+
 /** Opens `page` of a served site with the emulator URL, waits for the scenario's result. */
 async function scenarioIn(t, site, runtime, url) {
   const page = await (await chromium(t)).newPage();
+  page.setDefaultTimeout(WAIT_MS);
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(`${site}?emulator=${encodeURIComponent(url)}&runtime=${runtime}`);
+  await page.goto(`${site}?emulator=${encodeURIComponent(url)}&runtime=${runtime}`, { timeout: WAIT_MS });
   await page.waitForFunction(() => window.__result, null, { timeout: 60_000 });
   const r = await page.evaluate(() => window.__result);
   assert.equal(r.failed, undefined, r.failed);
@@ -25,7 +32,7 @@ async function scenarioIn(t, site, runtime, url) {
 
 const page = () => [[join(consumers, "browser")], [join(consumers, "scenario.mjs")]];
 
-test("Vite production build in Chromium: import without init, refresh, create/close, errors, WorkbookSession", async (t) => {
+test("Vite production build in Chromium: import without init, refresh, create/close, errors, WorkbookSession", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("vite", { copy: page() });
   run(bin("vite"), ["build", "--logLevel", "warn"], { cwd: dir });
@@ -34,7 +41,7 @@ test("Vite production build in Chromium: import without init, refresh, create/cl
   await scenarioIn(t, `${await serve(t, join(dir, "dist"))}/`, "vite", url);
 });
 
-test("Vite dev server in Chromium: the same page unbundled, through Vite's dependency optimizer", async (t) => {
+test("Vite dev server in Chromium: the same page unbundled, through Vite's dependency optimizer", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("vite-dev", { copy: page() });
   const child = spawn(bin("vite"), ["--host", "127.0.0.1", "--port", "0", "--clearScreen", "false"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
@@ -51,7 +58,7 @@ test("Vite dev server in Chromium: the same page unbundled, through Vite's depen
   await scenarioIn(t, site, "vite-dev", url);
 });
 
-test("webpack production build in Chromium: the same page", async (t) => {
+test("webpack production build in Chromium: the same page", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("webpack", { copy: page() });
   const { default: webpack } = await import("webpack");
@@ -75,7 +82,7 @@ test("webpack production build in Chromium: the same page", async (t) => {
   await scenarioIn(t, `${await serve(t, join(dir, "dist"))}/`, "webpack", url);
 });
 
-test("examples/office-addin: builds with Vite; its task-pane logic runs in Chromium with a token stub", async (t) => {
+test("examples/office-addin: builds with Vite; its task-pane logic runs in Chromium with a token stub", BOUND, async (t) => {
   const url = await emulator(t);
   const harness = join(consumers, "office-addin-harness");
   const dir = consumer("office-addin", {
@@ -96,6 +103,7 @@ test("examples/office-addin: builds with Vite; its task-pane logic runs in Chrom
 
   const browser = await chromium(t);
   const page = await browser.newPage();
+  page.setDefaultTimeout(WAIT_MS);
   const parsed = await page.evaluate((xml) => {
     const doc = new DOMParser().parseFromString(xml, "application/xml");
     return {
@@ -113,7 +121,7 @@ test("examples/office-addin: builds with Vite; its task-pane logic runs in Chrom
   const folder = unique("Add-in");
   const workbook = `/me/drive/root:/${folder}/Budget 2026.xlsx:`;
   const site = await serve(t, dist);
-  await page.goto(`${site}/harness.html?emulator=${encodeURIComponent(url)}&workbook=${encodeURIComponent(workbook)}`);
+  await page.goto(`${site}/harness.html?emulator=${encodeURIComponent(url)}&workbook=${encodeURIComponent(workbook)}`, { timeout: WAIT_MS });
   await page.waitForFunction(() => window.__harness?.ready || window.__harness?.failed, null, { timeout: 60_000 });
   const h = await page.evaluate(() => ({ ...window.__harness, sessionId: window.__harness.sessionId?.() }));
   assert.equal(h.failed, undefined, h.failed);
@@ -134,10 +142,10 @@ test("examples/office-addin: builds with Vite; its task-pane logic runs in Chrom
   const recreated = await text("session");
   assert.notEqual(recreated, h.sessionId);
 
-  await page.click('[data-id="refresh"]');
-  await page.locator('[data-id="log"]', { hasText: "refreshed" }).waitFor();
-  await page.click('[data-id="close"]');
-  await page.locator('[data-id="log"]', { hasText: "session closed" }).waitFor();
+  await page.click('[data-id="refresh"]', { timeout: WAIT_MS });
+  await page.locator('[data-id="log"]', { hasText: "refreshed" }).waitFor({ timeout: WAIT_MS });
+  await page.click('[data-id="close"]', { timeout: WAIT_MS });
+  await page.locator('[data-id="log"]', { hasText: "session closed" }).waitFor({ timeout: WAIT_MS });
   assert.equal(await text("state"), "closed");
   assert.equal(await page.locator('[data-id="close"]').isDisabled(), true);
   const tokenCalls = await page.evaluate(() => window.__harness.tokenCalls.count);
@@ -146,5 +154,5 @@ test("examples/office-addin: builds with Vite; its task-pane logic runs in Chrom
   const sent = await control.requests(url, `${folder}/Budget 2026.xlsx`);
   assert.ok(sent.every((q) => q.hasAuthorization));
   assert.deepEqual(errors, []);
-  if (process.env.GWS_SCREENSHOTS) await page.screenshot({ path: join(process.env.GWS_SCREENSHOTS, "office-addin.png") });
+  if (process.env.GWS_SCREENSHOTS) await page.screenshot({ path: join(process.env.GWS_SCREENSHOTS, "office-addin.png"), timeout: WAIT_MS });
 });

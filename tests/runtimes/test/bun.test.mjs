@@ -4,7 +4,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertScenario, bin, consumer, consumers, control, emulator, lastJson, run } from "../lib/harness.mjs";
 
-test("Bun: import without init, refresh, create/close, errors, WorkbookSession", async (t) => {
+// Each test takes about 5 s here; the bound is several times that.
+const BOUND = { timeout: 120_000 };
+
+test("Bun: import without init, refresh, create/close, errors, WorkbookSession", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("bun", { copy: [[join(consumers, "scenario.mjs")], [join(consumers, "cli.mjs")]] });
   const { stdout } = run(bin("bun"), ["cli.mjs", url, "bun"], { cwd: dir, env: { DO_NOT_TRACK: "1" } });
@@ -13,7 +16,7 @@ test("Bun: import without init, refresh, create/close, errors, WorkbookSession",
   assert.ok(log.some((q) => q.clientRequestId === "bun-refresh" && q.status === 204));
 });
 
-test("Bun: require() of the package", async (t) => {
+test("Bun: require() of the package", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("bun-cjs", { copy: [[join(consumers, "cjs.cjs")]], packageJson: { type: "commonjs" } });
   const r = lastJson(run(bin("bun"), ["cjs.cjs", url], { cwd: dir, env: { DO_NOT_TRACK: "1" } }).stdout);

@@ -5,7 +5,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { assertScenario, bin, consumer, consumers, control, emulator, lastJson, run } from "../lib/harness.mjs";
 
-test("Deno: import without init, refresh, create/close, errors, WorkbookSession", async (t) => {
+// Each test takes about 5 s here; the bound is several times that.
+const BOUND = { timeout: 120_000 };
+
+test("Deno: import without init, refresh, create/close, errors, WorkbookSession", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("deno", { copy: [[join(consumers, "scenario.mjs")], [join(consumers, "cli.mjs")]] });
   const { stdout } = run(

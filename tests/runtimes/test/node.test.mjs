@@ -5,7 +5,10 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { assertScenario, consumer, consumers, control, emulator, examples, lastJson, run, unique } from "../lib/harness.mjs";
 
-test("Node ESM: import without init, refresh, create/close, errors, WorkbookSession", async (t) => {
+// Each test takes 2 to 10 s here; the bound is several times that.
+const BOUND = { timeout: 120_000 };
+
+test("Node ESM: import without init, refresh, create/close, errors, WorkbookSession", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("node-esm", { copy: [[join(consumers, "scenario.mjs")], [join(consumers, "cli.mjs")]] });
   const r = lastJson(run("node", ["cli.mjs", url, "node"], { cwd: dir }).stdout);
@@ -15,7 +18,7 @@ test("Node ESM: import without init, refresh, create/close, errors, WorkbookSess
   assert.ok(log.some((q) => q.batch), "refreshSessions went through $batch");
 });
 
-test("Node CommonJS: require() of the package", async (t) => {
+test("Node CommonJS: require() of the package", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("node-cjs", { copy: [[join(consumers, "cjs.cjs")]], packageJson: { type: "commonjs" } });
   const r = lastJson(run("node", ["cjs.cjs", url], { cwd: dir }).stdout);
@@ -27,7 +30,7 @@ test("Node CommonJS: require() of the package", async (t) => {
   });
 });
 
-test("Node: the refresh-only entry graph-workbook-session/refresh", async (t) => {
+test("Node: the refresh-only entry graph-workbook-session/refresh", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("node-refresh", { copy: [[join(consumers, "refresh.mjs")]] });
   const r = lastJson(run("node", ["refresh.mjs", url], { cwd: dir }).stdout);
@@ -40,7 +43,7 @@ test("Node: the refresh-only entry graph-workbook-session/refresh", async (t) =>
   });
 });
 
-test("examples/node: create, keep alive with progress, recreate after expiry, close", async (t) => {
+test("examples/node: create, keep alive with progress, recreate after expiry, close", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("example-node", { copy: [[join(examples, "node")]] });
   const workbook = `/me/drive/items/${unique("EXAMPLE-NODE")}`;
@@ -76,7 +79,7 @@ test("examples/node: create, keep alive with progress, recreate after expiry, cl
   assert.deepEqual((await control.sessions(url)).filter((s) => s.item === workbook), [], "nothing left open");
 });
 
-test("examples/node: a GraphError is reported with its fields", async (t) => {
+test("examples/node: a GraphError is reported with its fields", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("example-node", { copy: [[join(examples, "node")]] });
   const r = run("node", ["keep-alive.mjs"], {

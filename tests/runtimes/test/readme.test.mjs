@@ -30,6 +30,9 @@ import { cpSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { bin, consumer, consumers, emulator, lastJson, root, run } from "../lib/harness.mjs";
 
+// Each test takes about 60 s here; the bound is several times that.
+const BOUND = { timeout: 600_000 };
+
 const PRELUDE = ["getToken", "session", "workbook"];
 const TOKENS = { prelude: "Bearer readme-token", msal: "Bearer msal-token", identity: "Bearer identity-token" };
 
@@ -94,7 +97,7 @@ function tsconfig(files, workerd) {
   return JSON.stringify({ compilerOptions, files }, null, 2);
 }
 
-test("README.md: every ```ts block compiles under tsc --strict and runs against the emulator", async (t) => {
+test("README.md: every ```ts block compiles under tsc --strict and runs against the emulator", BOUND, async (t) => {
   const url = await emulator(t);
   const all = blocks();
   const runnable = all.filter((b) => !b.compileOnly);
@@ -131,7 +134,7 @@ test("README.md: every ```ts block compiles under tsc --strict and runs against 
   cpSync(join(cwd, "fakes", "msal-browser"), join(cwd, "node_modules", "@azure", "msal-browser"), { recursive: true });
 
   for (const b of runnable) {
-    await t.test(`block ${b.n} (README.md:${b.line}) runs`, () => {
+    await t.test(`block ${b.n} (README.md:${b.line}) runs`, { timeout: 120_000 }, () => {
       const r = run("node", ["--import", "./runner.mjs", join("out", `${file(b)}.js`)], {
         cwd,
         env: { GRAPH_EMULATOR_URL: url },

@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { bin, consumer, consumers, control, emulator, examples, run, unique } from "../lib/harness.mjs";
 
+// Each test takes 5 to 20 s here; the bound is several times that.
+const BOUND = { timeout: 180_000 };
+
 /**
  * The worker in `dir` bundled by `wrangler deploy --dry-run` as for a
  * deploy (the "workerd" export condition), then Miniflare over the bundle
@@ -34,7 +37,7 @@ function bundled(dir, { config = "wrangler.toml", script = "worker.js", ...optio
   return { toml, mf };
 }
 
-test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and from its Cron trigger", async (t) => {
+test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and from its Cron trigger", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("cloudflare-worker", { copy: [[join(examples, "cloudflare-worker")]] });
   const { toml, mf } = bundled(dir, {
@@ -97,7 +100,7 @@ test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and 
   }
 });
 
-test("workerd (Miniflare): the Durable Object alarm variant keeps one workbook's session alive", async (t) => {
+test("workerd (Miniflare): the Durable Object alarm variant keeps one workbook's session alive", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("cloudflare-worker-do", { copy: [[join(examples, "cloudflare-worker")]] });
   const { mf } = bundled(dir, {
@@ -152,6 +155,7 @@ test("workerd (Miniflare): the Durable Object alarm variant keeps one workbook's
 // as a Worker fronting Graph with another Worker would do.
 const FETCH_WORKER = `
 import { createSession, refreshSession, closeSession, refreshSessions, WorkbookSession, GraphError, isGraphError } from "graph-workbook-session";
+
 export default {
   async fetch(request, env) {
     const { workbook } = await request.json();
@@ -178,7 +182,7 @@ export default {
 };
 `;
 
-test("workerd (Miniflare): the fetch option sends every request through a service binding", async (t) => {
+test("workerd (Miniflare): the fetch option sends every request through a service binding", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("workerd-fetch", {
     files: {
@@ -224,7 +228,7 @@ test("workerd (Miniflare): the fetch option sends every request through a servic
   }
 });
 
-test("workerd (Miniflare): session.fetch writes a range with PATCH, reads it back with GET, closes", async (t) => {
+test("workerd (Miniflare): session.fetch writes a range with PATCH, reads it back with GET, closes", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("workerd-session-fetch", { copy: [[join(consumers, "workerd-fetch")]] });
   const { mf } = bundled(dir, {
