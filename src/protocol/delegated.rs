@@ -7,7 +7,7 @@
 //! `workbook-closesession.md`) read: Delegated (work or school account)
 //! `Files.ReadWrite`; Delegated (personal Microsoft account) *Not
 //! supported*; Application *Not supported*. Graph refuses an app-only token
-//! with a 401 or 403 whose message does not say why, so when the token a
+//! with a 401 or 403 whose message need not say why, so when the token a
 //! refused call used is app-only, the error's message says so.
 //!
 //! App-only, per the Microsoft identity platform's access token claims

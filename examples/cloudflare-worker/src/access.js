@@ -37,7 +37,8 @@ export function refuseWorkbook(workbook, env) {
   return Response.json({ error: "workbookNotAllowed", workbook: typeof workbook === "string" ? workbook : null }, { status: 403 });
 }
 
-/** The most sessions the worker keeps (MAX_SESSIONS, default 10). */
+/** The most sessions the worker keeps (MAX_SESSIONS, default 10; a value that is not a count keeps none). */
 export function maxSessions(env) {
-  return Number(env.MAX_SESSIONS ?? 10);
+  const max = Number(env.MAX_SESSIONS ?? 10);
+  return Number.isInteger(max) && max >= 0 ? max : 0;
 }
