@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { consumer, control, emulator, lastJson, run, unique } from "../lib/harness.mjs";
 
 const MAIN = `
-import { createSession, refreshSession, WorkbookSession } from "graph-workbook-session";
+import { createSession, refreshSession, refreshSessions, WorkbookSession } from "graph-workbook-session";
 
 const [url, prefix] = process.argv.slice(2);
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -41,6 +41,13 @@ const { id } = await createSession({ workbook: \`/me/drive/items/\${prefix}-refr
 out.renewed = await failure(
   refreshSession({ workbook: \`/me/drive/items/\${prefix}-refresh\`, sessionId: id, accessToken: async () => tokens.idtypApp, baseUrl }),
 );
+// The other ways a refusal reaches the caller: session.fetch, and a $batch item.
+const session = await WorkbookSession.create({ workbook: \`/me/drive/items/\${prefix}-fetch\`, accessToken: tokens.clientCredentials, baseUrl });
+out.sessionFetch = await failure(session.fetch("/worksheets('Sheet1')/range(address='A1')"));
+await session.close();
+const kept = await createSession({ workbook: \`/me/drive/items/\${prefix}-batch\`, accessToken: tokens.delegated, baseUrl });
+const [item] = await refreshSessions([{ workbook: \`/me/drive/items/\${prefix}-batch\`, sessionId: kept.id }], { accessToken: tokens.idtypApp, baseUrl });
+out.batchItem = { name: item.name, status: item.status, message: item.message };
 // The token never appears in the message.
 out.tokenInMessage = Object.values(out).some((e) => e && Object.values(tokens).some((t) => e.message.includes(t)));
 
@@ -70,6 +77,8 @@ test("who may call: a refused app-only token is named in the GraphError; China a
     await control.fault(url, { operation: "createSession", pathContains: `${prefix}-${kind}`, status: 403 });
   }
   await control.fault(url, { operation: "refreshSession", pathContains: `${prefix}-refresh`, status: 401, times: 2 });
+  await control.fault(url, { operation: "range", pathContains: `${prefix}-fetch`, status: 403 });
+  await control.fault(url, { operation: "refreshSession", pathContains: `${prefix}-batch`, status: 403 });
   const out = lastJson(run("node", ["main.mjs", url, prefix], { cwd: dir, timeout: 60_000 }).stdout);
 
   const DELEGATED = /Workbook sessions need a delegated token \(a signed-in work or school user.s\): this access token is app-only/;
@@ -87,6 +96,11 @@ test("who may call: a refused app-only token is named in the GraphError; China a
   assert.equal(out.renewed.status, 401);
   assert.equal(out.renewed.attempts, 2, "one resend with a fresh token");
   assert.match(out.renewed.message, DELEGATED);
+  for (const via of ["sessionFetch", "batchItem"]) {
+    assert.equal(out[via].name, "GraphError", via);
+    assert.equal(out[via].status, 403, via);
+    assert.match(out[via].message, DELEGATED, via);
+  }
   assert.equal(out.tokenInMessage, false);
 
   assert.deepEqual(out.hosts, {
