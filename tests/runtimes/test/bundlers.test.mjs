@@ -126,3 +126,17 @@ test("esbuild --conditions=edge-light: the bundle imports the wasm as a module a
     await mf.dispose();
   }
 });
+
+test("export conditions: worker alone takes the module-import entry; worker with browser (a browser Web Worker build) keeps the browser entry", () => {
+  const dir = consumer("conditions", { files: { "entry.mjs": 'export { refreshSession } from "graph-workbook-session";\n' } });
+  const entry = (flags) => {
+    const meta = join(dir, "meta.json");
+    run(bin("esbuild"), ["entry.mjs", "--bundle", "--format=esm", "--external:*.wasm", `--metafile=${meta}`, "--outfile=out.mjs", "--log-level=warning", ...flags], { cwd: dir });
+    const inputs = Object.keys(JSON.parse(readFileSync(meta, "utf8")).inputs);
+    return inputs.filter((i) => /graph-workbook-session\/(index|node|workerd|manual)\.js$/.test(i)).map((i) => i.split("/").at(-1));
+  };
+  assert.deepEqual(entry(["--platform=neutral", "--conditions=worker"]), ["workerd.js"]);
+  assert.deepEqual(entry(["--platform=neutral", "--conditions=edge-light"]), ["workerd.js"]);
+  assert.deepEqual(entry(["--platform=browser", "--conditions=worker"]), ["index.js"]);
+  assert.deepEqual(entry(["--platform=neutral", "--conditions=workerd,worker,browser"]), ["workerd.js"], "wrangler's conditions");
+});
