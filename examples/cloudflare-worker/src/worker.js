@@ -27,7 +27,9 @@ export default {
       if (url.pathname === "/sessions" && request.method === "GET") {
         return json(await load(env));
       }
-      if (!["/sessions", "/refresh"].includes(url.pathname)) return json({ error: "not found" }, 404);
+      const methods = { "/sessions": ["POST", "DELETE"], "/refresh": ["POST"] }[url.pathname];
+      if (!methods) return json({ error: "not found" }, 404);
+      if (!methods.includes(request.method)) return json({ error: "method not allowed" }, 405);
       const { workbook, sessionId, persistChanges = true } = await request.json();
       const notAllowed = refuseWorkbook(workbook, env);
       if (notAllowed) return notAllowed;
@@ -52,7 +54,6 @@ export default {
         await save(env, (await load(env)).filter((s) => s.sessionId !== sessionId));
         return json(closed);
       }
-      return json({ error: "method not allowed" }, 405);
     } catch (e) {
       if (e?.name !== "GraphError") throw e;
       // Local errors have status 0: a bad request from our caller, or no answer from Graph.

@@ -315,6 +315,8 @@ test("workerd (Miniflare): examples/cloudflare-worker refuses unknown callers, u
     assert.deepEqual(await call("POST", "/sessions", { workbook: c }), { status: 409, body: { error: "tooManySessions", max: 2 } });
     assert.equal(await graphRequests(c), 0);
     assert.equal((await call("GET", "/sessions")).body.length, 2);
+    assert.deepEqual(await call("GET", "/refresh"), { status: 405, body: { error: "method not allowed" } });
+    assert.deepEqual(await call("PUT", "/sessions", { workbook: a }), { status: 405, body: { error: "method not allowed" } });
 
     // Only sessions it keeps are closed: not an id someone names.
     assert.deepEqual(await call("DELETE", "/sessions", { workbook: a, sessionId: sb.body.id }), { status: 404, body: { error: "unknownSession" } });
