@@ -1,12 +1,20 @@
 #!/usr/bin/env node
 // Opens a workbook session, keeps it alive with progress output, closes it.
 //
-//   GRAPH_TOKEN=eyJ... WORKBOOK=/me/drive/items/01ABC node keep-alive.mjs
+//   TENANT_ID=... CLIENT_ID=... WORKBOOK=/me/drive/items/01ABC node keep-alive.mjs
+//
+// Workbook sessions take a delegated token (a signed-in work or school
+// user's; Graph refuses app-only tokens for createSession, refreshSession
+// and closeSession), so the script signs you in with a device code
+// (@azure/identity), or uses a user's token you hand it.
 //
 // Environment:
 //   WORKBOOK        item path, e.g. /me/drive/items/{id} or "/me/drive/root:/Folder/Book.xlsx:" (required)
-//   GRAPH_TOKEN     bearer token with Files.ReadWrite (required; e.g. `az account get-access-token
-//                   --resource-type ms-graph --query accessToken -o tsv`)
+//   TENANT_ID, CLIENT_ID  sign in with a device code (`npm install @azure/identity`; an app
+//                   registration with "Allow public client flows" and the delegated Graph
+//                   permission Files.ReadWrite)
+//   GRAPH_TOKEN     or: a user's Graph access token with Files.ReadWrite, used as is (it is not
+//                   renewed: about an hour)
 //   GRAPH_BASE_URL  default https://graph.microsoft.com/v1.0 (the emulator: http://127.0.0.1:PORT/v1.0)
 //   PERSIST         "false" for a non-persistent session (default true)
 //   DURATION_S      stop after this many seconds (default: run until Ctrl-C)
@@ -17,10 +25,9 @@ import { WorkbookSession } from "graph-workbook-session";
 
 const env = process.env;
 const workbook = required("WORKBOOK");
-const token = required("GRAPH_TOKEN");
 const options = {
   workbook,
-  accessToken: () => token, // a function is called for every request: return a fresh token here
+  accessToken: await userToken(),
   baseUrl: env.GRAPH_BASE_URL || undefined,
   persistChanges: env.PERSIST !== "false",
 };
@@ -67,6 +74,16 @@ try {
   fail("closeSession", e);
 } finally {
   session.free();
+}
+
+/** A delegated token source: GRAPH_TOKEN as is, else a device-code sign-in. */
+async function userToken() {
+  if (env.GRAPH_TOKEN) return () => env.GRAPH_TOKEN; // a function is asked for every request
+  if (!env.TENANT_ID || !env.CLIENT_ID) required("GRAPH_TOKEN or TENANT_ID and CLIENT_ID");
+  const { DeviceCodeCredential } = await import("@azure/identity");
+  // Prints "To sign in, use a web browser to open ... and enter the code ...";
+  // the credential then renews the user's token silently for as long as the script runs.
+  return new DeviceCodeCredential({ tenantId: env.TENANT_ID, clientId: env.CLIENT_ID });
 }
 
 function required(name) {

@@ -293,7 +293,10 @@ impl Error {
     /// access token that a hostile or buggy server echoes never reaches the
     /// caller's logs; then bounds the message to 1 KiB (after, so that a
     /// token across the cut is still seen whole). Secrets shorter than 4
-    /// bytes are not searched for: they would shred ordinary words.
+    /// bytes are not searched for: they would shred ordinary words. When
+    /// Graph refused (401/403) and `secret` is an app-only token, the
+    /// message says workbook sessions need a delegated one
+    /// ([`super::delegated`]).
     pub fn redact(&mut self, secret: &str) {
         let d = &mut *self.0;
         if secret.len() >= 4 {
@@ -317,6 +320,14 @@ impl Error {
             }
         }
         truncate(&mut d.message, MAX_MESSAGE);
+        // Every token meets every error here, so this is where a refusal of
+        // an app-only token learns why (delegated.rs).
+        if let Some(hint) = super::delegated::hint(d.status, secret) {
+            if !d.message.ends_with(hint) {
+                truncate(&mut d.message, MAX_MESSAGE - hint.len());
+                d.message.push_str(hint);
+            }
+        }
     }
 }
 

@@ -13,9 +13,11 @@
 //! * [`session`], [`operation`], [`batch`]: the flows as machines: a
 //!   session's life and keep-alive schedule, createSession's 201/202/poll,
 //!   `$batch` rounds.
+//! * [`delegated`]: who may call (delegated tokens only), to word a refusal.
 //! * [`json`], [`text`]: the small readers and writers the others share.
 
 pub mod batch;
+pub mod delegated;
 pub mod error;
 pub mod json;
 pub mod line;

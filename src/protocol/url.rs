@@ -12,14 +12,12 @@ use crate::prelude::*;
 use super::error::{Code, Error};
 use super::text::find;
 
-/// The Graph service hosts (global, US Government L4 and L5, China, canary).
-pub const GRAPH_HOSTS: [&str; 5] = [
-    "graph.microsoft.com",
-    "graph.microsoft.us",
-    "dod-graph.microsoft.us",
-    "microsoftgraph.chinacloudapi.cn",
-    "canary.graph.microsoft.com",
-];
+/// The hosts where Graph serves workbook sessions: the global service, US
+/// Government L4 and L5 (DoD). The session pages include
+/// `api-reference/includes/global-us.md` (microsoft-graph-docs-contrib):
+/// global, L4 and L5 supported, China operated by 21Vianet not. Other hosts
+/// (a proxy, canary, another cloud) only through `allowedHosts`.
+pub const GRAPH_HOSTS: [&str; 3] = ["graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us"];
 
 /// Longest item path accepted (Graph's own path limits are far below this).
 pub const MAX_WORKBOOK_LEN: usize = 4096;
@@ -319,8 +317,6 @@ mod tests {
             "https://GRAPH.microsoft.com/v1.0",
             "https://graph.microsoft.us/v1.0",
             "https://dod-graph.microsoft.us/v1.0",
-            "https://microsoftgraph.chinacloudapi.cn/v1.0",
-            "https://canary.graph.microsoft.com/v1.0",
             "http://127.0.0.1:8080/v1.0",
             "http://127.1.2.3/v1.0",
             "http://localhost:3000",
@@ -330,6 +326,19 @@ mod tests {
         }
         let allowed = vec!["graph.contoso.test".to_string()];
         assert_eq!(code(BaseUrl::parse("https://graph.contoso.test/v1.0", &allowed)), "ok");
+        // Not where workbook sessions are served (China operated by 21Vianet:
+        // not supported; canary: not a national cloud): only when allowed.
+        let allowed = vec![
+            "microsoftgraph.chinacloudapi.cn".to_string(),
+            "CANARY.graph.microsoft.com".to_string(),
+        ];
+        for url in [
+            "https://microsoftgraph.chinacloudapi.cn/v1.0",
+            "https://canary.graph.microsoft.com/v1.0",
+        ] {
+            assert_eq!(code(BaseUrl::parse(url, &[])), "hostNotAllowed", "{url}");
+            assert_eq!(code(BaseUrl::parse(url, &allowed)), "ok", "{url}");
+        }
     }
 
     #[test]
@@ -492,7 +501,7 @@ mod tests {
             // other hosts
             (&graph, "https://evil.example/beta/op?x=1", "hostNotAllowed"),
             (&graph, "https://graph.microsoft.us/v1.0/op", "invalidResponse"),
-            (&graph, "https://canary.graph.microsoft.com/v1.0/op", "invalidResponse"),
+            (&graph, "https://canary.graph.microsoft.com/v1.0/op", "hostNotAllowed"),
             (&graph, "https://graph.contoso.test/v1.0/op", "invalidResponse"),
             (&local, "http://127.0.0.2:4000/v1.0/op", "invalidResponse"),
             (&local, "http://localhost:4000/v1.0/op", "invalidResponse"),

@@ -7,7 +7,7 @@ use crate::prelude::*;
 use super::error::{Code, Error};
 use super::retry::Limits;
 pub use super::retry::{DEFAULT_MAX_RETRY_AFTER_MS, MAX_RETRY_AFTER_LIMIT_MS};
-use super::url::{encode_workbook, BaseUrl};
+use super::url::{encode_workbook, BaseUrl, GRAPH_HOSTS};
 
 /// `baseUrl` when none is given.
 pub const DEFAULT_BASE_URL: &str = "https://graph.microsoft.com/v1.0";
@@ -202,9 +202,11 @@ pub fn check_scopes(scopes: &[String]) -> Result<(), Error> {
 }
 
 /// A TokenCredential's scopes when `scopes` is not given:
-/// `https://{host}/.default` for the Graph host the call goes to; Graph's
-/// default host for loopback (the emulator stands in for it) and for hosts
-/// of `allowedHosts` (a proxy in front of Graph).
+/// `https://{host}/.default` for the Graph host the call goes to (a
+/// national cloud's token is asked for by its own host); Graph's default
+/// host for loopback (the emulator stands in for it) and for hosts of
+/// `allowedHosts` (a proxy in front of Graph; another host's token needs
+/// the `scopes` option).
 pub fn default_scopes(base: &BaseUrl) -> Vec<String> {
     let host = if GRAPH_HOSTS.contains(&base.host.as_str()) {
         base.host.as_str()
@@ -214,15 +216,6 @@ pub fn default_scopes(base: &BaseUrl) -> Vec<String> {
     vec![super::text::concat(&["https://", host, "/.default"])]
 }
 
-/// Graph's hosts (national clouds included): a token for one of them is
-/// asked for by its own host.
-const GRAPH_HOSTS: [&str; 5] = [
-    "graph.microsoft.com",
-    "graph.microsoft.us",
-    "dod-graph.microsoft.us",
-    "microsoftgraph.chinacloudapi.cn",
-    "canary.graph.microsoft.com",
-];
 const DEFAULT_GRAPH_HOST: &str = "graph.microsoft.com";
 
 /// A `workbook-session-id`.
@@ -282,7 +275,8 @@ mod tests {
 
     #[test]
     fn token_credential_scopes() {
-        let scopes = |url: &str| default_scopes(&BaseUrl::parse(url, &["proxy.example".into()]).unwrap());
+        let allowed = ["proxy.example".into(), "canary.graph.microsoft.com".into()];
+        let scopes = |url: &str| default_scopes(&BaseUrl::parse(url, &allowed).unwrap());
         for (url, want) in [
             (
                 "https://graph.microsoft.com/v1.0",
@@ -298,12 +292,8 @@ mod tests {
                 "https://dod-graph.microsoft.us/.default",
             ),
             (
-                "https://microsoftgraph.chinacloudapi.cn/v1.0",
-                "https://microsoftgraph.chinacloudapi.cn/.default",
-            ),
-            (
                 "https://canary.graph.microsoft.com/v1.0",
-                "https://canary.graph.microsoft.com/.default",
+                "https://graph.microsoft.com/.default",
             ),
             ("http://127.0.0.1:8080/v1.0", "https://graph.microsoft.com/.default"),
             ("http://localhost/v1.0", "https://graph.microsoft.com/.default"),

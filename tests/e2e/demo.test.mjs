@@ -11,7 +11,7 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -146,6 +146,22 @@ function lowContrastText(page) {
   });
 }
 
+const AXE = path.join(path.dirname(fileURLToPath(import.meta.url)), "node_modules/axe-core/axe.min.js");
+
+/**
+ * axe-core's WCAG 2.0 and 2.1 level A and AA rules run on the page as it is
+ * now; the violations, one line per rule and element.
+ */
+async function axeViolations(page) {
+  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') refuses an injected <script>.
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(await readFile(AXE, "utf8"));
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((v) => ({ id: v.id, targets: v.nodes.map((n) => n.target.join(" ")) }));
+  });
+  return violations.flatMap((v) => v.targets.map((t) => `${v.id}: ${t}`));
+}
+
 async function screenshot(page, name, options = {}) {
   const file = path.join(OUT_DIR, name);
   await page.screenshot({ path: file, ...options });
@@ -174,6 +190,11 @@ describe("demo page", ALL, () => {
     after(async () => {
       await page?.context().close();
     }, HOOK);
+
+    test("axe-core: no WCAG 2.1 A or AA violation on load", TEST, async () => {
+      await entry(page, '[data-op="init"][data-outcome="info"]'); // the log has an entry
+      assert.deepEqual(await axeViolations(page), []);
+    });
 
     test("opens with the emulator's defaults, labelled and keyboard-ready", TEST, async () => {
       assert.equal(await page.inputValue("#base-url"), `${EMULATOR_URL}/v1.0`);
@@ -227,6 +248,12 @@ describe("demo page", ALL, () => {
         const ms = Number(document.getElementById("countdown").dataset.remainingMs);
         return ms > 0 && ms <= 2000;
       });
+    });
+
+    test("axe-core: no WCAG 2.1 A or AA violation with a session open", TEST, async () => {
+      assert.equal(await text(page, "#state"), "active");
+      assert.ok((await count(page, "")) >= 1, "the log has entries");
+      assert.deepEqual(await axeViolations(page), []);
     });
 
     test("refreshes", TEST, async () => {

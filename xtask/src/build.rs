@@ -239,8 +239,9 @@ fn entries(dir: &Path, entries: &[&str]) -> Result {
 }
 
 /// `npm/` files copied into the package: browser/bundler, Node/Deno/Bun,
-/// workerd, and the no-auto-init entry.
-const ENTRIES: [&str; 4] = ["index.js", "node.js", "workerd.js", "manual.js"];
+/// workerd (and the other edges), and the no-auto-init entry with its
+/// declarations for TypeScript's node10 resolution.
+const ENTRIES: [&str; 5] = ["index.js", "node.js", "workerd.js", "manual.js", "manual.d.ts"];
 
 /// `npm/refresh/` files copied into `pkg/refresh/`: the same three runtimes
 /// for the refresh-only wasm.
@@ -248,7 +249,12 @@ const REFRESH_ENTRIES: [&str; 3] = ["refresh/index.js", "refresh/node.js", "refr
 
 /// `exports`: `types` first (one declaration file for every entry), then
 /// the runtimes by specificity. Deno and Bun read the `node` entry too; they
-/// are named so the mapping is explicit.
+/// are named so the mapping is explicit. Edge runtimes, which forbid
+/// compiling wasm from bytes, get the entry that imports the wasm as a
+/// module: `workerd`, `edge-light` (Vercel's edge runtime) and `worker`;
+/// `worker` comes after `browser`, so a bundler building a browser Web
+/// Worker (conditions `worker` and `browser`) keeps the browser entry.
+/// `engines`: `require()` of this ES module needs Node 20.19 or 22.12.
 fn package_json() -> Result<String> {
     let version = cargo_version()?;
     Ok(format!(
@@ -265,10 +271,12 @@ fn package_json() -> Result<String> {
     ".": {{
       "types": "./index.d.ts",
       "workerd": "./workerd.js",
+      "edge-light": "./workerd.js",
       "deno": "./node.js",
       "bun": "./node.js",
       "node": "./node.js",
       "browser": "./index.js",
+      "worker": "./workerd.js",
       "default": "./index.js"
     }},
     "./manual": {{
@@ -278,10 +286,12 @@ fn package_json() -> Result<String> {
     "./refresh": {{
       "types": "./refresh/index.d.ts",
       "workerd": "./refresh/workerd.js",
+      "edge-light": "./refresh/workerd.js",
       "deno": "./refresh/node.js",
       "bun": "./refresh/node.js",
       "node": "./refresh/node.js",
       "browser": "./refresh/index.js",
+      "worker": "./refresh/workerd.js",
       "default": "./refresh/index.js"
     }},
     "./{NAME}_bg.wasm": "./{NAME}_bg.wasm",
@@ -294,6 +304,7 @@ fn package_json() -> Result<String> {
     "node.js",
     "workerd.js",
     "manual.js",
+    "manual.d.ts",
     "{NAME}.js",
     "{NAME}.d.ts",
     "{NAME}_bg.wasm",
@@ -312,7 +323,7 @@ fn package_json() -> Result<String> {
     "LICENSE-APACHE"
   ],
   "sideEffects": ["./index.js", "./node.js", "./workerd.js", "./refresh/index.js", "./refresh/node.js", "./refresh/workerd.js"],
-  "engines": {{ "node": ">=20" }},
+  "engines": {{ "node": "^20.19.0 || >=22.12.0" }},
   "keywords": ["microsoft-graph", "msgraph", "excel", "workbook", "session", "keep-alive", "refreshSession", "wasm", "cloudflare-workers", "deno", "bun", "office-addin"]
 }}
 "#

@@ -24,11 +24,11 @@ pub fn run() -> Result {
     .map_err(|e| format!("end-to-end test failed: {e} (screenshots in {})", out_dir.display()))
 }
 
-/// `npm ci` in tests/e2e when playwright-core is missing or older than the lockfile.
+/// `npm ci` in tests/e2e when playwright-core or axe-core is missing or older than the lockfile.
 fn npm_ci() -> Result {
     crate::setup::npm_ci(
         DIR,
-        &["playwright-core/package.json"],
+        &["playwright-core/package.json", "axe-core/axe.min.js"],
         "the end-to-end test's npm packages",
     )
 }

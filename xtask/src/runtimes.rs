@@ -78,6 +78,7 @@ fn npm_ci() -> Result {
         ".bin/tsc",
         ".bin/vite",
         ".bin/wrangler",
+        ".bin/attw",
     ];
     crate::setup::npm_ci(DIR, &tools, "the runtime tests' npm packages")
 }

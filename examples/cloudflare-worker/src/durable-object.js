@@ -5,8 +5,12 @@
 // fetch:  POST   /keep {workbook, persistChanges?}  opens (or returns) the workbook's session
 //         GET    /keep?workbook=…                    the session and its next alarm
 //         DELETE /keep {workbook}                    closes it and cancels the alarm
+//         Every route: `Authorization: Bearer {API_SECRET}` (else 401) and a workbook of
+//         ALLOWED_WORKBOOKS (else 403): one object per allowed workbook, so the list bounds them.
+// The user's refresh token (graph.js) is kept in each object's own storage.
 import { DurableObject } from "cloudflare:workers";
 import { closeSession, createSession, refreshSession } from "graph-workbook-session";
+import { refuseCaller, refuseWorkbook } from "./access.js";
 import { graph, graphError, transient } from "./graph.js";
 
 export class SessionKeeper extends DurableObject {
@@ -15,7 +19,7 @@ export class SessionKeeper extends DurableObject {
     let kept = await this.ctx.storage.get("session");
     if (!kept) {
       try {
-        const info = await createSession({ ...graph(this.env), workbook, persistChanges });
+        const info = await createSession({ ...graph(this.env, this.ctx.storage), workbook, persistChanges });
         kept = { workbook, sessionId: info.id, persistChanges: info.persistChanges, refreshes: 0 };
       } catch (e) {
         return failed(e);
@@ -40,7 +44,7 @@ export class SessionKeeper extends DurableObject {
     const kept = await this.ctx.storage.get("session");
     if (!kept) return;
     const { sessionId } = kept;
-    const call = { ...graph(this.env), workbook: kept.workbook };
+    const call = { ...graph(this.env, this.ctx.storage), workbook: kept.workbook };
     try {
       try {
         await refreshSession({ ...call, sessionId });
@@ -77,7 +81,7 @@ export class SessionKeeper extends DurableObject {
     await this.ctx.storage.delete("session");
     if (!kept) return { closed: null };
     try {
-      return { closed: await closeSession({ ...graph(this.env), workbook: kept.workbook, sessionId: kept.sessionId }) };
+      return { closed: await closeSession({ ...graph(this.env, this.ctx.storage), workbook: kept.workbook, sessionId: kept.sessionId }) };
     } catch (e) {
       return failed(e);
     }
@@ -87,8 +91,12 @@ export class SessionKeeper extends DurableObject {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
+    const refused = await refuseCaller(request, env);
+    if (refused) return refused;
     if (url.pathname !== "/keep") return Response.json({ error: "not found" }, { status: 404 });
     const body = request.method === "GET" ? { workbook: url.searchParams.get("workbook") } : await request.json();
+    const notAllowed = refuseWorkbook(body.workbook, env);
+    if (notAllowed) return notAllowed;
     // One Durable Object per workbook, addressed by its path.
     const keeper = env.SESSION_KEEPER.get(env.SESSION_KEEPER.idFromName(body.workbook));
     let result;

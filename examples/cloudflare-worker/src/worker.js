@@ -3,7 +3,9 @@
 // * fetch:     POST /sessions {workbook}            creates a session and remembers it
 //              GET  /sessions                       lists the remembered sessions
 //              POST /refresh {workbook, sessionId}  refreshes one session now (per request)
-//              DELETE /sessions {workbook, sessionId} closes it and forgets it
+//              DELETE /sessions {workbook, sessionId} closes a remembered session and forgets it
+//              Every route: `Authorization: Bearer {API_SECRET}` (else 401), a workbook of
+//              ALLOWED_WORKBOOKS (else 403), at most MAX_SESSIONS kept (else 409).
 // * scheduled: the Cron Trigger in wrangler.toml refreshes every remembered
 //              session through one $batch call per 20 sessions, and replaces
 //              those Graph says are gone but re-creatable.
@@ -11,6 +13,7 @@
 // A Worker holds no timers between invocations (see README.md), so the
 // keep-alive clock is the Cron Trigger, not WorkbookSession.keepAlive.
 import { createSession, closeSession, refreshSession, refreshSessions } from "graph-workbook-session";
+import { maxSessions, refuseCaller, refuseWorkbook } from "./access.js";
 import { graph, graphError, transient } from "./graph.js";
 
 const KEY = "sessions";
@@ -18,29 +21,39 @@ const KEY = "sessions";
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
+    const refused = await refuseCaller(request, env);
+    if (refused) return refused;
     try {
       if (url.pathname === "/sessions" && request.method === "GET") {
         return json(await load(env));
       }
+      const methods = { "/sessions": ["POST", "DELETE"], "/refresh": ["POST"] }[url.pathname];
+      if (!methods) return json({ error: "not found" }, 404);
+      if (!methods.includes(request.method)) return json({ error: "method not allowed" }, 405);
+      const { workbook, sessionId, persistChanges = true } = await request.json();
+      const notAllowed = refuseWorkbook(workbook, env);
+      if (notAllowed) return notAllowed;
+      const list = await load(env);
       if (url.pathname === "/sessions" && request.method === "POST") {
-        const { workbook, persistChanges = true } = await request.json();
-        const session = await createSession({ ...graph(env), workbook, persistChanges });
-        const list = await load(env);
+        // One session per workbook, and a bounded list.
+        const kept = list.find((s) => s.workbook === workbook);
+        if (kept) return json({ id: kept.sessionId, persistChanges: kept.persistChanges });
+        if (list.length >= maxSessions(env)) return json({ error: "tooManySessions", max: maxSessions(env) }, 409);
+        const session = await createSession({ ...graph(env, env.SESSIONS), workbook, persistChanges });
         list.push({ workbook, sessionId: session.id, persistChanges: session.persistChanges });
         await save(env, list);
         return json(session, 201);
       }
       if (url.pathname === "/refresh" && request.method === "POST") {
-        const { workbook, sessionId } = await request.json();
-        return json(await refreshSession({ ...graph(env), workbook, sessionId }));
+        return json(await refreshSession({ ...graph(env, env.SESSIONS), workbook, sessionId }));
       }
       if (url.pathname === "/sessions" && request.method === "DELETE") {
-        const { workbook, sessionId } = await request.json();
-        const closed = await closeSession({ ...graph(env), workbook, sessionId });
+        // Only what this worker opened: never a session id someone names.
+        if (!list.some((s) => s.workbook === workbook && s.sessionId === sessionId)) return json({ error: "unknownSession" }, 404);
+        const closed = await closeSession({ ...graph(env, env.SESSIONS), workbook, sessionId });
         await save(env, (await load(env)).filter((s) => s.sessionId !== sessionId));
         return json(closed);
       }
-      return json({ error: "not found" }, 404);
     } catch (e) {
       if (e?.name !== "GraphError") throw e;
       // Local errors have status 0: a bad request from our caller, or no answer from Graph.
@@ -53,7 +66,7 @@ export default {
     if (list.length === 0) return;
     const results = await refreshSessions(
       list.map(({ workbook, sessionId }) => ({ workbook, sessionId })),
-      { ...graph(env), signal: AbortSignal.timeout(25_000) },
+      { ...graph(env, env.SESSIONS), signal: AbortSignal.timeout(25_000) },
     );
     const kept = [];
     for (const [i, result] of results.entries()) {
@@ -63,7 +76,7 @@ export default {
       } else if (result.recreatable) {
         // Expired or closed elsewhere: open a new one on the same workbook.
         try {
-          const session = await createSession({ ...graph(env), workbook: entry.workbook, persistChanges: entry.persistChanges });
+          const session = await createSession({ ...graph(env, env.SESSIONS), workbook: entry.workbook, persistChanges: entry.persistChanges });
           kept.push({ ...entry, sessionId: session.id, recreatedFrom: entry.sessionId });
         } catch (e) {
           console.error(`could not re-create a session on ${entry.workbook}: ${e.message}`);

@@ -4,23 +4,28 @@
 import { createNestablePublicClientApplication, InteractionRequiredAuthError } from "@azure/msal-browser";
 
 /**
- * A token provider for graph-workbook-session's `accessToken` option: a
- * function called before every Graph request. MSAL caches the token and
- * renews it silently; only when consent or sign-in is needed does it open a
- * popup (which must follow a user gesture in some hosts: call
- * `getToken()` once from a button click if the first silent call fails).
+ * `getToken`: graph-workbook-session's `accessToken` option, a function
+ * called before every Graph request, keep-alive's timer included. Silent
+ * only: a popup opened from a timer is blocked. When MSAL needs the user
+ * (consent, a sign-in that expired) it throws InteractionRequiredAuthError,
+ * which reaches keep-alive's onError as the GraphError's `cause`.
+ *
+ * `signIn`: the interactive part, for a button's click handler (a user
+ * gesture), where the popup is allowed.
  */
 export function msalTokenProvider({ clientId, scopes }) {
-  let pca;
-  return async function getToken() {
-    pca ??= await createNestablePublicClientApplication({
-      auth: { clientId, authority: "https://login.microsoftonline.com/common" },
-    });
-    try {
-      return (await pca.acquireTokenSilent({ scopes })).accessToken;
-    } catch (e) {
-      if (!(e instanceof InteractionRequiredAuthError)) throw e;
-      return (await pca.acquireTokenPopup({ scopes })).accessToken;
-    }
+  const pca = createNestablePublicClientApplication({
+    auth: { clientId, authority: "https://login.microsoftonline.com/common" },
+  });
+  return {
+    getToken: async () => (await (await pca).acquireTokenSilent({ scopes })).accessToken,
+    signIn: async () => {
+      await (await pca).acquireTokenPopup({ scopes });
+    },
   };
+}
+
+/** True for an error (or a GraphError whose cause is one) that only the user can resolve. */
+export function needsUser(e) {
+  return e instanceof InteractionRequiredAuthError || e?.cause instanceof InteractionRequiredAuthError;
 }

@@ -5,16 +5,20 @@ import { WorkbookSession } from "graph-workbook-session";
 
 /**
  * Renders into `root` and starts a session on `workbook`.
- * `getToken` is the Graph token provider (MSAL NAA in the add-in).
+ * `getToken` is the Graph token provider (MSAL NAA in the add-in), silent
+ * only; when a refresh fails because the user must act (`needsUser(error)`),
+ * keep-alive stops and a button calls `signIn` (the popup, from a click)
+ * and resumes it.
  * Resolves to { session, close } once the session is open.
  */
-export async function startPanel(root, { workbook, getToken, baseUrl, intervalMs, persistChanges = true }) {
+export async function startPanel(root, { workbook, getToken, signIn, needsUser = () => false, baseUrl, intervalMs, persistChanges = true }) {
   root.innerHTML = `
     <p>Session: <strong data-id="state">opening…</strong></p>
     <p class="id" data-id="session"></p>
     <p>Refreshes: <span data-id="count">0</span>, last at <span data-id="last">—</span></p>
     <button type="button" data-id="refresh" disabled>Refresh now</button>
     <button type="button" data-id="close" disabled>Close session</button>
+    <button type="button" data-id="sign-in" hidden>Sign in again</button>
     <ol data-id="log" class="log"></ol>`;
   const el = (id) => root.querySelector(`[data-id="${id}"]`);
   const log = (text) => {
@@ -43,14 +47,20 @@ export async function startPanel(root, { workbook, getToken, baseUrl, intervalMs
     throw e;
   }
   log("session opened");
-  session.keepAlive({
+  const keepAlive = {
     intervalMs,
     recreate: true,
     onRefresh: () => {
       refreshes += 1;
       show();
     },
-    onError: (e) => log(`refresh failed, retrying later: ${describe(e)}`),
+    onError: (e) => {
+      if (!needsUser(e) || !signIn) return log(`refresh failed, retrying later: ${describe(e)}`);
+      // Only the user can fix this, and a popup needs their click: stop until they do.
+      session.stop();
+      log("sign-in needed: keep-alive paused");
+      el("sign-in").hidden = false;
+    },
     onRecreated: (ev) => {
       log(`session expired; opened a new one${ev.stateLost ? " (unsaved changes were lost)" : ""}`);
       show();
@@ -59,8 +69,20 @@ export async function startPanel(root, { workbook, getToken, baseUrl, intervalMs
       log(`session lost: ${describe(e)}`);
       show();
     },
-  });
+  };
+  session.keepAlive(keepAlive);
   show();
+
+  el("sign-in").addEventListener("click", async () => {
+    try {
+      await signIn();
+      el("sign-in").hidden = true;
+      session.keepAlive(keepAlive);
+      log("signed in: keep-alive resumed");
+    } catch (e) {
+      log(`sign-in failed: ${describe(e)}`);
+    }
+  });
 
   el("refresh").addEventListener("click", async () => {
     try {

@@ -82,14 +82,20 @@ test("webpack production build in Chromium: the same page", BOUND, async (t) => 
   await scenarioIn(t, `${await serve(t, join(dir, "dist"))}/`, "webpack", url);
 });
 
-test("examples/office-addin: builds with Vite; its task-pane logic runs in Chromium with a token stub", BOUND, async (t) => {
-  const url = await emulator(t);
+/** examples/office-addin with the test harness, built by Vite into dist/ (the real task pane and harness.html). */
+function addinBuild(name) {
   const harness = join(consumers, "office-addin-harness");
-  const dir = consumer("office-addin", {
+  const dir = consumer(name, {
     copy: [[join(examples, "office-addin")], [join(harness, "harness.html")], [join(harness, "harness.js")], [join(harness, "vite.test.config.js")]],
     links: ["@azure/msal-browser", "@azure/msal-common"],
   });
   run(bin("vite"), ["build", "--config", "vite.test.config.js"], { cwd: dir });
+  return dir;
+}
+
+test("examples/office-addin: builds with Vite; its task-pane logic runs in Chromium with a token stub", BOUND, async (t) => {
+  const url = await emulator(t);
+  const dir = addinBuild("office-addin");
   const dist = join(dir, "dist");
 
   // The manifest is well-formed and points at files the build produced.
@@ -155,4 +161,46 @@ test("examples/office-addin: builds with Vite; its task-pane logic runs in Chrom
   assert.ok(sent.every((q) => q.hasAuthorization));
   assert.deepEqual(errors, []);
   if (process.env.GWS_SCREENSHOTS) await page.screenshot({ path: join(process.env.GWS_SCREENSHOTS, "office-addin.png"), timeout: WAIT_MS });
+});
+
+// Issue 23 point 8: when MSAL needs the user hours into a session, the pane
+// never opens a popup from keep-alive's timer: keep-alive pauses, a button
+// appears, and its click (a user gesture) signs in and resumes.
+test("examples/office-addin: a token that needs the user pauses keep-alive behind a sign-in button; its click resumes", BOUND, async (t) => {
+  const url = await emulator(t);
+  const dir = addinBuild("office-addin-sign-in");
+  const browser = await chromium(t);
+  const page = await browser.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  const workbook = `/me/drive/items/${unique("ADDIN-SIGN-IN")}`;
+  const site = await serve(t, join(dir, "dist"));
+  // Tokens 1 and 2: the /shares lookup and createSession; from the 5th on, MSAL needs the user.
+  await page.goto(`${site}/harness.html?emulator=${encodeURIComponent(url)}&workbook=${encodeURIComponent(workbook)}&interactionAfter=5`);
+  await page.waitForFunction(() => window.__harness?.ready || window.__harness?.failed, null, { timeout: 60_000 });
+  assert.equal(await page.evaluate(() => window.__harness.failed), undefined);
+
+  const log = page.locator('[data-id="log"]');
+  await log.filter({ hasText: "sign-in needed: keep-alive paused" }).waitFor({ timeout: 30_000 });
+  const signIn = page.locator('[data-id="sign-in"]');
+  assert.equal(await signIn.isVisible(), true);
+  const count = async () => Number(await page.locator('[data-id="count"]').textContent());
+  const paused = await count();
+  const calls = await page.evaluate(() => window.__harness.tokenCalls.count);
+  await page.waitForTimeout(600); // six keep-alive intervals
+  assert.equal(await count(), paused, "no refresh while paused");
+  assert.equal(await page.evaluate(() => window.__harness.tokenCalls.count), calls, "and no token asked for");
+  assert.deepEqual(await page.evaluate(() => window.__harness.signIns), [], "nothing interactive without a click");
+
+  await signIn.click();
+  await log.filter({ hasText: "signed in: keep-alive resumed" }).waitFor();
+  assert.deepEqual(await page.evaluate(() => window.__harness.signIns), [{ userActivation: true }], "signIn ran in the click's user gesture");
+  assert.equal(await signIn.isVisible(), false);
+  await page.waitForFunction((n) => Number(document.querySelector('[data-id="count"]').textContent) >= n + 2, paused, { timeout: 30_000 });
+
+  await page.click('[data-id="close"]');
+  await log.filter({ hasText: "session closed" }).waitFor();
+  assert.deepEqual((await control.sessions(url)).filter((s) => s.item === workbook), [], "nothing left open");
+  assert.deepEqual(errors, []);
 });

@@ -37,20 +37,26 @@ function bundled(dir, { config = "wrangler.toml", script = "worker.js", ...optio
   return { toml, mf };
 }
 
+/** The example's caller secret, and a request to it with (or without) the secret. */
+const API_SECRET = "worker-test-secret";
+const caller = (mf, secret = API_SECRET) => async (method, path, body) => {
+  const headers = secret === null ? {} : { authorization: `Bearer ${secret}` };
+  const r = await mf.dispatchFetch(`http://worker${path}`, { method, headers, body: body && JSON.stringify(body) });
+  return { status: r.status, body: await r.json() };
+};
+
 test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and from its Cron trigger", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("cloudflare-worker", { copy: [[join(examples, "cloudflare-worker")]] });
+  const [a, b] = [`/me/drive/items/${unique("WORKER-A")}`, `/drives/b!x/items/${unique("WORKER-B")}`];
   const { toml, mf } = bundled(dir, {
     kvNamespaces: ["SESSIONS"],
-    bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token" },
+    // "/me/drive/items/../x" is allowed here so that the library's own check answers.
+    bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token", API_SECRET, ALLOWED_WORKBOOKS: JSON.stringify([a, b, "/me/drive/items/../x"]) },
   });
   const [cron] = JSON.parse(toml.match(/^crons = (\[.*\])/m)[1]);
   try {
-    const call = async (method, path, body) => {
-      const r = await mf.dispatchFetch(`http://worker${path}`, { method, body: body && JSON.stringify(body) });
-      return { status: r.status, body: await r.json() };
-    };
-    const [a, b] = [`/me/drive/items/${unique("WORKER-A")}`, `/drives/b!x/items/${unique("WORKER-B")}`];
+    const call = caller(mf);
 
     // Per request: create two sessions, refresh one.
     const createdA = await call("POST", "/sessions", { workbook: a });
@@ -103,19 +109,19 @@ test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and 
 test("workerd (Miniflare): the Durable Object alarm variant keeps one workbook's session alive", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("cloudflare-worker-do", { copy: [[join(examples, "cloudflare-worker")]] });
+  const workbook = `/sites/contoso/drive/items/${unique("WORKER-DO")}`;
   const { mf } = bundled(dir, {
     config: "wrangler.durable-object.toml",
     script: "durable-object.js",
     durableObjects: { SESSION_KEEPER: "SessionKeeper" },
-    // Alarms every 150 ms instead of 3 minutes.
-    bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token", REFRESH_INTERVAL_MS: "150" },
+    // Alarms every 150 ms instead of 3 minutes; "relative/path" allowed so that the library's own check answers.
+    bindings: {
+      GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token", REFRESH_INTERVAL_MS: "150",
+      API_SECRET, ALLOWED_WORKBOOKS: JSON.stringify([workbook, "relative/path"]),
+    },
   });
   try {
-    const call = async (method, path, body) => {
-      const r = await mf.dispatchFetch(`http://worker${path}`, { method, body: body && JSON.stringify(body) });
-      return { status: r.status, body: await r.json() };
-    };
-    const workbook = `/sites/contoso/drive/items/${unique("WORKER-DO")}`;
+    const call = caller(mf);
     const opened = await call("POST", "/keep", { workbook });
     assert.equal(opened.status, 201, JSON.stringify(opened.body));
     const first = opened.body.session.sessionId;
@@ -196,9 +202,7 @@ test("workerd (Miniflare): the fetch option sends every request through a servic
     serviceBindings: {
       async GRAPH(request) {
         forwarded++;
-        const body = ["GET", "HEAD"].includes(request.method) ? undefined : await request.arrayBuffer();
-        const r = await fetch(request.url, { method: request.method, headers: request.headers, body, redirect: "manual" });
-        return new Response(r.status === 204 ? null : await r.arrayBuffer(), { status: r.status, headers: r.headers });
+        return forward(request);
       },
     },
   });
@@ -250,6 +254,116 @@ test("workerd (Miniflare): session.fetch writes a range with PATCH, reads it bac
       ["GET", 200, body.sessionId],
     ]);
     assert.deepEqual((await control.sessions(url)).filter((s) => s.item === workbook), [], "closed");
+  } finally {
+    await mf.dispose();
+  }
+});
+
+/** Sends a request a worker made on to where it was going (the emulator), from Node. */
+async function forward(request) {
+  const body = ["GET", "HEAD"].includes(request.method) ? undefined : await request.arrayBuffer();
+  const r = await fetch(request.url, { method: request.method, headers: request.headers, body, redirect: "manual" });
+  return new Response(r.status === 204 ? null : await r.arrayBuffer(), { status: r.status, headers: r.headers });
+}
+
+// Issue 22 point 5: the example acts in Graph as one user, so it must not
+// act for anyone who calls it.
+test("workerd (Miniflare): examples/cloudflare-worker refuses unknown callers, unlisted workbooks, sessions past MAX_SESSIONS and others' session ids; its token is a user's, redeemed from a refresh token kept in KV", BOUND, async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("cloudflare-worker-access", { copy: [[join(examples, "cloudflare-worker")]] });
+  const [a, b, c, other] = ["A", "B", "C", "OTHER"].map((n) => `/me/drive/items/${unique(`WORKER-ACCESS-${n}`)}`);
+  const redeemed = []; // what Microsoft's token endpoint was sent
+  const bearer = new Set(); // the Authorization of every Graph request
+  const { mf } = bundled(dir, {
+    kvNamespaces: ["SESSIONS"],
+    bindings: {
+      GRAPH_BASE_URL: `${url}/v1.0`, API_SECRET, ALLOWED_WORKBOOKS: JSON.stringify([a, b, c]), MAX_SESSIONS: "2",
+      TENANT_ID: "contoso", CLIENT_ID: "client-1", GRAPH_REFRESH_TOKEN: "refresh-0",
+    },
+    // The worker's outbound fetch: Microsoft's token endpoint answered here, Graph forwarded to the emulator.
+    async outboundService(request) {
+      const u = new URL(request.url);
+      if (u.host !== "login.microsoftonline.com") {
+        bearer.add(request.headers.get("authorization"));
+        return forward(request);
+      }
+      const form = new URLSearchParams(await request.text());
+      redeemed.push({ path: u.pathname, ...Object.fromEntries(form) });
+      const n = redeemed.length;
+      return Response.json({ token_type: "Bearer", access_token: `user-access-${n}`, refresh_token: `refresh-${n}`, expires_in: 3600 });
+    },
+  });
+  try {
+    const call = caller(mf);
+    const graphRequests = async (item) => (await control.requests(url, item)).length;
+
+    // Callers without the secret, or with another one: 401, nothing reaches Graph.
+    for (const anyone of [caller(mf, null), caller(mf, "guess"), caller(mf, "")]) {
+      assert.equal((await anyone("GET", "/sessions")).status, 401);
+      assert.equal((await anyone("POST", "/sessions", { workbook: a })).status, 401);
+      assert.equal((await anyone("DELETE", "/sessions", { workbook: a, sessionId: "x" })).status, 401);
+    }
+    assert.equal(await graphRequests(a), 0);
+    assert.deepEqual(redeemed, [], "no token was even asked for");
+
+    // A workbook not listed: 403, nothing sent (its existence stays unknown).
+    const refused = await call("POST", "/sessions", { workbook: other });
+    assert.deepEqual(refused, { status: 403, body: { error: "workbookNotAllowed", workbook: other } });
+    assert.equal((await call("POST", "/refresh", { workbook: other, sessionId: "x" })).status, 403);
+    assert.equal(await graphRequests(other), 0);
+
+    // At most MAX_SESSIONS (2), one per workbook.
+    const [sa, sb] = [await call("POST", "/sessions", { workbook: a }), await call("POST", "/sessions", { workbook: b })];
+    assert.deepEqual([sa.status, sb.status], [201, 201], JSON.stringify([sa, sb]));
+    assert.deepEqual(await call("POST", "/sessions", { workbook: a }), { status: 200, body: { id: sa.body.id, persistChanges: true } });
+    assert.deepEqual(await call("POST", "/sessions", { workbook: c }), { status: 409, body: { error: "tooManySessions", max: 2 } });
+    assert.equal(await graphRequests(c), 0);
+    assert.equal((await call("GET", "/sessions")).body.length, 2);
+    assert.deepEqual(await call("GET", "/refresh"), { status: 405, body: { error: "method not allowed" } });
+    assert.deepEqual(await call("PUT", "/sessions", { workbook: a }), { status: 405, body: { error: "method not allowed" } });
+
+    // Only sessions it keeps are closed: not an id someone names.
+    assert.deepEqual(await call("DELETE", "/sessions", { workbook: a, sessionId: sb.body.id }), { status: 404, body: { error: "unknownSession" } });
+    assert.ok((await control.sessions(url)).some((s) => s.id === sb.body.id), "b's session is still open");
+    for (const [workbook, s] of [[a, sa], [b, sb]]) {
+      assert.equal((await call("DELETE", "/sessions", { workbook, sessionId: s.body.id })).body.status, 204);
+    }
+    assert.deepEqual((await control.sessions(url)).filter((s) => s.item === a || s.item === b), []);
+
+    // A user's token: the refresh token redeemed once (then cached), the rotated one kept in KV.
+    assert.deepEqual(redeemed, [{
+      path: "/contoso/oauth2/v2.0/token", grant_type: "refresh_token", client_id: "client-1", refresh_token: "refresh-0",
+      scope: "https://graph.microsoft.com/Files.ReadWrite offline_access",
+    }]);
+    assert.equal(await (await mf.getKVNamespace("SESSIONS")).get("graph-refresh-token"), "refresh-1");
+    assert.deepEqual([...bearer], ["Bearer user-access-1"]);
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("workerd (Miniflare): the Durable Object variant refuses unknown callers and unlisted workbooks", BOUND, async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("cloudflare-worker-do-access", { copy: [[join(examples, "cloudflare-worker")]] });
+  const [allowed, other] = [`/me/drive/items/${unique("WORKER-DO-ALLOWED")}`, `/me/drive/items/${unique("WORKER-DO-OTHER")}`];
+  const { mf } = bundled(dir, {
+    config: "wrangler.durable-object.toml",
+    script: "durable-object.js",
+    durableObjects: { SESSION_KEEPER: "SessionKeeper" },
+    bindings: { GRAPH_BASE_URL: `${url}/v1.0`, GRAPH_TOKEN: "worker-test-token", API_SECRET, ALLOWED_WORKBOOKS: JSON.stringify([allowed]) },
+  });
+  try {
+    for (const anyone of [caller(mf, null), caller(mf, "guess")]) {
+      assert.equal((await anyone("POST", "/keep", { workbook: allowed })).status, 401);
+      assert.equal((await anyone("GET", `/keep?workbook=${encodeURIComponent(allowed)}`)).status, 401);
+    }
+    const call = caller(mf);
+    assert.deepEqual(await call("POST", "/keep", { workbook: other }), { status: 403, body: { error: "workbookNotAllowed", workbook: other } });
+    assert.equal((await call("DELETE", "/keep", { workbook: other })).status, 403);
+    assert.equal((await control.requests(url, allowed)).length + (await control.requests(url, other)).length, 0, "nothing reached Graph");
+    const opened = await call("POST", "/keep", { workbook: allowed });
+    assert.equal(opened.status, 201, JSON.stringify(opened.body));
+    assert.equal((await call("DELETE", "/keep", { workbook: allowed })).body.closed.status, 204);
   } finally {
     await mf.dispose();
   }

@@ -1,7 +1,8 @@
 // The declarations of @azure/identity (4.x) and @azure/core-auth that a
-// README block touches, as those packages write them: DefaultAzureCredential
-// is a ChainedTokenCredential whose getToken takes `string | string[]` and
-// core-auth's GetTokenOptions (abortSignal is an AbortSignalLike).
+// README block touches, as those packages write them: OnBehalfOfCredential's
+// getToken takes `string | string[]` and core-auth's GetTokenOptions
+// (abortSignal is an AbortSignalLike); its options take a secret or a
+// certificate with the caller's token (userAssertionToken).
 export interface AbortSignalLike {
   readonly aborted: boolean;
   readonly reason?: any;
@@ -25,14 +26,25 @@ export interface AccessToken {
 export interface TokenCredential {
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null>;
 }
-export interface DefaultAzureCredentialOptions {
-  tenantId?: string;
-  managedIdentityClientId?: string;
+export interface MultiTenantTokenCredentialOptions {
+  additionallyAllowedTenants?: string[];
+  authorityHost?: string;
 }
-export declare class ChainedTokenCredential implements TokenCredential {
-  constructor(...sources: TokenCredential[]);
+export interface OnBehalfOfCredentialSecretOptions {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  userAssertionToken: string;
+}
+export interface OnBehalfOfCredentialCertificateOptions {
+  tenantId: string;
+  clientId: string;
+  certificatePath: string;
+  userAssertionToken: string;
+  sendCertificateChain?: boolean;
+}
+export declare class OnBehalfOfCredential implements TokenCredential {
+  constructor(options: OnBehalfOfCredentialSecretOptions & MultiTenantTokenCredentialOptions);
+  constructor(options: OnBehalfOfCredentialCertificateOptions & MultiTenantTokenCredentialOptions);
   getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken>;
-}
-export declare class DefaultAzureCredential extends ChainedTokenCredential {
-  constructor(options?: DefaultAzureCredentialOptions);
 }

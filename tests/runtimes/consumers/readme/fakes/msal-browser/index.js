@@ -1,8 +1,12 @@
 // Runs README blocks written for @azure/msal-browser in Node: the names they
 // import, shaped like msal-browser's (they were compiled against its real
-// types). The first silent call needs interaction, as after a consent
-// change, so a block's InteractionRequiredAuthError branch runs too.
-const calls = () => (globalThis.__readme ??= { msal: [] }).msal;
+// types). The first silent call needs interaction, as on a first visit, so
+// a block's InteractionRequiredAuthError branch runs too. A popup opens
+// only in a click handler (runner.mjs's document: a user gesture), as in a
+// browser: called from anywhere else (a keep-alive timer, a token function)
+// it is recorded as such and fails as msal-browser's blocked popup does.
+const seen = () => (globalThis.__readme ??= { msal: [] });
+const calls = () => seen().msal;
 const account = { homeAccountId: "readme.home", environment: "login.microsoftonline.com", tenantId: "readme", username: "user@example.com", localAccountId: "readme" };
 let interactionNeeded = true;
 
@@ -10,6 +14,14 @@ export class InteractionRequiredAuthError extends Error {
   constructor(errorCode = "interaction_required") {
     super(errorCode);
     this.name = "InteractionRequiredAuthError";
+    this.errorCode = errorCode;
+  }
+}
+
+export class BrowserAuthError extends Error {
+  constructor(errorCode) {
+    super(errorCode);
+    this.name = "BrowserAuthError";
     this.errorCode = errorCode;
   }
 }
@@ -23,7 +35,7 @@ class FakeClient {
     this.ready = true;
   }
   getActiveAccount() {
-    return null;
+    return this.active ?? null;
   }
   getAllAccounts() {
     return [account];
@@ -34,11 +46,21 @@ class FakeClient {
     if (interactionNeeded) throw new InteractionRequiredAuthError();
     return { accessToken: "msal-token", account, scopes: request.scopes };
   }
-  async acquireTokenPopup(request) {
-    this.check(request);
+  acquireTokenPopup(request) {
+    // Synchronous up to here, as msal-browser opens its window before any await.
+    if (!seen().userGesture) {
+      calls().push("acquireTokenPopup outside a user gesture");
+      return Promise.reject(new BrowserAuthError("popup_window_error"));
+    }
     calls().push("acquireTokenPopup");
-    interactionNeeded = false;
-    return { accessToken: "msal-token", account, scopes: request.scopes };
+    return (async () => {
+      this.check(request);
+      interactionNeeded = false;
+      return { accessToken: "msal-token", account, scopes: request.scopes };
+    })();
+  }
+  setActiveAccount(a) {
+    this.active = a;
   }
   check(request) {
     if (!this.ready) throw new Error("msal fake: initialize() was not awaited (uninitialized_public_client_application)");
