@@ -32,6 +32,8 @@ mod graph;
 mod handler;
 mod ids;
 mod journal;
+mod registry;
+mod request;
 mod response;
 mod routes;
 mod server;
@@ -43,13 +45,15 @@ pub use clock::Now;
 pub use config::{normalize_origin, Config, LOOPBACK_ORIGINS};
 pub use errors::{GraphError, Stamp};
 pub use faults::FaultSpec;
-pub use handler::{handle, resume, Request};
+pub use handler::{handle, resume};
+pub use registry::Registry;
+pub use request::Request;
 pub use response::{Action, Body, Outcome, Response};
 pub use routes::Operation;
 pub use server::{serve, spawn, EmulatorHandle};
 pub use sessions::Session;
 pub use state::State;
-pub use workbook::{Book, Sheet};
+pub use workbook::{Book, Cell, Sheet};
 
 /// Requests per `$batch` (Graph's limit).
 pub const MAX_BATCH_REQUESTS: usize = batch::MAX_BATCH;

@@ -65,6 +65,10 @@ fn soak(sessions: u64, seconds: u64, ttl_ms: u64, seed: Option<&str>) -> Result 
         &ttl,
         "--operation-delay-ms",
         "300",
+        "--workbook-prefix",
+        "/me/drive/items/soak-",
+        // until the library recreates on a plain 404 (issue 20/21)
+        "--recreatable-404",
     ])?;
     step(&format!(
         "soak: {sessions} sessions kept alive for {seconds} s under random faults (emulator {})",
