@@ -102,6 +102,45 @@ impl Replay {
         self.emu.req(method, path, &h, body).await.full()
     }
 
+    /// refreshSession on `{id}` in session `sid`, no body.
+    async fn refresh(&self, sid: &str) -> Resp {
+        let path = format!("/v1.0{ID}/workbook/refreshSession");
+        self.send("POST", &path, &[("workbook-session-id", sid)], None).await
+    }
+
+    /// createSession on `{id}` with `{}`, as JSON.
+    async fn create_sync(&self) -> Resp {
+        let path = format!("/v1.0{ID}/workbook/createSession");
+        self.send("POST", &path, &[CT], Some("{}")).await
+    }
+
+    /// The same with `Prefer: respond-async`.
+    async fn create_async(&self) -> Resp {
+        let path = format!("/v1.0{ID}/workbook/createSession");
+        self.send("POST", &path, &[("Prefer", "respond-async"), CT], Some("{}"))
+            .await
+    }
+
+    /// A `202 Accepted` whose `Location` is an operation of `{id}` on this
+    /// emulator (createSession's Example 1): the operation's path.
+    fn accepted(&self, r: &Resp) -> Result<String, String> {
+        status(r, 202)?;
+        let loc = self.location(r);
+        let prefix = format!("/v1.0{ID}/workbook/operations/");
+        expect(loc.starts_with(&prefix), || {
+            format!("Location {:?}", r.header("location"))
+        })?;
+        Ok(loc)
+    }
+
+    /// The path of an answer's `Location` on this emulator.
+    fn location(&self, r: &Resp) -> String {
+        r.header("location")
+            .and_then(|l| l.strip_prefix(self.emu.base.as_str()))
+            .unwrap_or("")
+            .to_owned()
+    }
+
     async fn config(&self, v: Value) {
         assert_eq!(self.emu.control("POST", "/config", Some(v)).await.status, 200);
     }
@@ -142,14 +181,11 @@ async fn the_docs_examples() {
                 Some("{\n    \"persistChanges\": true\n}"),
             )
             .await;
-        status(&r, 202)?;
-        let loc = r.header("location").unwrap_or("");
-        let prefix = format!("{}/v1.0{ID}/workbook/operations/", x.emu.base);
-        expect(loc.starts_with(&prefix), || format!("Location {loc}"))?;
+        let loc = x.accepted(&r)?;
         // "a `Location` header with an empty body" (the page's text; its
         // example shows `{}`).
         expect(r.body.is_empty() || r.json() == json!({}), || r.text())?;
-        *op_path.lock().unwrap() = loc[x.emu.base.len()..].to_owned();
+        *op_path.lock().unwrap() = loc;
         Ok(())
     })
     .await;
@@ -264,16 +300,9 @@ async fn the_docs_examples() {
         x.emu
             .fault(json!({"operation": "createSession", "operationFails": true}))
             .await;
-        let r = x
-            .send(
-                "POST",
-                &format!("/v1.0{ID}/workbook/createSession"),
-                &[("Prefer", "respond-async"), CT],
-                Some("{}"),
-            )
-            .await;
+        let r = x.create_async().await;
         status(&r, 202)?;
-        let path = r.header("location").unwrap_or("")[x.emu.base.len()..].to_owned();
+        let path = x.location(&r);
         let v = x.emu.poll_operation(&path).await;
         shows(
             &v,
@@ -340,14 +369,7 @@ async fn the_docs_examples() {
         EXCEL,
         "an expired (here: closed) session answers 404 on the session",
         async {
-            let r = x
-                .send(
-                    "POST",
-                    &format!("/v1.0{ID}/workbook/refreshSession"),
-                    &[("workbook-session-id", &session)],
-                    None,
-                )
-                .await;
+            let r = x.refresh(&session).await;
             status(&r, 404)?;
             error_object(&r.json())
         },
@@ -551,11 +573,8 @@ async fn the_docs_examples() {
                     Some("{\n    \"persistChanges\": true\n}"),
                 )
                 .await;
-            status(&r, 202)?;
-            let loc = r.header("location").unwrap_or("");
-            let prefix = format!("{}/v1.0{ID}/workbook/operations/", x.emu.base);
-            expect(loc.starts_with(&prefix), || format!("Location {loc}"))?;
-            *lro.lock().unwrap() = loc[x.emu.base.len()..].to_owned();
+            let loc = x.accepted(&r)?;
+            *lro.lock().unwrap() = loc;
             Ok(())
         },
     )
@@ -603,11 +622,9 @@ async fn the_docs_examples() {
         x.emu
             .fault(json!({"operation": "createSession", "operationFails": true}))
             .await;
-        let r = x
-            .send("POST", &format!("/v1.0{ID}/workbook/createSession"), &[("Prefer", "respond-async"), CT], Some("{}"))
-            .await;
+        let r = x.create_async().await;
         status(&r, 202)?;
-        let v = x.emu.poll_operation(&r.header("location").unwrap_or("")[x.emu.base.len()..]).await;
+        let v = x.emu.poll_operation(&x.location(&r)).await;
         shows(
             &v,
             &json!({"status": "failed", "error": {"code": "internalServerError",
@@ -619,9 +636,7 @@ async fn the_docs_examples() {
         x.emu
             .fault(json!({"operation": "createSession", "operationFails": true}))
             .await;
-        let r = x
-            .send("POST", &format!("/v1.0{ID}/workbook/createSession"), &[CT], Some("{}"))
-            .await;
+        let r = x.create_sync().await;
         status(&r, 500)?;
         shows(
             &r.json(),
@@ -660,9 +675,7 @@ async fn the_docs_examples() {
         x.emu
             .fault(json!({"operation": "createSession", "status": 429, "retryAfter": "3"}))
             .await;
-        let r = x
-            .send("POST", &format!("/v1.0{ID}/workbook/createSession"), &[CT], Some("{}"))
-            .await;
+        let r = x.create_sync().await;
         status(&r, 429)?;
         expect(r.header("retry-after") == Some("3"), || format!("{:?}", r.headers))
     })
@@ -674,14 +687,7 @@ async fn the_docs_examples() {
         x.emu
             .fault(json!({"operation": "refreshSession", "status": 409, "innerCode": "accessConflict"}))
             .await;
-        let r = x
-            .send(
-                "POST",
-                &format!("/v1.0{ID}/workbook/refreshSession"),
-                &[("workbook-session-id", &sid)],
-                None,
-            )
-            .await;
+        let r = x.refresh(&sid).await;
         status(&r, 409)?;
         expect(r.header("content-type") == Some("application/json"), || {
             format!("{:?}", r.headers)
@@ -697,15 +703,8 @@ async fn the_docs_examples() {
             x.emu
                 .fault(json!({"operation": "createSession", "operationFails": true, "status": 503}))
                 .await;
-            let r = x
-                .send(
-                    "POST",
-                    &format!("/v1.0{ID}/workbook/createSession"),
-                    &[("Prefer", "respond-async"), CT],
-                    Some("{}"),
-                )
-                .await;
-            let path = r.header("location").unwrap_or("")[x.emu.base.len()..].to_owned();
+            let r = x.create_async().await;
+            let path = x.location(&r);
             let poll = x.send("GET", &path, &[], None).await;
             status(&poll, 200)?;
             let v = x.emu.poll_operation(&path).await;
@@ -722,14 +721,7 @@ async fn the_docs_examples() {
         x.emu
             .fault(json!({"operation": "refreshSession", "status": 503, "retryAfter": "2"}))
             .await;
-        let r = x
-            .send(
-                "POST",
-                &format!("/v1.0{ID}/workbook/refreshSession"),
-                &[("workbook-session-id", &sid)],
-                None,
-            )
-            .await;
+        let r = x.refresh(&sid).await;
         status(&r, 503)?;
         expect(r.header("retry-after") == Some("2"), || format!("{:?}", r.headers))
     })
@@ -742,14 +734,7 @@ async fn the_docs_examples() {
                 x.emu
                     .fault(json!({"operation": "refreshSession", "status": s, "innerCodes": []}))
                     .await;
-                let r = x
-                    .send(
-                        "POST",
-                        &format!("/v1.0{ID}/workbook/refreshSession"),
-                        &[("workbook-session-id", &sid)],
-                        None,
-                    )
-                    .await;
+                let r = x.refresh(&sid).await;
                 status(&r, s)?;
                 expect(r.json()["error"]["innerError"].get("code").is_none(), || r.text())?;
             }
@@ -764,14 +749,7 @@ async fn the_docs_examples() {
             x.emu
                 .fault(json!({"operation": "refreshSession", "status": 503, "innerCode": "invalidSessionReCreatable"}))
                 .await;
-            let r = x
-                .send(
-                    "POST",
-                    &format!("/v1.0{ID}/workbook/refreshSession"),
-                    &[("workbook-session-id", &sid)],
-                    None,
-                )
-                .await;
+            let r = x.refresh(&sid).await;
             status(&r, 503)?;
             expect(
                 r.json()["error"]["innerError"]["code"] == "invalidSessionReCreatable",
