@@ -139,8 +139,7 @@ fn preflight(state: &State, req: &Request<'_>, is_control: bool, stamp: &Stamp) 
         if let Err(e) = control_guard(state, req) {
             return Response::error(&e, stamp);
         }
-    } else if let Some(o) = req.origin.filter(|o| !state.config.graph_origin_allowed(o)) {
-        let _ = o;
+    } else if req.origin.is_some_and(|o| !state.config.graph_origin_allowed(o)) {
         return Response::error(
             &GraphError::control_forbidden(
                 "This Origin may not call the emulator (see --control-origin and --cors-any-origin).",
