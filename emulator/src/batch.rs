@@ -6,15 +6,18 @@ use std::time::Duration;
 use serde_json::{json, Map, Value};
 
 use crate::clock::Now;
-use crate::errors::GraphError;
-use crate::graph::json_body;
-use crate::handler::{graph_request, Ctx, Refusal, Request};
+use crate::errors::{GraphError, Stamp};
+use crate::request::{is_json, json_body, Ctx, Refusal, Request};
 use crate::response::{Action, Body, Outcome, Response};
-use crate::routes;
+use crate::routes::{self, Route};
 use crate::state::State;
 
 /// Graph's limit of requests per batch.
 pub const MAX_BATCH: usize = 20;
+
+/// Runs one inner request through the pipeline (the handler's
+/// `graph_request`, handed in so this module does not import the handler).
+pub(crate) type Run<'r> = &'r mut dyn FnMut(&mut State, Now, &Request<'_>, &Route<'_>, &Stamp, Ctx) -> Outcome;
 
 struct Inner {
     id: String,
@@ -22,6 +25,8 @@ struct Inner {
     url: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// Indexes of the requests this one waits for (`dependsOn`).
+    depends_on: Vec<usize>,
 }
 
 fn invalid(message: String) -> Refusal {
@@ -46,16 +51,19 @@ fn parse(body: &[u8]) -> Result<Vec<Inner>, Refusal> {
         )));
     }
     let mut out: Vec<Inner> = Vec::with_capacity(list.len());
+    let mut depends: Vec<Vec<String>> = Vec::with_capacity(list.len());
     for (i, r) in list.iter().enumerate() {
         let field = |name: &str| -> Result<String, Refusal> {
             match r.get(name) {
                 Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-                Some(Value::Number(n)) if name == "id" => Ok(n.to_string()),
                 _ => Err(invalid(format!("requests[{i}].{name} is missing or not a string."))),
             }
         };
+        // json-batching.md: id is "Required. String. … Not case-sensitive.
+        // Must be unique in the batch, otherwise, the batch request fails
+        // with a 400 error code."
         let id = field("id")?;
-        if out.iter().any(|o| o.id == id) {
+        if out.iter().any(|o| o.id.eq_ignore_ascii_case(&id)) {
             return Err(invalid(format!("requests[{i}].id {id:?} is not unique.")));
         }
         let method = field("method")?.to_ascii_uppercase();
@@ -74,6 +82,20 @@ fn parse(body: &[u8]) -> Result<Vec<Inner>, Refusal> {
             }
             Some(_) => return Err(invalid(format!("requests[{i}].headers must be an object."))),
         }
+        let mut deps = Vec::new();
+        match r.get("dependsOn") {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(a)) => {
+                for d in a {
+                    match d {
+                        Value::String(s) if !s.is_empty() => deps.push(s.clone()),
+                        _ => return Err(invalid(format!("requests[{i}].dependsOn must hold request ids."))),
+                    }
+                }
+            }
+            Some(_) => return Err(invalid(format!("requests[{i}].dependsOn must be an array."))),
+        }
+        depends.push(deps);
         let body = match r.get("body") {
             None | Some(Value::Null) => None,
             Some(v) => Some(serde_json::to_vec(v).unwrap_or_default()),
@@ -101,9 +123,37 @@ fn parse(body: &[u8]) -> Result<Vec<Inner>, Refusal> {
             url,
             headers,
             body,
+            depends_on: Vec::new(),
         });
     }
+    // dependsOn names other requests of the batch (case-insensitively, as
+    // ids compare), and the dependencies must not loop.
+    for (i, deps) in depends.into_iter().enumerate() {
+        for d in deps {
+            match out.iter().position(|o| o.id.eq_ignore_ascii_case(&d)) {
+                Some(j) if j != i => out[i].depends_on.push(j),
+                _ => {
+                    return Err(invalid(format!(
+                        "requests[{i}].dependsOn names {d:?}, which is not another request of this batch."
+                    )))
+                }
+            }
+        }
+    }
     Ok(out)
+}
+
+/// The order to run the requests in: each after what it depends on, in
+/// request order otherwise; `None` when the dependencies loop.
+fn run_order(inners: &[Inner]) -> Option<Vec<usize>> {
+    let mut done = vec![false; inners.len()];
+    let mut order = Vec::with_capacity(inners.len());
+    while order.len() < inners.len() {
+        let next = (0..inners.len()).find(|&i| !done[i] && inners[i].depends_on.iter().all(|&d| done[d]))?;
+        done[next] = true;
+        order.push(next);
+    }
+    Some(order)
 }
 
 fn inner_response(id: &str, r: Response) -> Value {
@@ -128,24 +178,51 @@ fn inner_response(id: &str, r: Response) -> Value {
 
 /// Runs a batch. The outer request already passed auth; its
 /// `Authorization` applies to every inner request. A dropped inner request
-/// drops the whole batch; inner delays add up.
-pub(crate) fn handle(state: &mut State, now: Now, req: &Request<'_>, version: &str) -> Result<Outcome, Refusal> {
+/// drops the whole batch; inner delays add up. Requests run in `dependsOn`
+/// order; one whose dependency failed answers `424` without running
+/// (json-batching.md); the answers come back in a shuffled order (the same
+/// doc: they "might appear in a different order than the requests").
+pub(crate) fn handle(
+    state: &mut State,
+    now: Now,
+    req: &Request<'_>,
+    version: &str,
+    run: Run<'_>,
+) -> Result<Outcome, Refusal> {
+    // json-batching.md's request carries `Content-Type: application/json`.
+    if !is_json(req.content_type) {
+        return Err(invalid("A $batch request needs Content-Type: application/json.".into()));
+    }
     let inners = parse(req.body)?;
+    let order =
+        run_order(&inners).ok_or_else(|| invalid("The dependsOn references of this batch form a cycle.".into()))?;
     let mut delay: Option<Duration> = None;
+    let mut statuses: Vec<Option<u16>> = vec![None; inners.len()];
     let mut responses = Vec::with_capacity(inners.len());
-    for spec in &inners {
-        let url = spec.url.strip_prefix('/').unwrap_or(&spec.url);
-        let (path_part, query) = match url.split_once('?') {
-            Some((p, q)) => (p, Some(q)),
-            None => (url, None),
-        };
-        let path = format!("/{version}/{path_part}");
+    for i in order {
+        let spec = &inners[i];
         let header = |name: &str| {
             spec.headers
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.as_str())
         };
+        let client_request_id = header("client-request-id").or(req.client_request_id);
+        if spec.depends_on.iter().any(|&d| statuses[d].is_none_or(|s| s >= 400)) {
+            let stamp = state.stamp(now, client_request_id);
+            statuses[i] = Some(424);
+            responses.push(inner_response(
+                &spec.id,
+                Response::error(&GraphError::failed_dependency(), &stamp),
+            ));
+            continue;
+        }
+        let url = spec.url.strip_prefix('/').unwrap_or(&spec.url);
+        let (path_part, query) = match url.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (url, None),
+        };
+        let path = format!("/{version}/{path_part}");
         let inner = Request {
             method: &spec.method,
             path: &path,
@@ -153,7 +230,7 @@ pub(crate) fn handle(state: &mut State, now: Now, req: &Request<'_>, version: &s
             host: req.host,
             authorization: req.authorization,
             session_id: header("workbook-session-id"),
-            client_request_id: header("client-request-id").or(req.client_request_id),
+            client_request_id,
             retry_attempt: header("retry-attempt").or(req.retry_attempt),
             prefer: header("prefer"),
             content_type: header("content-type"),
@@ -169,7 +246,7 @@ pub(crate) fn handle(state: &mut State, now: Now, req: &Request<'_>, version: &s
             skip_faults: false,
             in_batch: true,
         };
-        let mut outcome = graph_request(state, now, &inner, &route, &stamp, ctx);
+        let mut outcome = run(state, now, &inner, &route, &stamp, ctx);
         if matches!(outcome.action, Action::Resume) {
             delay = Some(
                 delay
@@ -177,13 +254,16 @@ pub(crate) fn handle(state: &mut State, now: Now, req: &Request<'_>, version: &s
                     .saturating_add(outcome.delay.unwrap_or_default()),
             );
             ctx.skip_faults = true;
-            outcome = graph_request(state, now, &inner, &route, &stamp, ctx);
+            outcome = run(state, now, &inner, &route, &stamp, ctx);
         }
         if let Some(d) = outcome.delay {
             delay = Some(delay.unwrap_or_default().saturating_add(d));
         }
         match outcome.action {
-            Action::Respond(r) => responses.push(inner_response(&spec.id, r)),
+            Action::Respond(r) => {
+                statuses[i] = Some(r.status);
+                responses.push(inner_response(&spec.id, r));
+            }
             Action::Drop | Action::DropMidResponse(_) | Action::Resume => {
                 return Ok(Outcome {
                     delay,
@@ -192,6 +272,7 @@ pub(crate) fn handle(state: &mut State, now: Now, req: &Request<'_>, version: &s
             }
         }
     }
+    state.rng.shuffle(&mut responses);
     Ok(Outcome {
         delay,
         action: Action::Respond(Response::json(200, &json!({ "responses": responses }))),

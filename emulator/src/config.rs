@@ -31,6 +31,33 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// How long a request body may take to arrive (default 30 s).
     pub body_read_timeout: Duration,
+    /// Items (decoded paths, e.g. `/me/drive/items/01ABC`) the emulator
+    /// holds at start-up; requests on any other item answer 404
+    /// `itemNotFound` (see also `workbook_prefixes` and the control API).
+    pub workbooks: Vec<String>,
+    /// Every item whose decoded path starts with one of these is held
+    /// (test suites that make a fresh item per test).
+    pub workbook_prefixes: Vec<String>,
+    /// An unknown or expired session answers 404 with the second-level
+    /// code `invalidSessionReCreatable` instead of the plain 404 Graph
+    /// promises (`resources/excel.md`).
+    pub recreatable_404: bool,
+    /// The Graph endpoints answer browser pages of any origin (otherwise
+    /// only the `control_origins`).
+    pub cors_any_origin: bool,
+    /// Non-empty cells held by all workbooks and session copies together
+    /// (default 10,000,000).
+    pub max_cells: u64,
+    /// Estimated bytes of those cells (default 512 MiB).
+    pub max_bytes: u64,
+    /// Version segments starting with one of these are served like `v1.0`
+    /// (`--test-version-prefix`): for test suites that isolate their faults
+    /// by a version segment of their own. Graph serves only `v1.0` and
+    /// `beta`.
+    pub test_version_prefixes: Vec<String>,
+    /// Seed of the id generator and of the `$batch` answer order (random
+    /// when `None`).
+    pub seed: Option<u64>,
 }
 
 impl Default for Config {
@@ -46,6 +73,14 @@ impl Default for Config {
             control_origins: Vec::new(),
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
+            workbooks: Vec::new(),
+            workbook_prefixes: Vec::new(),
+            recreatable_404: false,
+            cors_any_origin: false,
+            max_cells: 10_000_000,
+            max_bytes: 512 * 1024 * 1024,
+            test_version_prefixes: Vec::new(),
+            seed: None,
         }
     }
 }
@@ -76,6 +111,21 @@ impl Config {
                 a.eq_ignore_ascii_case(o)
             }
         })
+    }
+
+    /// Whether a browser page of `origin` may call the Graph endpoints.
+    pub fn graph_origin_allowed(&self, origin: &str) -> bool {
+        self.cors_any_origin || self.control_origin_allowed(origin)
+    }
+
+    /// Whether the version segment `version` is served: `v1.0`, `beta`, or
+    /// one starting with a `test_version_prefixes` entry.
+    pub fn version_served(&self, version: &str) -> bool {
+        crate::routes::known_version(version)
+            || self
+                .test_version_prefixes
+                .iter()
+                .any(|p| !p.is_empty() && version.starts_with(p.as_str()))
     }
 
     /// The idle TTL for a session of this kind.

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::clock::Now;
 use crate::errors::{GraphError, Stamp};
 use crate::faults::FaultSpec;
-use crate::handler::Request;
+use crate::request::Request;
 use crate::response::Response;
 use crate::routes::{percent_decode, query_param};
 use crate::state::State;
@@ -35,6 +35,16 @@ struct ConfigPatch {
     sync_create_below_ms: Option<u64>,
 }
 
+/// `POST /_emulator/workbooks`: items and prefixes to hold.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Seed {
+    #[serde(default)]
+    items: Vec<String>,
+    #[serde(default)]
+    prefixes: Vec<String>,
+}
+
 fn config_json(state: &State) -> Value {
     let c = &state.config;
     json!({
@@ -46,6 +56,10 @@ fn config_json(state: &State) -> Value {
         "tokenRequired": c.token.is_some(),
         "syncCreateBelowMs": ms(c.sync_create_below),
         "controlOrigins": c.control_origins,
+        "recreatable404": c.recreatable_404,
+        "corsAnyOrigin": c.cors_any_origin,
+        "maxCells": c.max_cells,
+        "maxBytes": c.max_bytes,
     })
 }
 
@@ -113,6 +127,15 @@ fn route(state: &mut State, _now: Now, req: &Request<'_>, rest: &str) -> Result<
                 Err(GraphError::item_not_found("No such live session."))
             }
         }
+        (["workbooks"], "GET") => Ok(Response::json(200, &state.registry.to_json())),
+        (["workbooks"], "POST") => {
+            let seed: Seed = parse_json(req.body)?;
+            state
+                .registry
+                .add(&seed.items, &seed.prefixes)
+                .map_err(GraphError::invalid_request)?;
+            Ok(Response::json(200, &state.registry.to_json()))
+        }
         (["requests"], "GET") => {
             let filter = query_param(req.query, "pathContains");
             Ok(Response::json(200, &state.journal.requests_json(filter.as_deref())))
@@ -132,6 +155,8 @@ fn route(state: &mut State, _now: Now, req: &Request<'_>, rest: &str) -> Result<
                 "faults": state.faults.len(),
                 "loggedRequests": state.journal.len(),
                 "loggedBytes": state.journal.bytes(),
+                "cells": state.books.budget().cells(),
+                "bytes": state.books.budget().bytes(),
             }),
         )),
         (["config"], "GET") => Ok(Response::json(200, &config_json(state))),
@@ -165,6 +190,7 @@ fn route(state: &mut State, _now: Now, req: &Request<'_>, rest: &str) -> Result<
             | ["faults", _]
             | ["sessions"]
             | ["sessions", _, "expire"]
+            | ["workbooks"]
             | ["requests"]
             | ["stats"]
             | ["config"]

@@ -225,6 +225,58 @@ impl GraphError {
         )
     }
 
+    /// The plain 404 of an unknown, closed or expired session: resources/excel.md
+    /// promises only "a `404` HTTP error code … on the session", so by
+    /// default no second-level code (the top-level code bound to 404 in
+    /// workbook-error-codes.md).
+    pub fn session_not_found() -> Self {
+        Self::flat(404, "notFound", INVALID_SESSION_MESSAGE)
+    }
+
+    /// 404 `itemNotFound` (flat) for an item the emulator does not hold, as
+    /// the drive answers before Excel is reached.
+    pub fn unknown_item() -> Self {
+        Self::flat(404, "itemNotFound", "The resource could not be found.")
+    }
+
+    /// 400 `BadRequest` (flat) for a version segment other than `v1.0` and
+    /// `beta`.
+    pub fn invalid_version(version: &str) -> Self {
+        Self::flat(400, "BadRequest", format!("Invalid version: {version}"))
+    }
+
+    /// 424 `FailedDependency` (flat): a `$batch` request whose `dependsOn`
+    /// request failed (json-batching.md).
+    pub fn failed_dependency() -> Self {
+        Self::flat(424, "FailedDependency", "The request depends on a request that failed.")
+    }
+
+    /// 503 when the emulator's global memory budget (cells or bytes) is
+    /// spent: a write is refused until sessions end and free their copies.
+    pub fn budget_spent(what: &'static str) -> Self {
+        Self::excel(
+            503,
+            "serviceUnavailable",
+            format!("The emulator's memory budget of {what} is spent; close sessions or raise --max-{what}."),
+            "serviceUnavailableUncategorized",
+        )
+    }
+
+    /// 404 `itemNotFound` / `itemNotFound`: a named item that does not exist.
+    pub fn name_not_found(name: &str) -> Self {
+        Self::excel(
+            404,
+            "itemNotFound",
+            format!("The requested named item {name:?} doesn't exist."),
+            "itemNotFound",
+        )
+    }
+
+    /// 409 `conflict` / `itemAlreadyExists`: a name added twice.
+    pub fn item_already_exists(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::excel(409, "conflict", message, "itemAlreadyExists")
+    }
+
     /// 404 `itemNotFound` / `itemNotFound`: a worksheet that does not exist.
     pub fn sheet_not_found(name: &str) -> Self {
         let mut e = Self::excel(

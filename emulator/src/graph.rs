@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::clock::{later, later_wall, rfc3339, Now};
 use crate::errors::GraphError;
-use crate::handler::{Refusal, Request};
 use crate::ids::{base64, session_id, unbase64, uuid_v4};
+use crate::request::{is_json, json_body, Refusal, Request};
 use crate::response::Response;
 use crate::routes::{percent_decode, Workbook, WorkbookOp};
 use crate::sessions::{AsyncOp, OpState};
@@ -20,16 +20,6 @@ pub const RESOURCE_LOCATION_VERSION: &str = "beta";
 
 fn refuse(err: GraphError) -> Refusal {
     (err, None)
-}
-
-/// Parses a JSON body; an empty (or blank) body is `None`.
-pub(crate) fn json_body(body: &[u8]) -> Result<Option<Value>, GraphError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    serde_json::from_slice(body)
-        .map(Some)
-        .map_err(|_| GraphError::invalid_request("The request body is not valid JSON."))
 }
 
 fn base(req: &Request<'_>) -> String {
@@ -45,6 +35,18 @@ fn session_header<'a>(req: &Request<'a>) -> Result<&'a str, Refusal> {
     }
 }
 
+/// The 404 of an unknown, closed or expired session: plain, as
+/// resources/excel.md promises ("a `404` HTTP error code is returned on the
+/// session"), or with `invalidSessionReCreatable` under
+/// `--recreatable-404`.
+fn gone(recreatable: bool) -> Refusal {
+    refuse(if recreatable {
+        GraphError::invalid_session()
+    } else {
+        GraphError::session_not_found()
+    })
+}
+
 pub(crate) fn workbook(
     state: &mut State,
     now: Now,
@@ -58,84 +60,125 @@ pub(crate) fn workbook(
             json_body(req.body).map_err(refuse)?;
             let id = session_header(req)?;
             let config = &state.config;
-            state
+            if state
                 .sessions
                 .refresh(id, &w.item, |p| config.ttl(p), now.mono, now.wall)
-                .map_err(refuse)?;
+                .is_err()
+            {
+                return Err(gone(state.config.recreatable_404));
+            }
             Ok(Response::empty(204))
         }
         WorkbookOp::CloseSession => {
             json_body(req.body).map_err(refuse)?;
             let id = session_header(req)?;
-            state.sessions.close(id, &w.item, now.mono).map_err(refuse)?;
+            if state.sessions.close(id, &w.item, now.mono).is_err() {
+                return Err(gone(state.config.recreatable_404));
+            }
             Ok(Response::empty(204))
         }
         WorkbookOp::Operation(id) => operation(state, req, id),
         WorkbookOp::SessionInfo(key) => session_info(state, req, w, key),
         WorkbookOp::Worksheets => {
-            let v = with_book(state, now, req, w, false, |b| Ok(workbook::worksheets_json(b)))?;
+            let v = read_book(state, now, req, w, workbook::worksheets_json)?;
             Ok(Response::json(200, &v))
         }
-        WorkbookOp::Range { sheet, address } => {
-            let v = if req.method == "PATCH" {
-                if !is_json(req.content_type) {
-                    return Err(refuse(GraphError::invalid_request(
-                        "A PATCH of a range needs Content-Type: application/json.",
-                    )));
-                }
-                let body = json_body(req.body)
-                    .map_err(refuse)?
-                    .ok_or_else(|| refuse(GraphError::invalid_argument("The request body is empty.")))?;
-                with_book(state, now, req, w, true, |b| {
-                    workbook::patch_range(b, sheet, address, &body)
-                })?
-            } else {
-                with_book(state, now, req, w, false, |b| workbook::get_range(b, sheet, address))?
-            };
+        WorkbookOp::AddName => {
+            let body = json_body(req.body)
+                .map_err(refuse)?
+                .ok_or_else(|| refuse(GraphError::invalid_argument("The request body is empty.")))?;
+            let v = write_book(state, now, req, w, |b| workbook::add_name(b, &body))?;
             Ok(Response::json(200, &v))
         }
+        WorkbookOp::NamedRange(name) => {
+            let (sheet, address) =
+                read_book(state, now, req, w, |b| workbook::named_range(b, name))?.map_err(refuse)?;
+            range(state, now, req, w, &sheet, &address)
+        }
+        WorkbookOp::Range { sheet, address } => range(state, now, req, w, sheet, address),
     }
 }
 
-fn is_json(content_type: Option<&str>) -> bool {
-    content_type
-        .and_then(|c| c.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-}
-
-/// The workbook this request sees, and the request as session activity.
-/// With a `workbook-session-id` the session must be live on this item (else
-/// 404 invalidSessionReCreatable) and the request resets its idle timer; a
-/// non-persistent session sees its own copy. Without one, or in a persistent
-/// session, the item's workbook, whose changes stay
-/// (`workbook-createsession.md`).
-fn with_book(
+fn range(
     state: &mut State,
     now: Now,
     req: &Request<'_>,
     w: &Workbook<'_>,
-    write: bool,
+    sheet: &str,
+    address: &str,
+) -> Result<Response, Refusal> {
+    let v = if req.method == "PATCH" {
+        if !is_json(req.content_type) {
+            return Err(refuse(GraphError::invalid_request(
+                "A PATCH of a range needs Content-Type: application/json.",
+            )));
+        }
+        let body = json_body(req.body)
+            .map_err(refuse)?
+            .ok_or_else(|| refuse(GraphError::invalid_argument("The request body is empty.")))?;
+        let limits = state.limits();
+        write_book(state, now, req, w, |b| {
+            workbook::patch_range(b, sheet, address, &body, limits)
+        })?
+    } else {
+        read_book(state, now, req, w, |b| workbook::get_range(b, sheet, address))?.map_err(refuse)?
+    };
+    Ok(Response::json(200, &v))
+}
+
+/// The request as session activity: with a `workbook-session-id`, the
+/// session must be live on this item (else the session 404) and the request
+/// resets its idle timer. `Some` of a non-persistent session's workbook.
+fn session_book<'s>(
+    state: &'s mut State,
+    now: Now,
+    req: &Request<'_>,
+    w: &Workbook<'_>,
+) -> Result<Option<&'s mut std::sync::Arc<Book>>, Refusal> {
+    let Some(id) = req.session_id.map(str::trim).filter(|i| !i.is_empty()) else {
+        return Ok(None);
+    };
+    let recreatable = state.config.recreatable_404;
+    let config = &state.config;
+    match state.sessions.touch(id, &w.item, |p| config.ttl(p), now.mono, now.wall) {
+        Ok(s) => Ok(s.copy.as_mut()),
+        Err(_) => Err(gone(recreatable)),
+    }
+}
+
+/// Reads the workbook this request sees: a non-persistent session's own
+/// (shared until written), else the item's, whose changes stay
+/// (`workbook-createsession.md`). A read never creates the item's workbook.
+fn read_book<T>(
+    state: &mut State,
+    now: Now,
+    req: &Request<'_>,
+    w: &Workbook<'_>,
+    f: impl FnOnce(&Book) -> T,
+) -> Result<T, Refusal> {
+    if let Some(copy) = session_book(state, now, req, w)? {
+        return Ok(f(copy));
+    }
+    Ok(match state.books.get(&w.item) {
+        Some(b) => f(b),
+        None => f(&state.books.shared(&w.item)),
+    })
+}
+
+/// Writes the workbook this request sees; a shared one is copied first
+/// (copy-on-write), within the global budget.
+fn write_book(
+    state: &mut State,
+    now: Now,
+    req: &Request<'_>,
+    w: &Workbook<'_>,
     f: impl FnOnce(&mut Book) -> Result<Value, GraphError>,
 ) -> Result<Value, Refusal> {
-    if let Some(id) = req.session_id.map(str::trim).filter(|i| !i.is_empty()) {
-        let config = &state.config;
-        let s = state
-            .sessions
-            .touch(id, &w.item, |p| config.ttl(p), now.mono, now.wall)
-            .map_err(refuse)?;
-        if let Some(copy) = s.copy.as_mut() {
-            return f(copy).map_err(refuse);
-        }
+    let limits = state.limits();
+    if let Some(copy) = session_book(state, now, req, w)? {
+        return f(workbook::writable(copy, limits).map_err(refuse)?).map_err(refuse);
     }
-    if write {
-        return f(state.books.get_mut(&w.item).map_err(refuse)?).map_err(refuse);
-    }
-    // A read never creates the item's workbook (memory follows writes).
-    match state.books.existing_mut(&w.item) {
-        Some(b) => f(b),
-        None => f(&mut Book::default()),
-    }
-    .map_err(refuse)
+    f(state.books.writable(&w.item, limits).map_err(refuse)?).map_err(refuse)
 }
 
 fn create_session(
@@ -145,8 +188,20 @@ fn create_session(
     w: &Workbook<'_>,
     fails_with: Option<GraphError>,
 ) -> Result<Response, Refusal> {
+    // workbook-createsession.md: "In the request body, supply a JSON
+    // representation of workbookSessionInfo"; every example sends
+    // `Content-type: application/json`.
+    if !is_json(req.content_type) {
+        return Err(refuse(GraphError::invalid_request(
+            "createSession needs a JSON body with Content-Type: application/json.",
+        )));
+    }
     let persist_changes = match json_body(req.body).map_err(refuse)? {
-        None => true,
+        None => {
+            return Err(refuse(GraphError::invalid_request(
+                "createSession needs a JSON body (a workbookSessionInfo object).",
+            )))
+        }
         Some(Value::Object(m)) => match m.get("persistChanges") {
             None => true,
             Some(Value::Bool(b)) => *b,
@@ -190,7 +245,7 @@ fn create_session(
     }
     let id = session_id(&mut state.rng);
     let ttl = state.config.ttl(persist_changes);
-    let copy = (!persist_changes).then(|| state.books.snapshot(&w.item));
+    let copy = (!persist_changes).then(|| state.books.shared(&w.item));
     state.sessions.open(
         id.clone(),
         w.item.clone().into_owned(),
@@ -243,8 +298,10 @@ fn operation(state: &State, req: &Request<'_>, id: &str) -> Result<Response, Ref
 }
 
 fn session_info(state: &State, req: &Request<'_>, w: &Workbook<'_>, key: &str) -> Result<Response, Refusal> {
-    // The resourceLocation Graph hands out carries `?sessionId=<base64>`;
-    // the emulator refuses the bare form so clients follow it verbatim.
+    // workbookoperation-get.md hands out `…sessionInfoResource(key='…')
+    // ?sessionId=<base64>`; workbook-best-practice.md ("Acquire session
+    // information") reads the bare `sessionInfoResource(key='{key}')`. Both
+    // answer; a `sessionId` given must be base64 of that key's session.
     let raw = req.query.and_then(|q| {
         q.split('&').find_map(|p| {
             p.split_once('=')
@@ -252,25 +309,30 @@ fn session_info(state: &State, req: &Request<'_>, w: &Workbook<'_>, key: &str) -
                 .map(|(_, v)| v)
         })
     });
-    let Some(raw) = raw.filter(|v| !v.is_empty()) else {
-        return Err(refuse(GraphError::invalid_request(
-            "The sessionId query parameter is required (follow resourceLocation as given).",
-        )));
-    };
-    let claimed = percent_decode(raw)
-        .and_then(|v| unbase64(&v))
-        .and_then(|b| String::from_utf8(b).ok());
-    let Some(claimed) = claimed else {
-        return Err(refuse(GraphError::invalid_request(
-            "The sessionId query parameter is not base64.",
-        )));
+    let claimed = match raw {
+        None => None,
+        Some(raw) => {
+            let decoded = percent_decode(raw)
+                .and_then(|v| unbase64(&v))
+                .and_then(|b| String::from_utf8(b).ok())
+                .filter(|v| !v.is_empty());
+            match decoded {
+                Some(c) => Some(c),
+                None => {
+                    return Err(refuse(GraphError::invalid_request(
+                        "The sessionId query parameter is not base64.",
+                    )))
+                }
+            }
+        }
     };
     match state.ops.get(key) {
         Some(AsyncOp {
             state: OpState::Succeeded { session_id },
             persist_changes,
+            item,
             ..
-        }) if *session_id == claimed => Ok(Response::json(
+        }) if claimed.as_ref().is_none_or(|c| c == session_id) && *item == w.item => Ok(Response::json(
             200,
             &json!({
                 "@odata.context": format!("{}/{}/$metadata#microsoft.graph.workbookSessionInfo", base(req), w.version),

@@ -8,45 +8,11 @@ use crate::clock::Now;
 use crate::errors::{GraphError, Stamp};
 use crate::faults::Plan;
 use crate::journal::Entry;
+use crate::request::{Ctx, Refusal, Request};
 use crate::response::{Action, Outcome, Response};
 use crate::routes::{self, Operation, Route};
 use crate::state::State;
 use crate::{batch, control, graph};
-
-/// The parts of an HTTP request the emulator looks at, borrowed.
-#[derive(Clone, Debug, Default)]
-pub struct Request<'a> {
-    /// `GET`, `POST`, …
-    pub method: &'a str,
-    /// Raw (percent-encoded) path, no query.
-    pub path: &'a str,
-    /// Raw query, without `?`.
-    pub query: Option<&'a str>,
-    /// `Host` header, used to build absolute `Location` URLs.
-    pub host: &'a str,
-    /// `Authorization` header.
-    pub authorization: Option<&'a str>,
-    /// `workbook-session-id` header.
-    pub session_id: Option<&'a str>,
-    /// `client-request-id` header.
-    pub client_request_id: Option<&'a str>,
-    /// `Retry-Attempt` header.
-    pub retry_attempt: Option<&'a str>,
-    /// `Prefer` header.
-    pub prefer: Option<&'a str>,
-    /// `Content-Type` header.
-    pub content_type: Option<&'a str>,
-    /// `Origin` header (CORS).
-    pub origin: Option<&'a str>,
-    /// `Access-Control-Request-Private-Network: true` was sent.
-    pub private_network: bool,
-    /// The TCP peer is not a loopback address (the control API refuses it).
-    pub remote_peer: bool,
-    /// The body (empty when too large).
-    pub body: &'a [u8],
-    /// The body was over `max_body_bytes`.
-    pub body_too_large: bool,
-}
 
 /// Handles one request: faults, routing, auth, the endpoint, logging, and
 /// the headers every answer carries.
@@ -141,19 +107,31 @@ fn decorate(
     ));
     h.push((Cow::Borrowed("date"), Cow::Owned(state.http_date(now))));
     match req.origin {
-        // The control API shares its answers only with its own origins.
-        Some(o) if is_control && !state.config.control_origin_allowed(o) => {
-            h.push((Cow::Borrowed("vary"), Cow::Borrowed("Origin")));
+        // A request without Origin is not a browser's: anyone may read it.
+        None => {
+            if !is_control {
+                h.push((Cow::Borrowed("access-control-allow-origin"), Cow::Borrowed("*")));
+            }
         }
-        _ if is_control && req.origin.is_none() => {}
-        Some(o) if !o.is_empty() => {
+        // Browser pages: the control API only for the control origins; the
+        // Graph endpoints for those too, or any with --cors-any-origin
+        // (issue 22: a web page must not reach a local emulator by default).
+        Some(o) if !o.is_empty() && origin_allowed(state, o, is_control) => {
             h.push((Cow::Borrowed("access-control-allow-origin"), Cow::Owned(o.to_owned())));
             h.push((Cow::Borrowed("vary"), Cow::Borrowed("Origin")));
         }
-        _ => h.push((Cow::Borrowed("access-control-allow-origin"), Cow::Borrowed("*"))),
+        Some(_) => h.push((Cow::Borrowed("vary"), Cow::Borrowed("Origin"))),
     }
     h.push((Cow::Borrowed("access-control-expose-headers"), Cow::Borrowed(EXPOSE)));
     outcome
+}
+
+fn origin_allowed(state: &State, origin: &str, is_control: bool) -> bool {
+    if is_control {
+        state.config.control_origin_allowed(origin)
+    } else {
+        state.config.graph_origin_allowed(origin)
+    }
 }
 
 fn preflight(state: &State, req: &Request<'_>, is_control: bool, stamp: &Stamp) -> Response {
@@ -161,6 +139,13 @@ fn preflight(state: &State, req: &Request<'_>, is_control: bool, stamp: &Stamp) 
         if let Err(e) = control_guard(state, req) {
             return Response::error(&e, stamp);
         }
+    } else if req.origin.is_some_and(|o| !state.config.graph_origin_allowed(o)) {
+        return Response::error(
+            &GraphError::control_forbidden(
+                "This Origin may not call the emulator (see --control-origin and --cors-any-origin).",
+            ),
+            stamp,
+        );
     }
     let mut r = Response::empty(204);
     r.push_header("access-control-allow-methods", "GET, POST, PATCH, DELETE, OPTIONS");
@@ -169,19 +154,12 @@ fn preflight(state: &State, req: &Request<'_>, is_control: bool, stamp: &Stamp) 
         "authorization, content-type, workbook-session-id, client-request-id, prefer, retry-attempt",
     );
     r.push_header("access-control-max-age", "600");
-    if req.private_network {
+    // Private Network Access: only pages the operator named may reach this
+    // loopback server from a public page (issue 22).
+    if req.private_network && req.origin.is_some_and(|o| state.config.control_origin_allowed(o)) {
         r.push_header("access-control-allow-private-network", "true");
     }
     r
-}
-
-/// How a Graph request is being handled.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Ctx {
-    /// A delay-only fault already fired for it.
-    pub skip_faults: bool,
-    /// It is an inner request of a `$batch`.
-    pub in_batch: bool,
 }
 
 fn add_delay(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
@@ -274,9 +252,6 @@ pub(crate) fn graph_request(
     outcome
 }
 
-/// An error answer, with an optional `Retry-After`.
-pub(crate) type Refusal = (GraphError, Option<&'static str>);
-
 fn answer(
     state: &mut State,
     now: Now,
@@ -304,13 +279,22 @@ fn answer(
         Route::Workbook(w) => w.op.operation(),
         Route::Batch { .. } => Operation::Batch,
     };
+    if let Some(v) = route.version().filter(|v| !state.config.version_served(v)) {
+        return Err((GraphError::invalid_version(v), None));
+    }
     if !op.accepts(req.method) {
         return Err((GraphError::method_not_allowed(), None));
     }
     check_auth(state.config.token.as_deref(), req.authorization).map_err(|e| (e, None))?;
+    // The drive resolves the item before Excel sees the request.
+    if let Route::Workbook(w) = route {
+        if !state.registry.knows(&w.item) {
+            return Err((GraphError::unknown_item(), None));
+        }
+    }
     match route {
         Route::Workbook(w) => graph::workbook(state, now, req, w, fails_with).map(Outcome::respond),
-        Route::Batch { version } if !ctx.in_batch => batch::handle(state, now, req, version),
+        Route::Batch { version } if !ctx.in_batch => batch::handle(state, now, req, version, &mut graph_request),
         _ => Err((
             GraphError::invalid_request("A $batch request cannot contain another $batch request."),
             None,

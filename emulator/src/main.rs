@@ -27,6 +27,21 @@ OPTIONS:
                                   API; repeatable or comma-separated [default: none]
     --header-timeout-ms N         time a connection has to send a request head [default: 30000]
     --body-timeout-ms N           time a request body has to arrive [default: 30000]
+    --workbook PATH               an item the emulator holds (e.g. /me/drive/items/01ABC or
+                                  /me/drive/root:/Folder/Book.xlsx:); repeatable. Requests on
+                                  items not held answer 404 itemNotFound [default: none]
+    --workbook-prefix PREFIX      hold every item whose path starts with PREFIX; repeatable
+    --recreatable-404             an unknown or expired session answers 404 with the second-level
+                                  code invalidSessionReCreatable [default: the plain 404]
+    --cors-any-origin             the Graph endpoints answer browser pages of any origin
+                                  [default: only --control-origin origins]
+    --max-cells N                 non-empty cells held by all workbooks and session copies
+                                  [default: 10000000]
+    --max-bytes N                 their estimated bytes [default: 536870912]
+    --seed N                      seed of the ids and of the $batch answer order [default: random]
+    --test-version-prefix P       also serve version segments starting with P, like v1.0 (test
+                                  suites that isolate faults by a version of their own; Graph
+                                  serves only v1.0 and beta) [default: none]
     -h, --help                    print this help
     -V, --version                 print the version
 
@@ -41,7 +56,7 @@ struct Args {
 }
 
 enum Parsed {
-    Run(Args),
+    Run(Box<Args>),
     Exit(&'static str),
 }
 
@@ -103,6 +118,14 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
                 c.header_read_timeout = Duration::from_millis(number(value()?)?.max(1));
             }
             "--body-timeout-ms" => c.body_read_timeout = Duration::from_millis(number(value()?)?.max(1)),
+            "--workbook" => c.workbooks.push(value()?),
+            "--workbook-prefix" => c.workbook_prefixes.push(value()?),
+            "--recreatable-404" => c.recreatable_404 = true,
+            "--cors-any-origin" => c.cors_any_origin = true,
+            "--max-cells" => c.max_cells = number(value()?)?,
+            "--max-bytes" => c.max_bytes = number(value()?)?,
+            "--seed" => c.seed = Some(number(value()?)?),
+            "--test-version-prefix" => c.test_version_prefixes.push(value()?),
             "--control-origin" => {
                 for o in value()?.split(',').filter(|o| !o.trim().is_empty()) {
                     let o = if o.trim() == LOOPBACK_ORIGINS {
@@ -118,7 +141,8 @@ fn parse(args: impl IntoIterator<Item = String>) -> Result<Parsed, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Parsed::Run(out))
+    graph_workbook_emulator::Registry::check(&out.config.workbooks, &out.config.workbook_prefixes)?;
+    Ok(Parsed::Run(Box::new(out)))
 }
 
 async fn terminated() {
@@ -199,7 +223,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<Args, String> {
         match parse(args.iter().map(|s| s.to_string()))? {
-            Parsed::Run(a) => Ok(a),
+            Parsed::Run(a) => Ok(*a),
             Parsed::Exit(_) => Err("exit".into()),
         }
     }
@@ -241,6 +265,29 @@ mod tests {
         );
         assert_eq!(a.config.sync_create_below, Duration::ZERO);
         assert_eq!(a.config.body_read_timeout, Duration::from_millis(5));
+        let a = run(&[
+            "--workbook",
+            "/me/drive/root:/Demo/Budget 2026.xlsx:",
+            "--workbook-prefix=/me/drive/items/",
+            "--recreatable-404",
+            "--cors-any-origin",
+            "--max-cells",
+            "7",
+            "--max-bytes=9",
+            "--seed",
+            "3",
+            "--test-version-prefix",
+            "v-batch-",
+        ])
+        .unwrap();
+        assert_eq!(a.config.workbooks, ["/me/drive/root:/Demo/Budget 2026.xlsx:"]);
+        assert_eq!(a.config.workbook_prefixes, ["/me/drive/items/"]);
+        assert!(a.config.recreatable_404 && a.config.cors_any_origin);
+        assert_eq!((a.config.max_cells, a.config.max_bytes, a.config.seed), (7, 9, Some(3)));
+        assert!(a.config.version_served("v-batch-123") && !a.config.version_served("v2.0"));
+        assert!(!run(&[]).unwrap().config.recreatable_404);
+        assert!(run(&["--workbook", "relative"]).is_err());
+        assert!(run(&["--workbook-prefix"]).is_err());
         for bad in ["ftp://x", "http://x/path", "http://", "127.0.0.1:8080"] {
             assert!(run(&["--control-origin", bad]).is_err(), "{bad}");
         }

@@ -27,12 +27,15 @@ pub enum Operation {
     /// `GET …/workbook/worksheets`
     Worksheets,
     /// `GET`/`PATCH …/workbook/worksheets('{name}')/range(address='…')`
+    /// and `…/workbook/names/{name}/range`
     Range,
+    /// `POST …/workbook/names/add`
+    Names,
 }
 
 impl Operation {
     /// All operations, in the order used by the stats.
-    pub const ALL: [Operation; 8] = [
+    pub const ALL: [Operation; 9] = [
         Operation::CreateSession,
         Operation::RefreshSession,
         Operation::CloseSession,
@@ -41,6 +44,7 @@ impl Operation {
         Operation::Batch,
         Operation::Worksheets,
         Operation::Range,
+        Operation::Names,
     ];
 
     /// The contract name (`createSession`, `refreshSession`, …).
@@ -54,6 +58,7 @@ impl Operation {
             Operation::Batch => "batch",
             Operation::Worksheets => "worksheets",
             Operation::Range => "range",
+            Operation::Names => "names",
         }
     }
 
@@ -136,6 +141,10 @@ pub enum WorkbookOp {
         /// The address as given (`A1`, `A1:B2`, `Sheet1!A1`).
         address: String,
     },
+    /// `names/{name}/range` (range-get.md, range-update.md).
+    NamedRange(String),
+    /// `names/add` (nameditem-add.md).
+    AddName,
 }
 
 impl WorkbookOp {
@@ -148,12 +157,31 @@ impl WorkbookOp {
             WorkbookOp::Operation(_) => Operation::Operation,
             WorkbookOp::SessionInfo(_) => Operation::SessionInfo,
             WorkbookOp::Worksheets => Operation::Worksheets,
-            WorkbookOp::Range { .. } => Operation::Range,
+            WorkbookOp::Range { .. } | WorkbookOp::NamedRange(_) => Operation::Range,
+            WorkbookOp::AddName => Operation::Names,
         }
     }
 }
 
+/// The version segments Graph serves (json-batching.md: "whether it targets
+/// the `v1.0` or `beta` version of Microsoft Graph").
+pub const VERSIONS: [&str; 2] = ["v1.0", "beta"];
+
+/// Whether `version` is one Graph serves.
+pub fn known_version(version: &str) -> bool {
+    VERSIONS.iter().any(|v| v.eq_ignore_ascii_case(version))
+}
+
 impl Route<'_> {
+    /// The version segment of a Graph route.
+    pub fn version(&self) -> Option<&str> {
+        match self {
+            Route::Workbook(w) => Some(w.version),
+            Route::Batch { version } => Some(version),
+            _ => None,
+        }
+    }
+
     /// The operation name, when the path names a Graph endpoint.
     pub fn operation(&self) -> Option<Operation> {
         match self {
@@ -237,6 +265,28 @@ fn parse_op(op: &str) -> Option<WorkbookOp> {
     }
     if op.eq_ignore_ascii_case("worksheets") {
         return Some(WorkbookOp::Worksheets);
+    }
+    if op.eq_ignore_ascii_case("names/add") {
+        return Some(WorkbookOp::AddName);
+    }
+    if let Some(rest) = strip_prefix_ci(op, "names/") {
+        let name = rest.strip_suffix("/range").or_else(|| rest.strip_suffix("/Range"))?;
+        let name = quoted(name.strip_prefix('(').and_then(|n| n.strip_suffix(')')).unwrap_or(name))
+            .unwrap_or_else(|| name.to_owned());
+        if name.is_empty() || name.contains('/') {
+            return None;
+        }
+        return Some(WorkbookOp::NamedRange(name));
+    }
+    // workbook-best-practice.md's long-running example posts to
+    // `…/workbook/worksheets({id})/createSession`: the session is the
+    // workbook's whatever the worksheet segment.
+    if op.len() > 25
+        && strip_prefix_ci(op, "worksheets").is_some()
+        && op.is_char_boundary(op.len() - 14)
+        && op[op.len() - 14..].eq_ignore_ascii_case("/createSession")
+    {
+        return Some(WorkbookOp::CreateSession);
     }
     if let Some(rest) = strip_prefix_ci(op, "worksheets") {
         return parse_range(rest);

@@ -23,7 +23,8 @@ use tokio::sync::oneshot;
 
 use crate::clock::Now;
 use crate::config::Config;
-use crate::handler::{handle, resume, Request};
+use crate::handler::{handle, resume};
+use crate::request::Request;
 use crate::response::{Action, Body, Response};
 use crate::state::State;
 

@@ -32,8 +32,9 @@ pub struct Session {
     pub ttl: Duration,
     /// Successful refreshes so far.
     pub refresh_count: u64,
-    /// The private copy of a `persistChanges: false` session's workbook.
-    pub(crate) copy: Option<Book>,
+    /// A `persistChanges: false` session's workbook: shared with the item
+    /// until either side writes, then its own copy (copy-on-write).
+    pub(crate) copy: Option<Arc<Book>>,
     deadline: (Instant, u64),
 }
 
@@ -57,8 +58,10 @@ pub struct Sessions {
     serial: u64,
 }
 
-/// Why a session lookup failed: all of these answer the same 404.
-pub type Invalid = GraphError;
+/// A session lookup failed (unknown, closed, expired or another item's):
+/// all of these answer the same 404, plain or recreatable by configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Invalid;
 
 impl Sessions {
     /// Live sessions (after the last sweep).
@@ -86,7 +89,7 @@ impl Sessions {
     }
 
     /// Opens a session that started at `start` (mono) / `start_wall`;
-    /// `copy` is a non-persistent session's own workbook.
+    /// `copy` is a non-persistent session's workbook (shared until written).
     #[allow(clippy::too_many_arguments)]
     pub fn open(
         &mut self,
@@ -96,7 +99,7 @@ impl Sessions {
         ttl: Duration,
         start: Instant,
         start_wall: SystemTime,
-        copy: Option<Book>,
+        copy: Option<Arc<Book>>,
     ) {
         self.serial += 1;
         let id: Arc<str> = Arc::from(id);
@@ -123,7 +126,7 @@ impl Sessions {
     pub(crate) fn live(&mut self, id: &str, item: &str, now: Instant) -> Result<&mut Session, Invalid> {
         match self.by_id.get_mut(id) {
             Some(s) if s.deadline.0 > now && s.item == item => Ok(s),
-            _ => Err(GraphError::invalid_session()),
+            _ => Err(Invalid),
         }
     }
 
@@ -155,7 +158,7 @@ impl Sessions {
     ) -> Result<&mut Session, Invalid> {
         let s = self.by_id.get_mut(id).filter(|s| s.deadline.0 > now && s.item == item);
         let Some(s) = s else {
-            return Err(GraphError::invalid_session());
+            return Err(Invalid);
         };
         let old = s.deadline;
         s.ttl = ttl(s.persist_changes);

@@ -6,8 +6,9 @@ use crate::errors::{GraphError, Stamp};
 use crate::faults::Faults;
 use crate::ids::{session_id, uuid_v4};
 use crate::journal::Journal;
+use crate::registry::Registry;
 use crate::sessions::{OpState, Operations, Session, Sessions};
-use crate::workbook::Books;
+use crate::workbook::{Books, Limits};
 
 /// The emulator's whole state. Create one, then feed requests to
 /// [`crate::handle`].
@@ -20,6 +21,7 @@ pub struct State {
     pub(crate) faults: Faults,
     pub(crate) journal: Journal,
     pub(crate) books: Books,
+    pub(crate) registry: Registry,
     pub(crate) rng: fastrand::Rng,
     // (unix second, innerError date, Date header) for the last second seen.
     date_cache: (u64, String, String),
@@ -28,7 +30,11 @@ pub struct State {
 impl State {
     /// A fresh state with a randomly seeded id generator.
     pub fn new(config: Config) -> State {
-        State::with_rng(config, fastrand::Rng::new())
+        let rng = match config.seed {
+            Some(seed) => fastrand::Rng::with_seed(seed),
+            None => fastrand::Rng::new(),
+        };
+        State::with_rng(config, rng)
     }
 
     /// A fresh state with a fixed seed (reproducible ids, for tests).
@@ -39,6 +45,7 @@ impl State {
     fn with_rng(config: Config, rng: fastrand::Rng) -> State {
         State {
             startup: config.clone(),
+            registry: Registry::from_config(&config),
             config,
             sessions: Sessions::default(),
             ops: Operations::default(),
@@ -73,7 +80,7 @@ impl State {
                     } else {
                         let id = session_id(&mut self.rng);
                         let ttl = self.config.ttl(op.persist_changes);
-                        let copy = (!op.persist_changes).then(|| self.books.snapshot(&op.item));
+                        let copy = (!op.persist_changes).then(|| self.books.shared(&op.item));
                         self.sessions.open(
                             id.clone(),
                             op.item.clone(),
@@ -93,6 +100,14 @@ impl State {
         }
         self.sessions.sweep(now.mono);
         self.ops.sweep(now.mono);
+    }
+
+    /// The global memory budget's limits in force.
+    pub(crate) fn limits(&self) -> Limits {
+        Limits {
+            max_cells: self.config.max_cells,
+            max_bytes: self.config.max_bytes,
+        }
     }
 
     /// Fresh ids and the date for one answer.
@@ -122,9 +137,11 @@ impl State {
     }
 
     /// Back to the startup state: no sessions, operations, faults, log,
-    /// counters or workbook contents; the startup configuration.
+    /// counters or workbook contents; the startup configuration and seeded
+    /// items.
     pub fn reset(&mut self) {
         self.config = self.startup.clone();
+        self.registry = Registry::from_config(&self.config);
         self.books.clear();
         self.sessions.clear();
         self.ops.clear();

@@ -112,7 +112,7 @@ async fn stats_config_reset_health() {
     let s = emu.stats().await;
     assert_eq!(
         s["counts"],
-        json!({"createSession":1,"refreshSession":1,"closeSession":1,"operation":0,"sessionInfo":0,"batch":0,"worksheets":0,"range":0})
+        json!({"createSession":1,"refreshSession":1,"closeSession":1,"operation":0,"sessionInfo":0,"batch":0,"worksheets":0,"range":0,"names":0})
     );
     assert_eq!(s["sessions"], 1);
 
@@ -180,7 +180,7 @@ async fn extreme_config_values_do_not_panic() {
     let id = emu.create(ITEM, true).await;
     assert_eq!(emu.refresh(ITEM, &id).await.status, 204);
     let r = emu
-        .post(&wb(ITEM, "createSession"), &[("Prefer", "respond-async")], None)
+        .post(&wb(ITEM, "createSession"), &[("Prefer", "respond-async")], Some("{}"))
         .await;
     assert_eq!(r.status, 202);
     let op = r

@@ -5,6 +5,7 @@ mod common;
 use std::time::{Duration, Instant, SystemTime};
 
 use common::*;
+use graph_workbook_emulator::Config;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,13 +85,17 @@ fn strip_varying(mut v: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recreatable_fault_matches_the_real_answer() {
-    let emu = start_default().await;
+    let emu = start(Config {
+        recreatable_404: true,
+        ..Config::default()
+    })
+    .await;
     let id = emu.create(ITEM, true).await;
     let real = emu.refresh(ITEM, "cluster=X&session=gone").await;
     emu.fault(json!({"status":404,"innerCode":"invalidSessionReCreatable"}))
         .await;
     let fake = emu.refresh(ITEM, &id).await;
-    assert_invalid_session(&fake);
+    assert_recreatable_session(&fake);
     assert_eq!(strip_varying(real.json()), strip_varying(fake.json()));
     assert_eq!(real.header("content-type"), fake.header("content-type"));
     // The session itself is untouched.
@@ -123,8 +128,8 @@ async fn delays() {
                 addr,
                 "POST",
                 &wb("/me/drive/items/SLOW", "createSession"),
-                &[TOKEN],
-                None,
+                &[TOKEN, JSON],
+                Some(b"{}"),
             )
             .await
             .full()
@@ -199,19 +204,19 @@ async fn raw_bodies() {
     let emu = start_default().await;
     emu.fault(json!({"status":200,"body":"<html>not json</html>","contentType":"text/html"}))
         .await;
-    let r = emu.post(&wb(ITEM, "createSession"), &[], None).await;
+    let r = emu.post(&wb(ITEM, "createSession"), &[], Some("{}")).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("text/html"));
     assert_eq!(r.text(), "<html>not json</html>");
 
     emu.fault(json!({"status":503,"body":"{\"error\":"})).await;
-    let r = emu.post(&wb(ITEM, "createSession"), &[], None).await;
+    let r = emu.post(&wb(ITEM, "createSession"), &[], Some("{}")).await;
     assert_eq!((r.status, r.text().as_str()), (503, "{\"error\":"));
     assert_eq!(r.header("content-type"), Some("application/json"));
 
     let ten_mb = 10 * 1024 * 1024;
     emu.fault(json!({"status":200,"bodyBytes":ten_mb})).await;
-    let r = emu.post(&wb(ITEM, "createSession"), &[], None).await;
+    let r = emu.post(&wb(ITEM, "createSession"), &[], Some("{}")).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-length"), Some(ten_mb.to_string().as_str()));
     assert_eq!(r.body.len(), ten_mb);
@@ -245,7 +250,7 @@ async fn counts_matchers_and_listing() {
     }
     // pathContains matches the decoded path too.
     let r = emu
-        .post(&wb("/me/drive/root:/Book%201.xlsx:", "createSession"), &[], None)
+        .post(&wb("/me/drive/root:/Book%201.xlsx:", "createSession"), &[], Some("{}"))
         .await;
     assert_eq!(r.status, 409);
     let listed = emu.control("GET", "/faults", None).await.json();

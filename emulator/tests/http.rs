@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
-use graph_workbook_emulator::Config;
+use graph_workbook_emulator::{Config, LOOPBACK_ORIGINS};
 use serde_json::json;
 
 #[track_caller]
@@ -29,7 +29,11 @@ fn assert_common_headers(r: &Resp) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_has_ids_date_and_cors() {
-    let emu = start_default().await;
+    let emu = start(Config {
+        control_origins: vec![LOOPBACK_ORIGINS.into()],
+        ..Config::default()
+    })
+    .await;
     let id = emu.create(ITEM, true).await;
     let answers = vec![
         emu.refresh(ITEM, &id).await,
@@ -71,11 +75,59 @@ async fn every_answer_has_ids_date_and_cors() {
         )
         .await;
     assert_eq!(r.header("access-control-allow-origin"), Some("http://localhost:8080"));
+    // Any other page is not answered (issue 22); non-browser callers are.
+    let r = emu
+        .post(
+            &wb(ITEM, "refreshSession"),
+            &[("workbook-session-id", &id), ("Origin", "https://elsewhere.example")],
+            None,
+        )
+        .await;
+    assert_eq!(r.header("access-control-allow-origin"), None);
+    assert_eq!(r.header("vary"), Some("Origin"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cors_preflight() {
-    let emu = start_default().await;
+    let preflight = |emu: &Emu, origin: &'static str| {
+        let path = wb("/me/drive/root:/Book%201.xlsx:", "refreshSession");
+        let addr = emu.addr;
+        async move {
+            send(
+                addr,
+                "OPTIONS",
+                &path,
+                &[
+                    ("Origin", origin),
+                    ("Access-Control-Request-Method", "POST"),
+                    ("Access-Control-Request-Private-Network", "true"),
+                ],
+                None,
+            )
+            .await
+            .full()
+        }
+    };
+    // By default, browser pages of other origins are refused, and Private
+    // Network Access is granted to the control origins only (issue 22).
+    let emu = start(Config {
+        control_origins: vec!["http://127.0.0.1:5173".into()],
+        ..Config::default()
+    })
+    .await;
+    let r = preflight(&emu, "https://contoso.example").await;
+    assert_eq!((r.status, r.header("access-control-allow-origin")), (403, None));
+    let r = preflight(&emu, "http://127.0.0.1:5173").await;
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("access-control-allow-private-network"), Some("true"));
+    let emu = start(Config {
+        cors_any_origin: true,
+        ..Config::default()
+    })
+    .await;
+    let r = preflight(&emu, "https://contoso.example").await;
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("access-control-allow-private-network"), None);
     let r = emu
         .req(
             "OPTIONS",
@@ -122,7 +174,7 @@ async fn auth_modes() {
         vec![("Authorization", "Bearer   ")],
         vec![("Authorization", "Basic abc")],
     ] {
-        let r = emu.req("POST", &path, &headers, None).await.full();
+        let r = emu.req("POST", &path, &headers, Some("{}")).await.full();
         assert_eq!(r.status, 401, "{headers:?}");
         let v = r.json();
         assert_eq!(v["error"]["code"], "InvalidAuthenticationToken");
@@ -136,7 +188,7 @@ async fn auth_modes() {
     assert_eq!(r.status, 401);
     // Any token is fine without --token.
     assert_eq!(
-        emu.req("POST", &path, &[("Authorization", "Bearer anything")], None)
+        emu.req("POST", &path, &[("Authorization", "Bearer anything"), JSON], Some("{}"))
             .await
             .full()
             .status,
@@ -155,7 +207,7 @@ async fn auth_modes() {
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"]["code"], "InvalidAuthenticationToken");
     let r = emu
-        .req("POST", &path, &[("Authorization", "Bearer s3cret")], None)
+        .req("POST", &path, &[("Authorization", "Bearer s3cret"), JSON], Some("{}"))
         .await
         .full();
     assert_eq!(r.status, 201);

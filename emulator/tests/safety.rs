@@ -66,7 +66,23 @@ async fn control_refuses_foreign_origins_and_hosts() {
         emu.addr.port()
     );
     assert_eq!(send_raw(emu.addr, raw.as_bytes()).await.full().status, 403);
-    // Graph endpoints keep answering any origin (as Graph does).
+    // Graph endpoints answer a foreign page only under --cors-any-origin
+    // (issue 22); a plain fetch without Origin is answered.
+    let r = emu
+        .req(
+            "POST",
+            &wb(ITEM, "refreshSession"),
+            &[("Origin", "http://evil.example")],
+            None,
+        )
+        .await
+        .full();
+    assert_eq!((r.status, r.header("access-control-allow-origin")), (401, None));
+    let emu = start(Config {
+        cors_any_origin: true,
+        ..Config::default()
+    })
+    .await;
     let r = emu
         .req(
             "POST",

@@ -50,16 +50,27 @@ async fn create_refresh_close() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_body_forms() {
     let emu = start_default().await;
-    for body in [
-        None,
-        Some(""),
-        Some("{}"),
-        Some(r#"{"persistChanges":true}"#),
-        Some("  "),
-    ] {
-        let r = emu.post(&wb(ITEM, "createSession"), &[], body).await;
+    for body in ["{}", r#"{"persistChanges":true}"#, " { } "] {
+        let r = emu.post(&wb(ITEM, "createSession"), &[], Some(body)).await;
         assert_eq!(r.status, 201, "{body:?}");
         assert_eq!(r.json()["persistChanges"], true, "{body:?}");
+    }
+    // workbook-createsession.md: the body is a JSON workbookSessionInfo,
+    // sent as application/json; no body, or another Content-Type, is 400.
+    for (body, content_type) in [
+        (None, "application/json"),
+        (Some(""), "application/json"),
+        (Some("  "), "application/json"),
+        (Some("{}"), "text/plain"),
+        (Some("{}"), ""),
+    ] {
+        let mut h = vec![TOKEN];
+        if !content_type.is_empty() {
+            h.push(("Content-Type", content_type));
+        }
+        let r = emu.req("POST", &wb(ITEM, "createSession"), &h, body).await.full();
+        assert_eq!(r.status, 400, "{body:?} {content_type}");
+        assert_eq!(r.json()["error"]["code"], "invalidRequest");
     }
     for body in [
         r#"{"persistChanges":"yes"}"#,
@@ -147,7 +158,7 @@ async fn item_path_forms() {
     }
     // Invalid UTF-8 after decoding.
     let r = emu
-        .post("/v1.0/me/drive/root:/%FF.xlsx:/workbook/createSession", &[], None)
+        .post("/v1.0/me/drive/root:/%FF.xlsx:/workbook/createSession", &[], Some("{}"))
         .await;
     assert_eq!(r.status, 400);
 }
@@ -192,11 +203,10 @@ async fn async_create_flow() {
     // workbookoperation-get.md: `?sessionId=` + the session id in base64.
     let (bare, query) = resource.split_once('?').unwrap();
     assert!(query.starts_with("sessionId="), "{resource}");
+    // workbook-best-practice.md reads the bare form: it answers too.
     let r = emu.get(bare.strip_prefix(&emu.base).unwrap()).await;
-    assert_eq!(
-        (r.status, r.json()["error"]["code"].clone()),
-        (400, json!("invalidRequest"))
-    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["id"].as_str().unwrap().starts_with("cluster=EMU"));
     let r = emu
         .get(&format!("{}?sessionId=Zm9v", bare.strip_prefix(&emu.base).unwrap()))
         .await;
@@ -232,7 +242,7 @@ async fn async_create_failed_operation() {
     emu.fault(json!({"operation":"createSession","operationFails":true,"status":503,"code":"serviceNotAvailable","innerCode":"sessionCreationFailed"}))
         .await;
     let r = emu
-        .post(&wb(ITEM, "createSession"), &[("Prefer", "respond-async")], None)
+        .post(&wb(ITEM, "createSession"), &[("Prefer", "respond-async")], Some("{}"))
         .await;
     assert_eq!(r.status, 202);
     let op_path = r
@@ -250,7 +260,7 @@ async fn async_create_failed_operation() {
     assert_eq!(emu.stats().await["sessions"], 0);
     // A synchronous create with operationFails answers the error directly.
     emu.fault(json!({"operationFails":true})).await;
-    let r = emu.post(&wb(ITEM, "createSession"), &[], None).await;
+    let r = emu.post(&wb(ITEM, "createSession"), &[], Some("{}")).await;
     assert_eq!(r.status, 500);
     let v = r.json();
     assert_eq!(v["error"]["code"], "internalServerError");
@@ -287,7 +297,7 @@ async fn eviction_keeps_the_table_flat() {
             let addr = emu.addr;
             tasks.push(tokio::spawn(async move {
                 let item = format!("/me/drive/items/R{round}I{i}");
-                let r = send(addr, "POST", &wb(&item, "createSession"), &[TOKEN], None)
+                let r = send(addr, "POST", &wb(&item, "createSession"), &[TOKEN, JSON], Some(b"{}"))
                     .await
                     .full();
                 assert_eq!(r.status, 201);
@@ -337,7 +347,7 @@ async fn bounded_session_table() {
         emu.create(ITEM, true).await,
         emu.create(ITEM, true).await,
     ];
-    let r = emu.post(&wb(ITEM, "createSession"), &[], None).await;
+    let r = emu.post(&wb(ITEM, "createSession"), &[], Some("{}")).await;
     assert_eq!(r.status, 503);
     assert_eq!(r.json()["error"]["code"], "serviceUnavailable");
     assert_eq!(
@@ -346,7 +356,7 @@ async fn bounded_session_table() {
     );
     assert!(r.header("retry-after").is_some());
     let r = emu
-        .post(&wb(ITEM, "createSession"), &[("Prefer", "respond-async")], None)
+        .post(&wb(ITEM, "createSession"), &[("Prefer", "respond-async")], Some("{}"))
         .await;
     assert_eq!(r.status, 503);
     // Closing one frees a slot.
@@ -366,6 +376,7 @@ fn pure_core_expiry_boundaries() {
     let mut state = State::with_seed(
         Config {
             persistent_ttl: Duration::from_secs(300),
+            workbooks: vec![ITEM.into()],
             ..Config::default()
         },
         1,
@@ -377,6 +388,8 @@ fn pure_core_expiry_boundaries() {
         path: &path,
         host: "emu",
         authorization: Some("Bearer x"),
+        content_type: Some("application/json"),
+        body: b"{}",
         ..Request::default()
     };
     let Action::Respond(r) = handle(&mut state, t0, &create).action else {

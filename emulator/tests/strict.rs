@@ -153,15 +153,23 @@ async fn resource_location_has_the_session_id_query() {
     let b64 = loc.split_once("?sessionId=").unwrap().1;
     assert!(id.starts_with("cluster=EMU&session="));
     assert_eq!(b64.len() % 4, 0, "padded base64: {b64}");
-    // Without the query: 400.
+    // workbook-best-practice.md ("Acquire session information") reads the
+    // bare form: 200 too; another session's id or a non-base64 one is not.
     let bare = loc.split_once('?').unwrap().0;
-    assert_eq!(emu.get(bare).await.status, 400);
+    let info = emu.get(bare).await;
+    assert_eq!((info.status, info.json()["id"].as_str()), (200, Some(id.as_str())));
+    assert_eq!(emu.get(&format!("{bare}?sessionId=b3RoZXI=")).await.status, 404);
+    assert_eq!(emu.get(&format!("{bare}?sessionId=%%%")).await.status, 400);
 }
 
 /// workbook-error-handling.md: three levels, the second decides, real casing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn error_bodies_nest_three_levels() {
-    let emu = start_default().await;
+    let emu = start(Config {
+        recreatable_404: true,
+        ..Config::default()
+    })
+    .await;
     let r = emu.refresh(ITEM, "cluster=EMU&session=gone").await;
     let v = r.json();
     assert_eq!(

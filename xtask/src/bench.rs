@@ -24,6 +24,10 @@ use std::time::{Duration, SystemTime};
 
 use crate::{build, emulator, setup, step, Result};
 
+/// The benchmarks' emulator flags: their items (`/me/drive/items/BENCH`,
+/// `01ABC`, `KEEP…`) and row 1's Chromium page on a loopback port.
+const BENCH_FLAGS: [&str; 4] = ["--workbook-prefix", "/me/drive/items/", "--control-origin", "loopback"];
+
 const DIR: &str = "bench";
 const OUT: &str = "target/bench";
 const GLUE: &str = "graph_workbook_session.js";
@@ -84,17 +88,18 @@ pub fn run(args: &[String]) -> Result {
     };
     let ttl = (3 * interval).to_string();
     let emu = if rows.iter().any(|&r| (2..=5).contains(&r) || r == 8) {
-        Some(emulator::start_fast(&[])?)
+        Some(emulator::start_fast(&BENCH_FLAGS)?)
     } else {
         None
     };
     let short = if rows.contains(&6) {
-        Some(emulator::start_fast(&[
-            "--persistent-ttl-ms",
-            &ttl,
-            "--non-persistent-ttl-ms",
-            &ttl,
-        ])?)
+        Some(emulator::start_fast(
+            &[
+                &BENCH_FLAGS[..],
+                &["--persistent-ttl-ms", &ttl, "--non-persistent-ttl-ms", &ttl],
+            ]
+            .concat(),
+        )?)
     } else {
         None
     };
@@ -134,7 +139,7 @@ fn phases(quick: bool) -> Result {
     std::fs::write(dir.join("package.json"), "{ \"type\": \"module\" }\n").map_err(|e| e.to_string())?;
     npm_ci()?;
     fast_emulator_build()?;
-    let emu = emulator::start_fast(&[])?;
+    let emu = emulator::start_fast(&BENCH_FLAGS)?;
     step("where a call's time goes (bench/phases.mjs)");
     crate::run(
         Command::new("node")

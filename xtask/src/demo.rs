@@ -67,6 +67,9 @@ pub fn run() -> Result {
     }
 }
 
+/// The workbook the demo page (`www/demo.js`) works on.
+const DEMO_WORKBOOK: &str = "/me/drive/root:/Demo/Budget 2026.xlsx:";
+
 /// A running demo: the emulator and the static server of the page. Both stop
 /// on drop.
 pub struct Demo {
@@ -88,7 +91,13 @@ pub fn start_demo() -> Result<Demo> {
     // API (the demo's fault and expiry buttons).
     let listener = StaticServer::bind()?;
     let page_origin = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
-    let emulator = emulator::start(&["--control-origin", &page_origin])?;
+    // The demo's workbook (www/demo.js) is the one item it holds.
+    let emulator = emulator::start(&[
+        "--control-origin",
+        &page_origin,
+        "--workbook",
+        DEMO_WORKBOOK,
+    ])?;
     let config = format!(
         "{{\"graphBaseUrl\":\"{url}/v1.0\",\"emulatorUrl\":\"{url}\"}}\n",
         url = json_escape(&emulator.url)

@@ -6,6 +6,21 @@ use std::process::{Child, Command, Stdio};
 
 use crate::{run, step, Result};
 
+/// The items the test suites address (wasm tests, runtimes, model, bench):
+/// the emulator holds only seeded items, and these prefixes cover every
+/// workbook path the suites make (`/me/drive/items/{test}-{random}`, the
+/// runtimes' `/drives/…`, `/sites/…` and `/me/drive/root:/…` forms).
+pub const TEST_WORKBOOKS: [&str; 8] = [
+    "--workbook-prefix",
+    "/me/drive/items/",
+    "--workbook-prefix",
+    "/me/drive/root:/",
+    "--workbook-prefix",
+    "/drives/",
+    "--workbook-prefix",
+    "/sites/",
+];
+
 /// A running emulator, stopped on drop.
 pub struct Emulator {
     child: Child,

@@ -14,7 +14,14 @@ const TTL_MS: &str = "3000";
 
 /// One run: `seed` (random when `None`; the test prints it on failure).
 pub fn run_model(seed: Option<u64>, steps: u64) -> Result {
-    let emu = emulator::start(&["--persistent-ttl-ms", TTL_MS, "--non-persistent-ttl-ms", TTL_MS])?;
+    let emu = emulator::start(&[
+        "--persistent-ttl-ms",
+        TTL_MS,
+        "--non-persistent-ttl-ms",
+        TTL_MS,
+        "--workbook-prefix",
+        "/me/drive/items/",
+    ])?;
     let seed = seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -65,6 +65,8 @@ fn soak(sessions: u64, seconds: u64, ttl_ms: u64, seed: Option<&str>) -> Result 
         &ttl,
         "--operation-delay-ms",
         "300",
+        "--workbook-prefix",
+        "/me/drive/items/soak-",
     ])?;
     step(&format!(
         "soak: {sessions} sessions kept alive for {seconds} s under random faults (emulator {})",

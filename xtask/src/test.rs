@@ -315,16 +315,38 @@ fn need(c: &Chosen) -> Need {
 
 fn start_emulators() -> Result<Emulators> {
     // The wasm tests in Chromium and the runtime consumers' pages call the
-    // control API from loopback pages on ports chosen at run time.
-    let main = emulator::start(&["--operation-delay-ms", "300", "--control-origin", "loopback"])?;
-    let short = emulator::start(&[
-        "--persistent-ttl-ms",
-        "1500",
-        "--non-persistent-ttl-ms",
-        "2000",
-        "--control-origin",
-        "loopback",
-    ])?;
+    // control API and Graph from loopback pages on ports chosen at run time.
+    // The emulator holds only the items seeded (others answer 404
+    // itemNotFound): the suites' paths live under TEST_WORKBOOKS. An expired
+    // session answers a plain 404, as Graph's does (resources/excel.md).
+    let main = emulator::start(
+        &[
+            &["--operation-delay-ms", "300", "--control-origin", "loopback"][..],
+            &emulator::TEST_WORKBOOKS,
+            // tests/faults.rs's batch_faults isolates its outer $batch
+            // faults by a version segment of its own (/v-batch-…).
+            &["--test-version-prefix", "v-batch-"],
+        ]
+        .concat(),
+    )?;
+    let short = emulator::start(
+        &[
+            &[
+                "--persistent-ttl-ms",
+                "1500",
+                "--non-persistent-ttl-ms",
+                "2000",
+                "--control-origin",
+                "loopback",
+                // tests/faults.rs redirects a Chromium fetch here from the
+                // other emulator: after a cross-origin redirect the browser
+                // sends `Origin: null`, which only this flag answers.
+                "--cors-any-origin",
+            ][..],
+            &emulator::TEST_WORKBOOKS,
+        ]
+        .concat(),
+    )?;
     println!("emulators at {} and (short TTL) {}", main.url, short.url);
     Ok(Emulators { main, short })
 }

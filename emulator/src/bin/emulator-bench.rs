@@ -191,7 +191,10 @@ fn main() {
         let slice = Duration::from_secs(1);
         let warmup = Duration::from_millis(200);
 
-        let (_, emulator) = graph_workbook_emulator::spawn(Default::default()).await.expect("emulator");
+        let (_, emulator) = graph_workbook_emulator::spawn(graph_workbook_emulator::Config {
+            workbooks: vec!["/me/drive/items/B".into()],
+            ..Default::default()
+        }).await.expect("emulator");
         let session = create_session(emulator.addr()).await;
         let bare_addr = bare_server().await;
 

@@ -166,7 +166,19 @@ pub struct Emu {
     pub handle: EmulatorHandle,
 }
 
-pub async fn start(config: Config) -> Emu {
+/// The item forms the tests use, held by every test emulator unless the
+/// test seeds its own (the registry's own tests).
+pub const TEST_PREFIXES: [&str; 5] = ["/me/drive/", "/drives/", "/sites/", "/users/", "/groups/"];
+
+pub async fn start(mut config: Config) -> Emu {
+    if config.workbooks.is_empty() && config.workbook_prefixes.is_empty() {
+        config.workbook_prefixes = TEST_PREFIXES.iter().map(|p| p.to_string()).collect();
+    }
+    start_exact(config).await
+}
+
+/// Starts with `config` as given (no test prefixes).
+pub async fn start_exact(config: Config) -> Emu {
     let (base, handle) = spawn(config).await.expect("spawn");
     Emu {
         addr: handle.addr(),
@@ -188,10 +200,14 @@ impl Emu {
         send(self.addr, method, path, headers, body.map(str::as_bytes)).await
     }
 
-    /// POST with the test token.
+    /// POST with the test token, and `Content-Type: application/json` with
+    /// a body unless `headers` name another (as the library sends them).
     pub async fn post(&self, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
         let mut h = vec![TOKEN];
         h.extend_from_slice(headers);
+        if body.is_some() && !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+            h.push(JSON);
+        }
         self.req("POST", path, &h, body).await.full()
     }
 
@@ -222,7 +238,7 @@ impl Emu {
         let r = self
             .post(
                 &wb(item, "createSession"),
-                &[],
+                &[JSON],
                 Some(&format!("{{\"persistChanges\":{persist}}}")),
             )
             .await;
@@ -260,14 +276,39 @@ impl Emu {
     }
 }
 
-/// The body of the real expired-session answer, minus what varies.
+/// `Content-Type: application/json`.
+pub const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+/// The plain 404 of an unknown or expired session (resources/excel.md
+/// promises only the status), minus what varies.
 #[track_caller]
 pub fn assert_invalid_session(r: &Resp) {
+    assert_eq!(r.status, 404, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["error"]["code"], "notFound");
+    assert_eq!(v["error"]["message"], "The target session is invalid.");
+    assert!(v["error"]["innerError"].get("code").is_none(), "{v}");
+    assert_eq!(v["error"]["innerError"]["request-id"], r.header("request-id").unwrap());
+    assert_eq!(
+        v["error"]["innerError"]["client-request-id"],
+        r.header("client-request-id").unwrap()
+    );
+    assert!(v["error"]["innerError"]["date"].is_string());
+}
+
+/// The same under `--recreatable-404`: the second-level code
+/// `invalidSessionReCreatable` and its detail.
+#[track_caller]
+pub fn assert_recreatable_session(r: &Resp) {
     assert_eq!(r.status, 404, "{}", r.text());
     let v = r.json();
     assert_eq!(v["error"]["code"], "itemNotFound");
     assert_eq!(v["error"]["message"], "The target session is invalid.");
     assert_eq!(v["error"]["innerError"]["code"], "invalidSessionReCreatable");
+    assert_eq!(
+        v["error"]["innerError"]["innerError"]["code"],
+        "InvalidOrTimedOutSession"
+    );
     assert_eq!(v["error"]["innerError"]["request-id"], r.header("request-id").unwrap());
     assert_eq!(
         v["error"]["innerError"]["client-request-id"],

@@ -86,7 +86,11 @@ export async function emulator(t) {
   if (process.env.GRAPH_EMULATOR_URL) return process.env.GRAPH_EMULATOR_URL.replace(/\/$/, "");
   const exe = join(root, "target", "debug", "workbook-emulator");
   if (!existsSync(exe)) throw new Error(`set GRAPH_EMULATOR_URL or build ${exe} (cargo build -p graph-workbook-emulator)`);
-  const child = spawn(exe, ["--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+  // The items the runtime tests address and browser pages on loopback ports
+  // (as xtask/src/test.rs starts it).
+  const items = ["/me/drive/items/", "/me/drive/root:/", "/drives/", "/sites/"].flatMap((p) => ["--workbook-prefix", p]);
+  const flags = ["--listen", "127.0.0.1:0", ...items, "--control-origin", "loopback"];
+  const child = spawn(exe, flags, { stdio: ["ignore", "pipe", "inherit"] });
   t.after(() => child.kill("SIGKILL"));
   return await new Promise((ok, fail) => {
     child.once("error", fail);
