@@ -92,12 +92,7 @@ pub fn start_demo() -> Result<Demo> {
     let listener = StaticServer::bind()?;
     let page_origin = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
     // The demo's workbook (www/demo.js) is the one item it holds.
-    let emulator = emulator::start(&[
-        "--control-origin",
-        &page_origin,
-        "--workbook",
-        DEMO_WORKBOOK,
-    ])?;
+    let emulator = emulator::start(&["--control-origin", &page_origin, "--workbook", DEMO_WORKBOOK])?;
     let config = format!(
         "{{\"graphBaseUrl\":\"{url}/v1.0\",\"emulatorUrl\":\"{url}\"}}\n",
         url = json_escape(&emulator.url)
