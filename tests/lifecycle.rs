@@ -166,7 +166,7 @@ async fn without_keep_alive_the_session_expires_and_is_lost() {
     let s = WorkbookSession::create(short_options(&wb)).await.expect("create");
     sleep(SHORT_TTL_MS + 800).await;
     let e = settle(s.refresh(JsValue::UNDEFINED)).await.unwrap_err();
-    assert_graph_error(&e, "itemNotFound");
+    assert_graph_error(&e, EXPIRED);
     assert_eq!(get(&e, "recreatable"), JsValue::TRUE);
     assert_eq!(s.state(), "lost");
     assert_graph_error(
@@ -236,7 +236,7 @@ async fn without_recreate_the_session_turns_lost() {
     s.keep_alive(ka).unwrap();
     expire(&s.id()).await;
     assert!(wait_for(5000, || !lost.borrow().is_empty()).await, "onLost never fired");
-    assert_graph_error(&lost.borrow()[0], "itemNotFound");
+    assert_graph_error(&lost.borrow()[0], EXPIRED);
     assert_eq!(s.state(), "lost");
     let n = requests(&wb).await.len();
     sleep(800).await;
@@ -385,7 +385,7 @@ async fn refresh_sessions_batches_45_in_3_requests_and_retries_a_throttled_item(
     assert_eq!(get_num(&out.get(7), "status"), 204.0);
     assert_eq!(get_num(&out.get(7), "attempts"), 2.0);
     assert_eq!(get_num(&out.get(8), "attempts"), 1.0);
-    assert_graph_error(&out.get(44), "itemNotFound");
+    assert_graph_error(&out.get(44), EXPIRED);
     assert_eq!(get(&out.get(44), "recreatable"), JsValue::TRUE);
     assert_eq!(
         batch_requests().await - before,
@@ -439,5 +439,5 @@ async fn a_close_retry_that_finds_the_session_gone_resolves() {
     assert_eq!(get_num(&r, "attempts"), 2.0);
     // Without a retry, a 404 is an expired session: an error.
     let e = close_session_js(session_options(&wb, &id)).await.unwrap_err();
-    assert_graph_error(&e, "itemNotFound");
+    assert_graph_error(&e, EXPIRED);
 }

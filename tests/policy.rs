@@ -60,12 +60,9 @@ async fn refresh_sessions_of_three_items_with_one_gone() {
     assert_eq!(get_num(&out.get(0), "status"), 204.0);
     assert_eq!(get_num(&out.get(2), "status"), 204.0);
     let gone = out.get(1);
-    assert_graph_error(&gone, "itemNotFound");
+    assert_graph_error(&gone, EXPIRED);
     assert_eq!(get_num(&gone, "status"), 404.0);
-    assert_eq!(
-        get_str(&gone, "innerCode").as_deref(),
-        Some("invalidSessionReCreatable")
-    );
+    assert_eq!(get_str(&gone, "innerCode"), None, "the plain 404 of an expired session");
     assert!(get(&gone, "recreatable").as_bool().unwrap());
     assert_eq!(get_num(&gone, "attempts"), 1.0, "a gone session is not resent");
 }

@@ -73,12 +73,12 @@ async fn every_rejection_is_an_instance_of_graph_error() {
     assert_instance(&e, "invalidArgument", "WorkbookSession.create()");
     let e = WorkbookSession::attach(options(&wb)).err().unwrap();
     assert_instance(&e, "invalidArgument", "WorkbookSession.attach without sessionId");
-    // Graph's own errors (404 invalidSessionReCreatable), a refused
+    // Graph's own errors (an unknown session's plain 404), a refused
     // connection, a timeout, an aborted call, a failing provider.
     let e = refresh_session_js(session_options(&wb, "cluster=EMU&session=gone"))
         .await
         .unwrap_err();
-    assert_instance(&e, "itemNotFound", "refresh of an unknown session");
+    assert_instance(&e, EXPIRED, "refresh of an unknown session");
     let o = with(with(options(&wb), "baseUrl", closed_url()), "maxRetries", 0);
     let e = create_session_js(o).await.unwrap_err();
     assert_instance(&e, "network", "createSession to a closed port");
@@ -111,7 +111,7 @@ async fn every_rejection_is_an_instance_of_graph_error() {
     // refreshSessions' per-item errors.
     let items = js("return [{ workbook: '/me/drive/items/x', sessionId: 'cluster=EMU&session=gone' }]");
     let out = refresh_sessions_js(items, options(&wb)).await.unwrap();
-    assert_instance(&Array::from(&out).get(0), "itemNotFound", "a refreshSessions entry");
+    assert_instance(&Array::from(&out).get(0), EXPIRED, "a refreshSessions entry");
     // WorkbookSession's methods and callbacks.
     let id = raw_create_session(&wb, true).await;
     let session = WorkbookSession::attach_js(with(session_options(&wb, &id), "maxRetries", 0)).unwrap();

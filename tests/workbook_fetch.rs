@@ -276,7 +276,7 @@ async fn without_recreation_an_expired_session_rejects_recreatable() {
     let e = settle(s.fetch(range("A1").into(), JsValue::UNDEFINED))
         .await
         .expect_err("expired");
-    assert_graph_error(&e, "itemNotFound");
+    assert_graph_error(&e, EXPIRED);
     assert_eq!(get(&e, "recreatable"), JsValue::TRUE);
     assert_eq!(get(&e, "stateLost"), JsValue::FALSE);
     assert_eq!(s.id(), id);
@@ -303,7 +303,7 @@ async fn a_non_persistent_sessions_expiry_rejects_with_state_lost() {
     write_values(&s, "B2", r#"[["draft"]]"#).await.expect("write");
     expire(&s.id()).await;
     let e = write_values(&s, "B3", r#"[["more"]]"#).await.expect_err("expired");
-    assert_graph_error(&e, "itemNotFound");
+    assert_graph_error(&e, EXPIRED);
     assert_eq!(get(&e, "recreatable"), JsValue::TRUE);
     assert_eq!(get(&e, "stateLost"), JsValue::TRUE);
     assert_eq!(get_num(&e, "attempts"), 1.0);

@@ -288,7 +288,10 @@ impl BatchRounds {
                             again.push(i);
                             continue;
                         }
-                        _ => Err(e.with_attempts(tries).with_retry_after_ms(cooldown)),
+                        _ => Err(e
+                            .with_attempts(tries)
+                            .with_retry_after_ms(cooldown)
+                            .with_session_recreatable(verdict.recreatable())),
                     }
                 }
             };

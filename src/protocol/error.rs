@@ -89,6 +89,9 @@ struct Details {
     date: Option<String>,
     /// The token provider's own error (a JS value in the shell), opaque here.
     cause: Option<Cause>,
+    /// Judged a session that is gone but may be created anew, whatever
+    /// the codes say (a plain `404` on a sessionful request: resources/excel.md).
+    session_recreatable: bool,
 }
 
 /// What the caller's own code failed with (the JS `GraphError.cause`):
@@ -207,6 +210,12 @@ impl Error {
         self.0.retry_after_ms = retry_after_ms;
         self
     }
+    /// Marks the error as a session gone that may be created anew (the
+    /// decision function's verdict, [`super::policy::Verdict::recreatable`]).
+    pub fn with_session_recreatable(mut self, recreatable: bool) -> Error {
+        self.0.session_recreatable |= recreatable;
+        self
+    }
     /// Sets the number of requests sent.
     pub fn with_attempts(mut self, attempts: u32) -> Error {
         self.0.attempts = attempts;
@@ -234,6 +243,7 @@ impl Error {
             attempts: 0,
             date: None,
             cause: None,
+            session_recreatable: false,
         }))
     }
 
@@ -241,11 +251,13 @@ impl Error {
     /// created: the second-level code (the top-level one when there is no
     /// second level) is `invalidSessionReCreatable`, in any case.
     pub fn recreatable(&self) -> bool {
-        self.0
-            .inner_code
-            .as_deref()
-            .unwrap_or(self.0.code.as_str())
-            .eq_ignore_ascii_case(RECREATABLE)
+        self.0.session_recreatable
+            || self
+                .0
+                .inner_code
+                .as_deref()
+                .unwrap_or(self.0.code.as_str())
+                .eq_ignore_ascii_case(RECREATABLE)
     }
 
     /// Builds the error for a non-success answer. `body` may be anything:

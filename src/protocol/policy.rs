@@ -267,6 +267,18 @@ pub enum Verdict {
     Fail,
 }
 
+impl Verdict {
+    /// The session is gone and Graph allows a new one: the error that
+    /// reports this verdict says so (`GraphError.recreatable`), also for a
+    /// plain `404` without `invalidSessionReCreatable`.
+    pub fn recreatable(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Recreate { .. } | Verdict::SessionGone { recreatable: true }
+        )
+    }
+}
+
 /// The operation is never polled less than 1 s apart, whatever
 /// `Retry-After` says (a `running` answer with `Retry-After: 0` must not
 /// turn into a loop carrying the token).
@@ -341,9 +353,14 @@ pub fn judge(a: &Attempt<'_>) -> Verdict {
                 resend: a.kind != Kind::FetchWrite || status == 503,
             }
         }
-        // An expired session answers a plain 404 (resources/excel.md).
-        None if a.sessionful && a.can_recreate && status == 404 => {
-            return Verdict::Recreate { resend: true };
+        // An expired session answers a plain 404 (resources/excel.md: "you
+        // can choose to create a new session and continue").
+        None if a.sessionful && status == 404 => {
+            return if a.can_recreate {
+                Verdict::Recreate { resend: true }
+            } else {
+                Verdict::SessionGone { recreatable: true }
+            };
         }
         None => top.and_then(top_level_rule).unwrap_or_else(|| status_rule(status)),
     };
@@ -630,7 +647,20 @@ mod tests {
                 false,
                 Verdict::SessionGone { recreatable: true },
             ),
-            (Kind::FetchRead, 404, None, false, Verdict::Fail),
+            (
+                Kind::FetchRead,
+                404,
+                None,
+                false,
+                Verdict::SessionGone { recreatable: true },
+            ),
+            (
+                Kind::BatchItem,
+                404,
+                None,
+                false,
+                Verdict::SessionGone { recreatable: true },
+            ),
             // A listed code on a 404 is that code's: a missing worksheet is the caller's.
             (Kind::FetchRead, 404, Some("itemNotFound"), true, Verdict::Fail),
             (

@@ -362,7 +362,7 @@ impl WorkbookFetch {
         });
         let error = match (verdict, error) {
             (Verdict::Done, _) | (_, None) => return Next::Done,
-            (_, Some(e)) => e,
+            (_, Some(e)) => e.with_session_recreatable(verdict.recreatable()),
         };
         let fail = |error, state_lost, recreate_session| Next::Fail {
             error,

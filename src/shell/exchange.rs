@@ -128,7 +128,7 @@ pub async fn execute(
     let mut renewals = 0u32;
     let mut attempt = 0u32;
     let finish = |e: Error, fresh: &Option<String>, verdict: Verdict| {
-        let mut e = with_call(e, call, token);
+        let mut e = with_call(e, call, token).with_session_recreatable(verdict.recreatable());
         if let Some(f) = fresh {
             e.redact(f);
         }

@@ -169,6 +169,12 @@ pub fn now() -> f64 {
     js_sys::Date::now()
 }
 
+/// The top-level code of the plain `404` that an expired or unknown session
+/// answers (resources/excel.md: "If the session id has expired, a `404` HTTP
+/// error code is returned"; the emulator's default, without
+/// `--recreatable-404`).
+pub const EXPIRED: &str = "notFound";
+
 /// Asserts `e` is a GraphError with `code`, and that the token appears in
 /// none of its fields, its message or its stack.
 pub fn assert_graph_error(e: &JsValue, code: &str) {
