@@ -249,7 +249,9 @@ impl Error {
 
     /// True when Graph said the session is gone but a new one may be
     /// created: the second-level code (the top-level one when there is no
-    /// second level) is `invalidSessionReCreatable`, in any case.
+    /// second level) is `invalidSessionReCreatable`, in any case, or the
+    /// decision function judged it so (a plain `404` on a request in the
+    /// session: an expired session, resources/excel.md).
     pub fn recreatable(&self) -> bool {
         self.0.session_recreatable
             || self

@@ -205,7 +205,7 @@ export interface GraphErrorJSON {
   retryAfterMs: number | null;
   /** Requests sent (0 when the call failed before sending). */
   attempts: number;
-  /** True when innerCode is invalidSessionReCreatable (any case): create a new session and go on. */
+  /** The session is gone and a new one may be made: innerCode is invalidSessionReCreatable (any case), or a request in the session got a plain 404 (an expired session). Create a new session and go on. */
   recreatable: boolean;
   /** Graph's innerError.date, when given. */
   date: string | null;
