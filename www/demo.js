@@ -254,8 +254,8 @@ async function expire() {
       app.expiredByEmulator = true;
       logInfo("emulator", "expired",
         app.keepAlive
-          ? "The emulator forgot the session. Keep-alive's next refresh gets 404 invalidSessionReCreatable and the library creates a new session."
-          : "The emulator forgot the session. The next refresh gets 404 invalidSessionReCreatable; turn Keep alive on first to see the library recreate it, or Refresh to see it lost.",
+          ? "The emulator forgot the session. Keep-alive's next refresh gets a plain 404 (Graph's answer for an expired session) and the library creates a new session."
+          : "The emulator forgot the session. The next refresh gets a plain 404 (Graph's answer for an expired session); turn Keep alive on first to see the library recreate it, or Refresh to see it lost.",
         { kind: "expire" });
     }
   } catch (e) {
@@ -353,7 +353,7 @@ function logRecreated(event) {
     kind: "keep-alive",
     outcome: "info",
     badge: "recreated",
-    note: `The session was gone (404 invalidSessionReCreatable), so the library created a new one and goes on: ` +
+    note: `The session was gone (a plain 404: Graph's answer for an expired session), so the library created a new one and goes on: ` +
       `${event.previousId} → ${event.id}. ` +
       (event.stateLost ? "It was non-persistent: its unsaved changes are lost." : "It was persistent: saved changes are kept."),
   });

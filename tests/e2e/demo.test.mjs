@@ -315,7 +315,7 @@ describe("demo page", ALL, () => {
       await page.click("#expire");
       await entry(page, '[data-op="emulator"][data-kind="expire"]');
       const recreated = await entry(page, '[data-op="recreate"]');
-      assert.match(recreated.text, /invalidSessionReCreatable/);
+      assert.match(recreated.text, /a plain 404/);
       const newId = await sessionId(page);
       assert.notEqual(newId, id);
       assert.ok(recreated.text.includes(id) && recreated.text.includes(newId), recreated.text);
@@ -380,7 +380,7 @@ describe("demo page", ALL, () => {
       const recreated = await entry(page, '[data-op="recreate"]');
       const failed = await entry(page, '[data-op="refreshSession"][data-outcome="error"]');
       assert.equal(failed.status, "404");
-      assert.equal(failed.error, "itemNotFound / invalidSessionReCreatable");
+      assert.equal(failed.error, "notFound");
       assert.notEqual(await sessionId(page), first);
       assert.match(recreated.text, new RegExp(first.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
       // Newest first: the recreation is logged above the error that caused it.

@@ -232,7 +232,7 @@ export function assertScenario(r, runtime) {
   assert.equal(r.batch[1].recreatable, true);
   assert.equal(r.closed.status, 204);
   assert.deepEqual(pick(r.expired), {
-    isError: true, name: "GraphError", code: "itemNotFound", innerCode: "invalidSessionReCreatable", status: 404,
+    isError: true, name: "GraphError", code: "notFound", innerCode: null, status: 404,
     recreatable: true, attempts: 1, retryAfterMs: null,
   });
   assert.equal(typeof r.expired.requestId, "string");

@@ -38,7 +38,7 @@ test("Node: the refresh-only entry graph-workbook-session/refresh", BOUND, async
     exports: ["GraphError", "closeSession", "default", "initSync", "isGraphError", "refreshSession"],
     refreshed: { status: 204, clientRequestId: "refresh-entry", attempts: 1 },
     closed: 204,
-    error: { name: "GraphError", code: "itemNotFound", innerCode: "invalidSessionReCreatable", status: 404, instance: true, isGraphError: true },
+    error: { name: "GraphError", code: "notFound", innerCode: null, status: 404, instance: true, isGraphError: true },
     invalid: { code: "invalidArgument", attempts: 0 },
   });
 });

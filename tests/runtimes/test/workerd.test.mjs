@@ -74,7 +74,7 @@ test("workerd (Miniflare): examples/cloudflare-worker refreshes per request and 
     assert.equal(unknown.status, 404);
     assert.deepEqual(
       { name: unknown.body.name, code: unknown.body.code, innerCode: unknown.body.innerCode, recreatable: unknown.body.recreatable },
-      { name: "GraphError", code: "itemNotFound", innerCode: "invalidSessionReCreatable", recreatable: true },
+      { name: "GraphError", code: "notFound", innerCode: null, recreatable: true },
     );
     const invalid = await call("POST", "/refresh", { workbook: "/me/drive/items/../x", sessionId: createdA.body.id });
     assert.equal(invalid.status, 400);
