@@ -241,7 +241,24 @@ fn entries(dir: &Path, entries: &[&str]) -> Result {
 /// `npm/` files copied into the package: browser/bundler, Node/Deno/Bun,
 /// workerd (and the other edges), and the no-auto-init entry with its
 /// declarations for TypeScript's node10 resolution.
-const ENTRIES: [&str; 5] = ["index.js", "node.js", "workerd.js", "manual.js", "manual.d.ts"];
+/// Then the integrations, plain JS over the main entry's module so they add
+/// nothing to it: `./graph-sdk` (the Graph SDK and Kiota middleware) and
+/// `./pool` ($batch keep-alive; one file per runtime, each importing that
+/// runtime's main entry).
+const ENTRIES: [&str; 12] = [
+    "index.js",
+    "node.js",
+    "workerd.js",
+    "manual.js",
+    "manual.d.ts",
+    "graph-sdk.js",
+    "graph-sdk.d.ts",
+    "pool.js",
+    "pool.d.ts",
+    "pool-node.js",
+    "pool-workerd.js",
+    "pool-browser.js",
+];
 
 /// `npm/refresh/` files copied into `pkg/refresh/`: the same three runtimes
 /// for the refresh-only wasm.
@@ -294,6 +311,21 @@ fn package_json() -> Result<String> {
       "worker": "./refresh/workerd.js",
       "default": "./refresh/index.js"
     }},
+    "./graph-sdk": {{
+      "types": "./graph-sdk.d.ts",
+      "default": "./graph-sdk.js"
+    }},
+    "./pool": {{
+      "types": "./pool.d.ts",
+      "workerd": "./pool-workerd.js",
+      "edge-light": "./pool-workerd.js",
+      "deno": "./pool-node.js",
+      "bun": "./pool-node.js",
+      "node": "./pool-node.js",
+      "browser": "./pool-browser.js",
+      "worker": "./pool-workerd.js",
+      "default": "./pool-browser.js"
+    }},
     "./{NAME}_bg.wasm": "./{NAME}_bg.wasm",
     "./refresh/{NAME}_bg.wasm": "./refresh/{NAME}_bg.wasm",
     "./package.json": "./package.json"
@@ -305,6 +337,13 @@ fn package_json() -> Result<String> {
     "workerd.js",
     "manual.js",
     "manual.d.ts",
+    "graph-sdk.js",
+    "graph-sdk.d.ts",
+    "pool.js",
+    "pool.d.ts",
+    "pool-node.js",
+    "pool-workerd.js",
+    "pool-browser.js",
     "{NAME}.js",
     "{NAME}.d.ts",
     "{NAME}_bg.wasm",
