@@ -115,7 +115,7 @@ test("README.md: every ```ts block compiles under tsc --strict and runs against 
   const cwd = consumer("readme", {
     copy: [[join(consumers, "readme")]],
     files,
-    links: ["@azure/msal-browser", "@azure/msal-common", "@cloudflare/workers-types"],
+    links: ["@azure/msal-browser", "@azure/msal-common", "@cloudflare/workers-types", "@microsoft/microsoft-graph-client"],
   });
   cpSync(join(cwd, "fakes", "identity"), join(cwd, "node_modules", "@azure", "identity"), { recursive: true });
 
