@@ -202,7 +202,10 @@ export function definePool({ refreshSessions, WorkbookSession }) {
         } else if (this.#recreate && (error?.recreatable || first?.recreatable) && !this.#stopped) {
           const previous = e.session;
           try {
-            e.session = await WorkbookSession.create({ ...this.#call, workbook: e.workbook, persistChanges: previous.persistChanges });
+            const next = await WorkbookSession.create({ ...this.#call, workbook: e.workbook, persistChanges: previous.persistChanges });
+            // The pool was stopped or closed meanwhile: nobody holds the new session.
+            if (this.#stopped) return void (await next.close().catch(() => null));
+            e.session = next;
             e.due = Date.now() + jitter(e.interval);
             this.#report("onRecreated", previous, e.session);
           } catch (again) {
