@@ -130,17 +130,16 @@ pub const TESTING: &str = "testing";
 /// `wasm-opt -Oz` → the host (`npm/testing/graph.js`: `createTestGraph`)
 /// and its three loaders. Nothing of it is imported by another entry.
 fn testing() -> Result<(u64, u64)> {
-    run(Command::new("cargo")
-        .args([
-            "build",
-            "--quiet",
-            "--lib",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "graph-workbook-emulator-wasm",
-        ]))?;
+    run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "--lib",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "graph-workbook-emulator-wasm",
+    ]))?;
     let dir = Path::new(PKG).join(TESTING);
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])
@@ -237,10 +236,7 @@ fn bundle_snippet(dir: &Path, shared: &str) -> Result {
     let bundled = std::fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
     let imports = bundled.matches("from\"").count() + bundled.matches("import\"").count();
     let shared_imports = bundled.matches(format!("from\"{shared}\"").as_str()).count();
-    if imports != shared_imports
-        || ["from'", "import'"].iter().any(|i| bundled.contains(i))
-        || shared_imports == 0
-    {
+    if imports != shared_imports || ["from'", "import'"].iter().any(|i| bundled.contains(i)) || shared_imports == 0 {
         return Err(format!(
             "{}: the bundled glue imports another module than {shared}",
             glue_path.display()
