@@ -5,10 +5,10 @@
 // module); and the README's Vitest example runs with Vitest.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
-import { bin, consumer, consumers, here, lastJson, run } from "../lib/harness.mjs";
+import { bin, consumer, consumers, here, lastJson, root, run } from "../lib/harness.mjs";
 
 // Each test takes 3 to 20 s here; the bound is several times that.
 const BOUND = { timeout: 180_000 };
@@ -61,4 +61,18 @@ test("./testing adds nothing to the main entry: no file of the main or refresh e
   }
   assert.ok(statSync(join(pkg, "testing", "emulator_bg.wasm")).size > 0);
   assert.ok(existsSync(join(here, "node_modules", ".bin", "wrangler")));
+});
+
+test("README's \"Testing your code\" Vitest example passes under Vitest", BOUND, () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Testing your code"));
+  const block = section.match(/```js\n([\s\S]*?)```/);
+  assert.ok(block && /from "vitest"/.test(block[1]) && /createTestGraph/.test(block[1]), "the section has a Vitest block");
+  const cwd = consumer("testing-vitest", { files: { "keep-alive.test.js": block[1] } });
+  // Vitest from this folder's lockfile, linked (not copied) so its own
+  // dependencies resolve from here.
+  symlinkSync(join(here, "node_modules", "vitest"), join(cwd, "node_modules", "vitest"), "dir");
+  writeFileSync(join(cwd, "vitest.config.mjs"), "export default { test: { testTimeout: 30000 } };\n");
+  const r = run(bin("vitest"), ["run", "--root", cwd, "--reporter=verbose"], { cwd, env: { CI: "1" } });
+  assert.match(r.stdout, /1 passed/, r.stdout);
 });
