@@ -1,6 +1,6 @@
 // graph-workbook-session/testing: the emulator compiled to wasm answers
 // Graph's hosts in-process. The same scenario (consumers/testing) runs in
-// Node, Deno (without any network permission) and workerd through
+// Node, Deno (without any network permission), Bun and workerd through
 // Miniflare (bundled by wrangler: the "workerd" condition, the .wasm as a
 // module); and the README's Vitest example runs with Vitest.
 import { test } from "node:test";
@@ -28,6 +28,11 @@ test("./testing in Deno, with no network permission at all", BOUND, () => {
     env: { DENO_NO_UPDATE_CHECK: "1", DENO_DIR: join(cwd, ".deno") },
   });
   assert.deepEqual(lastJson(stdout), expected);
+});
+
+test("./testing in Bun", BOUND, () => {
+  const cwd = dir();
+  assert.deepEqual(lastJson(run(bin("bun"), ["cli.mjs"], { cwd, env: { DO_NOT_TRACK: "1" } }).stdout), expected);
 });
 
 test("./testing in workerd (Miniflare): the emulator's wasm imported as a module", BOUND, async (t) => {

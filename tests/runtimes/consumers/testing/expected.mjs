@@ -11,4 +11,5 @@ export const expected = {
   held: true,
   missing: { code: "itemNotFound", innerCode: null, status: 404 },
   elsewhere: true,
+  aborted: { name: "AbortError", soon: true },
 };

@@ -56,6 +56,24 @@ export async function scenario() {
     elsewhere = e instanceof TypeError;
   }
 
+  // A scripted delay ends at once when the caller's signal aborts.
+  graph.fail({ operation: "createSession", delayMs: 60000 });
+  const controller = new AbortController();
+  const t0 = Date.now();
+  const pending = graph.fetch("https://graph.microsoft.com/v1.0/me/drive/items/X/workbook/createSession", {
+    method: "POST",
+    headers: { authorization: "Bearer t", "content-type": "application/json" },
+    body: "{}",
+    signal: controller.signal,
+  });
+  setTimeout(() => controller.abort(), 50);
+  let aborted;
+  try {
+    await pending;
+  } catch (e) {
+    aborted = { name: e.name, soon: Date.now() - t0 < 10000 };
+  }
+
   return {
     sheets: sheets.value.map((s) => s.name),
     range: range.values,
@@ -68,5 +86,6 @@ export async function scenario() {
     held: typeof held.id === "string" && held.persistChanges,
     missing,
     elsewhere,
+    aborted,
   };
 }
