@@ -71,13 +71,17 @@ test("./testing adds nothing to the main entry: no file of the main or refresh e
 test("README's \"Testing your code\" Vitest example passes under Vitest", BOUND, () => {
   const readme = readFileSync(join(root, "README.md"), "utf8");
   const section = readme.slice(readme.indexOf("## Testing your code"));
-  const block = section.match(/```js\n([\s\S]*?)```/);
+  const block = section.match(/```ts vitest\n([\s\S]*?)```/);
   assert.ok(block && /from "vitest"/.test(block[1]) && /createTestGraph/.test(block[1]), "the section has a Vitest block");
-  const cwd = consumer("testing-vitest", { files: { "keep-alive.test.js": block[1] } });
+  const cwd = consumer("testing-vitest", { files: { "keep-alive.test.ts": block[1] } });
   // Vitest from this folder's lockfile, linked (not copied) so its own
   // dependencies resolve from here.
   symlinkSync(join(here, "node_modules", "vitest"), join(cwd, "node_modules", "vitest"), "dir");
   writeFileSync(join(cwd, "vitest.config.mjs"), "export default { test: { testTimeout: 30000 } };\n");
+  // The example type-checks against ./testing's declarations.
+  const compilerOptions = { strict: true, noEmit: true, skipLibCheck: true, target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2022", "DOM"], types: [] };
+  writeFileSync(join(cwd, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["keep-alive.test.ts"] }));
+  run(bin("tsc"), ["-p", "tsconfig.json", "--pretty", "false"], { cwd });
   const r = run(bin("vitest"), ["run", "--root", cwd, "--reporter=verbose"], { cwd, env: { CI: "1" } });
   assert.match(r.stdout, /1 passed/, r.stdout);
 });
