@@ -225,3 +225,102 @@ impl Answer {
         self.filler
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CREATE: &str = "/v1.0/me/drive/items/ANY/workbook/createSession";
+
+    fn create(e: &mut Emulator, path: &str, prefer: bool, at_ms: f64) -> Answer {
+        let headers = if prefer {
+            r#"{"authorization":"Bearer t","content-type":"application/json","prefer":"respond-async"}"#
+        } else {
+            r#"{"authorization":"Bearer t","content-type":"application/json"}"#
+        };
+        e.handle(
+            at_ms,
+            1.7e12,
+            false,
+            "POST",
+            path,
+            None,
+            "graph.microsoft.com",
+            true,
+            headers,
+            b"{}",
+        )
+    }
+
+    fn header(a: &Answer, name: &str) -> Option<String> {
+        let pairs: Vec<(String, String)> = serde_json::from_str(&a.headers).unwrap();
+        pairs
+            .into_iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    #[test]
+    fn every_item_is_a_workbook_by_default_and_workbooks_limits_them() {
+        let mut any = Emulator::new("{}").unwrap();
+        let a = create(&mut any, CREATE, true, 0.0);
+        assert_eq!(
+            (a.action, a.status),
+            ("respond", 201),
+            "201 at once: no operation delay"
+        );
+        let mut only = Emulator::new(r#"{"workbooks":["/me/drive/items/HELD"]}"#).unwrap();
+        assert_eq!(create(&mut only, CREATE, false, 0.0).status, 404);
+        let held = create(
+            &mut only,
+            "/v1.0/me/drive/items/HELD/workbook/createSession",
+            false,
+            0.0,
+        );
+        assert_eq!(held.status, 201);
+    }
+
+    #[test]
+    fn the_202_flow_points_at_the_https_host_it_was_asked_on() {
+        let mut e = Emulator::new(r#"{"operationDelayMs":2000}"#).unwrap();
+        let a = create(&mut e, CREATE, true, 0.0);
+        assert_eq!(a.status, 202);
+        let location = header(&a, "location").unwrap();
+        assert!(location.starts_with("https://graph.microsoft.com/"), "{location}");
+    }
+
+    #[test]
+    fn sessions_expire_on_the_hosts_clock_and_odd_times_do_not_panic() {
+        let mut e = Emulator::new(r#"{"persistentTtlMs":1000}"#).unwrap();
+        let created = create(&mut e, CREATE, false, 0.0);
+        let id = serde_json::from_slice::<serde_json::Value>(&created.body).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let refresh = |e: &mut Emulator, at: f64| {
+            let headers = format!(
+                r#"{{"authorization":"Bearer t","workbook-session-id":{}}}"#,
+                serde_json::json!(id)
+            );
+            e.handle(
+                at,
+                1.7e12,
+                false,
+                "POST",
+                "/v1.0/me/drive/items/ANY/workbook/refreshSession",
+                None,
+                "graph.microsoft.com",
+                true,
+                &headers,
+                b"",
+            )
+            .status
+        };
+        assert_eq!(refresh(&mut e, 500.0), 204);
+        assert_eq!(refresh(&mut e, 1400.0), 204, "a refresh moved the deadline");
+        assert_eq!(refresh(&mut e, 2500.0), 404);
+        for t in [f64::NAN, -1.0, f64::INFINITY, 1e300] {
+            assert_eq!(create(&mut e, CREATE, false, t).status, 201);
+        }
+    }
+}
