@@ -64,8 +64,9 @@ pub fn package() -> Result<Size> {
 pub const REFRESH: &str = "refresh";
 
 /// cargo with `features` → `wasm-bindgen --target web` into `dir` → the
-/// glue and the GraphError snippet bundled into one module → `wasm-opt -Oz`;
-/// the sizes.
+/// glue minified, its GraphError import pointed at the package's one
+/// `graph-error.js` → `wasm-opt -Oz`; the sizes (the glue without
+/// `graph-error.js`, which `package` reports once).
 pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
     run(Command::new("cargo")
         .args([
