@@ -30,7 +30,9 @@ export default {
     const { op, workbook, args } = await request.json();
     const keeper = env.KEEPER.get(env.KEEPER.idFromName(workbook));
     if (op === "fetch") {
-      const r = await keeper.fetch("https://keeper" + args.path, { method: args.method ?? "GET", body: args.body });
+      // A string body makes the Request text/plain: say it is JSON, as Graph wants.
+      const headers = args.body ? { "content-type": "application/json" } : {};
+      const r = await keeper.fetch("https://keeper" + args.path, { method: args.method ?? "GET", headers, body: args.body });
       return Response.json({ status: r.status, body: await r.json() });
     }
     if (op === "restart") {
