@@ -19,6 +19,8 @@ const PAGE = `<!doctype html>
 <script type="module">
 import { SharedWorkbookSession } from "./node_modules/graph-workbook-session/shared/index.js";
 const q = new URLSearchParams(location.search);
+// ?nolocks: a context without Web Locks, as some webviews are.
+if (q.has("nolocks")) Object.defineProperty(Navigator.prototype, "locks", { get: () => undefined });
 const o = { workbook: q.get("workbook"), accessToken: "shared-test-token", baseUrl: q.get("emulator") + "/v1.0", intervalMs: Number(q.get("interval")) };
 window.changes = [];
 window.open_ = async () => {
@@ -52,14 +54,7 @@ test("shared (Chromium): three pages share one session, take turns on the workbo
   const workbook = `/me/drive/items/${item}`;
   const context = await (await chromium(t)).newContext();
   const errors = [];
-  const open = async () => {
-    const page = await context.newPage();
-    page.setDefaultTimeout(WAIT_MS);
-    page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`${site}/index.html?emulator=${encodeURIComponent(url)}&workbook=${encodeURIComponent(workbook)}&interval=400`);
-    await page.waitForFunction(() => window.ready === true);
-    return page;
-  };
+  const open = opener(context, site, url, workbook, errors);
   const pages = [await open(), await open(), await open()];
   await control.fault(url, { operation: "range", pathContains: item, delayMs: DELAY_MS, times: 40 });
 
@@ -114,5 +109,59 @@ test("shared (Chromium): three pages share one session, take turns on the workbo
   assert.equal(await others[1].evaluate(() => window.leave()), 204);
   assert.deepEqual((await control.sessions(url)).filter((s) => s.item === workbook), []);
   assert.equal((await control.requests(url, item)).filter((q) => q.operation === "closeSession").length, 1);
+  assert.deepEqual(errors, []);
+});
+
+/** Opens the page in `context` on `workbook`; `extra` is added to its query. */
+function opener(context, site, url, workbook, errors) {
+  return async (extra = "") => {
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${site}/index.html?emulator=${encodeURIComponent(url)}&workbook=${encodeURIComponent(workbook)}&interval=400${extra}`);
+    await page.waitForFunction(() => window.ready === true);
+    return page;
+  };
+}
+
+test("shared (Chromium): an expired session is recreated once for every page; without Web Locks a page keeps a session of its own and says so", BOUND, async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("shared-recreate", { files: { "index.html": PAGE } });
+  const site = await serve(t, dir);
+  const item = unique("SHARED-RECREATE");
+  const workbook = `/me/drive/items/${item}`;
+  const context = await (await chromium(t)).newContext();
+  const errors = [];
+  const open = opener(context, site, url, workbook, errors);
+  const pages = [await open(), await open()];
+  const opened = await Promise.all(pages.map((p) => p.evaluate(() => window.open_())));
+  const first = opened[0].id;
+  assert.equal(opened[1].id, first);
+  const follower = pages[opened.findIndex((o) => !o.keeper)];
+
+  // Graph forgets the session: the follower's read is answered in the one new session.
+  await control.expire(url, first);
+  assert.deepEqual(await follower.evaluate(() => window.read("B2")), [[""]]);
+  const states = await Promise.all(pages.map((p) => p.evaluate(() => window.state())));
+  const second = states[0].id;
+  assert.notEqual(second, first);
+  assert.deepEqual(states.map((s) => [s.id, s.state]), [[second, "active"], [second, "active"]]);
+  const changes = await follower.evaluate(() => window.changes);
+  assert.deepEqual(changes.map((c) => c.reason), ["attached", "recreated"]);
+  assert.deepEqual(changes[1], { id: second, previousId: first, reason: "recreated" });
+  const created = (await control.requests(url, item)).filter((q) => q.operation === "createSession");
+  assert.equal(created.length, 2, "the first and one recreation");
+
+  // No Web Locks: a session of this page only, said so; it closes its own.
+  const alone = await open("&nolocks");
+  const own = await alone.evaluate(() => window.open_());
+  assert.equal(own.shared, false);
+  assert.match(own.fallbackReason, /Web Locks/);
+  assert.notEqual(own.id, second);
+  assert.equal(await alone.evaluate(() => window.leave()), 204);
+
+  assert.equal(await pages[0].evaluate(() => window.leave()), null);
+  assert.equal(await pages[1].evaluate(() => window.leave()), 204);
+  assert.deepEqual((await control.sessions(url)).filter((s) => s.item === workbook), []);
   assert.deepEqual(errors, []);
 });
