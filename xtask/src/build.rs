@@ -38,6 +38,13 @@ pub fn package() -> Result<Size> {
     entries(&refresh, &REFRESH_ENTRIES)?;
     let (shared_raw, shared_gz) = shared_graph_error()?;
     let (testing_raw, testing_gz) = testing()?;
+    for file in OWN_ENTRIES {
+        let to = pkg_file(file);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::copy(Path::new("npm").join(file), &to).map_err(|e| format!("npm/{file}: {e}"))?;
+    }
     std::fs::write(pkg_file("package.json"), package_json()?).map_err(|e| e.to_string())?;
     for doc in ["README.md", "CHANGELOG.md"] {
         std::fs::copy(doc, pkg_file(doc)).map_err(|e| format!("{doc}: {e}"))?;
@@ -348,6 +355,21 @@ const ENTRIES: [&str; 12] = [
 /// for the refresh-only wasm.
 const REFRESH_ENTRIES: [&str; 3] = ["refresh/index.js", "refresh/node.js", "refresh/workerd.js"];
 
+/// `npm/` files of the entries that are modules over the main entry's
+/// glue, with no wasm of their own, copied as they are: `./shared`
+/// (SharedWorkbookSession, one file per runtime condition, each loading
+/// the main entry's wasm first) and `./cloudflare` (WorkbookSessionKeeper,
+/// workerd only). Neither adds a byte to the main entry.
+const OWN_ENTRIES: [&str; 7] = [
+    "shared/shared.js",
+    "shared/index.js",
+    "shared/node.js",
+    "shared/workerd.js",
+    "shared/index.d.ts",
+    "cloudflare/index.js",
+    "cloudflare/index.d.ts",
+];
+
 /// `exports`: `types` first (one declaration file for every entry), then
 /// the runtimes by specificity. Deno and Bun read the `node` entry too; they
 /// are named so the mapping is explicit. Edge runtimes, which forbid
@@ -421,6 +443,21 @@ fn package_json() -> Result<String> {
       "worker": "./testing/workerd.js",
       "default": "./testing/index.js"
     }},
+    "./shared": {{
+      "types": "./shared/index.d.ts",
+      "workerd": "./shared/workerd.js",
+      "edge-light": "./shared/workerd.js",
+      "deno": "./shared/node.js",
+      "bun": "./shared/node.js",
+      "node": "./shared/node.js",
+      "browser": "./shared/index.js",
+      "worker": "./shared/workerd.js",
+      "default": "./shared/index.js"
+    }},
+    "./cloudflare": {{
+      "types": "./cloudflare/index.d.ts",
+      "default": "./cloudflare/index.js"
+    }},
     "./{NAME}_bg.wasm": "./{NAME}_bg.wasm",
     "./refresh/{NAME}_bg.wasm": "./refresh/{NAME}_bg.wasm",
     "./package.json": "./package.json"
@@ -459,12 +496,19 @@ fn package_json() -> Result<String> {
     "testing/graph.js",
     "testing/emulator.js",
     "testing/emulator_bg.wasm",
+    "shared/shared.js",
+    "shared/index.js",
+    "shared/node.js",
+    "shared/workerd.js",
+    "shared/index.d.ts",
+    "cloudflare/index.js",
+    "cloudflare/index.d.ts",
     "README.md",
     "CHANGELOG.md",
     "LICENSE-MIT",
     "LICENSE-APACHE"
   ],
-  "sideEffects": ["./index.js", "./node.js", "./workerd.js", "./refresh/index.js", "./refresh/node.js", "./refresh/workerd.js", "./testing/index.js", "./testing/node.js", "./testing/workerd.js"],
+  "sideEffects": ["./index.js", "./node.js", "./workerd.js", "./refresh/index.js", "./refresh/node.js", "./refresh/workerd.js", "./testing/index.js", "./testing/node.js", "./testing/workerd.js", "./shared/index.js", "./shared/node.js", "./shared/workerd.js"],
   "engines": {{ "node": "^20.19.0 || >=22.12.0" }},
   "keywords": ["microsoft-graph", "msgraph", "excel", "workbook", "session", "keep-alive", "refreshSession", "wasm", "cloudflare-workers", "deno", "bun", "office-addin"]
 }}
