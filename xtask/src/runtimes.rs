@@ -79,6 +79,9 @@ fn npm_ci() -> Result {
         ".bin/vite",
         ".bin/wrangler",
         ".bin/attw",
+        ".bin/vitest",
+        "@microsoft/microsoft-graph-client/package.json",
+        "@microsoft/kiota-http-fetchlibrary/package.json",
     ];
     crate::setup::npm_ci(DIR, &tools, "the runtime tests' npm packages")
 }

@@ -112,7 +112,7 @@ test("README.md: every ```ts block compiles under tsc --strict and runs against 
   const runnable = all.filter((b) => !b.compileOnly);
   const compileOnly = all.filter((b) => b.compileOnly);
   assert.ok(all.length >= 10, `README.md has ${all.length} ts blocks`);
-  assert.ok(compileOnly.length <= 2, "compile-only is for the few blocks Node cannot run");
+  assert.ok(compileOnly.length <= 3, `compile-only is for the few blocks Node cannot run: ${compileOnly.length}`);
 
   const files = Object.fromEntries(all.map((b) => [`${file(b)}.ts`, source(b)]));
   const dom = ["prelude.ts", ...all.filter((b) => !b.workerd).map((b) => `${file(b)}.ts`)];
