@@ -31,8 +31,8 @@ impl AttemptGuard {
         let abort = abort.bind0(&controller);
         let timer = set_timeout(&abort, f64::from(timeout_ms));
         if let Some(signal) = caller {
-            // A signal whose addEventListener throws is only checked between
-            // steps (its `aborted`), not mid-request.
+            // The call's signal is ours ([`Signal::link`]): a caller's
+            // signal never reaches here.
             let _ = signal.add_event_listener_with_callback("abort", &abort);
         }
         Ok(AttemptGuard {
