@@ -152,3 +152,33 @@ try {
     )
     .await;
 }
+
+/// Issue 20: a `session.fetch` answered `internalServerErrorUncategorized`
+/// without recreation: not resent, and "further access to the session is
+/// not expected" (workbook-error-handling.md), so the session turns `lost`
+/// (`lost` event, `onLost`), and the next call is refused unsent.
+#[wasm_bindgen_test]
+async fn a_write_answered_500_uncategorized_without_recreation_loses_the_session() {
+    events(
+        r#"
+const r = recorder();
+const o = opts("ev-500", { onEvent: r.onEvent });
+const s = await WorkbookSession.create(o);
+let lostWith = null;
+s.keepAlive({ intervalMs: 60000, onLost: (e) => { lostWith = e; } });
+r.events.length = 0;
+await fault({ operation: "range", pathContains: o.workbook, status: 500, innerCode: "internalServerErrorUncategorized", endSession: true, times: 1 });
+const e = await s.fetch("/worksheets('Sheet1')/range(address='A1')", { method: "PATCH", body: { values: [[1]] } }).then(() => null, (e) => e);
+assert(e && e.innerCode === "internalServerErrorUncategorized" && e.attempts === 1, "rejected once: " + (e && e.code));
+assert(s.state === "lost", "state " + s.state);
+assert(r.kinds() === "request response:500 lost", "sequence: " + r.kinds());
+assert(lostWith && lostWith.innerCode === "internalServerErrorUncategorized", "onLost told");
+const before = (await requests(o.workbook)).length;
+const next = await s.fetch("/worksheets").then(() => null, (e) => e);
+assert(next && next.code === "invalidArgument", "the next call refused: " + (next && next.code));
+assert((await requests(o.workbook)).length === before, "nothing sent after the loss");
+r.tokenFree();
+"#,
+    )
+    .await;
+}

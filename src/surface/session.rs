@@ -514,8 +514,12 @@ impl WorkbookSession {
     /// or `init.recreate`) is recreated and the request resent once (not a
     /// write answered 502, nor `internalServerErrorUncategorized`); an
     /// expired non-persistent session rejects with `recreatable` and
-    /// `stateLost: true` (its changes are gone). Any other non-2xx answer
-    /// rejects with a `GraphError`, as every other call does.
+    /// `stateLost: true` (its changes are gone). Without recreation, a dead
+    /// session (`invalidSessionNotFound` ...) or
+    /// `internalServerErrorUncategorized` turns the session `lost`
+    /// (`onLost`); an expiry leaves it active for a later call's
+    /// `init.recreate`. Any other non-2xx answer rejects with a
+    /// `GraphError`, as every other call does.
     ///
     /// Calls go one at a time, in call order (Graph's best practice for a
     /// workbook), unless `init.concurrent` is true; a `Retry-After` cooldown
@@ -863,15 +867,40 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
                 error,
                 state_lost,
                 recreate_session,
+                session_lost,
             } => {
                 // Not resent; the session is replaced for the work after it.
                 if recreate_session {
                     let _ = recreate_for_fetch(&rc, &id).await;
                 }
-                return Err(fail(error, &used, state_lost));
+                let failed = fail(error, &used, state_lost);
+                if session_lost {
+                    lose(&rc, &id, fetch_error_to_js(&failed.0, failed.1));
+                }
+                return Err(failed);
             }
         }
     }
+}
+
+/// Session `id` may not be used again and is not replaced: it turns lost
+/// (keep-alive ends), and `onEvent` and `onLost` are told, once, with no
+/// borrow held.
+fn lose(rc: &Rc<RefCell<Inner>>, id: &str, error: JsValue) {
+    let (notice, stop) = {
+        let mut inner = rc.borrow_mut();
+        if !inner.machine.gone(id) {
+            return;
+        }
+        let notice = vec![
+            session_event(&inner, "lost", &[("error", error.clone())]),
+            (inner.callbacks.on_lost.clone(), vec![error]),
+        ];
+        inner.rearm = None;
+        (notice, inner.stop_keep_alive())
+    };
+    abort_all(stop);
+    tell(notice);
 }
 
 /// `controller.abort` bound to its controller, as an event listener.
