@@ -13,12 +13,14 @@
 //! * [`session`], [`operation`], [`batch`]: the flows as machines: a
 //!   session's life and keep-alive schedule, createSession's 201/202/poll,
 //!   `$batch` rounds.
+//! * [`event`]: what a call reports to its `onEvent` listener.
 //! * [`delegated`]: who may call (delegated tokens only), to word a refusal.
 //! * [`json`], [`text`]: the small readers and writers the others share.
 
 pub mod batch;
 pub mod delegated;
 pub mod error;
+pub mod event;
 pub mod json;
 pub mod line;
 pub mod operation;

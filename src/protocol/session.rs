@@ -448,6 +448,19 @@ impl Session {
         }
     }
 
+    /// A request on session `id` was told the session may not be used
+    /// again, and it is not replaced here (`session.fetch` without
+    /// recreation): it turns lost. False when `id` is no longer the current
+    /// id (already replaced) or the session is not active.
+    pub fn gone(&mut self, id: &str) -> bool {
+        if self.state == State::Active && self.id == id {
+            self.lose();
+            true
+        } else {
+            false
+        }
+    }
+
     fn lose(&mut self) {
         self.state = State::Lost;
         self.keep_alive = None;
@@ -1006,5 +1019,17 @@ mod tests {
         assert_eq!(s.begin_recreate("s2"), BeginRecreate::Start);
         s.recreate_failed();
         assert_eq!(s.begin_recreate("s2"), BeginRecreate::Refuse(State::Lost));
+    }
+
+    #[test]
+    fn a_gone_session_turns_lost_once_and_only_for_its_current_id() {
+        let mut s = Session::new("a".into(), true, Some(0));
+        s.keep_alive(Some(60_000), false, 0.5);
+        assert!(!s.gone("old"), "an id already replaced");
+        assert_eq!(s.state, State::Active);
+        assert!(s.gone("a"));
+        assert_eq!(s.state, State::Lost);
+        assert!(s.keep_alive.is_none(), "keep-alive ends with it");
+        assert!(!s.gone("a"), "once");
     }
 }

@@ -38,7 +38,7 @@
 use crate::prelude::*;
 
 use super::error::{Code, Error};
-use super::policy::{judge, Answered, Attempt, Kind, Verdict};
+use super::policy::{judge, second_level_rule, Answered, Attempt, Kind, Rule, Verdict};
 use super::request::{answered, final_error, Answer};
 use super::retry::Limits;
 use super::text;
@@ -287,6 +287,12 @@ pub enum Next {
         /// a new one (`internalServerErrorUncategorized` with recreation
         /// on): recreate it once for the line; this request is not resent.
         recreate_session: bool,
+        /// The session may not be used again and is not replaced here: it
+        /// turns lost (a dead session's `invalidSession*`, or
+        /// `internalServerErrorUncategorized`, without recreation). An
+        /// expiry (`invalidSessionReCreatable`, a plain 404) leaves it
+        /// active: a later call's `init.recreate` may still replace it.
+        session_lost: bool,
     },
 }
 
@@ -368,6 +374,7 @@ impl WorkbookFetch {
             error,
             state_lost,
             recreate_session,
+            session_lost: false,
         };
         match verdict {
             Verdict::Done => Next::Done,
@@ -386,7 +393,18 @@ impl WorkbookFetch {
                 Next::Recreate
             }
             Verdict::Recreate { resend: false } => fail(error, !self.persist_changes, true),
-            Verdict::SessionGone { recreatable } => fail(error, recreatable && !self.persist_changes, false),
+            Verdict::SessionGone { recreatable } => {
+                let session_lost = matches!(
+                    error.inner_code().and_then(second_level_rule),
+                    Some(Rule::SessionDead | Rule::NotAgain)
+                );
+                Next::Fail {
+                    state_lost: recreatable && !self.persist_changes,
+                    error,
+                    recreate_session: false,
+                    session_lost,
+                }
+            }
             Verdict::Fail => fail(error, false, false),
         }
     }
@@ -397,6 +415,7 @@ impl WorkbookFetch {
             error: error.with_attempts(self.attempts),
             state_lost: false,
             recreate_session: false,
+            session_lost: false,
         }
     }
 }
@@ -708,9 +727,26 @@ mod tests {
             ),
             Next::Fail {
                 recreate_session: false,
+                session_lost: true,
                 ..
             }
         ));
+        // Without recreation: a dead session turns lost; an expiry does not
+        // (a later call's init.recreate may replace it); a missing item is
+        // the caller's.
+        for (status, code, lost) in [
+            (404, "invalidSessionNotFound", true),
+            (401, "invalidSessionAuthentication", true),
+            (404, "invalidSessionReCreatable", false),
+            (404, "", false),
+            (404, "itemNotFound", false),
+            (500, "internalServerErrorUncategorized", true),
+        ] {
+            match run(&mut new("GET", true, false), status, code, None) {
+                Next::Fail { session_lost, .. } => assert_eq!(session_lost, lost, "{status} {code}"),
+                other => panic!("{status} {code}: {other:?}"),
+            }
+        }
         // A session that is gone for good is not recreated.
         let mut m = new("GET", true, true);
         assert!(matches!(

@@ -11,7 +11,9 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::sys::{clear_timeout, set_timeout, AbortController, AbortSignal};
+use alloc::rc::Rc;
+
+use super::sys::{clear_timeout, get, set_timeout, AbortController, AbortSignal};
 
 /// Aborts its controller after `timeout_ms` or when the caller's signal
 /// fires, whichever comes first; both links are undone on drop.
@@ -29,8 +31,8 @@ impl AttemptGuard {
         let abort = abort.bind0(&controller);
         let timer = set_timeout(&abort, f64::from(timeout_ms));
         if let Some(signal) = caller {
-            // A signal whose addEventListener throws is only checked between
-            // steps (its `aborted`), not mid-request.
+            // The call's signal is ours ([`Signal::link`]): a caller's
+            // signal never reaches here.
             let _ = signal.add_event_listener_with_callback("abort", &abort);
         }
         Ok(AttemptGuard {
@@ -58,6 +60,86 @@ impl Drop for AttemptGuard {
         if let Some(signal) = &self.caller {
             let _ = signal.remove_event_listener_with_callback("abort", &self.abort);
         }
+    }
+}
+
+/// A caller's `AbortSignal`, linked once to a controller of ours whose
+/// signal is the only one read afterwards: a caller's signal is read
+/// through catching accessors, at the boundary, once (`aborted`,
+/// `addEventListener`, `removeEventListener`), so a getter that throws on
+/// its Nth read, or that calls back into the session, never runs inside a
+/// call (issue 22). Clones share the link; the last one dropped removes the
+/// listener from the caller's signal.
+#[derive(Clone)]
+pub struct Signal {
+    own: AbortSignal,
+    _link: Option<Rc<Link>>,
+}
+
+struct Link {
+    caller: JsValue,
+    remove: Function,
+    listener: Function,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        // A throwing removeEventListener is the caller's; ours is undone.
+        let _ = self
+            .remove
+            .call2(&self.caller, &JsValue::from_str("abort"), &self.listener);
+    }
+}
+
+impl core::ops::Deref for Signal {
+    type Target = AbortSignal;
+    fn deref(&self) -> &AbortSignal {
+        &self.own
+    }
+}
+
+impl Signal {
+    /// Links `caller`: anything shaped like an `AbortSignal` (checked by
+    /// shape, not `instanceof`, so signals from another realm work). `Err`
+    /// when it is not one, or when reading it throws.
+    pub fn link(caller: &JsValue) -> Result<Signal, ()> {
+        if !caller.is_object() {
+            return Err(());
+        }
+        let method = |k: &str| -> Result<Function, ()> {
+            get(caller, k).map_err(|_| ())?.dyn_into::<Function>().map_err(|_| ())
+        };
+        let aborted = get(caller, "aborted").map_err(|_| ())?.as_bool().ok_or(())?;
+        let add = method("addEventListener")?;
+        let remove = method("removeEventListener")?;
+        let controller = AbortController::new().map_err(|_| ())?;
+        let own = controller.signal();
+        if aborted {
+            controller.abort();
+            return Ok(Signal { own, _link: None });
+        }
+        let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))
+            .map_err(|_| ())?
+            .dyn_into()
+            .map_err(|_| ())?;
+        let listener = abort.bind0(&controller);
+        add.call2(caller, &JsValue::from_str("abort"), &listener)
+            .map_err(|_| ())?;
+        let link = Link {
+            caller: caller.clone(),
+            remove,
+            listener,
+        };
+        Ok(Signal {
+            own,
+            _link: Some(Rc::new(link)),
+        })
+    }
+
+    /// A signal of ours, with no caller behind it.
+    #[cfg_attr(not(feature = "full"), allow(dead_code))]
+    pub fn own(own: AbortSignal) -> Signal {
+        Signal { own, _link: None }
     }
 }
 

@@ -12,10 +12,12 @@ use core::cell::Cell;
 use js_sys::Function;
 
 use super::abort::{aborted, sleep};
+use super::events::emit;
 use super::fetch::{send, NoAnswer};
 use super::sys::{now_ms, random, AbortSignal};
 use super::token::TokenSource;
 use crate::protocol::error::{Code, Error};
+use crate::protocol::event::{failure, resend, Event};
 use crate::protocol::line::{Gate, Line};
 use crate::protocol::policy::{judge, Answered, Attempt, Kind, Verdict};
 use crate::protocol::request::{answered, final_error, Answer, Request};
@@ -29,6 +31,14 @@ pub struct Transport {
     pub fetch: Option<Function>,
     /// The call's token source.
     pub token: TokenSource,
+    /// The caller's `onEvent` listener.
+    pub on_event: Option<Function>,
+}
+
+/// The call's `onEvent` listener, when it has one.
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
+pub fn listener(call: &Call) -> Option<&Function> {
+    transport(call).and_then(|t| t.on_event.as_ref())
 }
 
 /// The call's [`Transport`], when the surface gave it one.
@@ -123,6 +133,7 @@ pub async fn execute(
     let transport = transport(call);
     let via = transport.and_then(|t| t.fetch.as_ref());
     let source = transport.map(|t| &t.token).filter(|s| s.renews());
+    let on_event = transport.and_then(|t| t.on_event.as_ref());
     // The token after a 401: scrubbed from the error with the first one.
     let mut fresh: Option<String> = None;
     let mut renewals = 0u32;
@@ -140,6 +151,10 @@ pub async fn execute(
         }
         attempt += 1;
         let current = fresh.as_deref().unwrap_or(token);
+        let method = req.method.as_str();
+        let url = req.url.as_str();
+        emit(on_event, &Event::Request { method, url, attempt });
+        let sent_at = now_ms();
         let sent = send(
             req,
             current,
@@ -151,14 +166,38 @@ pub async fn execute(
         )
         .await;
         let now = now_ms() as u64;
+        let responded = |status: u16, request_id: Option<&str>, failure: Option<&'static str>| {
+            let elapsed_ms = (now_ms() - sent_at).max(0.0) as u64;
+            emit(
+                on_event,
+                &Event::Response {
+                    method,
+                    url,
+                    attempt,
+                    status,
+                    request_id,
+                    elapsed_ms,
+                    failure,
+                },
+            );
+        };
         let no_answer = match &sent {
-            Ok(_) => Answered::Network,
+            Ok(a) => {
+                responded(a.status, a.request_id.as_deref(), None);
+                Answered::Network
+            }
             Err(NoAnswer::Network) => Answered::Network,
             Err(NoAnswer::Redirect) => Answered::Redirect,
             Err(NoAnswer::Timeout) => Answered::Timeout,
-            Err(NoAnswer::Aborted) => return Err(finish(aborted(attempt), &fresh, Verdict::Fail)),
+            Err(NoAnswer::Aborted) => {
+                responded(0, None, Some("aborted"));
+                return Err(finish(aborted(attempt), &fresh, Verdict::Fail));
+            }
             Err(NoAnswer::HeaderRefused) => return Err(finish(header_refused(attempt), &fresh, Verdict::Fail)),
         };
+        if sent.is_err() {
+            responded(0, None, failure(no_answer));
+        }
         let answer = sent.ok();
         let retry_after_ms = answer
             .as_ref()
@@ -180,6 +219,18 @@ pub async fn execute(
             renewable: source.is_some() && fresh.is_none(),
             random: random(),
         });
+        if let Some((delay_ms, reason)) = resend(&verdict, retry_after_ms) {
+            emit(
+                on_event,
+                &Event::Retry {
+                    method,
+                    url,
+                    attempt,
+                    delay_ms,
+                    reason,
+                },
+            );
+        }
         match (verdict, answer, graph_error) {
             (Verdict::Done, Some(answer), _) => {
                 return Ok(Exchange {

@@ -5,13 +5,15 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::abort::AttemptGuard;
 use super::phases::{self, Phase};
-use super::sys::{fetch, reader, set, set_str, AbortSignal, Response};
+use super::sys::{
+    cancel_stream, fetch, get, promise_resolve, reader, set, set_str, AbortSignal, ReadableStream, Response,
+};
 use crate::protocol::request::{Answer, Request};
 use crate::protocol::retry::is_redirect;
 
@@ -99,13 +101,13 @@ pub async fn dispatch(
     via: Option<&Function>,
     guard: &AttemptGuard,
     caller: Option<&AbortSignal>,
-) -> Result<Response, NoAnswer> {
+) -> Result<Head, NoAnswer> {
     let promise = match via {
         // Whatever the caller's fetch returns is awaited (a promise, a
         // thenable, a Response); a throw is a failed request.
         Some(f) => f
             .call2(&JsValue::UNDEFINED, &JsValue::from_str(url), init)
-            .map(|v| Promise::resolve(&v)),
+            .and_then(|v| promise_resolve(&v)),
         None => fetch(url, init.unchecked_ref()),
     };
     let promise = promise.map_err(|_| no_answer(guard, caller))?;
@@ -118,50 +120,100 @@ pub async fn dispatch(
             .map_err(|_| ()),
         None => JsFuture::from(promise).await.map_err(|_| ()),
     };
-    let response: Response = match answered {
-        // Checked by shape, not `instanceof`: a caller's fetch may answer
-        // with another realm's (or a polyfill's) Response.
-        Ok(r) if via.is_none() || is_response(&r) => r.unchecked_into(),
-        Ok(_) => return Err(NoAnswer::Network),
+    let head = match answered {
+        Ok(r) if via.is_none() => Head::native(r.unchecked_into()),
+        // Read once, through catching accessors: a caller's fetch may answer
+        // with another realm's Response, a polyfill's, or an object whose
+        // getters throw (issue 22).
+        Ok(r) => Head::read(r).ok_or(NoAnswer::Network)?,
         Err(()) => return Err(no_answer(guard, caller)),
     };
-    if is_redirect(response.status()) {
+    if is_redirect(head.status) {
         // Not read, so release the connection.
-        if let Some(body) = response.body() {
-            let cancelled = body.cancel();
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = JsFuture::from(cancelled).await;
-            });
+        if let Some(body) = &head.body {
+            if let Ok(cancelled) = cancel_stream(body) {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = JsFuture::from(cancelled).await;
+                });
+            }
         }
         return Err(match no_answer(guard, caller) {
             NoAnswer::Network => NoAnswer::Redirect,
             other => other,
         });
     }
-    Ok(response)
+    Ok(head)
+}
+
+/// An answer's head, read once: what every later step looks at.
+pub struct Head {
+    /// The answer itself (handed back to `session.fetch`'s caller on a 2xx).
+    #[cfg_attr(not(feature = "full"), allow(dead_code))]
+    pub response: Response,
+    pub status: u16,
+    headers: web_sys::Headers,
+    body: Option<ReadableStream>,
+}
+
+impl Head {
+    /// The runtime's own `Response`: its getters are the platform's.
+    fn native(response: Response) -> Head {
+        Head {
+            status: response.status(),
+            headers: response.headers(),
+            body: response.body(),
+            response,
+        }
+    }
+
+    /// Anything a caller's `fetch` answered: a numeric `status`, and
+    /// `headers` with a `get` (their `get` is called through a catching
+    /// binding); `None` when it is not such a thing or one of those
+    /// getters threw.
+    fn read(v: JsValue) -> Option<Head> {
+        if !v.is_object() {
+            return None;
+        }
+        let status = get(&v, "status").ok()?.as_f64()?;
+        let headers = get(&v, "headers").ok()?;
+        if !get(&headers, "get").ok()?.is_function() || !(0.0..=999.0).contains(&status) {
+            return None;
+        }
+        // A `body` that cannot be read is no body: the status decides.
+        let body = get(&v, "body").ok().filter(JsValue::is_object);
+        Some(Head {
+            status: status as u16,
+            headers: headers.unchecked_into(),
+            body: body.map(JsCast::unchecked_into),
+            response: v.unchecked_into(),
+        })
+    }
+
+    /// A header's value; a `get` that throws is no value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).ok().flatten()
+    }
 }
 
 /// The answer's status, headers and body (bounded, not read for a 204),
 /// scrubbed of the token.
 pub async fn read_answer(
-    response: &Response,
+    head: &Head,
     token: &str,
     guard: &AttemptGuard,
     caller: Option<&AbortSignal>,
 ) -> Result<Answer, NoAnswer> {
-    let status = response.status();
-    let headers = response.headers();
+    let status = head.status;
     let mut answer = Answer {
         status,
-        // `get` throws only for an invalid header name; these are constants.
-        request_id: headers.get("request-id").ok().flatten(),
-        retry_after: headers.get("retry-after").ok().flatten(),
-        location: headers.get("location").ok().flatten(),
+        request_id: head.header("request-id"),
+        retry_after: head.header("retry-after"),
+        location: head.header("location"),
         body: String::new(),
     };
     let mut truncated = false;
     if status != 204 {
-        match read_body(response).await {
+        match read_body(head.body.as_ref()).await {
             Ok((body, cut)) => {
                 answer.body = body;
                 truncated = cut;
@@ -177,22 +229,16 @@ pub async fn read_answer(
     Ok(answer)
 }
 
-/// Enough of a `Response` to read: a numeric `status` and `headers.get`.
-fn is_response(v: &JsValue) -> bool {
-    let get = |o: &JsValue, k: &str| Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-    v.is_object() && get(v, "status").as_f64().is_some() && get(&get(v, "headers"), "get").is_function()
-}
-
 /// The body up to [`MAX_BODY_BYTES`], and whether it was cut there.
-async fn read_body(response: &Response) -> Result<(String, bool), ()> {
-    let Some(stream) = response.body() else {
+async fn read_body(stream: Option<&ReadableStream>) -> Result<(String, bool), ()> {
+    let Some(stream) = stream else {
         return Ok((String::new(), false));
     };
     let mut cut = false;
-    let reader = reader(&stream).map_err(|_| ())?;
+    let reader = reader(stream).map_err(|_| ())?;
     let mut buf: Vec<u8> = Vec::new();
     loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(|_| ())?;
+        let chunk = JsFuture::from(reader.read().map_err(|_| ())?).await.map_err(|_| ())?;
         let done = Reflect::get(&chunk, &JsValue::from_str("done")).map_err(|_| ())?;
         if done.is_truthy() {
             break;
@@ -207,7 +253,12 @@ async fn read_body(response: &Response) -> Result<(String, bool), ()> {
         buf.extend_from_slice(&value.subarray(0, take as u32).to_vec());
         if len >= room {
             cut = true;
-            let _ = reader.cancel();
+            if let Ok(cancelled) = reader.cancel() {
+                // A caller's stream may reject its cancel: never unhandled.
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = JsFuture::from(cancelled).await;
+                });
+            }
             break;
         }
     }

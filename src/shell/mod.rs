@@ -8,6 +8,7 @@ pub mod action;
 pub mod batch;
 #[cfg(feature = "full")]
 pub mod create;
+pub mod events;
 pub mod exchange;
 pub mod fetch;
 pub mod phases;

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 /// The platform classes are web-sys's, the types every Rust wasm crate
 /// holds, so a workers-rs or gloo caller passes its own signal.
-pub use web_sys::{AbortController, AbortSignal, ReadableStream, ReadableStreamDefaultReader, Response};
+pub use web_sys::{AbortController, AbortSignal, ReadableStream, Response};
 
 #[wasm_bindgen]
 extern "C" {
@@ -34,11 +34,45 @@ extern "C" {
     // with a catching `getReader`.
     type BodyStream;
     #[wasm_bindgen(catch, method, js_name = getReader)]
-    fn get_reader(this: &BodyStream) -> Result<ReadableStreamDefaultReader, JsValue>;
+    fn get_reader(this: &BodyStream) -> Result<BodyReader, JsValue>;
+}
+
+// Catching forms of the calls made on values a caller handed over (a
+// Proxy, a getter that throws): an `Err`, never a throw through Rust frames
+// (issue 22).
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    pub fn is_array(v: &JsValue) -> Result<bool, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = getPrototypeOf)]
+    pub fn prototype_of(v: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = assign)]
+    pub fn assign(target: &Object, source: &JsValue) -> Result<Object, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Promise, js_name = resolve)]
+    pub fn promise_resolve(v: &JsValue) -> Result<Promise, JsValue>;
+
+    /// A body stream's reader, as a caller's `Response` may hand one over.
+    pub type BodyReader;
+    #[wasm_bindgen(catch, method, js_name = read)]
+    pub fn read(this: &BodyReader) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, method, js_name = cancel)]
+    pub fn cancel(this: &BodyReader) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(catch, method, js_name = cancel)]
+    fn cancel_stream(this: &BodyStream) -> Result<Promise, JsValue>;
+}
+
+/// `o[k]` through a catching accessor.
+pub fn get(o: &JsValue, k: &str) -> Result<JsValue, JsValue> {
+    with_string(k, |k| js_sys::Reflect::get(o, k))
+}
+
+/// `stream.cancel()`; a throw is an `Err`.
+pub fn cancel_stream(stream: &ReadableStream) -> Result<Promise, JsValue> {
+    stream.unchecked_ref::<BodyStream>().cancel_stream()
 }
 
 /// `stream.getReader()`; a locked or foreign stream is an `Err`, not a throw.
-pub fn reader(stream: &ReadableStream) -> Result<ReadableStreamDefaultReader, JsValue> {
+pub fn reader(stream: &ReadableStream) -> Result<BodyReader, JsValue> {
     stream.unchecked_ref::<BodyStream>().get_reader()
 }
 
@@ -88,6 +122,8 @@ extern "C" {
     static CONTENT_TYPE: js_sys::JsString = "content-type";
     #[wasm_bindgen(thread_local_v2, static_string)]
     static APPLICATION_JSON: js_sys::JsString = "application/json";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static STATUS: js_sys::JsString = "status";
 }
 
 /// `f` with `s` as a JS string: one made once for the strings above, a
@@ -107,6 +143,7 @@ pub fn with_string<R>(s: &str, f: impl FnOnce(&JsValue) -> R) -> R {
         "workbook-session-id" => &WORKBOOK_SESSION_ID,
         "content-type" => &CONTENT_TYPE,
         "application/json" => &APPLICATION_JSON,
+        "status" => &STATUS,
         _ => return f(&JsValue::from_str(s)),
     };
     interned.with(|k| f(k))

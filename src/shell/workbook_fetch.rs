@@ -15,8 +15,8 @@ use js_sys::Object;
 use wasm_bindgen::JsValue;
 
 use super::abort::{caller_aborted, AttemptGuard};
-use super::fetch::{dispatch, read_answer, NoAnswer};
-use super::sys::{set, set_str, AbortSignal, Response};
+use super::fetch::{dispatch, read_answer, Head, NoAnswer};
+use super::sys::{assign, set, set_str, AbortSignal};
 use crate::protocol::request::Answer;
 
 /// The request as the caller gave it, checked (see `surface::fetch_init`).
@@ -34,8 +34,8 @@ pub struct Outgoing {
 
 /// What one attempt came to.
 pub enum Sent {
-    /// A 2xx: the caller's `Response`, body unread.
-    Success(Response),
+    /// A 2xx: the caller's `Response` (read once), body unread.
+    Success(Head),
     /// Any other status: its answer, body read (bounded) and scrubbed.
     Failure(Answer),
 }
@@ -58,7 +58,8 @@ pub async fn send_once(
         return Err(NoAnswer::Aborted);
     }
     let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
-    let init = Object::assign(&Object::new(), &p.base);
+    // `base` is our own copy (plain data properties): assign cannot throw.
+    let init = assign(&Object::new(), &p.base).map_err(|_| NoAnswer::Network)?;
     let headers = web_sys::Headers::new_with_headers(&p.headers).map_err(|_| NoAnswer::Network)?;
     let mut auth = String::with_capacity(token.len() + 7);
     auth.push_str("Bearer ");
@@ -82,11 +83,11 @@ pub async fn send_once(
     // The token never follows a redirect (see `shell::fetch::fetch_init`).
     set_str(&init, "redirect", "manual");
     set(&init, "signal", &guard.signal());
-    let response = dispatch(url, &init, via, &guard, caller).await?;
-    if (200..300).contains(&response.status()) {
+    let head = dispatch(url, &init, via, &guard, caller).await?;
+    if (200..300).contains(&head.status) {
         // `timeoutMs` bounds the wait for the answer's head; the caller
         // reads the body at its own pace.
-        return Ok(Sent::Success(response));
+        return Ok(Sent::Success(head));
     }
-    Ok(Sent::Failure(read_answer(&response, token, &guard, caller).await?))
+    Ok(Sent::Failure(read_answer(&head, token, &guard, caller).await?))
 }

@@ -41,7 +41,7 @@ async fn session_action_js(action: SessionAction, options: JsValue) -> Result<Js
             &c.call,
             &session_id,
             &token,
-            c.signal.as_ref(),
+            c.signal.as_deref(),
             started,
             Default::default(),
         )
@@ -93,7 +93,7 @@ pub async fn create_session_js(
         let token = c
             .token(&Request::create_session(&c.call, p.persist_changes, p.prefer_async).url)
             .await?;
-        create_session(&c.call, p, &token, c.signal.as_ref(), None).await
+        create_session(&c.call, p, &token, c.signal.as_deref(), None).await
     };
     run.await
         .map(|i| session_info_to_js(&i))
@@ -113,7 +113,7 @@ pub async fn refresh_sessions_js(
     let run = async {
         let o = JsOptions::new(&options)?;
         let c = read_call(&o, false)?;
-        if !js_sys::Array::is_array(&items) {
+        if crate::shell::sys::is_array(&items) != Ok(true) {
             return Err(Error::local(
                 Code::InvalidArgument,
                 &["items must be an array of { workbook, sessionId }"],
@@ -130,7 +130,7 @@ pub async fn refresh_sessions_js(
             })
             .collect();
         let token = c.token(&Request::batch(&c.call, String::new()).url).await?;
-        let results = refresh_sessions(&c.call, items, &token, c.signal.as_ref(), started).await;
+        let results = refresh_sessions(&c.call, items, &token, c.signal.as_deref(), started).await;
         Ok((results, c.call.client_request_id))
     };
     let (results, client_request_id) = run.await.map_err(|e| to_js(&e, "refreshSessions"))?;

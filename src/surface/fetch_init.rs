@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::options::JsOptions;
@@ -14,7 +14,8 @@ use crate::protocol::validate::check_header_value;
 use crate::protocol::workbook_request::{
     adds_json_content_type, check_body, check_caller_header, normalize_method, string_body, Body, OWN_HEADERS,
 };
-use crate::shell::sys::{with_string, AbortSignal};
+use crate::shell::abort::Signal;
+use crate::shell::sys::{assign, is_array, prototype_of, with_string};
 use crate::shell::workbook_fetch::Outgoing;
 
 /// The caller's `init`, read.
@@ -26,7 +27,7 @@ pub struct FetchInit {
     /// `init.recreate`: overrides keep-alive's `recreate` for this call.
     pub recreate: Option<bool>,
     /// `init.signal`.
-    pub signal: Option<AbortSignal>,
+    pub signal: Option<Signal>,
     /// The caller's own `client-request-id` header, kept on every attempt.
     pub client_request_id: Option<String>,
 }
@@ -37,14 +38,16 @@ fn bad(why: &str) -> Error {
 
 /// A plain object (`{}`, `Object.create(null)`) or an array: sent as JSON.
 fn is_plain_object_or_array(v: &JsValue) -> bool {
-    if Array::is_array(v) {
+    if is_array(v) == Ok(true) {
         return true;
     }
     if !v.is_object() || v.is_function() {
         return false;
     }
-    let proto = JsValue::from(Object::get_prototype_of(v));
-    proto.is_null() || proto == JsValue::from(Object::get_prototype_of(&Object::new()))
+    match prototype_of(v) {
+        Ok(proto) => proto.is_null() || proto == JsValue::from(Object::get_prototype_of(&Object::new())),
+        Err(_) => false,
+    }
 }
 
 /// Reads `init` (`undefined` is a GET with no options).
@@ -86,7 +89,7 @@ pub fn read_fetch_init(init: &JsValue) -> Result<FetchInit, Error> {
     if let Some(id) = &client_request_id {
         check_header_value("client-request-id", id, 1024)?;
     }
-    let base = Object::assign(&Object::new(), init.unchecked_ref());
+    let base = assign(&Object::new(), init).map_err(|_| bad("init could not be read (a getter threw)"))?;
     for k in [
         "concurrent",
         "recreate",

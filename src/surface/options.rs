@@ -8,15 +8,15 @@ use crate::prelude::*;
 
 use alloc::rc::Rc;
 
-use js_sys::{Array, Function, JsString, Reflect};
+use js_sys::{Function, JsString, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::error::{Code, Error};
 use crate::protocol::validate::{check_scopes, default_scopes, Call, CallInput};
-use crate::shell::abort::aborted;
+use crate::shell::abort::{aborted, Signal};
 use crate::shell::exchange::{with_call, Transport};
 use crate::shell::phases::{self, Phase};
-use crate::shell::sys::{fresh_client_request_id, AbortSignal};
+use crate::shell::sys::{fresh_client_request_id, is_array};
 use crate::shell::token::TokenSource;
 #[cfg(feature = "full")]
 use {
@@ -90,7 +90,7 @@ pub struct JsOptions<'a>(pub &'a JsValue);
 impl JsOptions<'_> {
     /// Checks that the options are an object at all.
     pub fn new(v: &JsValue) -> Result<JsOptions<'_>, Error> {
-        if v.is_object() && !Array::is_array(v) {
+        if v.is_object() && is_array(v) == Ok(false) {
             Ok(JsOptions(v))
         } else {
             Err(Error::local(Code::InvalidArgument, &["options must be an object"]))
@@ -146,33 +146,38 @@ impl JsOptions<'_> {
             return Ok(Vec::new());
         }
         let not_strings = || invalid(key, " must be an array of strings");
-        if !Array::is_array(&v) {
+        if is_array(&v) != Ok(true) {
             return Err(not_strings());
         }
-        let arr: Array = v.unchecked_into();
-        if arr.length() > 1000 {
+        // Read through catching accessors: the array may be a Proxy.
+        let len = Reflect::get(&v, &JsValue::from_str("length"))
+            .ok()
+            .and_then(|l| l.as_f64())
+            .ok_or_else(not_strings)?;
+        if len > 1000.0 {
             return Err(not_strings());
         }
-        arr.iter().map(|x| x.as_string().ok_or_else(not_strings)).collect()
+        (0..len as u32)
+            .map(|i| {
+                Reflect::get_u32(&v, i)
+                    .ok()
+                    .and_then(|x| x.as_string())
+                    .ok_or_else(not_strings)
+            })
+            .collect()
     }
 
     /// `signal`: anything shaped like an `AbortSignal` (checked by shape,
-    /// not `instanceof`, so signals from another realm work).
-    pub fn signal(&self) -> Result<Option<AbortSignal>, Error> {
+    /// not `instanceof`, so signals from another realm work), read once and
+    /// linked to a signal of ours ([`Signal::link`]), the only one read later.
+    pub fn signal(&self) -> Result<Option<Signal>, Error> {
         let v = self.get("signal")?;
         if v.is_undefined() {
             return Ok(None);
         }
-        let is_fn = |k: &str| Reflect::get(&v, &JsValue::from_str(k)).is_ok_and(|f| f.is_function());
-        let shaped = v.is_object()
-            && Reflect::get(&v, &JsValue::from_str("aborted")).is_ok_and(|a| a.as_bool().is_some())
-            && is_fn("addEventListener")
-            && is_fn("removeEventListener");
-        if shaped {
-            Ok(Some(v.unchecked_into()))
-        } else {
-            Err(invalid("signal", " must be an AbortSignal"))
-        }
+        Signal::link(&v)
+            .map(Some)
+            .map_err(|_| invalid("signal", " must be an AbortSignal"))
     }
 }
 
@@ -180,7 +185,7 @@ impl JsOptions<'_> {
 pub struct JsCall {
     pub call: Call,
     pub token: TokenSource,
-    pub signal: Option<AbortSignal>,
+    pub signal: Option<Signal>,
 }
 
 /// Reads the options every call shares; `with_workbook` is false for
@@ -200,6 +205,7 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
         check_scopes(s)?;
     }
     let fetch = o.opt_function("fetch")?;
+    let on_event = o.opt_function("onEvent")?;
     let base_url = o.opt_string("baseUrl")?;
     let timeout_ms = o.opt_number("timeoutMs")?;
     let max_retries = o.opt_number("maxRetries")?;
@@ -222,10 +228,11 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
     )?;
     phases::switch(Phase::Options);
     let token = token.with_scopes(scopes.unwrap_or_else(|| default_scopes(&call.base)));
-    if fetch.is_some() || token.renews() {
+    if fetch.is_some() || token.renews() || on_event.is_some() {
         call.transport = Some(Rc::new(Transport {
             fetch,
             token: token.clone(),
+            on_event,
         }));
     }
     Ok(JsCall { call, token, signal })
@@ -235,11 +242,11 @@ impl JsCall {
     /// Resolves the token for the call's first request (to `url`); an
     /// already-aborted signal ends the call first.
     pub async fn token(&self, url: &str) -> Result<String, Error> {
-        if crate::shell::abort::caller_aborted(self.signal.as_ref()) {
+        if crate::shell::abort::caller_aborted(self.signal.as_deref()) {
             return Err(with_call(aborted(0), &self.call, ""));
         }
         self.token
-            .resolve(url, self.signal.as_ref(), self.call.timeout_ms)
+            .resolve(url, self.signal.as_deref(), self.call.timeout_ms)
             .await
             .map_err(|e| with_call(e, &self.call, ""))
     }

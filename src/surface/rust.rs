@@ -6,8 +6,8 @@ use crate::prelude::*;
 
 use crate::protocol::error::{Code, Error};
 use crate::protocol::validate::{check_session_id, check_token, Call, CallInput};
-use crate::shell::abort::aborted;
 use crate::shell::abort::caller_aborted;
+use crate::shell::abort::{aborted, Signal};
 use crate::shell::action::{session_action, Refreshed, SessionAction};
 use crate::shell::exchange::with_call;
 use crate::shell::sys::{fresh_client_request_id, now_ms, AbortSignal};
@@ -120,7 +120,15 @@ async fn run(action: SessionAction, o: &RefreshOptions) -> Result<Refreshed, Err
     let started = now_ms();
     let call = o.options.call()?;
     check_session_id(&o.session_id)?;
-    let signal = o.options.signal.as_ref();
+    // Linked once, as a JS caller's signal is (`Signal::link`).
+    let linked = match &o.options.signal {
+        Some(s) => Some(
+            Signal::link(s.as_ref())
+                .map_err(|_| Error::local(Code::InvalidArgument, &["options.signal could not be read"]))?,
+        ),
+        None => None,
+    };
+    let signal = linked.as_deref();
     if caller_aborted(signal) {
         return Err(with_call(aborted(0), &call, &o.options.access_token));
     }

@@ -29,6 +29,7 @@ use super::convert::{add_async_dispose, refreshed_to_js, to_js};
 use super::fetch_init::read_fetch_init;
 use super::options::{read_call, read_create, JsOptions};
 use crate::protocol::error::{Code, Error};
+use crate::protocol::event::{failure, reason, Event, RetryReason};
 use crate::protocol::line::{Join, Line};
 use crate::protocol::policy::Answered;
 use crate::protocol::request::Request;
@@ -38,12 +39,14 @@ use crate::protocol::session::{
 };
 use crate::protocol::validate::{check_session_id, integer, Call};
 use crate::protocol::workbook_request::{target_url, Next, WorkbookFetch};
-use crate::shell::abort::{aborted, caller_aborted, deferred, race_abort, sleep, AbortLink};
+use crate::shell::abort::{aborted, caller_aborted, deferred, race_abort, sleep, AbortLink, Signal};
 use crate::shell::action::{session_action, InLine, SessionAction};
 use crate::shell::create::{create_session, CreateParams};
-use crate::shell::exchange::{header_refused, transport, wait_for_line, with_call, LineCell};
+use crate::shell::events::emit;
+use crate::shell::events::notify;
+use crate::shell::exchange::{header_refused, listener, transport, wait_for_line, with_call, LineCell};
 use crate::shell::fetch::NoAnswer;
-use crate::shell::sys::{fresh_client_request_id, now_ms, random, set, AbortController, AbortSignal};
+use crate::shell::sys::{fresh_client_request_id, now_ms, random, set, set_str, AbortController, AbortSignal};
 use crate::shell::token::TokenSource;
 use crate::shell::workbook_fetch::{send_once, Sent};
 
@@ -53,48 +56,6 @@ struct Callbacks {
     on_error: Option<Function>,
     on_lost: Option<Function>,
     on_recreated: Option<Function>,
-}
-
-/// Calls a user callback with no borrow held. A throw (or a rejected
-/// promise from an async callback) does not stop keep-alive, and is not
-/// swallowed: it goes to the platform's `reportError` when there is one,
-/// else to `console.error`.
-fn notify(f: Option<Function>, args: &[&JsValue]) {
-    let Some(f) = f else { return };
-    let out = match args {
-        [a] => f.call1(&JsValue::UNDEFINED, a),
-        [a, b] => f.call2(&JsValue::UNDEFINED, a, b),
-        _ => f.call0(&JsValue::UNDEFINED),
-    };
-    match out {
-        Err(thrown) => report_error(&thrown),
-        Ok(v) if v.is_instance_of::<Promise>() => {
-            let p: Promise = v.unchecked_into();
-            spawn_local(async move {
-                if let Err(rejected) = JsFuture::from(p).await {
-                    report_error(&rejected);
-                }
-            });
-        }
-        Ok(_) => {}
-    }
-}
-
-/// `globalThis.reportError(e)` (browsers, workers, Deno, workerd), else
-/// `console.error(e)`; never throws.
-fn report_error(e: &JsValue) {
-    let global = js_sys::global();
-    let call = |target: &JsValue, name: &str| -> bool {
-        match Reflect::get(target, &JsValue::from_str(name)) {
-            Ok(f) if f.is_function() => f.unchecked_into::<Function>().call1(target, e).is_ok(),
-            _ => false,
-        }
-    };
-    if !call(&global, "reportError") {
-        if let Ok(console) = Reflect::get(&global, &JsValue::from_str("console")) {
-            let _ = call(&console, "error");
-        }
-    }
 }
 
 /// The refresh in flight.
@@ -201,7 +162,7 @@ fn state_error(s: &Session) -> Error {
 }
 
 /// Reads `{ signal? }` of refresh() and close(); `undefined` is no options.
-fn read_signal(options: &JsValue) -> Result<Option<AbortSignal>, Error> {
+fn read_signal(options: &JsValue) -> Result<Option<Signal>, Error> {
     if options.is_undefined() || options.is_null() {
         return Ok(None);
     }
@@ -220,7 +181,7 @@ impl WorkbookSession {
             let token = c
                 .token(&Request::create_session(&c.call, p.persist_changes, p.prefer_async).url)
                 .await?;
-            let info = create_session(&c.call, p, &token, c.signal.as_ref(), None).await?;
+            let info = create_session(&c.call, p, &token, c.signal.as_deref(), None).await?;
             Ok::<_, Error>(WorkbookSession::new(
                 Session::new(info.id, info.persist_changes, Some(now_ms() as u64)),
                 c.call,
@@ -296,8 +257,8 @@ impl WorkbookSession {
     }
 
     /// Refreshes now (see the JS `refresh`).
-    pub fn refresh_with(&self, signal: Option<AbortSignal>) -> Promise {
-        if caller_aborted(signal.as_ref()) {
+    pub fn refresh_with(&self, signal: Option<Signal>) -> Promise {
+        if caller_aborted(signal.as_deref()) {
             let e = with_call(aborted(0), &self.inner.borrow().call, "");
             return Promise::reject(&to_js(&e, "WorkbookSession.refresh"));
         }
@@ -321,7 +282,7 @@ impl WorkbookSession {
             Some(signal) => {
                 let call = self.inner.borrow().call.clone();
                 future_to_promise(async move {
-                    match race_abort(joined, Some(&signal)).await {
+                    match race_abort(joined, Some(&*signal)).await {
                         Ok(v) => Ok(v),
                         Err(Some(e)) => Err(e),
                         Err(None) => Err(to_js(&with_call(aborted(0), &call, ""), "WorkbookSession.refresh")),
@@ -332,7 +293,7 @@ impl WorkbookSession {
     }
 
     /// Closes the session (see the JS `close`).
-    pub fn close_with(&self, signal: Option<AbortSignal>) -> Promise {
+    pub fn close_with(&self, signal: Option<Signal>) -> Promise {
         let rc = self.inner.clone();
         future_to_promise(async move {
             let started = now_ms();
@@ -365,11 +326,11 @@ impl WorkbookSession {
                 )
             };
             let run = async {
-                if caller_aborted(signal.as_ref()) {
+                if caller_aborted(signal.as_deref()) {
                     return Err(aborted(0));
                 }
                 let url = Request::close_session(&call, &id).url;
-                let token = token.resolve(&url, signal.as_ref(), call.timeout_ms).await?;
+                let token = token.resolve(&url, signal.as_deref(), call.timeout_ms).await?;
                 let in_line = InLine {
                     line: Some(&line),
                     can_recreate: false,
@@ -379,7 +340,7 @@ impl WorkbookSession {
                     &call,
                     &id,
                     &token,
-                    signal.as_ref(),
+                    signal.as_deref(),
                     started,
                     in_line,
                 )
@@ -494,7 +455,7 @@ impl WorkbookSession {
                 .map_err(|_| Error::local(Code::InvalidArgument, &["AbortController is not available"]))?;
             let mut inner = self.inner.borrow_mut();
             let old = inner.stop_keep_alive();
-            if caller_aborted(signal.as_ref()) {
+            if caller_aborted(signal.as_deref()) {
                 // Like addEventListener with an aborted signal: nothing starts.
                 return Ok::<_, Error>((old, None));
             }
@@ -553,8 +514,12 @@ impl WorkbookSession {
     /// or `init.recreate`) is recreated and the request resent once (not a
     /// write answered 502, nor `internalServerErrorUncategorized`); an
     /// expired non-persistent session rejects with `recreatable` and
-    /// `stateLost: true` (its changes are gone). Any other non-2xx answer
-    /// rejects with a `GraphError`, as every other call does.
+    /// `stateLost: true` (its changes are gone). Without recreation, a dead
+    /// session (`invalidSessionNotFound` ...) or
+    /// `internalServerErrorUncategorized` turns the session `lost`
+    /// (`onLost`); an expiry leaves it active for a later call's
+    /// `init.recreate`. Any other non-2xx answer rejects with a
+    /// `GraphError`, as every other call does.
     ///
     /// Calls go one at a time, in call order (Graph's best practice for a
     /// workbook), unless `init.concurrent` is true; a `Retry-After` cooldown
@@ -682,10 +647,7 @@ async fn recreate_for_fetch(rc: &Rc<RefCell<Inner>>, failed_id: &str) -> Result<
                 let promise = future_to_promise(async move {
                     let (notice, error) = recreate_or_error(&task_rc).await;
                     *task_failure.borrow_mut() = error;
-                    if let Some((cb, args)) = notice {
-                        let refs: Vec<&JsValue> = args.iter().collect();
-                        notify(cb, &refs);
-                    }
+                    tell(notice);
                     Ok(JsValue::UNDEFINED)
                 });
                 rc.borrow_mut().in_flight = Some(InFlight {
@@ -735,6 +697,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         call.client_request_id = id.clone();
     }
     let line = rc.borrow().line.clone();
+    let on_event = listener(&call);
     // Every token this call used: all are scrubbed from what it returns
     // (Graph may echo the first one back after a renewal).
     let mut used: Vec<String> = Vec::new();
@@ -745,7 +708,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         }
         (e, state_lost)
     };
-    if caller_aborted(signal.as_ref()) {
+    if caller_aborted(signal.as_deref()) {
         return Err(fail(aborted(0), &used, false));
     }
     // One at a time, in call order, unless the caller asked otherwise.
@@ -754,7 +717,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
     } else {
         let (previous, turn) = join_line(&rc);
         if let Some(p) = previous {
-            if race_abort(p, signal.as_ref()).await.is_err() {
+            if race_abort(p, signal.as_deref()).await.is_err() {
                 return Err(fail(aborted(0), &used, false));
             }
         }
@@ -762,7 +725,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
     };
     let source = token;
     let mut token = source
-        .resolve(&url, signal.as_ref(), call.timeout_ms)
+        .resolve(&url, signal.as_deref(), call.timeout_ms)
         .await
         .map_err(|e| fail(e, &used, false))?;
     used.push(token.clone());
@@ -776,7 +739,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
     loop {
         // The session's cooldown holds every request on it, this one too
         // (`concurrent` skips the order, never a cooldown).
-        if let Err(e) = wait_for_line(Some(&line), &call, signal.as_ref(), machine.attempts()).await {
+        if let Err(e) = wait_for_line(Some(&line), &call, signal.as_deref(), machine.attempts()).await {
             return Err(fail(e, &used, false));
         }
         // No request once the session is closed or lost (also while waiting in line).
@@ -789,9 +752,19 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             inner.machine.id.clone()
         };
         let attempt = machine.begin_attempt();
+        let method = init.outgoing.method.as_str();
+        emit(
+            on_event,
+            &Event::Request {
+                method,
+                url: &url,
+                attempt,
+            },
+        );
+        let sent_at = now_ms();
         let sent = send_once(
             &init.outgoing,
-            signal.as_ref(),
+            signal.as_deref(),
             &url,
             &token,
             &id,
@@ -802,15 +775,37 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         )
         .await;
         let now = now_ms() as u64;
+        let responded = |status: u16, request_id: Option<&str>, failure: Option<&'static str>| {
+            let elapsed_ms = (now_ms() - sent_at).max(0.0) as u64;
+            let e = Event::Response {
+                method,
+                url: &url,
+                attempt,
+                status,
+                request_id,
+                elapsed_ms,
+                failure,
+            };
+            emit(on_event, &e);
+        };
+        match &sent {
+            Ok(Sent::Success(head)) => responded(head.status, head.header("request-id").as_deref(), None),
+            Ok(Sent::Failure(a)) => responded(a.status, a.request_id.as_deref(), None),
+            Err(NoAnswer::Aborted) => responded(0, None, Some("aborted")),
+            Err(NoAnswer::Network) => responded(0, None, failure(Answered::Network)),
+            Err(NoAnswer::Redirect) => responded(0, None, failure(Answered::Redirect)),
+            Err(NoAnswer::Timeout) => responded(0, None, failure(Answered::Timeout)),
+            Err(NoAnswer::HeaderRefused) => {}
+        }
         let (answer, no_answer) = match sent {
-            Ok(Sent::Success(response)) => {
-                let retry_after = response.headers().get("retry-after").ok().flatten();
+            Ok(Sent::Success(head)) => {
+                let retry_after = head.header("retry-after");
                 line.set(
                     line.get()
                         .hold(now, retry_after.and_then(|v| parse_retry_after(&v, now))),
                 );
                 rc.borrow_mut().machine.activity(now);
-                return Ok(response.into());
+                return Ok(head.response.into());
             }
             Ok(Sent::Failure(a)) => (Some(a), Answered::Network),
             Err(NoAnswer::Aborted) => return Err(fail(aborted(attempt), &used, false)),
@@ -819,11 +814,28 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             Err(NoAnswer::Redirect) => (None, Answered::Redirect),
             Err(NoAnswer::Timeout) => (None, Answered::Timeout),
         };
-        if let Some(a) = &answer {
-            let cooldown = a.retry_after.as_deref().and_then(|v| parse_retry_after(v, now));
-            line.set(line.get().hold(now, cooldown));
+        let cooldown = answer
+            .as_ref()
+            .and_then(|a| a.retry_after.as_deref())
+            .and_then(|v| parse_retry_after(v, now));
+        line.set(line.get().hold(now, cooldown));
+        let next = machine.handle(answer.as_ref(), no_answer, now, random());
+        let retry = match next {
+            Next::Renew => Some((0, RetryReason::TokenRenewal)),
+            Next::Resend { delay_ms } => Some((delay_ms, reason(cooldown))),
+            _ => None,
+        };
+        if let Some((delay_ms, reason)) = retry {
+            let e = Event::Retry {
+                method,
+                url: &url,
+                attempt,
+                delay_ms,
+                reason,
+            };
+            emit(on_event, &e);
         }
-        match machine.handle(answer.as_ref(), no_answer, now, random()) {
+        match next {
             Next::Done => {
                 return Err(fail(
                     Error::local(Code::InvalidResponse, &["no usable answer"]),
@@ -834,13 +846,13 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             // A 401 with a token source that renews: one fresh token, one resend.
             Next::Renew => {
                 token = source
-                    .resolve(&url, signal.as_ref(), call.timeout_ms)
+                    .resolve(&url, signal.as_deref(), call.timeout_ms)
                     .await
                     .map_err(|e| fail(e.with_attempts(machine.attempts()), &used, false))?;
                 used.push(token.clone());
             }
             Next::Resend { delay_ms } => {
-                if sleep(delay_ms, signal.as_ref()).await.is_err() {
+                if sleep(delay_ms, signal.as_deref()).await.is_err() {
                     return Err(fail(aborted(attempt), &used, false));
                 }
             }
@@ -855,15 +867,40 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
                 error,
                 state_lost,
                 recreate_session,
+                session_lost,
             } => {
                 // Not resent; the session is replaced for the work after it.
                 if recreate_session {
                     let _ = recreate_for_fetch(&rc, &id).await;
                 }
-                return Err(fail(error, &used, state_lost));
+                let failed = fail(error, &used, state_lost);
+                if session_lost {
+                    lose(&rc, &id, fetch_error_to_js(&failed.0, failed.1));
+                }
+                return Err(failed);
             }
         }
     }
+}
+
+/// Session `id` may not be used again and is not replaced: it turns lost
+/// (keep-alive ends), and `onEvent` and `onLost` are told, once, with no
+/// borrow held.
+fn lose(rc: &Rc<RefCell<Inner>>, id: &str, error: JsValue) {
+    let (notice, stop) = {
+        let mut inner = rc.borrow_mut();
+        if !inner.machine.gone(id) {
+            return;
+        }
+        let notice = vec![
+            session_event(&inner, "lost", &[("error", error.clone())]),
+            (inner.callbacks.on_lost.clone(), vec![error]),
+        ];
+        inner.rearm = None;
+        (notice, inner.stop_keep_alive())
+    };
+    abort_all(stop);
+    tell(notice);
 }
 
 /// `controller.abort` bound to its controller, as an event listener.
@@ -877,14 +914,14 @@ fn bound_abort(c: &AbortController) -> Option<Function> {
 /// Starts a refresh (the machine already said Start or the timer fired) and
 /// records it for joiners. Its refresh stage ends on the starter's `signal`,
 /// and on `stop()` (when keep-alive started it) or `close()`.
-fn start_refresh(rc: &Rc<RefCell<Inner>>, signal: Option<AbortSignal>, by_keep_alive: bool) -> Promise {
+fn start_refresh(rc: &Rc<RefCell<Inner>>, signal: Option<Signal>, by_keep_alive: bool) -> Promise {
     let abort = AbortController::new().ok();
     let own = abort.as_ref().map(AbortController::signal);
     let link = match (&abort, &signal) {
         (Some(c), Some(s)) => bound_abort(c).map(|f| AbortLink::new(Some(s), &f)),
         _ => None,
     };
-    let signal = own.or(signal);
+    let signal = own.map(Signal::own).or(signal);
     let promise = future_to_promise(refresh_task(rc.clone(), signal, link));
     rc.borrow_mut().in_flight = Some(InFlight {
         promise: promise.clone(),
@@ -895,11 +932,29 @@ fn start_refresh(rc: &Rc<RefCell<Inner>>, signal: Option<AbortSignal>, by_keep_a
 }
 
 /// What to tell once the state is settled and no borrow is held.
-type Notice = Option<(Option<Function>, Vec<JsValue>)>;
+type Notice = Vec<(Option<Function>, Vec<JsValue>)>;
+
+/// Tells what `notice` holds, in order; no borrow may be held.
+fn tell(notice: Notice) {
+    for (cb, args) in notice {
+        let refs: Vec<&JsValue> = args.iter().collect();
+        notify(cb, &refs);
+    }
+}
+
+/// The session's `onEvent` listener and a `{ type, ...fields }` event for it.
+fn session_event(inner: &Inner, kind: &str, fields: &[(&str, JsValue)]) -> (Option<Function>, Vec<JsValue>) {
+    let o = Object::new();
+    set_str(&o, "type", kind);
+    for (k, v) in fields {
+        set(&o, k, v);
+    }
+    (listener(&inner.call).cloned(), vec![o.into()])
+}
 
 async fn refresh_task(
     rc: Rc<RefCell<Inner>>,
-    signal: Option<AbortSignal>,
+    signal: Option<Signal>,
     link: Option<AbortLink>,
 ) -> Result<JsValue, JsValue> {
     let started = now_ms();
@@ -913,7 +968,7 @@ async fn refresh_task(
             inner.machine.keep_alive.is_some_and(|k| k.recreate),
         )
     };
-    let signal = signal.as_ref();
+    let signal = signal.as_deref();
     let run = async {
         let url = Request::refresh_session(&call, &id).url;
         let token = token.resolve(&url, signal, call.timeout_ms).await?;
@@ -934,7 +989,7 @@ async fn refresh_task(
             inner.rearm = inner.machine.refresh_succeeded(now_ms() as u64, random());
             inner.in_flight = None;
             let cb = inner.callbacks.on_refresh.clone();
-            (Ok(js.clone()), Some((cb, vec![js])))
+            (Ok(js.clone()), vec![(cb, vec![js])])
         }
         Err(e) => {
             let js = to_js(&e, "WorkbookSession.refresh");
@@ -957,7 +1012,10 @@ async fn refresh_task(
                     let mut inner = rc.borrow_mut();
                     inner.rearm = None;
                     inner.in_flight = None;
-                    Some((inner.callbacks.on_lost.clone(), vec![js.clone()]))
+                    vec![
+                        session_event(&inner, "lost", &[("error", js.clone())]),
+                        (inner.callbacks.on_lost.clone(), vec![js.clone()]),
+                    ]
                 }
                 AfterFailure::RetryIn(_) | AfterFailure::Halt | AfterFailure::Resume(_) => {
                     let mut inner = rc.borrow_mut();
@@ -966,26 +1024,27 @@ async fn refresh_task(
                         _ => None,
                     };
                     inner.in_flight = None;
-                    after.next_try().map(|(will_retry, retry_in)| {
-                        let next = Object::new();
-                        set(&next, "willRetry", &JsValue::from(will_retry));
-                        set(
-                            &next,
-                            "retryInMs",
-                            &retry_in.map_or(JsValue::NULL, |ms| JsValue::from(ms as f64)),
-                        );
-                        (inner.callbacks.on_error.clone(), vec![js.clone(), next.into()])
-                    })
+                    after
+                        .next_try()
+                        .into_iter()
+                        .map(|(will_retry, retry_in)| {
+                            let next = Object::new();
+                            set(&next, "willRetry", &JsValue::from(will_retry));
+                            set(
+                                &next,
+                                "retryInMs",
+                                &retry_in.map_or(JsValue::NULL, |ms| JsValue::from(ms as f64)),
+                            );
+                            (inner.callbacks.on_error.clone(), vec![js.clone(), next.into()])
+                        })
+                        .collect()
                 }
             };
             (Err(js), notice)
         }
     };
     // Settled: the slot is clear and no borrow is held; callbacks may re-enter.
-    if let Some((cb, args)) = notice {
-        let refs: Vec<&JsValue> = args.iter().collect();
-        notify(cb, &refs);
-    }
+    tell(notice);
     out
 }
 
@@ -1024,21 +1083,34 @@ async fn recreate_or_error(rc: &Rc<RefCell<Inner>>) -> (Notice, Option<Error>) {
             inner.rearm = rearm;
             if inner.machine.state != State::Active {
                 // close() is waiting for this refresh and closes the new id.
-                return (None, None);
+                return (Vec::new(), None);
             }
             let event = Object::new();
             set(&event, "previousId", &JsValue::from_str(&previous));
             set(&event, "id", &JsValue::from_str(&info.id));
             set(&event, "stateLost", &JsValue::from(state_lost));
-            (Some((inner.callbacks.on_recreated.clone(), vec![event.into()])), None)
+            let told = session_event(
+                &inner,
+                "recreated",
+                &[
+                    ("previousId", JsValue::from_str(&previous)),
+                    ("id", JsValue::from_str(&info.id)),
+                    ("stateLost", JsValue::from(state_lost)),
+                ],
+            );
+            (
+                vec![told, (inner.callbacks.on_recreated.clone(), vec![event.into()])],
+                None,
+            )
         }
         Err(e) => {
             inner.machine.recreate_failed();
             inner.rearm = None;
-            let notice = Some((
-                inner.callbacks.on_lost.clone(),
-                vec![to_js(&e, "WorkbookSession.keepAlive")],
-            ));
+            let js = to_js(&e, "WorkbookSession.keepAlive");
+            let notice = vec![
+                session_event(&inner, "lost", &[("error", js.clone())]),
+                (inner.callbacks.on_lost.clone(), vec![js]),
+            ];
             (notice, Some(e))
         }
     }
@@ -1053,10 +1125,10 @@ async fn keep_alive_loop(
     mut delay: u64,
     stop: AbortController,
     stop_signal: AbortSignal,
-    signal: Option<AbortSignal>,
+    signal: Option<Signal>,
 ) {
     // The caller's keepAlive signal aborts our stop controller.
-    let _link = bound_abort(&stop).map(|f| AbortLink::new(signal.as_ref(), &f));
+    let _link = bound_abort(&stop).map(|f| AbortLink::new(signal.as_deref(), &f));
     'ticks: loop {
         if sleep(delay, Some(&stop_signal)).await.is_err() {
             break;
@@ -1090,7 +1162,7 @@ async fn keep_alive_loop(
         }
         let promise = if fire == Fire::Refresh {
             // Ended with this keep-alive: stop(), its signal, a new keepAlive().
-            start_refresh(&rc, Some(stop_signal.clone()), true)
+            start_refresh(&rc, Some(Signal::own(stop_signal.clone())), true)
         } else {
             let inner = rc.borrow();
             match (&inner.in_flight, inner.machine.keep_alive.is_some()) {
@@ -1110,7 +1182,7 @@ async fn keep_alive_loop(
     }
     // Ended by the caller's keepAlive signal: stop this keep-alive (not a
     // newer one that replaced it).
-    if caller_aborted(signal.as_ref()) {
+    if caller_aborted(signal.as_deref()) {
         let current = rc
             .borrow()
             .keep_alive_stop

@@ -70,6 +70,70 @@ export interface CallOptions {
   clientRequestId?: string;
   /** Hosts besides Graph's and loopback that may receive the token. */
   allowedHosts?: string[];
+  /** Told what the call does, as it happens: each request sent, each answer,
+   * each resend it schedules and why, and (a WorkbookSession's) each
+   * recreation and loss. See {@link SessionEvent}. No event carries the
+   * token, a header or a body. Called synchronously; a throw (or a rejected
+   * promise) is reported (`reportError`, else `console.error`) and never
+   * breaks the call. On `WorkbookSession.create`/`attach`, it hears every
+   * request of the session (refreshes, keep-alive, `session.fetch`, the
+   * recreation, close). */
+  onEvent?: (event: SessionEvent) => void;
+}
+
+/** What {@link CallOptions.onEvent} is told. */
+export type SessionEvent = RequestEvent | ResponseEvent | RetryEvent | RecreatedSessionEvent | LostEvent;
+
+/** A request is being sent (attempt 1, or a resend). */
+export interface RequestEvent {
+  type: "request";
+  /** "POST", "GET", "PATCH" ... */
+  method: string;
+  /** The request's URL (the token travels in a header, never here). */
+  url: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+}
+
+/** An attempt ended: Graph's answer, or none (`status` 0, `failure` says why). */
+export interface ResponseEvent {
+  type: "response";
+  method: string;
+  url: string;
+  attempt: number;
+  /** The HTTP status; 0 when no answer came. */
+  status: number;
+  /** Graph's `request-id`, when it sent one. */
+  requestId: string | null;
+  /** From sending to the answer's head. */
+  elapsedMs: number;
+  /** Why no answer came; null when one did. */
+  failure: "network" | "timeout" | "redirect" | "aborted" | null;
+}
+
+/** The request will be sent again after `delayMs`. */
+export interface RetryEvent {
+  type: "retry";
+  method: string;
+  url: string;
+  /** The attempt that failed. */
+  attempt: number;
+  delayMs: number;
+  /** `cooldown`: Graph's `Retry-After`, waited out whole; `backoff`: none
+   * was sent (exponential, jittered); `tokenRenewal`: a 401, sent again at
+   * once with a fresh token. */
+  reason: "cooldown" | "backoff" | "tokenRenewal";
+}
+
+/** A WorkbookSession's session expired and was replaced (as onRecreated). */
+export interface RecreatedSessionEvent extends RecreatedEvent {
+  type: "recreated";
+}
+
+/** A WorkbookSession turned "lost" (as onLost). */
+export interface LostEvent {
+  type: "lost";
+  error: GraphError;
 }
 
 /** Options of refreshSession and closeSession. */

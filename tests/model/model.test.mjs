@@ -15,6 +15,8 @@
 // random time), session.fetch (in line or concurrent), the function exports with signals, keepAlive (random
 // interval, recreate, callbacks that re-enter refresh/stop/keepAlive/close
 // or throw), stop, close (with and without a signal), free, forced GC,
+// hostile callers (signals and Responses whose getters throw on a second
+// read or re-enter the session; see hostileSignal),
 // waits, and faults: throttles with Retry-After, 503, recreatable expiry
 // (ending the session), expiry through the control API, dropped
 // connections, slow answers (attempt timeouts), redirects, hung and
@@ -173,8 +175,42 @@ const abandonedIds = new Set();
 const modelCrids = new Set(); // client-request-ids of the function exports' calls
 let ambiguousCreates = 0;
 
+// Hostile callers (issue 22): a signal whose `aborted` getter throws from
+// its second read and whose `addEventListener` getter re-enters the
+// session (reads its state); a `fetch` whose Response getters (`status`,
+// `headers`, `body`) throw from their second read. The library reads each
+// once, so neither may change what the model expects.
+function hostileSignal(signal) {
+  if (!chance(0.4)) return signal;
+  let reads = 0;
+  return new Proxy(signal, {
+    get(t, k) {
+      if (k === "aborted" && ++reads > 1) throw new Error("model: aborted read twice");
+      if (k === "addEventListener") for (const slot of slots) try { slot.s?.state; } catch (e) { fail(`state trapped: ${e}`); }
+      const v = Reflect.get(t, k);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+}
+const hostileFetch = (url, init) =>
+  globalThis.fetch(url, init).then((r) => {
+    const reads = new Map();
+    return new Proxy(r, {
+      get(t, k) {
+        if (["status", "headers", "body"].includes(k)) {
+          reads.set(k, (reads.get(k) ?? 0) + 1);
+          if (reads.get(k) > 1) throw new Error(`model: Response.${k} read twice`);
+        }
+        const v = Reflect.get(t, k);
+        return typeof v === "function" ? v.bind(t) : v;
+      },
+    });
+  });
+
 function options(slot, extra = {}) {
+  if (extra.signal) extra = { ...extra, signal: hostileSignal(extra.signal) };
   return {
+    ...(chance(0.3) ? { fetch: hostileFetch } : {}),
     workbook: slot.workbook,
     accessToken: tokenSource(slot),
     baseUrl: base,
@@ -261,7 +297,7 @@ function keepAlive(slot, withSignal) {
   let c = null;
   if (withSignal) {
     c = new AbortController();
-    o.signal = c.signal;
+    o.signal = hostileSignal(c.signal);
   }
   slot.kaGen++;
   try {
@@ -287,7 +323,7 @@ function closeSlot(slot, how) {
   if (c) setTimeout(() => c.abort(), int(0, 300));
   const ids = [...slot.ids];
   const before = s.state;
-  track(`slot${slot.i} close ${how}`, s.close(c ? { signal: c.signal } : undefined)).then((r) => {
+  track(`slot${slot.i} close ${how}`, s.close(c ? { signal: hostileSignal(c.signal) } : undefined)).then((r) => {
     log.push(`  slot${slot.i} close (${before}, ids ${ids}) -> ${r.ok ? JSON.stringify(r.v) : r.e.code}`);
     // null: nothing to close (lost, or a close() in flight already does it).
     if (r.ok && r.v !== null) {
@@ -389,7 +425,7 @@ async function act() {
     log.push(`slot${slot.i} refresh${withSignal ? " with a signal" : ""}`);
     const c = withSignal ? new AbortController() : null;
     if (c) setTimeout(() => c.abort(), int(0, 600));
-    const p = manualRefresh(slot, s, c ? { signal: c.signal } : undefined, withSignal ? "with a signal" : "");
+    const p = manualRefresh(slot, s, c ? { signal: hostileSignal(c.signal) } : undefined, withSignal ? "with a signal" : "");
     if (chance(0.5)) await p;
   } else if (r < 0.3) {
     // The function export with a signal: no request of the call after its abort.

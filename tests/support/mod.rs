@@ -3,6 +3,9 @@
 //! option objects built the way JavaScript callers build them.
 #![allow(dead_code)]
 
+#[cfg(target_arch = "wasm32")]
+pub mod scenario;
+
 use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;

@@ -28,6 +28,7 @@ import init, {
   type SessionInfo,
   type SessionOptions,
   type SessionState,
+  type SessionEvent,
   type SyncInitInput,
 } from "graph-workbook-session";
 import manualInit, { initSync as manualInitSync, refreshSession as manualRefresh } from "graph-workbook-session/manual";
@@ -205,3 +206,27 @@ export async function everything(signal: AbortSignal, bytes: Uint8Array, module:
   const u: unknown = null;
   if (isGraphError(u)) console.log(u.innerCode);
 }
+
+// ---- onEvent (issue 23) ----------------------------------------------------
+const onEvent = (e: SessionEvent): void => {
+  if (e.type === "retry") {
+    const reason: "cooldown" | "backoff" | "tokenRenewal" = e.reason;
+    const delay: number = e.delayMs;
+    void reason, delay;
+  } else if (e.type === "response") {
+    const id: string | null = e.requestId;
+    const status: number = e.status;
+    void id, status;
+  } else if (e.type === "recreated") {
+    const ids: [string, string] = [e.previousId, e.id];
+    void ids;
+  } else if (e.type === "lost") {
+    const err: GraphError = e.error;
+    void err;
+  }
+};
+void refreshSession({ workbook: "/me/drive/items/1", accessToken: "t", sessionId: "s", onEvent });
+void WorkbookSession.attach({ workbook: "/me/drive/items/1", accessToken: "t", sessionId: "s", onEvent });
+// @ts-expect-error an event's type is one of five
+const notAnEvent: SessionEvent = { type: "sent", method: "GET", url: "u", attempt: 1 };
+void notAnEvent;

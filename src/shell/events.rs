@@ -1,0 +1,99 @@
+//! Calling the caller's listeners: `onEvent` with the protocol's
+//! [`Event`]s, and keep-alive's callbacks. A listener that throws (or whose
+//! promise rejects) is reported (`reportError`, else `console.error`) and
+//! never breaks the call; listeners run with no `RefCell` borrow held.
+
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+
+use super::sys::{set, set_str};
+use crate::protocol::event::Event;
+
+/// Calls a caller's callback. A throw (or a rejected promise from an async
+/// callback) is not swallowed: it goes to the platform's `reportError` when
+/// there is one, else to `console.error`.
+pub fn notify(f: Option<Function>, args: &[&JsValue]) {
+    let Some(f) = f else { return };
+    let out = match args {
+        [a] => f.call1(&JsValue::UNDEFINED, a),
+        [a, b] => f.call2(&JsValue::UNDEFINED, a, b),
+        _ => f.call0(&JsValue::UNDEFINED),
+    };
+    match out {
+        Err(thrown) => report_error(&thrown),
+        Ok(v) if v.is_instance_of::<Promise>() => {
+            let p: Promise = v.unchecked_into();
+            spawn_local(async move {
+                if let Err(rejected) = JsFuture::from(p).await {
+                    report_error(&rejected);
+                }
+            });
+        }
+        Ok(_) => {}
+    }
+}
+
+/// `globalThis.reportError(e)` (browsers, workers, Deno, workerd), else
+/// `console.error(e)`; never throws.
+pub fn report_error(e: &JsValue) {
+    let global = js_sys::global();
+    let call = |target: &JsValue, name: &str| -> bool {
+        match Reflect::get(target, &JsValue::from_str(name)) {
+            Ok(f) if f.is_function() => f.unchecked_into::<Function>().call1(target, e).is_ok(),
+            _ => false,
+        }
+    };
+    if !call(&global, "reportError") {
+        if let Ok(console) = Reflect::get(&global, &JsValue::from_str("console")) {
+            let _ = call(&console, "error");
+        }
+    }
+}
+
+/// Hands `event` to `listener` as a plain object (`SessionEvent` in the
+/// types), when there is one.
+pub fn emit(listener: Option<&Function>, event: &Event<'_>) {
+    let Some(listener) = listener else { return };
+    let o = Object::new();
+    let num = |o: &Object, k: &str, n: f64| set(o, k, &JsValue::from_f64(n));
+    let head = |o: &Object, kind: &str, method: &str, url: &str, attempt: u32| {
+        set_str(o, "type", kind);
+        set_str(o, "method", method);
+        set_str(o, "url", url);
+        num(o, "attempt", f64::from(attempt));
+    };
+    match *event {
+        Event::Request { method, url, attempt } => head(&o, "request", method, url, attempt),
+        Event::Response {
+            method,
+            url,
+            attempt,
+            status,
+            request_id,
+            elapsed_ms,
+            failure,
+        } => {
+            head(&o, "response", method, url, attempt);
+            num(&o, "status", f64::from(status));
+            set(&o, "requestId", &request_id.map_or(JsValue::NULL, JsValue::from_str));
+            num(&o, "elapsedMs", elapsed_ms as f64);
+            set(&o, "failure", &failure.map_or(JsValue::NULL, JsValue::from_str));
+        }
+        Event::Retry {
+            method,
+            url,
+            attempt,
+            delay_ms,
+            reason,
+        } => {
+            head(&o, "retry", method, url, attempt);
+            num(&o, "delayMs", delay_ms as f64);
+            set_str(&o, "reason", reason.as_str());
+        }
+    }
+    notify(Some(listener.clone()), &[&o.into()]);
+}

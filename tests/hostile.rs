@@ -1,0 +1,163 @@
+//! Issue 22, point 2: caller objects that throw or re-enter. A caller's
+//! signal, `fetch`, its `Response` and option bags are read once, through
+//! catching accessors, at the boundary; a JS exception never leaves a
+//! session's line or state half-updated. Each case was reproduced first
+//! against the package before the change (an uncaught exception, a call
+//! pending for good, or `RuntimeError: unreachable` and a trapping `state`
+//! getter). In Node and headless Chromium, against the emulator; the cases
+//! are listed in `tests/FAULTS.md` ("Hostile callers").
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use support::scenario::scenario;
+use wasm_bindgen_test::*;
+
+/// What every hostile case shares: the global errors seen while it runs
+/// (an exception thrown through the wasm must never reach the host), a
+/// bound on every call, and a session that still works afterwards.
+const HOSTILE: &str = r#"
+const uncaught = [];
+const onError = (e) => { uncaught.push(String((e && (e.error || e.reason)) || e)); if (e && e.preventDefault) e.preventDefault(); };
+const isNode = typeof process !== "undefined" && process.versions && process.versions.node;
+if (isNode) { process.on("uncaughtException", onError); process.on("unhandledRejection", onError); }
+else { addEventListener("error", onError); addEventListener("unhandledrejection", onError); }
+const done = () => { if (isNode) { process.off("uncaughtException", onError); process.off("unhandledRejection", onError); } else { removeEventListener("error", onError); removeEventListener("unhandledrejection", onError); } };
+const settle = (p, ms = 4000) => Promise.race([p.then(() => "ok", (e) => "rejected " + (e && e.code)), sleep(ms).then(() => "pending")]);
+// A real AbortSignal behind a Proxy whose `aborted` read runs `onRead(n)`.
+const signalWith = (onRead) => { const c = new AbortController(); let n = 0; return new Proxy(c.signal, { get(t, k) { if (k === "aborted") { onRead(++n); return false; } const v = Reflect.get(t, k); return typeof v === "function" ? v.bind(t) : v; } }); };
+// A Response behind a Proxy whose getter `key` throws from its `from`-th read.
+const responseWith = (key, from) => (url, init) => fetch(url, init).then((r) => { let n = 0; return new Proxy(r, { get(t, k) { if (k === key && ++n >= from) throw new Error("hostile " + key); const v = Reflect.get(t, k); return typeof v === "function" ? v.bind(t) : v; } }); });
+const stillWorks = async (s, why) => {
+  let state; try { state = s.state; } catch (e) { state = "trap " + e; }
+  assert(state === "active", why + ": state " + state);
+  assert((await settle(s.refresh())) === "ok", why + ": a later refresh()");
+  assert((await settle(s.fetch("/worksheets"))) === "ok", why + ": a later session.fetch");
+};
+const finish = (why) => { done(); assert(uncaught.length === 0, why + ": uncaught " + uncaught.join("; ")); };
+"#;
+
+async fn hostile(body: &str) {
+    scenario(&[HOSTILE, body].concat()).await;
+}
+
+/// A signal whose `aborted` getter throws on its Nth read: read once, so a
+/// throw on a later read never happens; a throw on the first read is
+/// `invalidArgument`. The line's turn is released either way.
+#[wasm_bindgen_test]
+async fn a_signal_whose_aborted_getter_throws_on_its_nth_read() {
+    hostile(
+        r#"
+const s = await WorkbookSession.create(opts("h-nth"));
+for (const n of [1, 2, 3]) {
+  const signal = signalWith((i) => { if (i >= n) throw new Error("aborted getter " + i); });
+  const fetched = await settle(s.fetch("/worksheets", { signal }));
+  assert(fetched === (n === 1 ? "rejected invalidArgument" : "ok"), "fetch, throw on read " + n + ": " + fetched);
+  const refreshed = await settle(s.refresh({ signal: signalWith((i) => { if (i >= n) throw new Error("x"); }) }));
+  assert(refreshed === (n === 1 ? "rejected invalidArgument" : "ok"), "refresh, throw on read " + n + ": " + refreshed);
+  const o = opts("h-nth-f");
+  const created = await WorkbookSession.create(o);
+  const r = await settle(refreshSession({ ...o, sessionId: created.id, signal: signalWith((i) => { if (i >= n) throw new Error("x"); }) }));
+  assert(r === (n === 1 ? "rejected invalidArgument" : "ok"), "refreshSession, throw on read " + n + ": " + r);
+  await created.close();
+}
+await stillWorks(s, "after throwing signals");
+await s.close();
+finish("nth read");
+"#,
+    )
+    .await;
+}
+
+/// Signals whose getters re-enter the session: `keepAlive({ signal })`
+/// whose `aborted` calls `stop()` (the issue's trap), `refresh({ signal })`
+/// calling `close()`, `addEventListener` calling `keepAlive()`.
+#[wasm_bindgen_test]
+async fn signals_that_reenter_the_session() {
+    hostile(
+        r#"
+const s = await WorkbookSession.create(opts("h-reenter"));
+s.keepAlive({ intervalMs: 1000, signal: signalWith(() => s.stop()) });
+await stillWorks(s, "keepAlive signal calling stop()");
+s.stop();
+const c = new AbortController();
+const adding = new Proxy(c.signal, { get(t, k) { if (k === "addEventListener") { s.keepAlive({ intervalMs: 1000 }); s.stop(); } const v = Reflect.get(t, k); return typeof v === "function" ? v.bind(t) : v; } });
+assert((await settle(s.fetch("/worksheets", { signal: adding }))) === "ok", "addEventListener re-entering");
+await stillWorks(s, "addEventListener calling keepAlive()");
+const t = await WorkbookSession.create(opts("h-reenter-close"));
+const closing = await settle(t.refresh({ signal: signalWith(() => { t.close().catch(() => {}); }) }));
+assert(closing.startsWith("ok") || closing.startsWith("rejected"), "refresh with a closing signal settled: " + closing);
+assert(await until(3000, () => t.state === "closed"), "closed: " + t.state);
+await s.close();
+finish("re-entry");
+"#,
+    )
+    .await;
+}
+
+/// A caller `fetch` whose `Response` has throwing getters: read once, so a
+/// getter that throws on its second read changes nothing; one that throws
+/// on its first read is an unusable answer (`network`), never a throw.
+#[wasm_bindgen_test]
+async fn a_response_whose_getters_throw() {
+    hostile(
+        r#"
+for (const key of ["status", "headers", "body"]) {
+  for (const from of [1, 2]) {
+    const o = opts("h-resp", { maxRetries: 0 });
+    const s = await WorkbookSession.create(o);
+    const hostileFetch = responseWith(key, from);
+    // A body that cannot be read is no body: a 204 or a 200 needs none.
+    const expected = from === 1 && key !== "body" ? "rejected network" : "ok";
+    const r = await settle(refreshSession({ ...o, sessionId: s.id, fetch: hostileFetch }));
+    assert(r === expected, `refreshSession, ${key} throwing from read ${from}: ${r}`);
+    const a = WorkbookSession.attach({ ...o, sessionId: s.id, fetch: hostileFetch });
+    const f = await settle(a.fetch("/worksheets"));
+    assert(f === expected, `session.fetch, ${key} throwing from read ${from}: ${f}`);
+    let state; try { state = a.state; } catch (e) { state = "trap " + e; }
+    assert(state === "active", "state after a hostile Response: " + state);
+    await s.close();
+  }
+}
+// An error answer whose body stream throws on read: the status decides.
+const o = opts("h-body", { maxRetries: 0 });
+const s = await WorkbookSession.create(o);
+const throwingBody = async () => new Proxy(new Response("{}", { status: 500 }), { get(t, k) { if (k === "body") return { getReader() { return { read() { throw new Error("read"); }, cancel() { throw new Error("cancel"); } }; } }; const v = Reflect.get(t, k); return typeof v === "function" ? v.bind(t) : v; } });
+const r = await settle(refreshSession({ ...o, sessionId: s.id, fetch: throwingBody }));
+assert(r === "rejected internalServerError", "a throwing body reader: " + r);
+await stillWorks(s, "after hostile Responses");
+await s.close();
+finish("Response getters");
+"#,
+    )
+    .await;
+}
+
+/// Option bags with throwing getters and Proxies (a revoked one included):
+/// `invalidArgument`, nothing sent, the session untouched.
+#[wasm_bindgen_test]
+async fn option_bags_with_throwing_getters_and_proxies() {
+    hostile(
+        r#"
+const { proxy, revoke } = Proxy.revocable({}, {}); revoke();
+assert((await settle(refreshSession(proxy))) === "rejected invalidArgument", "a revoked Proxy as options");
+const o = opts("h-bags");
+const s = await WorkbookSession.create(o);
+const scopes = new Proxy(["a"], { get(t, k) { if (k === "length") throw new Error("length"); return Reflect.get(t, k); } });
+assert((await settle(refreshSession({ ...o, sessionId: s.id, allowedHosts: scopes }))) === "rejected invalidArgument", "a Proxy array whose length throws");
+assert((await settle(refreshSession({ ...o, sessionId: s.id, allowedHosts: proxy }))) === "rejected invalidArgument", "a revoked Proxy as an array");
+assert((await settle(s.fetch("/worksheets", { get credentials() { throw new Error("boom"); } }))) === "rejected invalidArgument", "an init getter that throws");
+assert((await settle(s.fetch("/worksheets", proxy))) === "rejected invalidArgument", "a revoked Proxy as init");
+assert((await settle(s.fetch("/worksheets", { method: "PATCH", body: proxy }))) !== "pending", "a revoked Proxy as body");
+assert((await settle(s.refresh(proxy))) === "rejected invalidArgument", "a revoked Proxy as refresh options");
+let threw = null; try { s.keepAlive(proxy); } catch (e) { threw = e.code; }
+assert(threw === "invalidArgument", "keepAlive with a revoked Proxy: " + threw);
+// Getters that re-enter while the options are read.
+s.keepAlive({ intervalMs: 1000, get onRefresh() { s.stop(); s.keepAlive({ intervalMs: 2000 }); return undefined; } });
+await stillWorks(s, "after hostile option bags");
+await s.close();
+finish("option bags");
+"#,
+    )
+    .await;
+}
