@@ -179,6 +179,10 @@ impl JsOptions<'_> {
 /// A JS call's options once read: the checked call, its token source and signal.
 pub struct JsCall {
     pub call: Call,
+    /// `workbook` as the caller gave it (unencoded); `None` for `$batch`
+    /// calls. Kept by a `WorkbookSession` (`toJSON()`).
+    #[cfg_attr(not(feature = "full"), allow(dead_code))]
+    pub workbook: Option<String>,
     pub token: TokenSource,
     pub signal: Option<AbortSignal>,
 }
@@ -228,7 +232,12 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
             token: token.clone(),
         }));
     }
-    Ok(JsCall { call, token, signal })
+    Ok(JsCall {
+        call,
+        workbook,
+        token,
+        signal,
+    })
 }
 
 impl JsCall {
