@@ -607,3 +607,34 @@ async fn an_8_mb_body_does_not_grow_wasm_memory() {
     );
     settle(s.close(JsValue::UNDEFINED)).await.expect("close");
 }
+
+/// `session.json` on an answer without a body resolves to `null`; a 2xx
+/// body that is not JSON rejects with `invalidResponse` and its status.
+#[wasm_bindgen_test]
+async fn session_json_gives_null_for_no_body_and_invalid_response_for_html() {
+    let answers = Function::new_no_args(
+        r#"let n = 0; return async () => [
+              new Response(null, { status: 204 }),
+              new Response("", { status: 200 }),
+              new Response("<html>", { status: 200, headers: { "request-id": "r-html" } }),
+            ][n++ % 3];"#,
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let o = session_options(&workbook("json-caller"), "s1");
+    set(&o, "fetch", answers);
+    let s = WorkbookSession::attach(o).expect("attach");
+    for what in ["204", "empty 200"] {
+        let v = settle(s.json(range("A1").into(), JsValue::UNDEFINED))
+            .await
+            .expect(what);
+        assert!(v.is_null(), "{what}: {v:?}");
+    }
+    let e = settle(s.json(range("A1").into(), JsValue::UNDEFINED))
+        .await
+        .expect_err("html");
+    assert_graph_error(&e, "invalidResponse");
+    assert_eq!(get_num(&e, "status"), 200.0);
+    assert_eq!(get_str(&e, "requestId").as_deref(), Some("r-html"));
+    assert_eq!(get_num(&e, "attempts"), 1.0);
+}
