@@ -2,18 +2,23 @@
 // against the emulator with TTLs of seconds (BENCH_EMULATOR_SHORT_URL).
 //
 //   --contender ours    N WorkbookSession.create + keepAlive({ intervalMs })
+//   --contender pool    N sessions made by graph-workbook-session/pool's
+//                       SessionPool({ intervalMs }): the refreshes due within a
+//                       window go out through $batch, 20 per request.
 //   --contender fetch   the anchor: N sessions created with a raw fetch, each
 //                       kept alive by a hand-written setTimeout loop with the
 //                       same interval and ±10 % jitter.
 //
 // Sessions are created 64 at a time and each starts its keep-alive as soon as
 // it exists. After a settling time of one interval, a window of W seconds
-// counts refreshes, errors and lost sessions, the process's CPU time
+// counts refreshes, HTTP requests, errors and lost sessions, the process's CPU time
 // (process.cpuUsage, as a share of one core) and the event-loop delay.
 // Then: memory after GC, and the emulator's own list of live sessions, which
 // must still hold every session (none lost).
 
+import { join } from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { arg, emit, env, graphBase, loadOurs, log, need, pool, sleep, TOKEN } from "./lib.mjs";
 
 if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc");
@@ -34,7 +39,12 @@ if (!(emulatorTtlMs >= 2 * intervalMs)) {
   throw new Error(`the emulator's TTL (${emulatorTtlMs} ms) is under twice the keep-alive interval (${intervalMs} ms)`);
 }
 
-const counts = { refreshes: 0, errors: 0, lost: 0 };
+const counts = { refreshes: 0, requests: 0, errors: 0, lost: 0 };
+// Every contender's HTTP requests, counted at its fetch.
+const countingFetch = (input, init) => {
+  counts.requests++;
+  return fetch(input, init);
+};
 let memory = null;
 let ids; // () => string[], the live session ids as the client sees them
 let activeCount; // () => number
@@ -52,13 +62,34 @@ if (who === "ours") {
     onLost: () => counts.lost++,
   };
   await pool(N, 64, async (i) => {
-    const s = await glue.WorkbookSession.create({ workbook: workbook(i), accessToken: TOKEN, baseUrl: base });
+    const s = await glue.WorkbookSession.create({ workbook: workbook(i), accessToken: TOKEN, baseUrl: base, fetch: countingFetch });
     s.keepAlive(options);
     sessions[i] = s;
   });
   ids = () => sessions.map((s) => s.id);
   activeCount = () => sessions.filter((s) => s.state === "active").length;
   stopAll = () => sessions.forEach((s) => s.stop());
+} else if (who === "pool") {
+  const { glue, exports } = await loadOurs();
+  memory = exports.memory;
+  const { definePool } = await import(pathToFileURL(join(need("BENCH_PKG", env.pkg), "pool.js")).href);
+  const SessionPool = definePool(glue);
+  const sessionPool = new SessionPool({
+    accessToken: TOKEN,
+    baseUrl: base,
+    fetch: countingFetch,
+    intervalMs,
+    onRefresh: () => counts.refreshes++,
+    onError: () => counts.errors++,
+    onLost: () => counts.lost++,
+  });
+  const sessions = new Array(N);
+  await pool(N, 64, async (i) => {
+    sessions[i] = await sessionPool.create({ workbook: workbook(i) });
+  });
+  ids = () => sessions.map((s) => s.id);
+  activeCount = () => sessions.filter((s) => s.state === "active").length;
+  stopAll = () => sessionPool.stop();
 } else {
   const sessions = new Array(N);
   const headers = { authorization: `Bearer ${TOKEN}` };
@@ -66,7 +97,7 @@ if (who === "ours") {
     s.timer = setTimeout(
       async () => {
         try {
-          const r = await fetch(`${base}${s.workbook}/workbook/refreshSession`, {
+          const r = await countingFetch(`${base}${s.workbook}/workbook/refreshSession`, {
             method: "POST",
             headers: { ...headers, "workbook-session-id": s.id },
           });
@@ -85,7 +116,7 @@ if (who === "ours") {
     );
   };
   await pool(N, 64, async (i) => {
-    const r = await fetch(`${base}${workbook(i)}/workbook/createSession`, {
+    const r = await countingFetch(`${base}${workbook(i)}/workbook/createSession`, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json" },
       body: '{"persistChanges":true}',
@@ -122,8 +153,10 @@ const window = {
   refreshes: counts.refreshes - start.refreshes,
   errors: counts.errors - start.errors,
   lost: counts.lost - start.lost,
+  requests: counts.requests - start.requests,
 };
 window.refreshesPerSecond = window.refreshes / window.seconds;
+window.requestsPerSecond = window.requests / window.seconds;
 const cpuShare = (cpu.user + cpu.system) / wallUs;
 
 // Ask the emulator which of our sessions are still alive.
@@ -165,7 +198,7 @@ const result = {
 };
 result.sessionsLost = Math.max(N - active, missing, counts.lost);
 log(
-  `${who}: ${window.refreshesPerSecond.toFixed(0)} refreshes/s (expected ${result.expectedPerSecond}), CPU ${(cpuShare * 100).toFixed(0)} % of a core,` +
+  `${who}: ${window.refreshesPerSecond.toFixed(0)} refreshes/s (expected ${result.expectedPerSecond}) in ${window.requestsPerSecond.toFixed(0)} HTTP requests/s, CPU ${(cpuShare * 100).toFixed(0)} % of a core,` +
     ` ${result.sessionsLost} lost, ${counts.errors} errors, RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB`,
 );
 emit(result);

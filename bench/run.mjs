@@ -164,18 +164,21 @@ const ROWS = {
     run() {
       const args = ["--interval-ms", String(intervalMs)];
       const o = child("keepalive.mjs", ["--contender", "ours", ...args], ["--expose-gc"]);
+      const p = child("keepalive.mjs", ["--contender", "pool", ...args], ["--expose-gc"]);
       const f = child("keepalive.mjs", ["--contender", "fetch", ...args], ["--expose-gc"]);
       const show = (r) =>
-        `${int(r.window.refreshesPerSecond)}/s of ${int(r.expectedPerSecond)}, CPU ${fix(r.cpuShare * 100, 0)} %, ` +
+        `${int(r.window.refreshesPerSecond)}/s of ${int(r.expectedPerSecond)} in ${int(r.window.requestsPerSecond)} requests/s, CPU ${fix(r.cpuShare * 100, 0)} %, ` +
         `RSS ${fix(r.memory.rssBytes / 2 ** 20, 0)} MiB, ${int(r.sessionsLost)} lost`;
+      const requests = p.window.requestsPerSecond / f.window.requestsPerSecond;
+      const cpu = p.cpuShare / f.cpuShare;
       return {
         title: `keep-alive: ${int(o.sessions)} sessions, every ${o.intervalMs / 1000} s, TTL ${o.emulatorTtlMs / 1000} s`,
-        ours: `${show(o)} (wasm ${fix(o.memory.wasmBytes / 2 ** 20, 1)} MiB)`,
+        ours: `keepAlive: ${show(o)} (wasm ${fix(o.memory.wasmBytes / 2 ** 20, 1)} MiB) · SessionPool ($batch): ${show(p)}`,
         anchors: `setTimeout + fetch: ${show(f)}`,
-        ratio: `CPU ${x(o.cpuShare / f.cpuShare)} fetch`,
-        goal: "0 lost",
-        met: o.sessionsLost === 0,
-        data: { ours: o, fetch: f },
+        ratio: `keepAlive CPU ${x(o.cpuShare / f.cpuShare)} fetch · pool requests ${x(requests)}, CPU ${x(cpu)} fetch`,
+        goal: "0 lost; pool ≤ 0.1× requests, ≤ 0.5× CPU",
+        met: o.sessionsLost === 0 && p.sessionsLost === 0 && requests <= 0.1 && cpu <= 0.5,
+        data: { ours: o, pool: p, fetch: f },
       };
     },
   },

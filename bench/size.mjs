@@ -38,10 +38,11 @@ const pkg = need("BENCH_PKG", env.pkg);
 // The wasm and the glue (what `cargo xtask build` adds up), for the whole
 // package and for the refresh-only entry (pkg/refresh/, row 1b). A build
 // from before 2026-12-01 has the GraphError class in a graph_error.js of its
-// own beside the glue, which the glue imports: counted when present.
+// own beside the glue, which the glue imports: counted when present; since
+// 2026-12-04 both glues import the package's one graph-error.js (issue 23).
 function weigh(dir) {
   const wasm = join(dir, WASM);
-  const js = [join(dir, GLUE), join(dir, "graph_error.js")].filter((f) => existsSync(f));
+  const js = [join(dir, GLUE), join(dir, "graph_error.js"), join(pkg, "graph-error.js")].filter((f) => existsSync(f));
   const w = { wasm: { raw: raw(wasm), gzip: gz(wasm) }, js: { raw: 0, gzip: 0 } };
   for (const f of js) {
     w.js.raw += raw(f);

@@ -8,7 +8,7 @@ import init from "./graph_workbook_session.js";
 
 await init({ module_or_path: new URL("./graph_workbook_session_bg.wasm", import.meta.url) });
 
-// The glue, with the GraphError class bundled in, exports GraphError and
-// isGraphError too (xtask/src/build.rs): one class for every entry.
+// The glue exports GraphError and isGraphError too, from the package's one
+// graph-error.js (xtask/src/build.rs): one class for every entry.
 export * from "./graph_workbook_session.js";
 export { default } from "./graph_workbook_session.js";

@@ -228,6 +228,7 @@ pub(crate) fn handle(
             path: &path,
             query,
             host: req.host,
+            https: req.https,
             authorization: req.authorization,
             session_id: header("workbook-session-id"),
             client_request_id,

@@ -1,7 +1,46 @@
 //! Time as the core sees it: injected, never read from the system inside the
 //! core, so every expiry decision can be tested with made-up instants.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::ops::Add;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A reading of the monotonic clock: the time since an origin the host
+/// chose (the process's first reading in the server, `performance.now()`'s
+/// origin in the ./testing entry). Not `std::time::Instant`, which
+/// wasm32-unknown-unknown cannot read or build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(Duration);
+
+impl Instant {
+    /// The instant `since` after the host's origin.
+    pub fn from_origin(since: Duration) -> Instant {
+        Instant(since)
+    }
+
+    /// The time since the host's origin.
+    pub fn since_origin(self) -> Duration {
+        self.0
+    }
+
+    /// A reading of the system's monotonic clock (not on wasm32).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn now() -> Instant {
+        static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        Instant(ORIGIN.get_or_init(std::time::Instant::now).elapsed())
+    }
+
+    /// `self + d`, or `None` on overflow.
+    pub fn checked_add(self, d: Duration) -> Option<Instant> {
+        self.0.checked_add(d).map(Instant)
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, d: Duration) -> Instant {
+        Instant(self.0 + d)
+    }
+}
 
 /// One reading of both clocks, taken by the server adapter per request.
 ///
@@ -16,11 +55,21 @@ pub struct Now {
 }
 
 impl Now {
-    /// Reads both system clocks.
+    /// Reads both system clocks (not on wasm32: see [`Now::at`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn system() -> Now {
         Now {
             mono: Instant::now(),
             wall: SystemTime::now(),
+        }
+    }
+
+    /// A reading given by the host: `mono` since its monotonic origin,
+    /// `wall` since the Unix epoch.
+    pub fn at(mono: Duration, wall: Duration) -> Now {
+        Now {
+            mono: Instant::from_origin(mono),
+            wall: UNIX_EPOCH + wall,
         }
     }
 

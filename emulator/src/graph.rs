@@ -23,7 +23,8 @@ fn refuse(err: GraphError) -> Refusal {
 }
 
 fn base(req: &Request<'_>) -> String {
-    format!("http://{}", req.host)
+    let scheme = if req.https { "https" } else { "http" };
+    format!("{scheme}://{}", req.host)
 }
 
 fn session_header<'a>(req: &Request<'a>) -> Result<&'a str, Refusal> {

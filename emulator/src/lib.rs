@@ -40,12 +40,13 @@ mod registry;
 mod request;
 mod response;
 mod routes;
+#[cfg(feature = "server")]
 mod server;
 mod sessions;
 mod state;
 mod workbook;
 
-pub use clock::Now;
+pub use clock::{Instant, Now};
 pub use config::{normalize_origin, Config, LOOPBACK_ORIGINS};
 pub use errors::{GraphError, Stamp};
 pub use faults::FaultSpec;
@@ -54,6 +55,7 @@ pub use registry::Registry;
 pub use request::Request;
 pub use response::{Action, Body, Outcome, Response};
 pub use routes::Operation;
+#[cfg(feature = "server")]
 pub use server::{serve, spawn, EmulatorHandle};
 pub use sessions::Session;
 pub use state::State;

@@ -18,6 +18,9 @@ pub struct Request<'a> {
     pub query: Option<&'a str>,
     /// `Host` header, used to build absolute `Location` URLs.
     pub host: &'a str,
+    /// The request came over https (absolute URLs the emulator builds
+    /// use its scheme; the socket server speaks http only).
+    pub https: bool,
     /// `Authorization` header.
     pub authorization: Option<&'a str>,
     /// `workbook-session-id` header.

@@ -228,6 +228,7 @@ async fn serve_one(
         path: parts.uri.path(),
         query: parts.uri.query(),
         host: get(&HOST).unwrap_or(&shared.local),
+        https: false,
         authorization: get(&AUTHORIZATION),
         session_id: get(&WORKBOOK_SESSION_ID),
         client_request_id: get(&CLIENT_REQUEST_ID),

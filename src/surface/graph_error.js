@@ -1,9 +1,11 @@
 // GraphError, the class of every rejection of graph-workbook-session, and
 // the JS half of WorkbookSession's `Symbol.asyncDispose`. Plain JS because
 // wasm-bindgen cannot make an exported class extend `Error`; the wasm builds
-// each error through `graphError` below. xtask/src/build.rs bundles this
-// file into the glue (one module, one request), which also exports
-// `GraphError` and `isGraphError`; the package's entries re-export them.
+// each error through `graphError` below. xtask/src/build.rs ships this
+// file once, as the package's `graph-error.js`, and points every glue
+// (the main entry's and ./refresh's) at it: one class for every entry, so
+// an error from "graph-workbook-session/refresh" is `instanceof` the main
+// entry's GraphError. The glue re-exports `GraphError` and `isGraphError`.
 
 const FIELDS = [
   "code",
@@ -43,7 +45,19 @@ export class GraphError extends Error {
   toJSON() {
     const o = { name: this.name, message: this.message };
     for (const k of FIELDS) o[k] = this[k];
+    if (this.stateLost !== undefined) o.stateLost = this.stateLost;
     return o;
+  }
+
+  // The inverse of toJSON, for an error that crossed a structured clone,
+  // a Durable Object RPC or a postMessage as JSON (an object, or its text):
+  // a GraphError again, with the same message and fields.
+  static fromJSON(json) {
+    const o = typeof json === "string" ? JSON.parse(json) : json;
+    if (o === null || typeof o !== "object") throw new TypeError("GraphError.fromJSON: expected an object or its JSON text");
+    const e = new GraphError(typeof o.message === "string" ? o.message : "", o);
+    if (typeof o.stateLost === "boolean") e.stateLost = o.stateLost;
+    return e;
   }
 }
 

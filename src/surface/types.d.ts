@@ -209,6 +209,8 @@ export interface GraphErrorJSON {
   recreatable: boolean;
   /** Graph's innerError.date, when given. */
   date: string | null;
+  /** `WorkbookSession.fetch` only: see {@link GraphError}'s `stateLost`. */
+  stateLost?: boolean;
 }
 
 /**
@@ -227,6 +229,14 @@ export class GraphError extends Error {
   cause?: unknown;
   /** The documented fields (not `cause`, not `stack`), for logs and HTTP answers. */
   toJSON(): GraphErrorJSON;
+  /**
+   * The inverse of `toJSON()`: a GraphError again (`instanceof` this class,
+   * which every entry of the package shares), with the same message and
+   * fields, after it crossed a Durable Object RPC, a `postMessage` or an
+   * HTTP answer as JSON (the object or its text). Missing fields take their
+   * "nothing known" value; `cause` and `stack` do not travel.
+   */
+  static fromJSON(json: Partial<GraphErrorJSON> | string): GraphError;
 }
 
 /** GraphError's fields: those of {@link GraphErrorJSON}, one declaration for both. */

@@ -179,6 +179,8 @@ fn snapshot_pkg(to: &Path) -> Result {
         GLUE.to_string(),
         WASM.to_string(),
         "index.js".to_string(),
+        // Row 6's SessionPool (graph-workbook-session/pool).
+        "pool.js".to_string(),
         format!("{}/{GLUE}", build::REFRESH),
         format!("{}/{WASM}", build::REFRESH),
     ];

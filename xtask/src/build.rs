@@ -1,8 +1,9 @@
 //! `cargo xtask build`: the npm package in `pkg/`.
 //!
 //! cargo (release profile: opt-level "z", LTO, one codegen unit, panic
-//! abort) → `wasm-bindgen --target web` → esbuild bundles the glue with the
-//! GraphError class it imports into one minified module → `wasm-opt -Oz`
+//! abort) → `wasm-bindgen --target web` → esbuild minifies the glue, which
+//! imports the GraphError class from the package's one `graph-error.js`
+//! (shared by every entry) → `wasm-opt -Oz`
 //! (npm binaryen; never Debian's 108, which breaks the externref table) →
 //! package.json + README. Twice: the whole package (feature `full`) in
 //! `pkg/`, and the refresh-only entry (refreshSession and closeSession, no
@@ -35,6 +36,15 @@ pub fn package() -> Result<Size> {
     let refresh = Path::new(PKG).join(REFRESH);
     let small = variant(&["--no-default-features"], &refresh)?;
     entries(&refresh, &REFRESH_ENTRIES)?;
+    let (shared_raw, shared_gz) = shared_graph_error()?;
+    let (testing_raw, testing_gz) = testing()?;
+    for file in OWN_ENTRIES {
+        let to = pkg_file(file);
+        if let Some(dir) = to.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        std::fs::copy(Path::new("npm").join(file), &to).map_err(|e| format!("npm/{file}: {e}"))?;
+    }
     std::fs::write(pkg_file("package.json"), package_json()?).map_err(|e| e.to_string())?;
     for doc in ["README.md", "CHANGELOG.md"] {
         std::fs::copy(doc, pkg_file(doc)).map_err(|e| format!("{doc}: {e}"))?;
@@ -52,6 +62,8 @@ pub fn package() -> Result<Size> {
             s.wasm_gz + s.js_gz
         );
     }
+    println!("pkg/{GRAPH_ERROR} (GraphError, imported by both glues): {shared_raw} B ({shared_gz} B gzip -9)");
+    println!("pkg/{TESTING}/ (the emulator, for users' tests): wasm {testing_raw} B ({testing_gz} B gzip -9)");
     Ok(size)
 }
 
@@ -59,8 +71,9 @@ pub fn package() -> Result<Size> {
 pub const REFRESH: &str = "refresh";
 
 /// cargo with `features` → `wasm-bindgen --target web` into `dir` → the
-/// glue and the GraphError snippet bundled into one module → `wasm-opt -Oz`;
-/// the sizes.
+/// glue minified, its GraphError import pointed at the package's one
+/// `graph-error.js` → `wasm-opt -Oz`; the sizes (the glue without
+/// `graph-error.js`, which `package` reports once).
 pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
     run(Command::new("cargo")
         .args([
@@ -80,8 +93,25 @@ pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
         .arg(dir)
         .args(["--out-name", NAME, &input]))?;
     no_sync_dispose(dir)?;
-    bundle_snippet(dir)?;
+    let shared = if dir == Path::new(PKG) {
+        format!("./{GRAPH_ERROR}")
+    } else {
+        format!("../{GRAPH_ERROR}")
+    };
+    bundle_snippet(dir, &shared)?;
     let wasm = dir.join(format!("{NAME}_bg.wasm"));
+    wasm_opt(&wasm)?;
+    let js = dir.join(format!("{NAME}.js"));
+    Ok(Size {
+        wasm_raw: file_len(&wasm)?,
+        wasm_gz: gzip_len(&wasm)?,
+        js_raw: file_len(&js)?,
+        js_gz: gzip_len(&js)?,
+    })
+}
+
+/// `wasm-opt -Oz` in place, with the features the wasm uses.
+fn wasm_opt(wasm: &Path) -> Result {
     run(Command::new("node_modules/.bin/wasm-opt")
         .arg("-Oz")
         .args([
@@ -95,16 +125,9 @@ pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
             "--enable-mutable-globals",
             "--enable-nontrapping-float-to-int",
         ])
-        .arg(&wasm)
+        .arg(wasm)
         .arg("-o")
-        .arg(&wasm))?;
-    let js = dir.join(format!("{NAME}.js"));
-    Ok(Size {
-        wasm_raw: file_len(&wasm)?,
-        wasm_gz: gzip_len(&wasm)?,
-        js_raw: file_len(&js)?,
-        js_gz: gzip_len(&js)?,
-    })
+        .arg(wasm))
 }
 
 /// wasm-bindgen gives every exported class `[Symbol.dispose]` = `free()`,
@@ -139,17 +162,65 @@ fn no_sync_dispose(dir: &Path) -> Result {
     std::fs::write(&ts_path, ts).map_err(|e| e.to_string())
 }
 
+/// The `./testing` entry's directory inside `pkg/`.
+pub const TESTING: &str = "testing";
+
+/// `graph-workbook-session/testing` in `pkg/testing/`: the emulator's pure
+/// handler compiled to wasm (`emulator/wasm`, the emulator crate without
+/// its `server` feature) → `wasm-bindgen --target web` as `emulator.js` →
+/// `wasm-opt -Oz` → the host (`npm/testing/graph.js`: `createTestGraph`)
+/// and its three loaders. Nothing of it is imported by another entry.
+fn testing() -> Result<(u64, u64)> {
+    run(Command::new("cargo").args([
+        "build",
+        "--quiet",
+        "--lib",
+        "--release",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "graph-workbook-emulator-wasm",
+    ]))?;
+    let dir = Path::new(PKG).join(TESTING);
+    run(Command::new("wasm-bindgen")
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&dir)
+        .args([
+            "--out-name",
+            "emulator",
+            "target/wasm32-unknown-unknown/release/graph_workbook_emulator_wasm.wasm",
+        ]))?;
+    let wasm = dir.join("emulator_bg.wasm");
+    wasm_opt(&wasm)?;
+    for file in TESTING_ENTRIES {
+        let from = Path::new("npm").join(file);
+        std::fs::copy(&from, Path::new(PKG).join(file)).map_err(|e| format!("{}: {e}", from.display()))?;
+    }
+    Ok((file_len(&wasm)?, gzip_len(&wasm)?))
+}
+
+/// `npm/testing/` files copied into `pkg/testing/`.
+const TESTING_ENTRIES: [&str; 5] = [
+    "testing/graph.js",
+    "testing/index.js",
+    "testing/node.js",
+    "testing/workerd.js",
+    "testing/index.d.ts",
+];
+
 /// The JS half of the crate (`src/surface/graph_error.js`: the `GraphError`
 /// class), which wasm-bindgen copies to
 /// `snippets/graph-workbook-session-<hash>/src/surface/` and the glue
-/// imports, is bundled into the glue by esbuild: one module, so a browser
-/// makes one request for the JS, not the glue and then (once it has parsed
-/// the glue) the class. The glue also exports `GraphError` and
-/// `isGraphError`, which the entries re-export: one class for every entry.
-/// Minified as a CDN would serve it; `import.meta.url` and the key of the
-/// wasm's imports object (the wasm's own import module name) stay as they
-/// are. Fails loudly if wasm-bindgen's layout changes.
-fn bundle_snippet(dir: &Path) -> Result {
+/// imports, ships once: as `graph-error.js` at the package's root
+/// ([`shared_graph_error`]), which every glue (`pkg/` and `pkg/refresh/`)
+/// imports instead of its own copy, so an error from one entry is
+/// `instanceof` the class another entry exports (issue 23). `shared` is
+/// that file's path from the glue (`./graph-error.js`, `../graph-error.js`).
+/// The glue also exports `GraphError` and `isGraphError`, which the entries
+/// re-export. Minified as a CDN would serve it; `import.meta.url` and the
+/// key of the wasm's imports object (the wasm's own import module name)
+/// stay as they are. Fails loudly if wasm-bindgen's layout changes.
+fn bundle_snippet(dir: &Path, shared: &str) -> Result {
     const SNIPPET: &str = "src/surface/graph_error.js";
     let snippets = dir.join("snippets");
     let found: Vec<PathBuf> = std::fs::read_dir(&snippets)
@@ -176,13 +247,19 @@ fn bundle_snippet(dir: &Path) -> Result {
     let glue_path = dir.join(format!("{NAME}.js"));
     let glue = std::fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
     let path = format!("./snippets/{dir_name}/{SNIPPET}");
-    if ![format!(" from '{path}'"), format!(" from \"{path}\"")]
-        .iter()
-        .any(|from| glue.contains(from.as_str()))
-    {
+    let mut replaced = false;
+    let mut glue = glue;
+    for quote in ['\'', '"'] {
+        let from = format!(" from {quote}{path}{quote}");
+        if glue.contains(from.as_str()) {
+            glue = glue.replace(from.as_str(), &format!(" from \"{shared}\""));
+            replaced = true;
+        }
+    }
+    if !replaced {
         return Err(format!("the glue does not import {path}: update xtask/src/build.rs"));
     }
-    let glue = format!("{glue}\nexport {{ GraphError, isGraphError }} from \"{path}\";\n");
+    let glue = format!("{glue}\nexport {{ GraphError, isGraphError }} from \"{shared}\";\n");
     std::fs::write(&glue_path, glue).map_err(|e| e.to_string())?;
     run(Command::new("node_modules/.bin/esbuild")
         .arg(&glue_path)
@@ -193,21 +270,35 @@ fn bundle_snippet(dir: &Path) -> Result {
             "--log-level=warning",
             "--allow-overwrite",
         ])
+        .arg(format!("--external:{shared}"))
         .arg(format!("--outfile={}", glue_path.display())))?;
     std::fs::remove_dir_all(&snippets).map_err(|e| e.to_string())?;
-    // Nothing left to fetch but the wasm: no static import of another module.
+    // Nothing left to fetch but the wasm and the shared class.
     let bundled = std::fs::read_to_string(&glue_path).map_err(|e| e.to_string())?;
-    if ["from\"./", "import\"./", "from'./", "import'./"]
-        .iter()
-        .any(|i| bundled.contains(i))
-    {
+    let imports = bundled.matches("from\"").count() + bundled.matches("import\"").count();
+    let shared_imports = bundled.matches(format!("from\"{shared}\"").as_str()).count();
+    if imports != shared_imports || ["from'", "import'"].iter().any(|i| bundled.contains(i)) || shared_imports == 0 {
         return Err(format!(
-            "{}: the bundled glue still imports a module",
+            "{}: the bundled glue imports another module than {shared}",
             glue_path.display()
         ));
     }
     Ok(())
 }
+
+/// The shared GraphError module, `pkg/graph-error.js`: the crate's
+/// `src/surface/graph_error.js`, minified.
+fn shared_graph_error() -> Result<(u64, u64)> {
+    let out = pkg_file(GRAPH_ERROR);
+    run(Command::new("node_modules/.bin/esbuild")
+        .arg("src/surface/graph_error.js")
+        .args(["--minify", "--format=esm", "--log-level=warning"])
+        .arg(format!("--outfile={}", out.display())))?;
+    Ok((file_len(&out)?, gzip_len(&out)?))
+}
+
+/// The one GraphError module every entry's glue imports.
+pub const GRAPH_ERROR: &str = "graph-error.js";
 
 fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
@@ -274,11 +365,43 @@ fn entries(dir: &Path, entries: &[&str]) -> Result {
 /// `npm/` files copied into the package: browser/bundler, Node/Deno/Bun,
 /// workerd (and the other edges), and the no-auto-init entry with its
 /// declarations for TypeScript's node10 resolution.
-const ENTRIES: [&str; 5] = ["index.js", "node.js", "workerd.js", "manual.js", "manual.d.ts"];
+/// Then the integrations, plain JS over the main entry's module so they add
+/// nothing to it: `./graph-sdk` (the Graph SDK and Kiota middleware) and
+/// `./pool` ($batch keep-alive; one file per runtime, each importing that
+/// runtime's main entry).
+const ENTRIES: [&str; 12] = [
+    "index.js",
+    "node.js",
+    "workerd.js",
+    "manual.js",
+    "manual.d.ts",
+    "graph-sdk.js",
+    "graph-sdk.d.ts",
+    "pool.js",
+    "pool.d.ts",
+    "pool-node.js",
+    "pool-workerd.js",
+    "pool-browser.js",
+];
 
 /// `npm/refresh/` files copied into `pkg/refresh/`: the same three runtimes
 /// for the refresh-only wasm.
 const REFRESH_ENTRIES: [&str; 3] = ["refresh/index.js", "refresh/node.js", "refresh/workerd.js"];
+
+/// `npm/` files of the entries that are modules over the main entry's
+/// glue, with no wasm of their own, copied as they are: `./shared`
+/// (SharedWorkbookSession, one file per runtime condition, each loading
+/// the main entry's wasm first) and `./cloudflare` (WorkbookSessionKeeper,
+/// workerd only). Neither adds a byte to the main entry.
+const OWN_ENTRIES: [&str; 7] = [
+    "shared/shared.js",
+    "shared/index.js",
+    "shared/node.js",
+    "shared/workerd.js",
+    "shared/index.d.ts",
+    "cloudflare/index.js",
+    "cloudflare/index.d.ts",
+];
 
 /// `exports`: `types` first (one declaration file for every entry), then
 /// the runtimes by specificity. Deno and Bun read the `node` entry too; they
@@ -327,6 +450,47 @@ fn package_json() -> Result<String> {
       "worker": "./refresh/workerd.js",
       "default": "./refresh/index.js"
     }},
+    "./graph-sdk": {{
+      "types": "./graph-sdk.d.ts",
+      "default": "./graph-sdk.js"
+    }},
+    "./pool": {{
+      "types": "./pool.d.ts",
+      "workerd": "./pool-workerd.js",
+      "edge-light": "./pool-workerd.js",
+      "deno": "./pool-node.js",
+      "bun": "./pool-node.js",
+      "node": "./pool-node.js",
+      "browser": "./pool-browser.js",
+      "worker": "./pool-workerd.js",
+      "default": "./pool-browser.js"
+    }},
+    "./testing": {{
+      "types": "./testing/index.d.ts",
+      "workerd": "./testing/workerd.js",
+      "edge-light": "./testing/workerd.js",
+      "deno": "./testing/node.js",
+      "bun": "./testing/node.js",
+      "node": "./testing/node.js",
+      "browser": "./testing/index.js",
+      "worker": "./testing/workerd.js",
+      "default": "./testing/index.js"
+    }},
+    "./shared": {{
+      "types": "./shared/index.d.ts",
+      "workerd": "./shared/workerd.js",
+      "edge-light": "./shared/workerd.js",
+      "deno": "./shared/node.js",
+      "bun": "./shared/node.js",
+      "node": "./shared/node.js",
+      "browser": "./shared/index.js",
+      "worker": "./shared/workerd.js",
+      "default": "./shared/index.js"
+    }},
+    "./cloudflare": {{
+      "types": "./cloudflare/index.d.ts",
+      "default": "./cloudflare/index.js"
+    }},
     "./{NAME}_bg.wasm": "./{NAME}_bg.wasm",
     "./refresh/{NAME}_bg.wasm": "./refresh/{NAME}_bg.wasm",
     "./package.json": "./package.json"
@@ -338,6 +502,14 @@ fn package_json() -> Result<String> {
     "workerd.js",
     "manual.js",
     "manual.d.ts",
+    "graph-sdk.js",
+    "graph-sdk.d.ts",
+    "pool.js",
+    "pool.d.ts",
+    "pool-node.js",
+    "pool-workerd.js",
+    "pool-browser.js",
+    "graph-error.js",
     "{NAME}.js",
     "{NAME}.d.ts",
     "{NAME}_bg.wasm",
@@ -350,12 +522,26 @@ fn package_json() -> Result<String> {
     "refresh/{NAME}.d.ts",
     "refresh/{NAME}_bg.wasm",
     "refresh/{NAME}_bg.wasm.d.ts",
+    "testing/index.js",
+    "testing/index.d.ts",
+    "testing/node.js",
+    "testing/workerd.js",
+    "testing/graph.js",
+    "testing/emulator.js",
+    "testing/emulator_bg.wasm",
+    "shared/shared.js",
+    "shared/index.js",
+    "shared/node.js",
+    "shared/workerd.js",
+    "shared/index.d.ts",
+    "cloudflare/index.js",
+    "cloudflare/index.d.ts",
     "README.md",
     "CHANGELOG.md",
     "LICENSE-MIT",
     "LICENSE-APACHE"
   ],
-  "sideEffects": ["./index.js", "./node.js", "./workerd.js", "./refresh/index.js", "./refresh/node.js", "./refresh/workerd.js"],
+  "sideEffects": ["./index.js", "./node.js", "./workerd.js", "./refresh/index.js", "./refresh/node.js", "./refresh/workerd.js", "./testing/index.js", "./testing/node.js", "./testing/workerd.js", "./shared/index.js", "./shared/node.js", "./shared/workerd.js"],
   "engines": {{ "node": "^20.19.0 || >=22.12.0" }},
   "keywords": ["microsoft-graph", "msgraph", "excel", "workbook", "session", "keep-alive", "refreshSession", "wasm", "cloudflare-workers", "deno", "bun", "office-addin"]
 }}

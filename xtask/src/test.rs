@@ -448,6 +448,18 @@ fn habits() -> Result {
                 .args(["--", "-D", "warnings"]),
         )?;
     }
+    // The emulator without its socket server, as the ./testing entry's wasm.
+    crate::run(Command::new("cargo").args([
+        "clippy",
+        "-p",
+        "graph-workbook-emulator-wasm",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--release",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
     crate::run(
         Command::new("cargo")
             .args(["clippy", "--all-targets", "--", "-D", "warnings"])

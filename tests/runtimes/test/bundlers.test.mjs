@@ -41,7 +41,7 @@ test("publint and @arethetypeswrong/cli: the packed tarball has no problem but t
   assert.deepEqual(Object.keys(report.problems), ["CJSResolvesToESM"]);
   assert.ok(report.problems.CJSResolvesToESM.every((p) => p.resolutionKind === "node16-cjs"));
   const entrypoints = Object.keys(report.analysis.entrypoints);
-  assert.deepEqual(entrypoints.sort(), [".", "./manual", "./package.json", "./refresh"]);
+  assert.deepEqual(entrypoints.sort(), [".", "./cloudflare", "./graph-sdk", "./manual", "./package.json", "./pool", "./refresh", "./shared", "./testing"]);
 });
 
 // What both services do, against the emulator at argv[2].

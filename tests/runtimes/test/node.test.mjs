@@ -30,7 +30,7 @@ test("Node CommonJS: require() of the package", BOUND, async (t) => {
   });
 });
 
-test("Node: the refresh-only entry graph-workbook-session/refresh", BOUND, async (t) => {
+test("Node: the refresh-only entry graph-workbook-session/refresh; its GraphError is the main entry's; fromJSON round-trips toJSON", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("node-refresh", { copy: [[join(consumers, "refresh.mjs")]] });
   const r = lastJson(run("node", ["refresh.mjs", url], { cwd: dir }).stdout);
@@ -38,8 +38,38 @@ test("Node: the refresh-only entry graph-workbook-session/refresh", BOUND, async
     exports: ["GraphError", "closeSession", "default", "initSync", "isGraphError", "refreshSession"],
     refreshed: { status: 204, clientRequestId: "refresh-entry", attempts: 1 },
     closed: 204,
-    error: { name: "GraphError", code: "notFound", innerCode: null, status: 404, instance: true, isGraphError: true },
+    error: {
+      name: "GraphError",
+      code: "notFound",
+      innerCode: null,
+      status: 404,
+      instance: true,
+      isGraphError: true,
+      mainInstance: true,
+      sameClass: true,
+      roundTrip: { instance: true, same: true, message: true },
+    },
     invalid: { code: "invalidArgument", attempts: 0 },
+    fromJSON: {
+      fields: true,
+      stateLost: true,
+      json: {
+        name: "GraphError",
+        message: "m",
+        code: "serviceUnavailable",
+        innerCode: "invalidSessionReCreatable",
+        innerCodes: ["invalidSessionReCreatable", "deeper"],
+        status: 503,
+        requestId: "r",
+        clientRequestId: "c",
+        retryAfterMs: 5000,
+        attempts: 3,
+        recreatable: true,
+        date: "2026-12-04T10:00:00",
+        stateLost: true,
+      },
+    },
+    refused: true,
   });
 });
 

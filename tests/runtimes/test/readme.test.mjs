@@ -22,6 +22,8 @@
 //   shown. `@azure/identity` is a stub with its declarations and an
 //   OnBehalfOfCredential that records its scopes (fakes/identity).
 // - `console.log(...); // prints X`: the block's output has the line X.
+// - ```ts vitest: a Vitest test file (README's "Testing your code"), run
+//   by test/testing.test.mjs under Vitest, not here.
 // - ```ts compile-only: compiled, not run (a runtime Node cannot be); with
 //   `workerd` (```ts compile-only workerd) against @cloudflare/workers-types
 //   (lib ES2022, no DOM) instead of the DOM lib. The others use lib ES2022 +
@@ -50,7 +52,12 @@ function blocks() {
     if (/^(ts|typescript|tsx|js|javascript|mjs)$/.test(open[1])) {
       assert.equal(open[1], "ts", `README.md:${i + 1}: write code as \`\`\`ts, so it is compiled and run`);
       const flags = open[2].trim().split(/\s+/).filter(Boolean);
-      assert.ok(flags.every((f) => f === "compile-only" || f === "workerd"), `README.md:${i + 1}: unknown flags ${flags}`);
+      assert.ok(flags.every((f) => f === "compile-only" || f === "workerd" || f === "vitest"), `README.md:${i + 1}: unknown flags ${flags}`);
+      // ```ts vitest: a Vitest test file, run by test/testing.test.mjs under Vitest.
+      if (flags.includes("vitest")) {
+        i = end;
+        continue;
+      }
       found.push({
         n: found.length + 1,
         line: i + 1,
@@ -115,7 +122,7 @@ test("README.md: every ```ts block compiles under tsc --strict and runs against 
   const cwd = consumer("readme", {
     copy: [[join(consumers, "readme")]],
     files,
-    links: ["@azure/msal-browser", "@azure/msal-common", "@cloudflare/workers-types"],
+    links: ["@azure/msal-browser", "@azure/msal-common", "@cloudflare/workers-types", "@microsoft/microsoft-graph-client"],
   });
   cpSync(join(cwd, "fakes", "identity"), join(cwd, "node_modules", "@azure", "identity"), { recursive: true });
 

@@ -84,6 +84,8 @@ export type Checks = [
   Assert<Equal<GraphError["recreatable"], boolean>>,
   Assert<Equal<GraphError["innerCodes"], string[]>>,
   Assert<Equal<ReturnType<GraphError["toJSON"]>, GraphErrorJSON>>,
+  Assert<Equal<ReturnType<typeof GraphError.fromJSON>, GraphError>>,
+  Assert<Equal<Parameters<typeof GraphError.fromJSON>, [json: Partial<GraphErrorJSON> | string]>>,
   Assert<Equal<ReturnType<WorkbookSession[typeof Symbol.asyncDispose]>, Promise<void>>>,
   Assert<Equal<Parameters<NonNullable<KeepAliveOptions["onError"]>>, [error: GraphError, next: KeepAliveNext]>>,
   Assert<Equal<CallOptions["fetch"], FetchFunction | undefined>>,
@@ -166,6 +168,8 @@ export async function everything(signal: AbortSignal, bytes: Uint8Array, module:
     if (!(e instanceof GraphError)) throw e;
     const err: GraphError = e;
     const json: GraphErrorJSON = err.toJSON();
+    const back: GraphError = GraphError.fromJSON(json);
+    console.log(back.code, GraphError.fromJSON(JSON.stringify(json)).status);
     const cause: unknown = err.cause;
     console.log(json.innerCodes, cause, isGraphError(e), new GraphError("x", { code: "timeout" }, { cause: e }).code);
     if (err.name === "GraphError" && err.recreatable) await createSession(call);

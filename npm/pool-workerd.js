@@ -1,0 +1,6 @@
+// graph-workbook-session/pool for the runtimes of ./workerd.js: the pool over
+// that entry's module (one wasm instance, shared with the main entry).
+import { refreshSessions, WorkbookSession } from "./workerd.js";
+import { definePool } from "./pool.js";
+
+export const SessionPool = definePool({ refreshSessions, WorkbookSession });

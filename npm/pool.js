@@ -1,0 +1,253 @@
+// graph-workbook-session/pool: keep-alive of many sessions in one process
+// through $batch. The refreshes that fall due within a window go out
+// together through `refreshSessions` (20 per $batch, each item judged by
+// the Excel policy in the wasm), one round per batch; sessions on the same
+// workbook never share a batch, and a workbook has one batch in flight at a
+// time (Graph's one request at a time per workbook). An item the batch did
+// not refresh goes, once its own Retry-After has passed, to the session's
+// own `refresh()`, whose line and policy decide (resent, or a dead or
+// expired session turns `lost`). This file only schedules: it imports the
+// runtime's main entry (pool-node.js, pool-workerd.js, pool-browser.js) and
+// adds nothing to it.
+
+const MAX_BATCH = 20;
+// The call options refreshSessions and WorkbookSession.create share.
+const CALL_OPTIONS = ["accessToken", "scopes", "baseUrl", "fetch", "timeoutMs", "maxRetries", "maxRetryAfterMs", "allowedHosts"];
+
+export function definePool({ refreshSessions, WorkbookSession }) {
+  return class SessionPool {
+    #call;
+    #intervalMs;
+    #windowMs;
+    #recreate;
+    #on;
+    #entries = [];
+    #busy = new Set();
+    #timer = null;
+    #wakeAt = Infinity;
+    #pumpQueued = false;
+    #stopped = false;
+
+    constructor(options) {
+      if (options == null || typeof options !== "object") throw new TypeError("SessionPool options must be an object");
+      this.#call = {};
+      for (const k of CALL_OPTIONS) if (options[k] !== undefined) this.#call[k] = options[k];
+      const ms = (name, min, max) => {
+        const v = options[name];
+        if (v === undefined) return undefined;
+        if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`options.${name} must be an integer from ${min} to ${max}`);
+        return v;
+      };
+      this.#intervalMs = ms("intervalMs", 1, 3_600_000);
+      this.#windowMs = ms("windowMs", 0, 3_600_000);
+      if (options.recreate !== undefined && typeof options.recreate !== "boolean") throw new TypeError("options.recreate must be a boolean");
+      this.#recreate = options.recreate === true;
+      this.#on = {};
+      for (const k of ["onRefresh", "onError", "onLost", "onRecreated"]) {
+        if (options[k] !== undefined && typeof options[k] !== "function") throw new TypeError(`options.${k} must be a function`);
+        this.#on[k] = options[k];
+      }
+    }
+
+    /** Sessions the pool keeps alive. */
+    get size() {
+      return this.#entries.length;
+    }
+
+    /** Creates a session with the pool's call options and keeps it alive. */
+    async create({ workbook, persistChanges, signal } = {}) {
+      const session = await WorkbookSession.create({ ...this.#call, workbook, persistChanges, signal });
+      this.#add(session, workbook);
+      return session;
+    }
+
+    /** Attaches to an existing session and keeps it alive. */
+    attach({ workbook, sessionId, persistChanges }) {
+      const session = WorkbookSession.attach({ ...this.#call, workbook, sessionId, persistChanges });
+      this.#add(session, workbook);
+      return session;
+    }
+
+    /** Stops keeping `session` alive (it stays open); true when the pool held it. */
+    delete(session) {
+      const at = this.#entries.findIndex((e) => e.session === session);
+      if (at < 0) return false;
+      this.#entries.splice(at, 1);
+      return true;
+    }
+
+    /** Stops every refresh and timer; the sessions stay open. */
+    stop() {
+      this.#stopped = true;
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+
+    /** Stops, then closes every session (closeSession each); the first failure rejects after all were tried. */
+    async close() {
+      this.stop();
+      const sessions = this.#entries.map((e) => e.session);
+      this.#entries = [];
+      const results = await Promise.allSettled(sessions.map((s) => s.close()));
+      const failed = results.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+    }
+
+    #add(session, workbook) {
+      if (this.#stopped) throw new Error("this SessionPool is stopped");
+      const interval = this.#intervalMs ?? (session.persistChanges ? 180_000 : 240_000);
+      this.#entries.push({ session, workbook, interval, due: Date.now() + jitter(interval), notBefore: 0, failed: null, busy: false });
+      this.#queuePump();
+    }
+
+    #queuePump() {
+      if (this.#pumpQueued || this.#stopped) return;
+      this.#pumpQueued = true;
+      queueMicrotask(() => {
+        this.#pumpQueued = false;
+        this.#pump();
+      });
+    }
+
+    // Every refresh due within the window whose workbook is free and whose
+    // cooldown has passed: one per workbook, in batches of 20. The others
+    // wait for their workbook's batch (which pumps again) or the timer.
+    #pump() {
+      if (this.#stopped) return;
+      const now = Date.now();
+      const picked = new Map();
+      let wake = Infinity;
+      for (let i = 0; i < this.#entries.length; i++) {
+        const e = this.#entries[i];
+        if (e.busy) continue;
+        const window = this.#windowMs ?? Math.round(e.interval / 10);
+        if (e.notBefore > now || e.due > now + window) {
+          wake = Math.min(wake, Math.max(e.due, e.notBefore));
+          continue;
+        }
+        if (this.#busy.has(e.workbook) || picked.has(e.workbook)) continue;
+        // Closed or lost behind the pool's back (close(), session.fetch): let go.
+        if (e.session.state !== "active") {
+          this.#entries.splice(i--, 1);
+          continue;
+        }
+        picked.set(e.workbook, e);
+      }
+      const batch = [];
+      for (const e of picked.values()) {
+        e.busy = true;
+        this.#busy.add(e.workbook);
+        if (e.failed) this.#fallback(e);
+        else batch.push(e);
+      }
+      for (let i = 0; i < batch.length; i += MAX_BATCH) this.#send(batch.slice(i, i + MAX_BATCH));
+      this.#arm(wake);
+    }
+
+    #arm(at) {
+      if (at === Infinity || at >= this.#wakeAt) return;
+      clearTimeout(this.#timer);
+      this.#wakeAt = at;
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#wakeAt = Infinity;
+        this.#pump();
+      }, Math.max(0, at - Date.now()));
+    }
+
+    async #send(batch) {
+      let results;
+      try {
+        // One round per batch (maxRetries 0): a throttled item waits for
+        // its cooldown outside the batch, holding no other item of it.
+        results = await refreshSessions(
+          batch.map((e) => ({ workbook: e.workbook, sessionId: e.session.id })),
+          { ...this.#call, maxRetries: 0 },
+        );
+      } catch (error) {
+        // The whole call failed before any item was judged (the token
+        // source, an abort): each item goes to its session's own refresh.
+        results = batch.map(() => error);
+      }
+      const now = Date.now();
+      batch.forEach((e, i) => {
+        const r = results[i];
+        if (r instanceof Error) {
+          e.failed = r;
+          // Graph's cooldown for this item: nothing leaves on the session before it passes.
+          e.notBefore = now + (Number.isFinite(r.retryAfterMs) ? r.retryAfterMs : 0);
+        } else {
+          e.due = now + jitter(e.interval);
+          this.#report("onRefresh", e.session, r);
+        }
+        this.#release(e);
+      });
+    }
+
+    // The item the batch did not refresh: the session's own refresh, whose
+    // line and Excel policy decide; a lost session is recreated (recreate:
+    // true and a recreatable error) or reported and dropped.
+    async #fallback(e) {
+      const first = e.failed;
+      e.failed = null;
+      try {
+        const r = await e.session.refresh();
+        e.due = Date.now() + jitter(e.interval);
+        this.#report("onRefresh", e.session, r);
+      } catch (error) {
+        if (e.session.state === "active") {
+          e.due = Date.now() + jitter(e.interval);
+          e.notBefore = Date.now() + (Number.isFinite(error?.retryAfterMs) ? error.retryAfterMs : 0);
+          this.#report("onError", e.session, error);
+        } else if (this.#recreate && (error?.recreatable || first?.recreatable) && !this.#stopped) {
+          const previous = e.session;
+          try {
+            const next = await WorkbookSession.create({ ...this.#call, workbook: e.workbook, persistChanges: previous.persistChanges });
+            // The pool was stopped or closed meanwhile: nobody holds the new session.
+            if (this.#stopped) return void (await next.close().catch(() => null));
+            e.session = next;
+            e.due = Date.now() + jitter(e.interval);
+            this.#report("onRecreated", previous, e.session);
+          } catch (again) {
+            this.#drop(e, again);
+          }
+        } else {
+          this.#drop(e, error);
+        }
+      }
+      this.#release(e);
+    }
+
+    #drop(e, error) {
+      const at = this.#entries.indexOf(e);
+      if (at >= 0) this.#entries.splice(at, 1);
+      this.#report("onLost", e.session, error);
+    }
+
+    #release(e) {
+      e.busy = false;
+      this.#busy.delete(e.workbook);
+      this.#queuePump();
+    }
+
+    // A callback that throws does not stop the pool.
+    #report(name, ...args) {
+      const f = this.#on[name];
+      if (!f || this.#stopped) return;
+      try {
+        const r = f(...args);
+        if (r && typeof r.then === "function") r.then(undefined, reportError);
+      } catch (error) {
+        reportError(error);
+      }
+    }
+  };
+}
+
+// ±10 %, as keep-alive's.
+const jitter = (ms) => Math.round(ms * (0.9 + 0.2 * Math.random()));
+
+function reportError(error) {
+  if (typeof globalThis.reportError === "function") globalThis.reportError(error);
+  else console.error(error);
+}

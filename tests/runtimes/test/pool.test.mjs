@@ -1,0 +1,115 @@
+// graph-workbook-session/pool against the emulator: many sessions kept
+// alive through $batch (at most 20 per request, never two of one workbook
+// in a batch), a throttled item resent after its own Retry-After, an
+// expired session recreated or reported lost; none lost otherwise.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { consumer, control, emulator, unique } from "../lib/harness.mjs";
+
+// Each test takes 2 to 4 s here; the bound is several times that.
+const BOUND = { timeout: 120_000 };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+let loaded;
+function load() {
+  loaded ??= (async () => {
+    const dir = consumer("pool", {
+      files: { "entry.mjs": 'export * from "graph-workbook-session";\nexport { SessionPool } from "graph-workbook-session/pool";\n' },
+    });
+    return import(pathToFileURL(join(dir, "entry.mjs")).href);
+  })();
+  return loaded;
+}
+
+/** A fetch that records every $batch body the pool sends. */
+function spy() {
+  const batches = [];
+  const fetchSpy = async (input, init) => {
+    const u = typeof input === "string" ? input : input.url;
+    if (u.endsWith("/$batch")) batches.push(JSON.parse(init.body).requests);
+    return fetch(input, init);
+  };
+  return { batches, fetch: fetchSpy };
+}
+
+test("SessionPool: 45 sessions on 3 workbooks refreshed through $batch, at most 20 per batch, one per workbook per batch, none lost", BOUND, async (t) => {
+  const url = await emulator(t);
+  const { SessionPool } = await load();
+  const s = spy();
+  let refreshed = 0;
+  const lost = [];
+  const pool = new SessionPool({ accessToken: "pool-token", baseUrl: `${url}/v1.0`, fetch: s.fetch, intervalMs: 400, windowMs: 200, onRefresh: () => refreshed++, onLost: (_, e) => lost.push(e) });
+  t.after(() => pool.close());
+  const books = [0, 1, 2].map((i) => `/me/drive/items/${unique(`POOL${i}`)}`);
+  const sessions = await Promise.all(Array.from({ length: 45 }, (_, i) => pool.create({ workbook: books[i % 3] })));
+  assert.equal(pool.size, 45);
+  await sleep(1500);
+  pool.stop(); // no callback after this: the counts below stand still
+  assert.deepEqual(lost, []);
+  assert.ok(refreshed >= 90, `${refreshed} refreshes in 1.5 s at a 400 ms interval`);
+  assert.ok(s.batches.length > 0);
+  for (const b of s.batches) {
+    assert.ok(b.length <= 20, `a batch of ${b.length}`);
+    const books = b.map((r) => r.url.replace("/workbook/refreshSession", ""));
+    assert.equal(new Set(books).size, books.length, `one session per workbook in a batch: ${books}`);
+  }
+  // Each workbook has one session per batch, so 45 sessions on 3 workbooks take 15 batches per round.
+  const items = s.batches.reduce((n, b) => n + b.length, 0);
+  assert.ok(items >= refreshed, `${items} batch items, ${refreshed} refreshes reported (a batch may still be in flight)`);
+  const logged = [];
+  for (const b of books) logged.push(...(await control.requests(url, b.split("/").at(-1))).filter((q) => q.operation === "refreshSession"));
+  assert.ok(logged.length >= refreshed);
+  assert.ok(logged.every((q) => q.batch && q.status === 204), "every refresh went through $batch and succeeded");
+  const live = new Set((await control.sessions(url)).map((x) => x.id));
+  assert.ok(sessions.every((x) => live.has(x.id) && x.state === "active"), "none lost on the emulator");
+});
+
+test("SessionPool: a throttled item waits its own Retry-After, the others are not held", BOUND, async (t) => {
+  const url = await emulator(t);
+  const { SessionPool } = await load();
+  const pool = new SessionPool({ accessToken: "pool-token", baseUrl: `${url}/v1.0`, intervalMs: 300, windowMs: 100 });
+  t.after(() => pool.close());
+  const slow = `/me/drive/items/${unique("POOL-429")}`;
+  const fast = `/me/drive/items/${unique("POOL-OK")}`;
+  const a = await pool.create({ workbook: slow });
+  await pool.create({ workbook: fast });
+  await control.fault(url, { operation: "refreshSession", pathContains: slow, status: 429, retryAfter: "1", times: 1 });
+  await sleep(1800);
+  const sent = (await control.requests(url, slow.split("/").at(-1))).filter((q) => q.operation === "refreshSession");
+  const at = sent.findIndex((q) => q.status === 429);
+  assert.ok(at >= 0, "the fault fired inside a $batch");
+  assert.ok(sent[at].batch);
+  const next = sent[at + 1];
+  assert.ok(next, "the throttled session was refreshed again");
+  assert.ok(next.timeMs - sent[at].timeMs >= 1000, `resent ${next.timeMs - sent[at].timeMs} ms after the 429`);
+  assert.equal(next.status, 204);
+  const others = (await control.requests(url, fast.split("/").at(-1))).filter((q) => q.operation === "refreshSession" && q.timeMs > sent[at].timeMs && q.timeMs < sent[at].timeMs + 1000);
+  assert.ok(others.length >= 2, "the other workbook went on being refreshed during the cooldown");
+  assert.equal(a.state, "active");
+});
+
+test("SessionPool: an expired session is recreated with recreate: true, reported lost without", BOUND, async (t) => {
+  const url = await emulator(t);
+  const { SessionPool } = await load();
+  const recreated = [];
+  const lost = [];
+  const options = { accessToken: "pool-token", baseUrl: `${url}/v1.0`, intervalMs: 200, windowMs: 50 };
+  const renewing = new SessionPool({ ...options, recreate: true, onRecreated: (prev, next) => recreated.push([prev.id, next.id]) });
+  const plain = new SessionPool({ ...options, onLost: (s, e) => lost.push([s.id, e.recreatable]) });
+  t.after(() => Promise.all([renewing.close(), plain.close()]));
+  const a = await renewing.create({ workbook: `/me/drive/items/${unique("POOL-RENEW")}` });
+  const b = await plain.create({ workbook: `/me/drive/items/${unique("POOL-LOST")}` });
+  await control.expire(url, a.id);
+  await control.expire(url, b.id);
+  // The recreation's createSession (respond-async, polled) takes about a second.
+  await sleep(3000);
+  assert.equal(recreated.length, 1);
+  assert.equal(recreated[0][0], a.id);
+  assert.ok((await control.sessions(url)).some((x) => x.id === recreated[0][1]), "the new session is alive");
+  assert.equal(renewing.size, 1);
+  assert.deepEqual(lost, [[b.id, true]]);
+  assert.equal(b.state, "lost");
+  assert.equal(plain.size, 0);
+});
