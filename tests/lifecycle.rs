@@ -10,7 +10,7 @@ mod support;
 use graph_workbook_session::{create_session_js, refresh_session_js, refresh_sessions_js, WorkbookSession};
 use js_sys::{Array, Promise};
 use support::*;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -440,4 +440,116 @@ async fn a_close_retry_that_finds_the_session_gone_resolves() {
     // Without a retry, a 404 is an expired session: an error.
     let e = close_session_js(session_options(&wb, &id)).await.unwrap_err();
     assert_graph_error(&e, EXPIRED);
+}
+
+/// Issue 23, point 3: `JSON.stringify(session)` gives what `attach` needs
+/// (never the token, never wasm-bindgen's pointer); the resumed session
+/// refreshes the same Graph session.
+#[wasm_bindgen_test]
+async fn a_saved_session_resumes_through_json_and_attach_on_the_same_graph_session() {
+    let dir = ["saved-", &js_sys::Math::random().to_string()[2..10]].concat();
+    // A path form with a space: saved as given, not percent-encoded.
+    let wb = ["/me/drive/root:/", &dir, "/Budget 2026.xlsx:"].concat();
+    let o = options(&wb);
+    set(&o, "persistChanges", false);
+    set(&o, "preferAsync", false);
+    let s = WorkbookSession::create_js(o).await.expect("create");
+    let id = get_str(&s, "id").unwrap();
+    assert_eq!(get_str(&s, "workbook").as_deref(), Some(wb.as_str()));
+    assert_eq!(get_str(&s, "baseUrl"), Some(base_url()));
+    let text = String::from(js_sys::JSON::stringify(&s).unwrap());
+    assert!(!text.contains(TOKEN) && !text.contains("__wbg_ptr"), "{text}");
+    let saved = js_sys::JSON::parse(&text).unwrap();
+    let keys: Vec<String> = js_sys::Object::keys(saved.unchecked_ref::<js_sys::Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
+    assert_eq!(keys, ["workbook", "sessionId", "persistChanges", "baseUrl"], "{text}");
+    assert_eq!(get_str(&saved, "workbook").as_deref(), Some(wb.as_str()));
+    assert_eq!(get_str(&saved, "sessionId").as_deref(), Some(id.as_str()));
+    assert_eq!(get(&saved, "persistChanges"), JsValue::FALSE);
+    assert_eq!(get_str(&saved, "baseUrl"), Some(base_url()));
+
+    // `WorkbookSession.attach({ ...saved, accessToken })`.
+    let resume = js_sys::Object::assign(&js_sys::Object::new(), saved.unchecked_ref());
+    set(&resume, "accessToken", TOKEN);
+    let resumed = WorkbookSession::attach_js(resume.into()).expect("attach");
+    assert_eq!(get_str(&resumed, "id").as_deref(), Some(id.as_str()));
+    assert_eq!(get(&resumed, "persistChanges"), JsValue::FALSE);
+    assert_eq!(
+        String::from(js_sys::JSON::stringify(&resumed).unwrap()),
+        text,
+        "the resumed session saves the same"
+    );
+    let refresh: js_sys::Function = get(&resumed, "refresh").into();
+    let r = settle(refresh.call0(&resumed).unwrap().into())
+        .await
+        .expect("the resumed session refreshes");
+    assert_eq!(get_num(&r, "status"), 204.0);
+    let refreshes = logged(&dir, "refreshSession").await;
+    assert_eq!(refreshes.len(), 1);
+    assert_eq!(get_str(&refreshes[0], "sessionId").as_deref(), Some(id.as_str()));
+    assert_eq!(logged(&dir, "createSession").await.len(), 1, "no second session");
+    let close: js_sys::Function = get(&resumed, "close").into();
+    settle(close.call0(&resumed).unwrap().into()).await.expect("close");
+    // A saved id that is no header value is refused by attach, nothing sent.
+    let bad = js_sys::Object::assign(&js_sys::Object::new(), saved.unchecked_ref());
+    set(&bad, "accessToken", TOKEN);
+    set(&bad, "sessionId", "abc\u{100}def");
+    let e = WorkbookSession::attach_js(bad.into()).expect_err("refused");
+    assert_graph_error(&e, "invalidArgument");
+    assert_eq!(logged(&dir, "refreshSession").await.len(), 1, "nothing sent");
+}
+
+/// Issue 23, point 5: no synchronous disposer that frees a session without
+/// closing it: `Symbol.dispose` is absent (a `using` declaration throws a
+/// TypeError, and is a type error), `Symbol.asyncDispose` closes.
+#[wasm_bindgen_test]
+async fn a_session_has_no_synchronous_dispose_and_its_async_dispose_closes() {
+    let wb = workbook("no-sync-dispose");
+    let s = WorkbookSession::create_js(options(&wb)).await.expect("create");
+    let has = |key: &str| -> Option<bool> {
+        let symbol = js_sys::Function::new_no_args(&["return Symbol.", key].concat())
+            .call0(&JsValue::NULL)
+            .ok()?;
+        symbol.is_symbol().then(|| js_sys::Reflect::has(&s, &symbol).unwrap())
+    };
+    if let Some(has_dispose) = has("dispose") {
+        assert!(!has_dispose, "a WorkbookSession must not have Symbol.dispose");
+    }
+    if let Some(has_async) = has("asyncDispose") {
+        assert!(has_async, "await using closes the session");
+    }
+    let id = get_str(&s, "id").unwrap();
+    let close: js_sys::Function = get(&s, "close").into();
+    settle(close.call0(&s).unwrap().into()).await.expect("close");
+    assert_eq!(logged(&wb, "closeSession").await.len(), 1);
+    assert!(!sessions()
+        .await
+        .iter()
+        .any(|x| get_str(x, "id").as_deref() == Some(id.as_str())));
+}
+
+/// Issue 22, point 6: a `$batch` answer whose id is past every item
+/// (`"4294967296"`, which `as usize` made item 0 on wasm32) answers no
+/// item: item 0 has no answer and is `invalidResponse`, not refreshed.
+#[wasm_bindgen_test]
+async fn a_batch_answer_id_past_the_items_is_not_credited_to_item_0() {
+    let answers = js_sys::Function::new_no_args(
+        r#"return async () => new Response(JSON.stringify({ responses: [
+              { id: "4294967296", status: 204, headers: {} },
+              { id: "18446744073709551616", status: 204, headers: {} } ] }),
+            { status: 200, headers: { "content-type": "application/json" } });"#,
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let o = batch_options();
+    set(&o, "fetch", answers);
+    set(&o, "maxRetries", 0);
+    let items = batch_items(&[(workbook("batch-ids"), "s0".into())]);
+    let out = Array::from(&refresh_sessions_js(items, o).await.expect("batch"));
+    assert_eq!(out.length(), 1);
+    let first = out.get(0);
+    assert_eq!(get_str(&first, "name").as_deref(), Some("GraphError"), "{first:?}");
+    assert_graph_error(&first, "invalidResponse");
 }

@@ -424,6 +424,66 @@ async fn a_session_id_from_graph_that_is_no_header_value_is_refused() {
     assert_eq!(requests(&wb).await.len(), 1, "nothing sent with it");
 }
 
+/// Issue 22, point 1: an id with a character a header cannot hold
+/// (`\u0100`, which `Headers.set` throws on), from createSession's 201,
+/// from the operation's session info, or from a caller's `fetch`, is
+/// `invalidResponse`; the session never exists, so no request goes out
+/// without its `workbook-session-id`.
+#[wasm_bindgen_test]
+async fn a_session_id_that_is_no_header_value_is_refused_wherever_graph_hands_it_over() {
+    let bad_info = r#"{"id":"abc\u0100def","persistChanges":false}"#;
+    // createSession's 201.
+    let wb = workbook("bad-id-201");
+    fault_on(
+        &wb,
+        &[
+            r#""operation":"createSession","status":201,"times":1"#,
+            &js("body", bad_info),
+        ],
+    )
+    .await;
+    let o = options(&wb);
+    set(&o, "preferAsync", false);
+    set(&o, "persistChanges", false);
+    let e = WorkbookSession::create(o).await.err().expect("refused");
+    assert_clean(&e, "invalidResponse");
+    assert_eq!(requests(&wb).await.len(), 1, "nothing sent with it");
+    // The operation's session info (202, poll, sessionInfoResource).
+    let wb = workbook("bad-id-info");
+    fault_on(
+        &wb,
+        &[
+            r#""operation":"sessionInfo","status":200,"times":1"#,
+            &js("body", bad_info),
+        ],
+    )
+    .await;
+    let o = options(&wb);
+    set(&o, "persistChanges", false);
+    let e = WorkbookSession::create(o).await.err().expect("refused");
+    assert_clean(&e, "invalidResponse");
+    let log = requests(&wb).await;
+    assert_eq!(
+        get_str(log.last().unwrap(), "operation").as_deref(),
+        Some("sessionInfo"),
+        "nothing sent after the session info"
+    );
+    // A caller's fetch answering createSession with such an id.
+    let caller = Function::new_no_args(
+        r#"return async () => new Response('{"id":"abcĀdef"}',
+            { status: 201, headers: { "content-type": "application/json" } });"#,
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let o = options(&workbook("bad-id-caller"));
+    set(&o, "preferAsync", false);
+    set(&o, "fetch", caller);
+    let e = WorkbookSession::create(o.clone()).await.err().expect("refused");
+    assert_clean(&e, "invalidResponse");
+    let e = create_session_js(o).await.expect_err("createSession refuses it too");
+    assert_clean(&e, "invalidResponse");
+}
+
 /// Issue 20, first bullet: keep-alive goes through the session's line, so
 /// its refresh is not sent while a `session.fetch` is in it.
 #[wasm_bindgen_test]

@@ -485,3 +485,156 @@ async fn a_401_gets_one_fresh_token_and_one_resend() {
     assert_eq!(logged(&wb, "range").await.len(), 2);
     settle(s.close(JsValue::UNDEFINED)).await.expect("close");
 }
+
+/// Issue 23, point 6: `session.json` resolves to the parsed body, and
+/// `init.json` (any JSON value) is the body with its Content-Type.
+#[wasm_bindgen_test]
+async fn session_json_resolves_to_the_parsed_body_and_init_json_is_sent_as_json() {
+    let wb = workbook("fetch-json-method");
+    let s = create(&wb, true).await;
+    let o = init("PATCH", None);
+    set(&o, "json", values(r#"[["from json", 7]]"#));
+    // The emulator, as Graph, refuses a PATCH without
+    // Content-Type: application/json: success shows it was set.
+    let written = settle(s.json(range("A1:B1").into(), o)).await.expect("PATCH json");
+    assert_eq!(
+        JSON::stringify(&get(&written, "values")).unwrap().as_string().unwrap(),
+        r#"[["from json",7]]"#
+    );
+    let read = settle(s.json(range("A1:B1").into(), JsValue::UNDEFINED))
+        .await
+        .expect("GET json");
+    assert_eq!(
+        JSON::stringify(&get(&read, "values")).unwrap().as_string().unwrap(),
+        r#"[["from json",7]]"#
+    );
+    // The same through session.fetch.
+    let o = init("PATCH", None);
+    set(&o, "json", values(r#"[["via fetch"]]"#));
+    let r = settle(s.fetch(range("C1").into(), o)).await.expect("fetch with json");
+    assert_eq!(get_num(&r, "status"), 200.0);
+    assert_eq!(read_values(&s, "C1").await, r#"[["via fetch"]]"#);
+    // json and body together, or a value JSON cannot hold: refused, unsent.
+    let before = requests(&wb).await.len();
+    let both = init("PATCH", Some("{}".into()));
+    set(&both, "json", values("[[1]]"));
+    let no_json = init("PATCH", None);
+    set(&no_json, "json", Function::new_no_args("return 1"));
+    for (what, o) in [("json and body", both), ("a function as json", no_json)] {
+        let e = settle(s.json(range("A1").into(), o)).await.expect_err(what);
+        assert_graph_error(&e, "invalidArgument");
+        assert_eq!(get_num(&e, "attempts"), 0.0, "{what}");
+    }
+    // A failure rejects as session.fetch does, named after json.
+    let e = settle(s.json("/worksheets('Nope')".into(), JsValue::UNDEFINED))
+        .await
+        .expect_err("404");
+    assert_eq!(get_num(&e, "status"), 404.0);
+    assert!(get_str(&e, "message").unwrap().starts_with("WorkbookSession.json: "));
+    assert_eq!(requests(&wb).await.len(), before + 1, "only the 404 was sent");
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
+
+/// Issue 22, point 6: `init` holds the fields that make sense inside a
+/// session; `mode: "no-cors"` (which would drop the token and hide the
+/// answer), `credentials`, `redirect`, a typo ... are refused, nothing sent.
+#[wasm_bindgen_test]
+async fn init_fields_that_do_not_belong_in_a_session_are_refused_unsent() {
+    let wb = workbook("fetch-init-fields");
+    let s = create(&wb, true).await;
+    let before = requests(&wb).await.len();
+    for (field, value) in [
+        ("mode", JsValue::from("no-cors")),
+        ("credentials", "include".into()),
+        ("redirect", "follow".into()),
+        ("referrer", "https://evil.example/".into()),
+        ("integrity", "sha256-x".into()),
+        ("header", Object::new().into()),
+    ] {
+        let o = init("GET", None);
+        set(&o, field, value);
+        let e = settle(s.fetch(range("A1").into(), o)).await.expect_err(field);
+        assert_graph_error(&e, "invalidArgument");
+        assert_eq!(get_num(&e, "attempts"), 0.0, "{field}");
+        assert!(get_str(&e, "message").unwrap().contains(field), "{field}");
+    }
+    assert_eq!(requests(&wb).await.len(), before, "nothing sent");
+    // Fields set to undefined are absent; keepalive passes through.
+    let o = init("GET", None);
+    set(&o, "mode", JsValue::UNDEFINED);
+    set(&o, "keepalive", false);
+    let r = settle(s.fetch(range("A1").into(), o)).await.expect("allowed fields");
+    assert_eq!(get_num(&r, "status"), 200.0);
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
+
+/// Issue 22, point 4: a body is never copied into wasm memory to be
+/// classified: an 8 MB body grows linear memory by less than 1 MB.
+#[wasm_bindgen_test]
+async fn an_8_mb_body_does_not_grow_wasm_memory() {
+    let wb = workbook("fetch-8mb");
+    let s = create(&wb, true).await;
+    let big = |fill: &str| -> JsValue {
+        let cells = js_sys::JsString::from(fill).repeat(8 * 1024 * 1024 / fill.len() as i32);
+        js_sys::JsString::from(r#"{"values":[[""#)
+            .concat(&cells)
+            .concat(&r#""]]}"#.into())
+            .into()
+    };
+    // The same calls once, small, so the paths' own allocations are made.
+    let _ = settle(s.fetch(range("A1").into(), init("PATCH", Some(r#"{"values":[["x"]]}"#.into())))).await;
+    let o = init("PATCH", None);
+    set(&o, "json", values(r#"[["x"]]"#));
+    let _ = settle(s.fetch(range("A1").into(), o)).await;
+    let before = wasm_memory_bytes();
+    // A JSON string (Content-Type added from its first character) and a
+    // value through init.json; the emulator answers 413 (its 1 MiB
+    // limit), or the connection ends: either way the body went to fetch.
+    let string_body = big("abcdefgh");
+    assert!(string_body.unchecked_ref::<js_sys::JsString>().length() > 8_000_000);
+    let _ = settle(s.fetch(range("A1").into(), init("PATCH", Some(string_body)))).await;
+    let o = init("PATCH", None);
+    // Built in JS (the test copies nothing into wasm memory either).
+    let cells = js_sys::JsString::from("ijklmnop").repeat(1024 * 1024);
+    let json: JsValue = Object::new().into();
+    set(&json, "values", Array::of1(&Array::of1(&cells)));
+    set(&o, "json", json);
+    let _ = settle(s.fetch(range("A1").into(), o)).await;
+    let grown = wasm_memory_bytes() - before;
+    assert!(
+        grown < 1024.0 * 1024.0,
+        "wasm memory grew by {grown} bytes for an 8 MB body"
+    );
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
+
+/// `session.json` on an answer without a body resolves to `null`; a 2xx
+/// body that is not JSON rejects with `invalidResponse` and its status.
+#[wasm_bindgen_test]
+async fn session_json_gives_null_for_no_body_and_invalid_response_for_html() {
+    let answers = Function::new_no_args(
+        r#"let n = 0; return async () => [
+              new Response(null, { status: 204 }),
+              new Response("", { status: 200 }),
+              new Response("<html>", { status: 200, headers: { "request-id": "r-html" } }),
+            ][n++ % 3];"#,
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let o = session_options(&workbook("json-caller"), "s1");
+    set(&o, "fetch", answers);
+    let s = WorkbookSession::attach(o).expect("attach");
+    for what in ["204", "empty 200"] {
+        let v = settle(s.json(range("A1").into(), JsValue::UNDEFINED))
+            .await
+            .expect(what);
+        assert!(v.is_null(), "{what}: {v:?}");
+    }
+    let e = settle(s.json(range("A1").into(), JsValue::UNDEFINED))
+        .await
+        .expect_err("html");
+    assert_graph_error(&e, "invalidResponse");
+    assert_eq!(get_num(&e, "status"), 200.0);
+    assert_eq!(get_str(&e, "requestId").as_deref(), Some("r-html"));
+    assert_eq!(get_num(&e, "attempts"), 1.0);
+}

@@ -99,7 +99,14 @@ pub fn parse_batch(body: &str) -> Result<Vec<ItemAnswer>, Error> {
     let responses = v.get("responses").and_then(Value::as_array).ok_or_else(invalid)?;
     let mut out = Vec::with_capacity(responses.len());
     for r in responses {
-        let Some(index) = r.get("id").and_then(Value::as_str).and_then(text::parse_u64) else {
+        // An id past usize (a `"4294967296"` on wasm32) names no item: it
+        // is skipped, never truncated into another item's index.
+        let Some(index) = r
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(text::parse_u64)
+            .and_then(|n| usize::try_from(n).ok())
+        else {
             continue;
         };
         let Some(status) = r
@@ -116,7 +123,7 @@ pub fn parse_batch(body: &str) -> Result<Vec<ItemAnswer>, Error> {
                 .map(String::from)
         };
         out.push(ItemAnswer {
-            index: index as usize,
+            index,
             status: status as u16,
             retry_after: header("retry-after"),
             request_id: header("request-id"),
@@ -402,6 +409,23 @@ mod tests {
         let gone = answers.iter().find(|a| a.index == 1).unwrap().error();
         assert!(gone.recreatable());
         assert_eq!(gone.status(), 404);
+    }
+
+    /// Issue 22, point 6: an id past the item range is no item's answer,
+    /// never truncated (`"4294967296"` was item 0 on wasm32).
+    #[test]
+    fn answer_ids_past_the_items_are_not_truncated() {
+        let body = r#"{"responses":[
+            {"id":"4294967296","status":204},
+            {"id":"4294967297","status":204},
+            {"id":"18446744073709551616","status":204}
+        ]}"#;
+        let answers = parse_batch(body).unwrap();
+        assert!(
+            answers.iter().all(|a| a.index > 1),
+            "{:?}",
+            answers.iter().map(|a| a.index).collect::<Vec<_>>()
+        );
     }
 
     #[test]

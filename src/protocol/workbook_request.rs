@@ -18,9 +18,19 @@
 //! - The caller's headers are kept, except `Authorization`,
 //!   `workbook-session-id` and `Retry-Attempt`, which the session owns:
 //!   setting them is refused (`invalidArgument`), never silently replaced.
-//! - A JSON body (a string that parses as JSON, or a plain object or array,
-//!   which is serialized) gets `Content-Type: application/json` unless the
-//!   caller set a `Content-Type`.
+//! - `init` holds only fields that make sense for a request inside the
+//!   session ([`init_field`]): the session's (`method`, `headers`, `body`,
+//!   `json`, `signal`, `concurrent`, `recreate`) and three passed to
+//!   `fetch` (`cache`, `priority`, `keepalive`); any other (`mode`,
+//!   `credentials`, `redirect`, `referrer`, `integrity` ...) is refused
+//!   before sending (`invalidArgument`): `mode: "no-cors"` would drop the
+//!   token and hide the answer.
+//! - A JSON body (`init.json`, serialized; a plain object or array as
+//!   `body`, serialized; a string whose first non-space character is `{`
+//!   or `[`) gets `Content-Type: application/json` unless the caller set a
+//!   `Content-Type`. A string body is judged by that first character, read
+//!   in place ([`json_start`]): a body is never copied into wasm memory to
+//!   be inspected.
 //! - Resends follow [`super::policy::judge`]: 429 and 503 were not
 //!   processed, so any method is resent after the cooldown; the other
 //!   resend-after-cooldown codes (504, `transientFailure` ...), network
@@ -49,6 +59,73 @@ pub const MAX_PATH_LEN: usize = 16 * 1024;
 
 /// Headers the session sets itself; a caller that sets one is refused.
 pub const OWN_HEADERS: [&str; 3] = ["authorization", "workbook-session-id", "retry-attempt"];
+
+/// What a field of `session.fetch`'s `init` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InitField {
+    /// Read by the session itself (`method`, `headers`, `body`, `json`,
+    /// `signal`, `concurrent`, `recreate`).
+    Own,
+    /// Passed to `fetch` as given (`cache`, `priority`, `keepalive`).
+    PassThrough,
+}
+
+/// The fields the session reads, then those passed to `fetch`.
+pub const OWN_INIT_FIELDS: [&str; 7] = ["method", "headers", "body", "json", "signal", "concurrent", "recreate"];
+/// Passed to `fetch` untouched: they change caching, scheduling and
+/// whether the request may outlive the page, never where it goes or what
+/// it carries.
+pub const PASS_THROUGH_INIT_FIELDS: [&str; 3] = ["cache", "priority", "keepalive"];
+/// Most fields an `init` may have (more is refused, unread).
+pub const MAX_INIT_FIELDS: usize = 32;
+
+/// Judges one (own, enumerable) field of `init` whose value is not
+/// `undefined`. Refused: `mode` (`no-cors` drops the `Authorization` header
+/// and hides the answer), `credentials` (Graph takes the bearer token, not
+/// cookies), `redirect` (never followed: the token must not go elsewhere),
+/// `referrer`, `referrerPolicy`, `integrity`, `window`, `duplex` (streams
+/// are refused) and anything unknown (a typo such as `header` would
+/// otherwise be ignored). Runtime-specific extras (undici's `dispatcher`,
+/// Workers' `cf`) belong in the call's own `fetch` option.
+pub fn init_field(name: &str) -> Result<InitField, Error> {
+    if OWN_INIT_FIELDS.contains(&name) {
+        Ok(InitField::Own)
+    } else if PASS_THROUGH_INIT_FIELDS.contains(&name) {
+        Ok(InitField::PassThrough)
+    } else {
+        let shown = if name.len() <= 64 && name.bytes().all(|b| b.is_ascii_graphic()) {
+            name
+        } else {
+            "(a field)"
+        };
+        Err(bad(&[
+            "init.",
+            shown,
+            " is not supported by session.fetch (it takes method, headers, body, json, signal, \
+             concurrent, recreate, cache, priority, keepalive)",
+        ]))
+    }
+}
+
+/// Longest run of leading whitespace [`json_start`] looks through.
+pub const MAX_JSON_SNIFF: u32 = 1024;
+
+/// Whether a string body is JSON, from its first characters only (UTF-16
+/// code units, as `charCodeAt` gives them, `None` past the end): skips JSON
+/// whitespace (at most [`MAX_JSON_SNIFF`] characters), then JSON when the
+/// first other character is `{` or `[`, the only bodies Graph's workbook
+/// API takes. The caller reads one character at a time, so the body is
+/// never copied.
+pub fn json_start(mut char_at: impl FnMut(u32) -> Option<u16>) -> Body {
+    for i in 0..MAX_JSON_SNIFF {
+        match char_at(i) {
+            Some(0x20 | 0x09 | 0x0a | 0x0d) => continue,
+            Some(0x7b | 0x5b) => return Body::Json,
+            _ => return Body::Other,
+        }
+    }
+    Body::Other
+}
 
 /// The JS surface prefixes the message with `WorkbookSession.fetch: `.
 fn bad(parts: &[&str]) -> Error {
@@ -226,22 +303,14 @@ pub fn normalize_method(method: Option<&str>) -> Result<String, Error> {
 pub enum Body {
     /// No body.
     None,
-    /// A string that parses as JSON, or a plain object or array (serialized).
+    /// `init.json` or a plain object or array (serialized), or a string
+    /// starting with `{` or `[` ([`json_start`]).
     Json,
     /// Any other string, or a `Blob`, `ArrayBuffer`, typed array,
     /// `URLSearchParams`, `FormData`: resendable as is, sent as given.
     Other,
     /// A `ReadableStream`: it can be read once only, so it cannot be resent.
     Stream,
-}
-
-/// How a string body counts: JSON when it parses as JSON.
-pub fn string_body(s: &str) -> Body {
-    if super::json::parse(s).is_some() {
-        Body::Json
-    } else {
-        Body::Other
-    }
 }
 
 /// Refuses the combinations `fetch` would refuse (a GET or HEAD with a
@@ -527,9 +596,49 @@ mod tests {
         assert_eq!(normalize_method(Some("MKCOL")).unwrap(), "MKCOL");
         assert!(normalize_method(Some("GE T")).is_err());
         assert!(normalize_method(Some("")).is_err());
-        assert_eq!(string_body("{\"values\":[[1]]}"), Body::Json);
-        assert_eq!(string_body("[1,2]"), Body::Json);
-        assert_eq!(string_body("hello"), Body::Other);
+        let sniff = |s: &str| {
+            let units: Vec<u16> = s.encode_utf16().collect();
+            json_start(|i| units.get(i as usize).copied())
+        };
+        for (body, want) in [
+            ("{\"values\":[[1]]}", Body::Json),
+            ("[1,2]", Body::Json),
+            (" \r\n\t{}", Body::Json),
+            ("hello", Body::Other),
+            ("", Body::Other),
+            ("   ", Body::Other),
+            ("\u{a0}{}", Body::Other),
+        ] {
+            assert_eq!(sniff(body), want, "{body:?}");
+        }
+        // Looks no further than its bound: the rest of a body is never read.
+        let mut read = 0;
+        let long = json_start(|_| {
+            read += 1;
+            Some(0x20)
+        });
+        assert_eq!((long, read), (Body::Other, MAX_JSON_SNIFF));
+        for f in ["method", "headers", "body", "json", "signal", "concurrent", "recreate"] {
+            assert_eq!(init_field(f).unwrap(), InitField::Own, "{f}");
+        }
+        for f in ["cache", "priority", "keepalive"] {
+            assert_eq!(init_field(f).unwrap(), InitField::PassThrough, "{f}");
+        }
+        for f in [
+            "mode",
+            "credentials",
+            "redirect",
+            "referrer",
+            "integrity",
+            "window",
+            "duplex",
+            "header",
+            "cf",
+        ] {
+            let e = init_field(f).unwrap_err();
+            assert_eq!(e.code(), &Code::InvalidArgument, "{f}");
+            assert!(e.message().contains(f), "{f}: {}", e.message());
+        }
         assert!(check_body("GET", Body::Json).is_err());
         assert!(check_body("HEAD", Body::Other).is_err());
         assert!(check_body("PATCH", Body::Stream).is_err());

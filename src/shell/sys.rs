@@ -28,6 +28,12 @@ extern "C" {
     #[wasm_bindgen(js_name = clearTimeout)]
     pub fn clear_timeout(id: &JsValue);
 
+    // `JSON.parse` of a JS string: js-sys's takes a `&str`, which would
+    // copy a whole answer body into wasm memory first.
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    pub fn json_parse(text: &js_sys::JsString) -> Result<JsValue, JsValue>;
+
     // web-sys binds `getReader` without `catch`, and a locked stream
     // throws; `new ReadableStreamDefaultReader(stream)` catches but refuses
     // a polyfilled stream that `getReader` serves. So: a view of the stream
@@ -46,6 +52,8 @@ extern "C" {
     pub fn is_array(v: &JsValue) -> Result<bool, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = getPrototypeOf)]
     pub fn prototype_of(v: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    pub fn object_keys(v: &JsValue) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = assign)]
     pub fn assign(target: &Object, source: &JsValue) -> Result<Object, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Promise, js_name = resolve)]

@@ -21,8 +21,8 @@ use crate::protocol::request::Answer;
 
 /// The request as the caller gave it, checked (see `surface::fetch_init`).
 pub struct Outgoing {
-    /// A shallow copy of the caller's init (credentials, cache, mode ...
-    /// pass through), without the fields set per attempt.
+    /// The caller's fields passed to `fetch` as given (`cache`,
+    /// `priority`, `keepalive`); the others are set per attempt.
     pub base: Object,
     /// The caller's headers, with `Content-Type` added for JSON.
     pub headers: web_sys::Headers,

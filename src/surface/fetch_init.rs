@@ -1,21 +1,24 @@
-//! `session.fetch`'s `init` (a `RequestInit` plus `concurrent` and
-//! `recreate`), read and checked once per call, before anything is sent.
+//! `session.fetch`'s `init` (`method`, `headers`, `body` or `json`,
+//! `signal`, `concurrent`, `recreate`, and `cache`, `priority`,
+//! `keepalive` for `fetch`), read and checked once per call, before
+//! anything is sent. A body is never copied into wasm memory.
 //! The rules are `protocol::workbook_request`'s.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Object, Reflect};
+use js_sys::{JsString, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::options::JsOptions;
 use crate::protocol::error::{Code, Error};
 use crate::protocol::validate::check_header_value;
 use crate::protocol::workbook_request::{
-    adds_json_content_type, check_body, check_caller_header, normalize_method, string_body, Body, OWN_HEADERS,
+    adds_json_content_type, check_body, check_caller_header, init_field, json_start, normalize_method, Body, InitField,
+    MAX_INIT_FIELDS, OWN_HEADERS,
 };
 use crate::shell::abort::Signal;
-use crate::shell::sys::{assign, is_array, prototype_of, with_string};
+use crate::shell::sys::{is_array, object_keys, prototype_of};
 use crate::shell::workbook_fetch::Outgoing;
 
 /// The caller's `init`, read.
@@ -50,6 +53,34 @@ fn is_plain_object_or_array(v: &JsValue) -> bool {
     }
 }
 
+/// Whether a string body is JSON, read in place one character at a time
+/// (`charCodeAt`): the body is never copied into wasm memory.
+fn string_is_json(s: &JsString) -> Body {
+    let len = s.length();
+    json_start(|i| if i < len { Some(s.char_code_at(i) as u16) } else { None })
+}
+
+/// The own enumerable fields of `init` whose value is not `undefined`,
+/// each judged ([`init_field`]); those passed to `fetch` are copied to
+/// `base`. More than [`MAX_INIT_FIELDS`] is refused unread.
+fn check_fields(init: &JsValue, base: &Object) -> Result<(), Error> {
+    let keys = object_keys(init).map_err(|_| bad("init could not be read"))?;
+    if keys.length() as usize > MAX_INIT_FIELDS {
+        return Err(bad("init has too many fields"));
+    }
+    for key in keys.iter() {
+        let value = Reflect::get(init, &key).map_err(|_| bad("init could not be read"))?;
+        if value.is_undefined() {
+            continue;
+        }
+        let name = key.as_string().unwrap_or_default();
+        if init_field(&name)? == InitField::PassThrough {
+            let _ = Reflect::set(base, &key, &value);
+        }
+    }
+    Ok(())
+}
+
 /// Reads `init` (`undefined` is a GET with no options).
 pub fn read_fetch_init(init: &JsValue) -> Result<FetchInit, Error> {
     let empty = JsValue::from(Object::new());
@@ -59,6 +90,8 @@ pub fn read_fetch_init(init: &JsValue) -> Result<FetchInit, Error> {
         init
     };
     let o = JsOptions::new(init).map_err(|_| bad("init must be an object"))?;
+    let base = Object::new();
+    check_fields(init, &base)?;
     let method = normalize_method(o.opt_string("method")?.as_deref())?;
     let headers = web_sys::Headers::new_with_str_sequence_sequence(&o.get("headers")?)
         .map_err(|_| bad("init.headers is not a valid HeadersInit"))?;
@@ -68,10 +101,22 @@ pub fn read_fetch_init(init: &JsValue) -> Result<FetchInit, Error> {
         }
     }
     let raw = o.get("body")?;
-    let (kind, body) = if raw.is_undefined() || raw.is_null() {
+    let json = o.get("json")?;
+    let (kind, body) = if !json.is_undefined() {
+        if !(raw.is_undefined() || raw.is_null()) {
+            return Err(bad("init.json and init.body cannot both be set"));
+        }
+        // JSON.stringify runs in JS: the serialized body stays a JS string.
+        let s = js_sys::JSON::stringify(&json).map_err(|_| bad("init.json could not be serialized as JSON"))?;
+        let s: JsValue = s.into();
+        if !s.is_string() {
+            return Err(bad("init.json is not a JSON value"));
+        }
+        (Body::Json, s)
+    } else if raw.is_undefined() || raw.is_null() {
         (Body::None, JsValue::UNDEFINED)
-    } else if let Some(s) = raw.as_string() {
-        (string_body(&s), raw)
+    } else if let Some(s) = raw.dyn_ref::<JsString>() {
+        (string_is_json(s), raw)
     } else if raw.is_instance_of::<web_sys::ReadableStream>() {
         (Body::Stream, raw)
     } else if is_plain_object_or_array(&raw) {
@@ -83,25 +128,13 @@ pub fn read_fetch_init(init: &JsValue) -> Result<FetchInit, Error> {
     check_body(&method, kind)?;
     let has_content_type = headers.has("content-type").unwrap_or(false);
     if adds_json_content_type(kind, has_content_type) {
-        let _ = headers.set("content-type", "application/json");
+        headers
+            .set("content-type", "application/json")
+            .map_err(|_| bad("init.headers could not take a Content-Type"))?;
     }
     let client_request_id = headers.get("client-request-id").ok().flatten();
     if let Some(id) = &client_request_id {
         check_header_value("client-request-id", id, 1024)?;
-    }
-    let base = assign(&Object::new(), init).map_err(|_| bad("init could not be read (a getter threw)"))?;
-    for k in [
-        "concurrent",
-        "recreate",
-        "signal",
-        "headers",
-        "body",
-        "method",
-        "redirect",
-    ] {
-        with_string(k, |k| {
-            let _ = Reflect::delete_property(&base, k);
-        });
     }
     Ok(FetchInit {
         outgoing: Outgoing {

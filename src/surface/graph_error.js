@@ -84,8 +84,17 @@ export function graphError(message, fields, cause) {
 // `await using session = await WorkbookSession.create(...)` closes it; a
 // failed close rejects, as `close()` does. Installed on the prototype when
 // the first session is made (wasm-bindgen cannot name symbol methods).
+// wasm-bindgen's own `Symbol.dispose` (`free()`, which frees the session
+// without closing it) is taken off: a synchronous `using` cannot send
+// closeSession, so it must not look like it disposes of a session. (The
+// package's glue never has it: xtask strips it; this covers the tests'
+// unbundled glue.)
 export function addAsyncDispose(proto) {
-  const key = typeof Symbol === "function" ? Symbol.asyncDispose : undefined;
+  if (typeof Symbol !== "function") return;
+  if (typeof Symbol.dispose === "symbol" && Object.prototype.hasOwnProperty.call(proto, Symbol.dispose)) {
+    delete proto[Symbol.dispose];
+  }
+  const key = Symbol.asyncDispose;
   if (typeof key !== "symbol" || Object.prototype.hasOwnProperty.call(proto, key)) return;
   Object.defineProperty(proto, key, {
     value: async function () {

@@ -184,6 +184,10 @@ impl JsOptions<'_> {
 /// A JS call's options once read: the checked call, its token source and signal.
 pub struct JsCall {
     pub call: Call,
+    /// `workbook` as the caller gave it (unencoded); `None` for `$batch`
+    /// calls. Kept by a `WorkbookSession` (`toJSON()`).
+    #[cfg_attr(not(feature = "full"), allow(dead_code))]
+    pub workbook: Option<String>,
     pub token: TokenSource,
     pub signal: Option<Signal>,
 }
@@ -235,7 +239,12 @@ pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error
             on_event,
         }));
     }
-    Ok(JsCall { call, token, signal })
+    Ok(JsCall {
+        call,
+        workbook,
+        token,
+        signal,
+    })
 }
 
 impl JsCall {

@@ -9,7 +9,11 @@
 //!   callback may call any method (refresh, stop, close, keepAlive) again.
 //! - An active keep-alive holds its session, and its JS wrapper, strongly,
 //!   as `setInterval` holds its callback: garbage collection does not end
-//!   it; `stop()`, `close()`, `lost` or `free()` (`Symbol.dispose`) does.
+//!   it; `stop()`, `close()`, `lost` or `free()` does.
+//! - No synchronous disposer: wasm-bindgen's `Symbol.dispose` (`free()`,
+//!   which frees without closing) is taken off the class (xtask's build,
+//!   and `addAsyncDispose` for unbundled glue); `Symbol.asyncDispose`
+//!   closes.
 //! - The create/attach `signal` governs that call only; `refresh`, `close`
 //!   and `keepAlive` take their own.
 //! - `close()` ends what is in flight first, so that a recreation finishing
@@ -21,7 +25,7 @@ use crate::prelude::*;
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, Object, Promise, Reflect, WeakRef};
+use js_sys::{Array, Function, JsString, Object, Promise, Reflect, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
 
@@ -46,7 +50,9 @@ use crate::shell::events::emit;
 use crate::shell::events::notify;
 use crate::shell::exchange::{header_refused, listener, transport, wait_for_line, with_call, LineCell};
 use crate::shell::fetch::NoAnswer;
-use crate::shell::sys::{fresh_client_request_id, now_ms, random, set, set_str, AbortController, AbortSignal};
+use crate::shell::sys::{
+    fresh_client_request_id, json_parse, now_ms, random, set, set_str, AbortController, AbortSignal, Response,
+};
 use crate::shell::token::TokenSource;
 use crate::shell::workbook_fetch::{send_once, Sent};
 
@@ -72,6 +78,8 @@ struct InFlight {
 struct Inner {
     machine: Session,
     call: Call,
+    /// `workbook` as the caller gave it (unencoded), for `toJSON()`.
+    workbook: String,
     fixed_client_request_id: bool,
     token: TokenSource,
     create: CreateParams,
@@ -132,7 +140,8 @@ fn abort_all(controllers: Vec<AbortController>) {
 ///
 /// An active keep-alive keeps the session (and this object) alive, as
 /// `setInterval` does, until `stop()`, `close()` or the session is lost;
-/// `free()` (or `Symbol.dispose`) ends it too.
+/// `free()` ends it too (and releases the object without closing the
+/// Graph session: use `close()` or `await using` to close it).
 #[wasm_bindgen]
 pub struct WorkbookSession {
     inner: Rc<RefCell<Inner>>,
@@ -184,6 +193,7 @@ impl WorkbookSession {
             let info = create_session(&c.call, p, &token, c.signal.as_deref(), None).await?;
             Ok::<_, Error>(WorkbookSession::new(
                 Session::new(info.id, info.persist_changes, Some(now_ms() as u64)),
+                c.workbook.unwrap_or_default(),
                 c.call,
                 fixed,
                 c.token,
@@ -205,6 +215,7 @@ impl WorkbookSession {
             let p = read_create(&o)?;
             Ok::<_, Error>(WorkbookSession::new(
                 Session::new(session_id, persist, None),
+                c.workbook.unwrap_or_default(),
                 c.call,
                 fixed,
                 c.token,
@@ -216,6 +227,7 @@ impl WorkbookSession {
 
     fn new(
         machine: Session,
+        workbook: String,
         call: Call,
         fixed_client_request_id: bool,
         token: TokenSource,
@@ -226,6 +238,7 @@ impl WorkbookSession {
             inner: Rc::new(RefCell::new(Inner {
                 machine,
                 call,
+                workbook,
                 fixed_client_request_id,
                 token,
                 create,
@@ -379,6 +392,35 @@ impl WorkbookSession {
         self.inner.borrow().machine.id.clone()
     }
 
+    /// The item path, as given to `create` or `attach`.
+    #[wasm_bindgen(getter)]
+    pub fn workbook(&self) -> String {
+        self.inner.borrow().workbook.clone()
+    }
+
+    /// The Graph root the session's requests go to (`https://graph.microsoft.com/v1.0`
+    /// by default), as checked: lower-case origin, no trailing slash.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.inner.borrow().call.base.root()
+    }
+
+    /// What `WorkbookSession.attach` needs to resume this session later
+    /// (after a page reload, in another process): `{ workbook, sessionId,
+    /// persistChanges, baseUrl }`, never the token. `JSON.stringify(session)`
+    /// calls it. Resume with `WorkbookSession.attach({ ...saved, accessToken })`
+    /// (and the other options, `allowedHosts` and `fetch` included, again).
+    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "SavedSession")]
+    pub fn to_json(&self) -> JsValue {
+        let inner = self.inner.borrow();
+        let out = Object::new();
+        set(&out, "workbook", &JsValue::from_str(&inner.workbook));
+        set(&out, "sessionId", &JsValue::from_str(&inner.machine.id));
+        set(&out, "persistChanges", &JsValue::from(inner.machine.persist_changes));
+        set(&out, "baseUrl", &JsValue::from_str(&inner.call.base.root()));
+        out.into()
+    }
+
     /// Whether the session persists changes.
     #[wasm_bindgen(getter, js_name = persistChanges)]
     pub fn persist_changes(&self) -> bool {
@@ -500,8 +542,12 @@ impl WorkbookSession {
     /// (`invalidArgument`). The session adds `Authorization`
     /// (its token source, resolved per call), `workbook-session-id` (the
     /// current id), `client-request-id` (yours when set in `init.headers`)
-    /// and, for a JSON body (a JSON string, or a plain object or array,
-    /// which it serializes), `Content-Type: application/json`. Setting
+    /// and, for a JSON body (`init.json` or a plain object or array, which
+    /// it serializes; a string starting with `{` or `[`),
+    /// `Content-Type: application/json`. `init` takes `method`, `headers`,
+    /// `body`, `json`, `signal`, `concurrent`, `recreate`, `cache`,
+    /// `priority` and `keepalive`; any other field is refused
+    /// (`invalidArgument`). The body is never copied into wasm memory. Setting
     /// `Authorization`, `workbook-session-id` or `Retry-Attempt` yourself is
     /// refused. Redirects are not followed.
     ///
@@ -537,7 +583,32 @@ impl WorkbookSession {
         future_to_promise(async move {
             fetch_task(rc, path, init)
                 .await
-                .map_err(|(e, state_lost)| fetch_error_to_js(&e, state_lost))
+                .map(|(response, _)| response.into())
+                .map_err(|(e, state_lost)| fetch_error_to_js(&e, state_lost, "WorkbookSession.fetch"))
+        })
+    }
+
+    /// `session.fetch`, then the answer's body parsed as JSON: resolves to
+    /// the value (`null` for an answer without a body, such as a `204`).
+    /// `init.json` (any JSON value) is serialized as the body with
+    /// `Content-Type: application/json`. A body that is not JSON rejects
+    /// with `invalidResponse`. Declared in `session.d.ts` (generic).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn json(&self, path: JsValue, init: JsValue) -> Promise {
+        let rc = self.inner.clone();
+        future_to_promise(async move {
+            let op = "WorkbookSession.json";
+            let (response, attempts) = fetch_task(rc.clone(), path, init)
+                .await
+                .map_err(|(e, state_lost)| fetch_error_to_js(&e, state_lost, op))?;
+            read_json(&response).await.map_err(|e| {
+                let call = rc.borrow().call.clone();
+                let e = e
+                    .with_status(response.status())
+                    .with_request_id(response.headers().get("request-id").ok().flatten().as_deref())
+                    .with_attempts(attempts);
+                fetch_error_to_js(&with_call(e, &call, ""), false, op)
+            })
         })
     }
 
@@ -563,6 +634,21 @@ impl WorkbookSession {
             Err(e) => Promise::reject(&to_js(&e, "WorkbookSession.close")),
         }
     }
+}
+
+/// The body of a 2xx answer as JSON, read and parsed in JavaScript (never
+/// copied into wasm memory); `null` when there is none.
+async fn read_json(response: &Response) -> Result<JsValue, Error> {
+    if matches!(response.status(), 204 | 205) {
+        return Ok(JsValue::NULL);
+    }
+    let unreadable = |_| Error::local(Code::Network, &["the answer's body could not be read"]);
+    let text = response.text().map_err(unreadable)?;
+    let text: JsString = JsFuture::from(text).await.map_err(unreadable)?.unchecked_into();
+    if text.length() == 0 {
+        return Ok(JsValue::NULL);
+    }
+    json_parse(&text).map_err(|_| Error::local(Code::InvalidResponse, &["the answer's body is not JSON"]))
 }
 
 /// Puts `Symbol.asyncDispose` on the class's prototype, once.
@@ -613,8 +699,8 @@ fn join_line(rc: &Rc<RefCell<Inner>>) -> (Option<Promise>, Turn) {
 /// A failure of `session.fetch`, and whether the session's changes are lost.
 type FetchError = (Error, bool);
 
-fn fetch_error_to_js(e: &Error, state_lost: bool) -> JsValue {
-    let js = to_js(e, "WorkbookSession.fetch");
+fn fetch_error_to_js(e: &Error, state_lost: bool, operation: &str) -> JsValue {
+    let js = to_js(e, operation);
     set(js.unchecked_ref(), "stateLost", &JsValue::from(state_lost));
     js
 }
@@ -671,7 +757,7 @@ async fn recreate_for_fetch(rc: &Rc<RefCell<Inner>>, failed_id: &str) -> Result<
 }
 
 /// `session.fetch`: see the JS method.
-async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Result<JsValue, FetchError> {
+async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Result<(Response, u32), FetchError> {
     let plain = |e: Error| (e, false);
     let path = path
         .as_string()
@@ -805,7 +891,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
                         .hold(now, retry_after.and_then(|v| parse_retry_after(&v, now))),
                 );
                 rc.borrow_mut().machine.activity(now);
-                return Ok(head.response.into());
+                return Ok((head.response, machine.attempts()));
             }
             Ok(Sent::Failure(a)) => (Some(a), Answered::Network),
             Err(NoAnswer::Aborted) => return Err(fail(aborted(attempt), &used, false)),
@@ -875,7 +961,11 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
                 }
                 let failed = fail(error, &used, state_lost);
                 if session_lost {
-                    lose(&rc, &id, fetch_error_to_js(&failed.0, failed.1));
+                    lose(
+                        &rc,
+                        &id,
+                        fetch_error_to_js(&failed.0, failed.1, "WorkbookSession.fetch"),
+                    );
                 }
                 return Err(failed);
             }

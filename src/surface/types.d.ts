@@ -311,8 +311,9 @@ export function isGraphError(x: unknown): x is GraphError;
 
 declare global {
   // `Symbol.dispose` and `Symbol.asyncDispose` for projects whose libs lack
-  // them (ES2022 with @cloudflare/workers-types): the methods above are keyed
-  // by them. As @types/node declares them; merges with lib.esnext.disposable.
+  // them (ES2022 with @cloudflare/workers-types): WorkbookSession's
+  // `[Symbol.asyncDispose]` is keyed by one (it has no `[Symbol.dispose]`).
+  // As @types/node declares them; merges with lib.esnext.disposable.
   interface SymbolConstructor {
     /** The key of a synchronous disposer (`using`). */
     readonly dispose: unique symbol;
@@ -321,8 +322,34 @@ declare global {
   }
 }
 
-/** The `init` of `WorkbookSession.fetch`: a `RequestInit`, plus: */
-export type SessionFetchInit = RequestInit & {
+/** The `init` of `WorkbookSession.fetch` and `WorkbookSession.json`: the
+ * fields of a `RequestInit` that make sense inside a session, plus `json`,
+ * `concurrent` and `recreate`. Any other field (`mode`, `credentials`,
+ * `redirect`, `referrer`, `integrity` ...) is refused with
+ * `invalidArgument`, nothing sent; runtime-specific extras (undici's
+ * `dispatcher`, Workers' `cf`) belong in the call's `fetch` option. */
+export interface SessionFetchInit {
+  /** Default "GET". */
+  method?: string;
+  /** Yours are kept; `Authorization`, `workbook-session-id` and
+   * `Retry-Attempt` belong to the session and are refused. */
+  headers?: RequestInit["headers"];
+  /** Sent as given (a string starting with `{` or `[` gets
+   * `Content-Type: application/json` unless you set one). A plain object or
+   * array is serialized as JSON too; prefer `json` for values. A
+   * `ReadableStream` is refused (a request may be resent). */
+  body?: RequestInit["body"] | Record<string, unknown> | unknown[];
+  /** Any JSON value, serialized as the body with
+   * `Content-Type: application/json` (unless you set one); not with `body`. */
+  json?: unknown;
+  /** Ends the call, and its place in the session's line. */
+  signal?: AbortSignal;
+  /** Passed to `fetch`. */
+  cache?: "default" | "no-store" | "reload" | "no-cache" | "force-cache" | "only-if-cached";
+  /** Passed to `fetch`. */
+  priority?: "high" | "low" | "auto";
+  /** Passed to `fetch` (the request may outlive the page; bodies up to 64 KiB). */
+  keepalive?: boolean;
   /** Send at once instead of waiting for this session's earlier `fetch` calls
    * to be answered. Default false: one request at a time per session, in call
    * order, as Graph's best-practice doc asks for a workbook. */
@@ -332,10 +359,25 @@ export type SessionFetchInit = RequestInit & {
    * keep-alive). A non-persistent session is never recreated by `fetch`: its
    * expiry rejects with `stateLost: true`. */
   recreate?: boolean;
-};
+}
+
+/** What `session.toJSON()` (and `JSON.stringify(session)`) gives: enough to
+ * resume the session with `WorkbookSession.attach({ ...saved, accessToken })`.
+ * Never the token; `allowedHosts`, `fetch` and the other options are given
+ * to `attach` again. */
+export interface SavedSession {
+  /** The item path, as given to `create` or `attach`. */
+  workbook: string;
+  /** The current `workbook-session-id`. */
+  sessionId: string;
+  /** Whether the session persists changes. */
+  persistChanges: boolean;
+  /** The Graph root, e.g. "https://graph.microsoft.com/v1.0". */
+  baseUrl: string;
+}
 
 export interface GraphError {
-  /** `WorkbookSession.fetch` only: true when the session was non-persistent
+  /** `WorkbookSession.fetch` and `json` only: true when the session was non-persistent
    * and Graph ended it (`recreatable`): its uncommitted changes are gone, so
    * the request was not resent on a new session. */
   stateLost?: boolean;

@@ -454,8 +454,10 @@ async function act() {
     remember(slot);
     for (const id of slot.ids) abandonedIds.add(id);
     slot.abandoned = true;
-    if (chance(0.5)) s.free();
-    else s[Symbol.dispose]();
+    // A session has no Symbol.dispose (it would free without closing);
+    // the draw that chose between the two is kept, so seeds replay.
+    chance(0.5);
+    s.free();
     slot.s = null;
   } else if (r < 0.68) {
     log.push(`slot${slot.i} drop the reference, gc`);

@@ -92,6 +92,7 @@ pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
         .args(["--target", "web", "--out-dir"])
         .arg(dir)
         .args(["--out-name", NAME, &input]))?;
+    no_sync_dispose(dir)?;
     let shared = if dir == Path::new(PKG) {
         format!("./{GRAPH_ERROR}")
     } else {
@@ -127,6 +128,38 @@ fn wasm_opt(wasm: &Path) -> Result {
         .arg(wasm)
         .arg("-o")
         .arg(wasm))
+}
+
+/// wasm-bindgen gives every exported class `[Symbol.dispose]` = `free()`,
+/// which frees a `WorkbookSession` without closing it (closeSession is a
+/// request; a synchronous disposer cannot send it). Taken out of the glue
+/// and the declarations, so `using session = ...` is a type error and the
+/// session has no synchronous disposer; `await using` closes it
+/// (`Symbol.asyncDispose`, `graph_error.js`). Fails loudly if wasm-bindgen
+/// writes it another way.
+fn no_sync_dispose(dir: &Path) -> Result {
+    let js_path = dir.join(format!("{NAME}.js"));
+    let ts_path = dir.join(format!("{NAME}.d.ts"));
+    let js = std::fs::read_to_string(&js_path).map_err(|e| e.to_string())?;
+    let ts = std::fs::read_to_string(&ts_path).map_err(|e| e.to_string())?;
+    if !ts.contains("export class WorkbookSession") {
+        return Ok(()); // the refresh-only entry has no class
+    }
+    const WIRING: &str =
+        "if (Symbol.dispose) WorkbookSession.prototype[Symbol.dispose] = WorkbookSession.prototype.free;";
+    const DECLARED: &str = "  [Symbol.dispose](): void;\n";
+    let class_at = ts.find("export class WorkbookSession").unwrap_or(0);
+    let declared_at = ts[class_at..].find(DECLARED).map(|i| class_at + i);
+    let (Some(declared_at), 1) = (declared_at, js.matches(WIRING).count()) else {
+        return Err(format!(
+            "{} / {}: wasm-bindgen's Symbol.dispose wiring for WorkbookSession not found: update xtask/src/build.rs",
+            js_path.display(),
+            ts_path.display()
+        ));
+    };
+    let ts = format!("{}{}", &ts[..declared_at], &ts[declared_at + DECLARED.len()..]);
+    std::fs::write(&js_path, js.replace(WIRING, "")).map_err(|e| e.to_string())?;
+    std::fs::write(&ts_path, ts).map_err(|e| e.to_string())
 }
 
 /// The `./testing` entry's directory inside `pkg/`.

@@ -24,6 +24,7 @@ import init, {
   type LocalErrorCode,
   type RecreatedEvent,
   type RefreshResult,
+  type SavedSession,
   type SessionFetchInit,
   type SessionInfo,
   type SessionOptions,
@@ -59,6 +60,11 @@ export type Checks = [
   Assert<Equal<ReturnType<WorkbookSession["close"]>, Promise<RefreshResult | null>>>,
   Assert<Equal<Parameters<WorkbookSession["keepAlive"]>, [options?: KeepAliveOptions]>>,
   Assert<Equal<ReturnType<WorkbookSession["fetch"]>, Promise<Response>>>,
+  Assert<Equal<ReturnType<WorkbookSession["toJSON"]>, SavedSession>>,
+  Assert<Equal<SavedSession, { workbook: string; sessionId: string; persistChanges: boolean; baseUrl: string }>>,
+  Assert<Equal<WorkbookSession["workbook"], string>>,
+  Assert<Equal<WorkbookSession["baseUrl"], string>>,
+  Assert<Equal<Parameters<WorkbookSession["json"]>, [path: string, init?: SessionFetchInit]>>,
   Assert<Equal<Parameters<WorkbookSession["fetch"]>, [path: string, init?: SessionFetchInit]>>,
   Assert<Equal<SessionFetchInit["concurrent"], boolean | undefined>>,
   Assert<Equal<SessionFetchInit["recreate"], boolean | undefined>>,
@@ -193,13 +199,21 @@ export async function everything(signal: AbortSignal, bytes: Uint8Array, module:
   const written: Response = await session.fetch(range, { method: "PATCH", body: JSON.stringify({ values: [[1]] }) });
   const read = await session.fetch(range, { concurrent: true, recreate: true, signal: AbortSignal.timeout(5000) });
   console.log(written.status, (await read.json()) as unknown);
+  await session.fetch(range, { method: "PATCH", json: { values: [[2]] }, cache: "no-store", keepalive: false });
+  const cell = await session.json<{ values: unknown[][] }>(range, { priority: "high" });
+  const values: unknown[][] = cell.values;
+  const none: unknown = await session.json(range, { method: "PATCH", json: { values: [[3]] } });
+  console.log(values, none, session.workbook, session.baseUrl);
+  const saved: SavedSession = JSON.parse(JSON.stringify(session)) as SavedSession;
+  const resumed = WorkbookSession.attach({ ...saved, accessToken: "eyJ0" });
+  console.log(resumed.toJSON().sessionId);
   session.stop();
   const closedOrNull: RefreshResult | null = await session.close();
   console.log(closedOrNull?.status);
   session.free();
 
   const attach: AttachSessionOptions = { ...call, sessionId: info.id, persistChanges: false };
-  using attached = WorkbookSession.attach(attach);
+  const attached = WorkbookSession.attach(attach); // no `using`: there is no synchronous dispose
   console.log(attached.state);
   await using disposed = await WorkbookSession.create(call);
   console.log(disposed.id);

@@ -28,6 +28,12 @@ export async function wrong(e: GraphError, session: WorkbookSession): Promise<vo
   await refreshSession({ workbook, accessToken, sessionId: "s", scopes: "User.Read" }); // TS2322
   await refreshSession({ workbook, accessToken, sessionId: "s", fetch: "https://proxy" }); // TS2322
   const code: number = e.code; // TS2322
+  using sync = WorkbookSession.attach({ workbook, accessToken, sessionId: "s" }); // TS2850
+  await session.fetch("/worksheets", { mode: "no-cors" }); // TS2353
+  await session.fetch("/worksheets", { credentials: "include" }); // TS2353
+  const n: number = await session.json<string>("/worksheets"); // TS2322
+  const token: string = session.toJSON().accessToken; // TS2339
+  console.log(sync, n, token);
   console.log(code);
   console.log(id, recreatable);
 }
