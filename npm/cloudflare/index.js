@@ -26,12 +26,9 @@ function failed(e) {
   return { error: e.toJSON() };
 }
 
-/**
- * What storage keeps of a session. The fields of WorkbookSession.attach;
- * once `session.toJSON()` lands on main, this becomes `session.toJSON()`.
- */
-function saved(session, o) {
-  return { workbook: o.workbook, sessionId: session.id, persistChanges: session.persistChanges, baseUrl: o.baseUrl ?? null };
+/** What storage keeps of a session: its `toJSON()`, the fields of WorkbookSession.attach. */
+function saved(session) {
+  return session.toJSON(); // { workbook, sessionId, persistChanges, baseUrl }: never the token
 }
 
 export class WorkbookSessionKeeper extends DurableObject {
@@ -87,7 +84,7 @@ export class WorkbookSessionKeeper extends DurableObject {
         if (kept) {
           await session.close().catch(() => {});
         } else {
-          kept = { ...saved(session, o), refreshes: 0 };
+          kept = { ...saved(session), refreshes: 0 };
           this.#session?.free();
           this.#session = session;
           await this.ctx.storage.put(KEY, kept);
@@ -183,7 +180,7 @@ export class WorkbookSessionKeeper extends DurableObject {
           }
           this.#session?.free();
           this.#session = created;
-          await this.ctx.storage.put(KEY, { ...saved(created, o), refreshes: 0, recreatedFrom: kept.sessionId });
+          await this.ctx.storage.put(KEY, { ...saved(created), refreshes: 0, recreatedFrom: kept.sessionId });
         } else if (!transient(e)) {
           await this.ctx.storage.delete(KEY); // not recoverable: stop keeping it
           console.error(`stopped keeping ${kept.workbook}: ${e.message}`);

@@ -203,7 +203,7 @@ export class SharedWorkbookSession {
     this.#state = "lost";
     clearTimeout(this.#timer);
     if (broadcast) this.#channel?.postMessage({ t: "lost", error });
-    this.#settle.fail(new GraphError(error?.message ?? "the session was lost", error ?? { code: "notFound" }));
+    this.#settle.fail(error ? GraphError.fromJSON(error) : new GraphError("the session was lost", { code: "notFound" }));
     for (const w of this.#waiters.splice(0)) w();
     this.#notify({ id: this.id, previousId: null, reason: "lost" });
   }
