@@ -172,12 +172,13 @@ fn pkg_present() -> bool {
 /// rebuilding: waits for both files to be there and unchanged across the copy.
 fn snapshot_pkg(to: &Path) -> Result {
     let stamp = |p: &PathBuf| std::fs::metadata(p).and_then(|m| Ok((m.len(), m.modified()?))).ok();
-    // Row 1 weighs the refresh-only entry too (row 1b). The glue has the
-    // GraphError class bundled in (xtask/src/build.rs). Row 5 loads the
-    // browser entry in Chromium.
+    // Row 1 weighs the refresh-only entry too (row 1b). Both glues import
+    // the one GraphError class from graph-error.js (xtask/src/build.rs).
+    // Row 5 loads the browser entry in Chromium.
     let names = [
         GLUE.to_string(),
         WASM.to_string(),
+        "graph-error.js".to_string(),
         "index.js".to_string(),
         // Row 6's SessionPool (graph-workbook-session/pool).
         "pool.js".to_string(),
