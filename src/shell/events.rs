@@ -10,7 +10,7 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use super::sys::{set, set_str};
+use super::sys::{now_ms, set, set_str};
 use crate::protocol::event::Event;
 
 /// Calls a caller's callback. A throw (or a rejected promise from an async
@@ -51,6 +51,45 @@ pub fn report_error(e: &JsValue) {
         if let Ok(console) = Reflect::get(&global, &JsValue::from_str("console")) {
             let _ = call(&console, "error");
         }
+    }
+}
+
+/// One attempt as `onEvent` hears it: [`Event::Request`] when it leaves,
+/// then [`Event::Response`] with the time since.
+pub struct AttemptEvents<'a> {
+    listener: Option<&'a Function>,
+    method: &'a str,
+    url: &'a str,
+    attempt: u32,
+    sent_at: f64,
+}
+
+impl<'a> AttemptEvents<'a> {
+    /// Emits `request` and starts the attempt's clock.
+    pub fn sent(listener: Option<&'a Function>, method: &'a str, url: &'a str, attempt: u32) -> Self {
+        emit(listener, &Event::Request { method, url, attempt });
+        AttemptEvents {
+            listener,
+            method,
+            url,
+            attempt,
+            sent_at: now_ms(),
+        }
+    }
+
+    /// Emits `response`: the answer's status and `request-id`, or status 0
+    /// and why no answer came.
+    pub fn answered(&self, status: u16, request_id: Option<&str>, failure: Option<&'static str>) {
+        let event = Event::Response {
+            method: self.method,
+            url: self.url,
+            attempt: self.attempt,
+            status,
+            request_id,
+            elapsed_ms: (now_ms() - self.sent_at).max(0.0) as u64,
+            failure,
+        };
+        emit(self.listener, &event);
     }
 }
 

@@ -12,7 +12,7 @@ use core::cell::Cell;
 use js_sys::Function;
 
 use super::abort::{aborted, sleep};
-use super::events::emit;
+use super::events::{emit, AttemptEvents};
 use super::fetch::{send, NoAnswer};
 use super::sys::{now_ms, random, AbortSignal};
 use super::token::TokenSource;
@@ -153,8 +153,7 @@ pub async fn execute(
         let current = fresh.as_deref().unwrap_or(token);
         let method = req.method.as_str();
         let url = req.url.as_str();
-        emit(on_event, &Event::Request { method, url, attempt });
-        let sent_at = now_ms();
+        let events = AttemptEvents::sent(on_event, method, url, attempt);
         let sent = send(
             req,
             current,
@@ -166,37 +165,22 @@ pub async fn execute(
         )
         .await;
         let now = now_ms() as u64;
-        let responded = |status: u16, request_id: Option<&str>, failure: Option<&'static str>| {
-            let elapsed_ms = (now_ms() - sent_at).max(0.0) as u64;
-            emit(
-                on_event,
-                &Event::Response {
-                    method,
-                    url,
-                    attempt,
-                    status,
-                    request_id,
-                    elapsed_ms,
-                    failure,
-                },
-            );
-        };
         let no_answer = match &sent {
             Ok(a) => {
-                responded(a.status, a.request_id.as_deref(), None);
+                events.answered(a.status, a.request_id.as_deref(), None);
                 Answered::Network
             }
             Err(NoAnswer::Network) => Answered::Network,
             Err(NoAnswer::Redirect) => Answered::Redirect,
             Err(NoAnswer::Timeout) => Answered::Timeout,
             Err(NoAnswer::Aborted) => {
-                responded(0, None, Some("aborted"));
+                events.answered(0, None, Some("aborted"));
                 return Err(finish(aborted(attempt), &fresh, Verdict::Fail));
             }
             Err(NoAnswer::HeaderRefused) => return Err(finish(header_refused(attempt), &fresh, Verdict::Fail)),
         };
         if sent.is_err() {
-            responded(0, None, failure(no_answer));
+            events.answered(0, None, failure(no_answer));
         }
         let answer = sent.ok();
         let retry_after_ms = answer

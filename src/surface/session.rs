@@ -46,8 +46,7 @@ use crate::protocol::workbook_request::{target_url, Next, WorkbookFetch};
 use crate::shell::abort::{aborted, caller_aborted, deferred, race_abort, sleep, AbortLink, Signal};
 use crate::shell::action::{session_action, InLine, SessionAction};
 use crate::shell::create::{create_session, CreateParams};
-use crate::shell::events::emit;
-use crate::shell::events::notify;
+use crate::shell::events::{emit, notify, AttemptEvents};
 use crate::shell::exchange::{header_refused, listener, transport, wait_for_line, with_call, LineCell};
 use crate::shell::fetch::NoAnswer;
 use crate::shell::sys::{
@@ -839,15 +838,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         };
         let attempt = machine.begin_attempt();
         let method = init.outgoing.method.as_str();
-        emit(
-            on_event,
-            &Event::Request {
-                method,
-                url: &url,
-                attempt,
-            },
-        );
-        let sent_at = now_ms();
+        let events = AttemptEvents::sent(on_event, method, &url, attempt);
         let sent = send_once(
             &init.outgoing,
             signal.as_deref(),
@@ -861,26 +852,13 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         )
         .await;
         let now = now_ms() as u64;
-        let responded = |status: u16, request_id: Option<&str>, failure: Option<&'static str>| {
-            let elapsed_ms = (now_ms() - sent_at).max(0.0) as u64;
-            let e = Event::Response {
-                method,
-                url: &url,
-                attempt,
-                status,
-                request_id,
-                elapsed_ms,
-                failure,
-            };
-            emit(on_event, &e);
-        };
         match &sent {
-            Ok(Sent::Success(head)) => responded(head.status, head.header("request-id").as_deref(), None),
-            Ok(Sent::Failure(a)) => responded(a.status, a.request_id.as_deref(), None),
-            Err(NoAnswer::Aborted) => responded(0, None, Some("aborted")),
-            Err(NoAnswer::Network) => responded(0, None, failure(Answered::Network)),
-            Err(NoAnswer::Redirect) => responded(0, None, failure(Answered::Redirect)),
-            Err(NoAnswer::Timeout) => responded(0, None, failure(Answered::Timeout)),
+            Ok(Sent::Success(head)) => events.answered(head.status, head.header("request-id").as_deref(), None),
+            Ok(Sent::Failure(a)) => events.answered(a.status, a.request_id.as_deref(), None),
+            Err(NoAnswer::Aborted) => events.answered(0, None, Some("aborted")),
+            Err(NoAnswer::Network) => events.answered(0, None, failure(Answered::Network)),
+            Err(NoAnswer::Redirect) => events.answered(0, None, failure(Answered::Redirect)),
+            Err(NoAnswer::Timeout) => events.answered(0, None, failure(Answered::Timeout)),
             Err(NoAnswer::HeaderRefused) => {}
         }
         let (answer, no_answer) = match sent {
