@@ -403,6 +403,25 @@ const OWN_ENTRIES: [&str; 7] = [
     "cloudflare/index.d.ts",
 ];
 
+/// One entry's `exports` conditions for the runtimes, in `package_json`'s order:
+/// `types`, the edges' module-import file, Node's (Deno and Bun too), the
+/// browser's (also the default).
+fn runtime_conditions(types: &str, workerd: &str, node: &str, browser: &str) -> String {
+    format!(
+        r#"{{
+      "types": "{types}",
+      "workerd": "{workerd}",
+      "edge-light": "{workerd}",
+      "deno": "{node}",
+      "bun": "{node}",
+      "node": "{node}",
+      "browser": "{browser}",
+      "worker": "{workerd}",
+      "default": "{browser}"
+    }}"#
+    )
+}
+
 /// `exports`: `types` first (one declaration file for every entry), then
 /// the runtimes by specificity. Deno and Bun read the `node` entry too; they
 /// are named so the mapping is explicit. Edge runtimes, which forbid
@@ -413,6 +432,31 @@ const OWN_ENTRIES: [&str; 7] = [
 /// `engines`: `require()` of this ES module needs Node 20.19 or 22.12.
 fn package_json() -> Result<String> {
     let version = cargo_version()?;
+    let main = runtime_conditions("./index.d.ts", "./workerd.js", "./node.js", "./index.js");
+    let refresh = runtime_conditions(
+        "./refresh/index.d.ts",
+        "./refresh/workerd.js",
+        "./refresh/node.js",
+        "./refresh/index.js",
+    );
+    let pool = runtime_conditions(
+        "./pool.d.ts",
+        "./pool-workerd.js",
+        "./pool-node.js",
+        "./pool-browser.js",
+    );
+    let testing = runtime_conditions(
+        "./testing/index.d.ts",
+        "./testing/workerd.js",
+        "./testing/node.js",
+        "./testing/index.js",
+    );
+    let shared = runtime_conditions(
+        "./shared/index.d.ts",
+        "./shared/workerd.js",
+        "./shared/node.js",
+        "./shared/index.js",
+    );
     Ok(format!(
         r#"{{
   "name": "graph-workbook-session",
@@ -424,69 +468,19 @@ fn package_json() -> Result<String> {
   "module": "./index.js",
   "types": "./index.d.ts",
   "exports": {{
-    ".": {{
-      "types": "./index.d.ts",
-      "workerd": "./workerd.js",
-      "edge-light": "./workerd.js",
-      "deno": "./node.js",
-      "bun": "./node.js",
-      "node": "./node.js",
-      "browser": "./index.js",
-      "worker": "./workerd.js",
-      "default": "./index.js"
-    }},
+    ".": {main},
     "./manual": {{
       "types": "./index.d.ts",
       "default": "./manual.js"
     }},
-    "./refresh": {{
-      "types": "./refresh/index.d.ts",
-      "workerd": "./refresh/workerd.js",
-      "edge-light": "./refresh/workerd.js",
-      "deno": "./refresh/node.js",
-      "bun": "./refresh/node.js",
-      "node": "./refresh/node.js",
-      "browser": "./refresh/index.js",
-      "worker": "./refresh/workerd.js",
-      "default": "./refresh/index.js"
-    }},
+    "./refresh": {refresh},
     "./graph-sdk": {{
       "types": "./graph-sdk.d.ts",
       "default": "./graph-sdk.js"
     }},
-    "./pool": {{
-      "types": "./pool.d.ts",
-      "workerd": "./pool-workerd.js",
-      "edge-light": "./pool-workerd.js",
-      "deno": "./pool-node.js",
-      "bun": "./pool-node.js",
-      "node": "./pool-node.js",
-      "browser": "./pool-browser.js",
-      "worker": "./pool-workerd.js",
-      "default": "./pool-browser.js"
-    }},
-    "./testing": {{
-      "types": "./testing/index.d.ts",
-      "workerd": "./testing/workerd.js",
-      "edge-light": "./testing/workerd.js",
-      "deno": "./testing/node.js",
-      "bun": "./testing/node.js",
-      "node": "./testing/node.js",
-      "browser": "./testing/index.js",
-      "worker": "./testing/workerd.js",
-      "default": "./testing/index.js"
-    }},
-    "./shared": {{
-      "types": "./shared/index.d.ts",
-      "workerd": "./shared/workerd.js",
-      "edge-light": "./shared/workerd.js",
-      "deno": "./shared/node.js",
-      "bun": "./shared/node.js",
-      "node": "./shared/node.js",
-      "browser": "./shared/index.js",
-      "worker": "./shared/workerd.js",
-      "default": "./shared/index.js"
-    }},
+    "./pool": {pool},
+    "./testing": {testing},
+    "./shared": {shared},
     "./cloudflare": {{
       "types": "./cloudflare/index.d.ts",
       "default": "./cloudflare/index.js"
