@@ -5,6 +5,7 @@
 //! imports the GraphError class from the package's one `graph-error.js`
 //! (shared by every entry) → `wasm-opt -Oz`
 //! (npm binaryen; never Debian's 108, which breaks the externref table) →
+//! the wasm's imports renamed short in the wasm and the glue together →
 //! package.json + README. Twice: the whole package (feature `full`) in
 //! `pkg/`, and the refresh-only entry (refreshSession and closeSession, no
 //! `full`) in `pkg/refresh/`.
@@ -102,6 +103,7 @@ pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
     let wasm = dir.join(format!("{NAME}_bg.wasm"));
     wasm_opt(&wasm)?;
     let js = dir.join(format!("{NAME}.js"));
+    short_imports(&wasm, &js)?;
     Ok(Size {
         wasm_raw: file_len(&wasm)?,
         wasm_gz: gzip_len(&wasm)?,
@@ -217,9 +219,9 @@ const TESTING_ENTRIES: [&str; 5] = [
 /// `instanceof` the class another entry exports (issue 23). `shared` is
 /// that file's path from the glue (`./graph-error.js`, `../graph-error.js`).
 /// The glue also exports `GraphError` and `isGraphError`, which the entries
-/// re-export. Minified as a CDN would serve it; `import.meta.url` and the
-/// key of the wasm's imports object (the wasm's own import module name)
-/// stay as they are. Fails loudly if wasm-bindgen's layout changes.
+/// re-export. Minified as a CDN would serve it; `import.meta.url` stays
+/// as it is (the imports object's keys are shortened later, by
+/// [`short_imports`]). Fails loudly if wasm-bindgen's layout changes.
 fn bundle_snippet(dir: &Path, shared: &str) -> Result {
     const SNIPPET: &str = "src/surface/graph_error.js";
     let snippets = dir.join("snippets");
@@ -541,4 +543,174 @@ fn package_json() -> Result<String> {
 }}
 "#
     ))
+}
+
+/// The wasm's imports renamed short, in the wasm and in the glue's imports
+/// object together: wasm-bindgen names each import
+/// `__wbg_<name>_<16 hex digits>` under the module
+/// `./graph_workbook_session_bg.js`, about 65 bytes an import, written twice
+/// (the wasm's import section, the glue's keys), and the hashes do not
+/// compress. Every entry instantiates the wasm with the glue's imports
+/// object (none links it as an ES module), so the names are the glue's and
+/// the wasm's business only. The module becomes `a`, the imports `a`, `b`,
+/// ... `aa` ...; fails loudly when a name is not found exactly once in
+/// the glue.
+fn short_imports(wasm: &Path, js: &Path) -> Result {
+    let bytes = std::fs::read(wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    let mut glue = std::fs::read_to_string(js).map_err(|e| format!("{}: {e}", js.display()))?;
+    let bad = |what: &str| format!("{}: {what}: update xtask/src/build.rs (short_imports)", wasm.display());
+    if bytes.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
+        return Err(bad("not a wasm module"));
+    }
+    let mut out = bytes[..8].to_vec();
+    let mut at = 8;
+    let mut renamed = false;
+    while at < bytes.len() {
+        let id = bytes[at];
+        let (len, body) = leb(&bytes, at + 1).ok_or_else(|| bad("a section's size"))?;
+        let end = body + len as usize;
+        let section = bytes.get(body..end).ok_or_else(|| bad("a section past the end"))?;
+        if id != 2 {
+            out.extend_from_slice(&bytes[at..end]);
+            at = end;
+            continue;
+        }
+        let mut new = Vec::new();
+        let (count, mut p) = leb(section, 0).ok_or_else(|| bad("the import count"))?;
+        push_leb(&mut new, count);
+        let mut modules: Vec<String> = Vec::new();
+        let mut renamed_fields = 0;
+        for _ in 0..count {
+            let name = |p: &mut usize| -> Result<String> {
+                let (n, s) = leb(section, *p).ok_or_else(|| bad("an import name"))?;
+                let text = section.get(s..s + n as usize).ok_or_else(|| bad("an import name"))?;
+                *p = s + n as usize;
+                String::from_utf8(text.to_vec()).map_err(|_| bad("an import name not UTF-8"))
+            };
+            let module = name(&mut p)?;
+            let mut field = name(&mut p)?;
+            let m = match modules.iter().position(|m| *m == module) {
+                Some(m) => m,
+                None => {
+                    modules.push(module.clone());
+                    modules.len() - 1
+                }
+            };
+            // The glue's own functions; a snippet's (graph_error.js) keep
+            // their names, which are that module's exports.
+            if module.ends_with("_bg.js") {
+                let short = short_name(renamed_fields);
+                renamed_fields += 1;
+                let at: Vec<usize> = glue
+                    .match_indices(field.as_str())
+                    .map(|(k, _)| k)
+                    .filter(|&k| ident_at(&glue, k, field.len()))
+                    .collect();
+                let [k] = at[..] else {
+                    return Err(bad(&format!(
+                        "import {field} found {} times in {}",
+                        at.len(),
+                        js.display()
+                    )));
+                };
+                glue.replace_range(k..k + field.len(), &short);
+                field = short;
+            }
+            for s in [short_name(m as u32).as_str(), field.as_str()] {
+                push_leb(&mut new, s.len() as u32);
+                new.extend_from_slice(s.as_bytes());
+            }
+            let desc = p;
+            p = import_desc_end(section, p).ok_or_else(|| bad("an import's kind"))?;
+            new.extend_from_slice(&section[desc..p]);
+        }
+        if p != section.len() {
+            return Err(bad("bytes after the imports"));
+        }
+        for (m, module) in modules.iter().enumerate() {
+            let key = format!("\"{module}\":");
+            if glue.matches(key.as_str()).count() != 1 {
+                return Err(bad(&format!("the glue's key {key} not found once")));
+            }
+            glue = glue.replace(key.as_str(), &format!("{}:", short_name(m as u32)));
+        }
+        out.push(2);
+        push_leb(&mut out, new.len() as u32);
+        out.extend_from_slice(&new);
+        renamed = true;
+        at = end;
+    }
+    if !renamed {
+        return Err(bad("no import section"));
+    }
+    std::fs::write(wasm, out).map_err(|e| e.to_string())?;
+    std::fs::write(js, glue).map_err(|e| e.to_string())
+}
+
+/// `a` ... `z`, `A` ... `Z`, then two letters: identifiers, so the glue's
+/// keys need no quotes.
+fn short_name(i: u32) -> String {
+    const LETTERS: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let n = LETTERS.len() as u32;
+    let mut s = String::new();
+    if i >= n {
+        s.push(LETTERS[(i / n - 1) as usize % LETTERS.len()] as char);
+    }
+    s.push(LETTERS[(i % n) as usize] as char);
+    s
+}
+
+/// Whether `text[at..at + len]` is a whole identifier (not part of a longer one).
+fn ident_at(text: &str, at: usize, len: usize) -> bool {
+    let part = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    let b = text.as_bytes();
+    let before = at.checked_sub(1).and_then(|i| b.get(i));
+    !before.is_some_and(|&c| part(c)) && !b.get(at + len).is_some_and(|&c| part(c))
+}
+
+/// An unsigned LEB128 at `at`: the value and where it ends.
+fn leb(b: &[u8], mut at: usize) -> Option<(u32, usize)> {
+    let mut v: u32 = 0;
+    for shift in (0..35).step_by(7) {
+        let byte = *b.get(at)?;
+        at += 1;
+        v |= u32::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some((v, at));
+        }
+    }
+    None
+}
+
+fn push_leb(out: &mut Vec<u8>, mut v: u32) {
+    loop {
+        let byte = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Where an import's description (after its two names) ends.
+fn import_desc_end(b: &[u8], at: usize) -> Option<usize> {
+    let limits = |at: usize| -> Option<usize> {
+        let flags = *b.get(at)?;
+        let (_, at) = leb(b, at + 1)?;
+        if flags & 1 == 1 {
+            leb(b, at).map(|(_, at)| at)
+        } else {
+            Some(at)
+        }
+    };
+    match *b.get(at)? {
+        0 => leb(b, at + 1).map(|(_, at)| at),
+        1 => limits(at + 2),
+        2 => limits(at + 1),
+        3 => Some(at + 3),
+        4 => leb(b, at + 2).map(|(_, at)| at),
+        _ => None,
+    }
 }
