@@ -262,5 +262,16 @@ async fn read_body(stream: Option<&ReadableStream>) -> Result<(String, bool), ()
             break;
         }
     }
-    Ok((String::from_utf8_lossy(&buf).into_owned(), cut))
+    Ok((utf8_prefix(buf), cut))
+}
+
+/// The body as text, up to its first byte that is not UTF-8 (a body cut at
+/// [`MAX_BODY_BYTES`] may end inside a character): Graph's bodies are
+/// UTF-8 JSON, and a lossy decoding would link core's `Utf8Chunks` for
+/// bodies no rule reads.
+fn utf8_prefix(mut buf: Vec<u8>) -> String {
+    if let Err(e) = core::str::from_utf8(&buf) {
+        buf.truncate(e.valid_up_to());
+    }
+    String::from_utf8(buf).unwrap_or_default()
 }
