@@ -562,6 +562,8 @@ fn short_imports(wasm: &Path, js: &Path) -> Result {
     if bytes.get(..8) != Some(b"\0asm\x01\0\0\0".as_slice()) {
         return Err(bad("not a wasm module"));
     }
+    let ts = wasm.with_extension("wasm.d.ts");
+    let mut declared = std::fs::read_to_string(&ts).map_err(|e| format!("{}: {e}", ts.display()))?;
     let mut out = bytes[..8].to_vec();
     let mut at = 8;
     let mut renamed = false;
@@ -570,6 +572,14 @@ fn short_imports(wasm: &Path, js: &Path) -> Result {
         let (len, body) = leb(&bytes, at + 1).ok_or_else(|| bad("a section's size"))?;
         let end = body + len as usize;
         let section = bytes.get(body..end).ok_or_else(|| bad("a section past the end"))?;
+        if id == 7 {
+            let section = short_exports(section, &mut glue, &mut declared).ok_or_else(|| bad("the exports"))?;
+            out.push(7);
+            push_leb(&mut out, section.len() as u32);
+            out.extend_from_slice(&section);
+            at = end;
+            continue;
+        }
         if id != 2 {
             out.extend_from_slice(&bytes[at..end]);
             at = end;
@@ -644,7 +654,50 @@ fn short_imports(wasm: &Path, js: &Path) -> Result {
         return Err(bad("no import section"));
     }
     std::fs::write(wasm, out).map_err(|e| e.to_string())?;
+    std::fs::write(&ts, declared).map_err(|e| e.to_string())?;
     std::fs::write(js, glue).map_err(|e| e.to_string())
+}
+
+/// The export section with wasm-bindgen's own exports renamed short (`_a`,
+/// `_b`, ...): those with a `_` in their name (`__wbindgen_malloc`, the
+/// closures' `wasm_bindgen__convert__closures_____invoke__<hash>`, class
+/// methods) that the glue reads as `.name`; every such read in the glue
+/// and the declaration in `_bg.wasm.d.ts` follow. `memory` and the
+/// exported functions' own names stay.
+fn short_exports(section: &[u8], glue: &mut String, declared: &mut String) -> Option<Vec<u8>> {
+    let mut new = Vec::new();
+    let (count, mut p) = leb(section, 0)?;
+    push_leb(&mut new, count);
+    let mut renamed = 0;
+    for _ in 0..count {
+        let (n, s) = leb(section, p)?;
+        let mut name = String::from_utf8(section.get(s..s + n as usize)?.to_vec()).ok()?;
+        p = s + n as usize;
+        let (_, end) = leb(section, p + 1)?;
+        let reads: Vec<usize> = glue
+            .match_indices(name.as_str())
+            .map(|(k, _)| k)
+            .filter(|&k| k > 0 && glue.as_bytes()[k - 1] == b'.' && ident_at(glue, k, name.len()))
+            .collect();
+        if name.contains('_') && !reads.is_empty() {
+            let short = format!("_{}", short_name(renamed));
+            renamed += 1;
+            for &k in reads.iter().rev() {
+                glue.replace_range(k..k + name.len(), &short);
+            }
+            let line = format!("export const {name}:");
+            if declared.matches(line.as_str()).count() != 1 {
+                return None;
+            }
+            *declared = declared.replace(line.as_str(), &format!("export const {short}:"));
+            name = short;
+        }
+        push_leb(&mut new, name.len() as u32);
+        new.extend_from_slice(name.as_bytes());
+        new.extend_from_slice(section.get(p..end)?);
+        p = end;
+    }
+    (p == section.len()).then_some(new)
 }
 
 /// `a` ... `z`, `A` ... `Z`, then two letters: identifiers, so the glue's
