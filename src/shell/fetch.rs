@@ -5,14 +5,15 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use js_sys::{Function, Object, Reflect, Uint8Array};
+use js_sys::{Function, Object, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::abort::AttemptGuard;
 use super::phases::{self, Phase};
 use super::sys::{
-    cancel_stream, fetch, get, promise_resolve, reader, set, set_str, AbortSignal, ReadableStream, Response,
+    cancel_stream, fetch, get, promise_resolve, read_body as sys_read_body, set, set_str, AbortSignal, ReadableStream,
+    Response,
 };
 use crate::protocol::request::{Answer, Request};
 use crate::protocol::retry::is_redirect;
@@ -229,40 +230,18 @@ pub async fn read_answer(
     Ok(answer)
 }
 
-/// The body up to [`MAX_BODY_BYTES`], and whether it was cut there.
+/// The body up to [`MAX_BODY_BYTES`], and whether it was cut there; read
+/// in one crossing (`body.js`).
 async fn read_body(stream: Option<&ReadableStream>) -> Result<(String, bool), ()> {
     let Some(stream) = stream else {
         return Ok((String::new(), false));
     };
-    let mut cut = false;
-    let reader = reader(stream).map_err(|_| ())?;
-    let mut buf: Vec<u8> = Vec::new();
-    loop {
-        let chunk = JsFuture::from(reader.read().map_err(|_| ())?).await.map_err(|_| ())?;
-        let done = Reflect::get(&chunk, &JsValue::from_str("done")).map_err(|_| ())?;
-        if done.is_truthy() {
-            break;
-        }
-        let value: Uint8Array = match Reflect::get(&chunk, &JsValue::from_str("value")) {
-            Ok(v) if v.is_instance_of::<Uint8Array>() => v.unchecked_into(),
-            _ => return Err(()),
-        };
-        let room = MAX_BODY_BYTES.saturating_sub(buf.len());
-        let len = value.length() as usize;
-        let take = len.min(room);
-        buf.extend_from_slice(&value.subarray(0, take as u32).to_vec());
-        if len >= room {
-            cut = true;
-            if let Ok(cancelled) = reader.cancel() {
-                // A caller's stream may reject its cancel: never unhandled.
-                wasm_bindgen_futures::spawn_local(async move {
-                    let _ = JsFuture::from(cancelled).await;
-                });
-            }
-            break;
-        }
-    }
-    Ok((utf8_prefix(buf), cut))
+    let bytes = JsFuture::from(sys_read_body(stream, MAX_BODY_BYTES as u32))
+        .await
+        .map_err(|_| ())?;
+    let bytes = bytes.unchecked_into::<Uint8Array>().to_vec();
+    let cut = bytes.len() >= MAX_BODY_BYTES;
+    Ok((utf8_prefix(bytes), cut))
 }
 
 /// The body as text, up to its first byte that is not UTF-8 (a body cut at

@@ -34,13 +34,17 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
     pub fn json_parse(text: &js_sys::JsString) -> Result<JsValue, JsValue>;
 
-    // web-sys binds `getReader` without `catch`, and a locked stream
-    // throws; `new ReadableStreamDefaultReader(stream)` catches but refuses
-    // a polyfilled stream that `getReader` serves. So: a view of the stream
-    // with a catching `getReader`.
+    // web-sys binds `cancel` without `catch`, and a caller's stream may
+    // throw: a view of the stream with a catching `cancel`.
     type BodyStream;
-    #[wasm_bindgen(catch, method, js_name = getReader)]
-    fn get_reader(this: &BodyStream) -> Result<BodyReader, JsValue>;
+}
+
+#[wasm_bindgen(module = "/src/shell/body.js")]
+extern "C" {
+    /// The body's bytes, at most `max` of them (the rest cancelled); rejects
+    /// when the stream cannot be read.
+    #[wasm_bindgen(js_name = readBody)]
+    pub fn read_body(body: &ReadableStream, max: u32) -> Promise;
 }
 
 // Catching forms of the calls made on values a caller handed over (a
@@ -59,12 +63,6 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = Promise, js_name = resolve)]
     pub fn promise_resolve(v: &JsValue) -> Result<Promise, JsValue>;
 
-    /// A body stream's reader, as a caller's `Response` may hand one over.
-    pub type BodyReader;
-    #[wasm_bindgen(catch, method, js_name = read)]
-    pub fn read(this: &BodyReader) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(catch, method, js_name = cancel)]
-    pub fn cancel(this: &BodyReader) -> Result<Promise, JsValue>;
     #[wasm_bindgen(catch, method, js_name = cancel)]
     fn cancel_stream(this: &BodyStream) -> Result<Promise, JsValue>;
 }
@@ -77,11 +75,6 @@ pub fn get(o: &JsValue, k: &str) -> Result<JsValue, JsValue> {
 /// `stream.cancel()`; a throw is an `Err`.
 pub fn cancel_stream(stream: &ReadableStream) -> Result<Promise, JsValue> {
     stream.unchecked_ref::<BodyStream>().cancel_stream()
-}
-
-/// `stream.getReader()`; a locked or foreign stream is an `Err`, not a throw.
-pub fn reader(stream: &ReadableStream) -> Result<BodyReader, JsValue> {
-    stream.unchecked_ref::<BodyStream>().get_reader()
 }
 
 /// `o[k] = v`; a throwing setter is ignored (the objects set here are our own).
