@@ -30,7 +30,13 @@ WebAssembly.Instance = function (module, imports) {
     for (const [name, f] of Object.entries(fns)) {
       // The hash suffix goes; wasm-bindgen's numbered casts keep their number
       // (…_1: closure made, …_2: externref as is, …_3: string read).
-      const label = `import ${name.replace(/_[0-9a-f]{16}$/, (m) => (name.startsWith("__wbindgen_generic") ? `_${Number.parseInt(m.slice(1), 16)}` : ""))}`;
+      // Since 2026-12-04 the package's imports have short names (`a`, `b`,
+      // ...: xtask/src/build.rs short_imports): such an import is labelled
+      // by what it does, the start of its function's text.
+      const label =
+        name.length <= 2 && typeof f === "function"
+          ? `import ${name}: ${String(f).replace(/^function\s*\([^)]*\)\s*\{\s*(return\s*)?/, "").replace(/\s+/g, " ").slice(0, 60)}`
+          : `import ${name.replace(/_[0-9a-f]{16}$/, (m) => (name.startsWith("__wbindgen_generic") ? `_${Number.parseInt(m.slice(1), 16)}` : ""))}`;
       wrapped[mod][name] = typeof f === "function" ? function (...a) { count(label); return f.apply(this, a); } : f;
     }
   }
