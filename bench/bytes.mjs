@@ -1,10 +1,11 @@
 // Where a wasm's bytes go, grouped (the profile behind rows 1 and 1b).
 //
-//   twiggy top -n 100000 -f csv OPT.wasm > top.csv   (twiggy: cargo install twiggy)
+//   twiggy top -n 100000 -f csv OPT.wasm > top.csv   (twiggy: cargo install twiggy --version 0.8.0 --locked)
 //   node bench/bytes.mjs top.csv
 //
 // OPT.wasm: the package's wasm built as `cargo xtask build` builds it, but
-// with `wasm-opt -Oz -g`, so that the items keep their names (the names
+// with `wasm-opt -Oz -g` (and without its import renaming, `short_imports`),
+// so that the items keep their names (the names
 // section itself is left out of the shares). Items are grouped by name:
 // the async state machines of the exported async functions, wasm-bindgen's
 // shims, data, core/alloc, core::fmt and panic paths, the allocator, and
