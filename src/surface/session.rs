@@ -442,9 +442,11 @@ impl WorkbookSession {
         self.inner.borrow().machine.last_refreshed_at.map(|t| t as f64)
     }
 
-    /// Refreshes now. While a refresh is in flight, joins it instead of
-    /// sending another. `options.signal` ends this call (and the refresh,
-    /// when this call started it).
+    /// Refreshes the session, in its turn in the session's line: after the
+    /// requests called before it (`session.fetch`, `close()`) have their
+    /// answers, with the session's id as it is then. While a refresh is in
+    /// line, joins it instead of sending another. `options.signal` ends
+    /// this call (and the refresh, when this call started it).
     #[wasm_bindgen(unchecked_return_type = "Promise<RefreshResult>")]
     pub fn refresh(
         &self,
@@ -569,8 +571,9 @@ impl WorkbookSession {
     /// `init.recreate`. Any other non-2xx answer rejects with a
     /// `GraphError`, as every other call does.
     ///
-    /// Calls go one at a time, in call order (Graph's best practice for a
-    /// workbook), unless `init.concurrent` is true; a `Retry-After` cooldown
+    /// Calls go one at a time, in call order with `refresh()` and `close()`
+    /// (Graph's best practice for a workbook), unless `init.concurrent` is
+    /// true; a `Retry-After` cooldown
     /// on the session holds every call until it passes. A successful call counts
     /// as activity: keep-alive skips the refreshes it makes unnecessary.
     /// `init.signal` ends the call (and its place in line); `timeoutMs`
@@ -621,11 +624,13 @@ impl WorkbookSession {
         abort_all(stop);
     }
 
-    /// Stops keep-alive and closes the session (`closeSession`), after
-    /// whatever is in flight has ended (a recreation finishing now is closed
-    /// too). Resolves to the close result, or `null` when there was nothing
-    /// to close (already closed, or lost). Safe to call twice. No callback
-    /// fires after it. `options.signal` ends this call.
+    /// Stops keep-alive, ends a refresh in flight or in line, and closes the
+    /// session (`closeSession`) in its turn in the session's line: after the
+    /// requests called before it have ended (a recreation finishing now is
+    /// closed too); the calls made after it are refused, unsent. Resolves
+    /// to the close result, or `null` when there was nothing to close
+    /// (already closed, or lost). Safe to call twice. No callback fires
+    /// after it. `options.signal` ends this call.
     #[wasm_bindgen(unchecked_return_type = "Promise<RefreshResult | null>")]
     pub fn close(
         &self,
