@@ -719,6 +719,9 @@ async fn wait_turn(
     previous: Option<Promise>,
     signal: Option<&AbortSignal>,
 ) -> Result<(), Error> {
+    if caller_aborted(signal) {
+        return Err(aborted(0));
+    }
     if let Some(p) = previous {
         if race_abort(p, signal).await.is_err() {
             return Err(aborted(0));
