@@ -539,3 +539,119 @@ async fn timeout_ms_ends_an_attempt_whose_caller_fetch_never_answers() {
     assert!(now() - started < 3000.0, "ended by timeoutMs, not hung");
     assert_eq!(get_num(&e, "attempts"), 1.0);
 }
+
+/// `p`'s outcome, or `None` when it has not settled within `ms` (a hang).
+async fn within(ms: u32, p: Promise) -> Option<Result<JsValue, JsValue>> {
+    let timer = wasm_bindgen_futures::future_to_promise(async move {
+        sleep(ms).await;
+        Ok(JsValue::NULL)
+    });
+    let settled = wasm_bindgen_futures::future_to_promise(async move {
+        let out = JsFuture::from(p).await;
+        let o: JsValue = Object::new().into();
+        set(&o, "ok", out.is_ok());
+        set(&o, "value", out.unwrap_or_else(|e| e));
+        Ok(o)
+    });
+    let first = JsFuture::from(Promise::race(&js_sys::Array::of2(&settled, &timer)))
+        .await
+        .ok()?;
+    if first.is_null() {
+        return None;
+    }
+    let value = get(&first, "value");
+    Some(if get(&first, "ok").as_bool() == Some(true) {
+        Ok(value)
+    } else {
+        Err(value)
+    })
+}
+
+/// The session line (issue 20): `refresh()` called while a `session.fetch`
+/// is in flight takes its turn after it: its refreshSession is sent only
+/// after the fetch's answer, never beside it.
+#[wasm_bindgen_test]
+async fn a_refresh_during_a_fetch_is_sent_after_its_answer() {
+    let wb = workbook("line-refresh-after-fetch");
+    let s = session(&wb, &[]).await;
+    fault_on(&wb, &[r#""operation":"range","delayMs":800,"times":1"#]).await;
+    let fetched = s.fetch(range("A1").into(), JsValue::UNDEFINED);
+    let started = now();
+    let refreshed = s.refresh(JsValue::UNDEFINED);
+    let r = within(20_000, refreshed).await.expect("settled").expect("refresh");
+    assert_eq!(get_num(&r, "status"), 204.0);
+    assert!(now() - started >= 700.0, "the refresh waited for the slow fetch");
+    let f = within(20_000, fetched).await.expect("settled").expect("fetch");
+    assert_eq!(get_num(&f, "status"), 200.0);
+    let ranges = logged(&wb, "range").await;
+    let refreshes = logged(&wb, "refreshSession").await;
+    assert_eq!((ranges.len(), refreshes.len()), (1, 1));
+    // The delayed fetch is logged when it answers: the refresh after it.
+    assert!(
+        get_num(&refreshes[0], "timeMs") >= get_num(&ranges[0], "timeMs"),
+        "refreshSession logged {} ms before the fetch's answer",
+        get_num(&ranges[0], "timeMs") - get_num(&refreshes[0], "timeMs")
+    );
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}
+
+/// `close()` called while a `session.fetch` is in flight goes after it:
+/// the fetch (called first) is answered, closeSession is sent after that
+/// answer, and a fetch called after `close()` is refused unsent.
+#[wasm_bindgen_test]
+async fn a_close_during_a_fetch_is_sent_after_its_answer() {
+    let wb = workbook("line-close-after-fetch");
+    let s = session(&wb, &[]).await;
+    fault_on(&wb, &[r#""operation":"range","delayMs":800,"times":1"#]).await;
+    let fetched = s.fetch(range("A1").into(), JsValue::UNDEFINED);
+    let closed = s.close(JsValue::UNDEFINED);
+    let late = s.fetch(range("A2").into(), JsValue::UNDEFINED);
+    let e = within(20_000, late).await.expect("settled").expect_err("closed");
+    assert_graph_error(&e, "invalidArgument");
+    let c = within(20_000, closed).await.expect("settled").expect("close");
+    assert_eq!(get_num(&c, "status"), 204.0);
+    let f = within(20_000, fetched).await.expect("settled").expect("fetch");
+    assert_eq!(get_num(&f, "status"), 200.0, "the fetch called before close() went");
+    let ranges = logged(&wb, "range").await;
+    let closes = logged(&wb, "closeSession").await;
+    assert_eq!((ranges.len(), closes.len()), (1, 1), "A2 never sent");
+    assert!(
+        get_num(&closes[0], "timeMs") >= get_num(&ranges[0], "timeMs"),
+        "closeSession logged {} ms before the fetch's answer",
+        get_num(&ranges[0], "timeMs") - get_num(&closes[0], "timeMs")
+    );
+    assert_eq!(s.state(), "closed");
+}
+
+/// The deadlock a naive line had: a `session.fetch` that finds the session
+/// expired recreates it while a `refresh()` waits in line behind it. The
+/// recreation runs within the fetch's turn: both complete (bounded here),
+/// with one recreation, and the refresh goes on the new id.
+#[wasm_bindgen_test]
+async fn a_fetch_recreating_the_session_while_a_refresh_waits_completes() {
+    let wb = workbook("line-recreate-refresh");
+    let s = session(&wb, &[("persistChanges", true.into())]).await;
+    let old = s.id();
+    expire(&old).await;
+    let init: JsValue = Object::new().into();
+    set(&init, "recreate", true);
+    let fetched = s.fetch(range("A1").into(), init);
+    let refreshed = s.refresh(JsValue::UNDEFINED);
+    let f = within(20_000, fetched)
+        .await
+        .expect("the fetch hung behind the refresh")
+        .expect("fetch, after the recreation");
+    assert_eq!(get_num(&f, "status"), 200.0);
+    let r = within(20_000, refreshed)
+        .await
+        .expect("the refresh hung")
+        .expect("refresh");
+    assert_eq!(get_num(&r, "status"), 204.0);
+    let new = s.id();
+    assert_ne!(new, old);
+    assert_eq!(logged(&wb, "createSession").await.len(), 2, "one recreation");
+    let refreshes = logged(&wb, "refreshSession").await;
+    assert_eq!(refreshes.len(), 1);
+    assert_eq!(get_str(&refreshes[0], "sessionId").as_deref(), Some(new.as_str()));
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+}

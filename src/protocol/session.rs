@@ -237,7 +237,14 @@ pub struct Session {
     /// Wall-clock ms of the last successful request of the caller's own
     /// (`session.fetch`): Graph counts it as activity, as a refresh.
     pub last_activity_at: Option<u64>,
-    in_flight: bool,
+    /// A refresh (`refresh()` or keep-alive's) is in the line, waiting for
+    /// its turn or sent: a second `refresh()` joins it.
+    refreshing: bool,
+    /// A replacement session is being created (within the turn of the
+    /// request that found the session gone, or beside the line for a
+    /// `concurrent` fetch): every other request that finds the session
+    /// gone joins it.
+    recreating: bool,
 }
 
 /// What the keep-alive timer's firing means.
@@ -263,7 +270,8 @@ impl Session {
             last_refreshed_at: created_at,
             keep_alive: None,
             last_activity_at: None,
-            in_flight: false,
+            refreshing: false,
+            recreating: false,
         }
     }
 
@@ -281,7 +289,7 @@ impl Session {
     /// rest of that interval instead, so the session is never idle longer
     /// than a keep-alive interval.
     pub fn timer_fired_at(&mut self, now: u64, random: f64) -> Fire {
-        if self.state != State::Active || self.in_flight {
+        if self.state != State::Active || self.in_flight() {
             return Fire::Nothing;
         }
         let Some(k) = self.keep_alive else {
@@ -295,13 +303,30 @@ impl Session {
                 }
             }
         }
-        self.in_flight = true;
+        self.refreshing = true;
         Fire::Refresh
     }
 
-    /// True while a refresh (or recreation) is outstanding.
+    /// True while a refresh or a recreation is outstanding.
     pub fn in_flight(&self) -> bool {
-        self.in_flight
+        self.refreshing || self.recreating
+    }
+
+    /// True while a replacement session is being created.
+    pub fn recreating(&self) -> bool {
+        self.recreating
+    }
+
+    /// May a request go out now (at its turn, and before each resend)?
+    /// While the session is active; once `close()` was called, only a
+    /// request the line still admits (it joined before `close()`, so it
+    /// goes before it: [`super::line::Line::admits`]); never once lost.
+    pub fn may_send(&self, admitted: bool) -> bool {
+        match self.state {
+            State::Active => true,
+            State::Closed => admitted,
+            State::Lost => false,
+        }
     }
 
     /// Starts (or reconfigures) keep-alive; returns the delay to arm the
@@ -323,26 +348,33 @@ impl Session {
     /// The keep-alive timer fired: `true` means send a refresh now (the
     /// schedule without activity; see [`Session::timer_fired_at`]).
     pub fn timer_fired(&mut self) -> bool {
-        if self.state != State::Active || self.keep_alive.is_none() || self.in_flight {
+        if self.state != State::Active || self.keep_alive.is_none() || self.in_flight() {
             return false;
         }
-        self.in_flight = true;
+        self.refreshing = true;
         true
     }
 
-    /// A `session.fetch` found the session `failed_id` expired and would
-    /// recreate it.
-    pub fn begin_recreate(&mut self, failed_id: &str) -> BeginRecreate {
-        if self.state != State::Active {
+    /// A request (`session.fetch`, or a refresh after
+    /// [`AfterFailure::Recreate`]) found the session `failed_id` expired and
+    /// would recreate it; `admitted`: the line still admits it
+    /// ([`Session::may_send`]). Only a recreation under way is joined,
+    /// never a refresh: a refresh waiting in line behind the request that
+    /// asks would wait for that request's turn to end, and the request for
+    /// the recreation (a deadlock). The recreation runs within the asking
+    /// request's turn instead, and the refresh, when its turn comes, goes
+    /// with the new id.
+    pub fn begin_recreate(&mut self, failed_id: &str, admitted: bool) -> BeginRecreate {
+        if !self.may_send(admitted) {
             return BeginRecreate::Refuse(self.state);
         }
         if self.id != failed_id {
             return BeginRecreate::Replaced;
         }
-        if self.in_flight {
+        if self.recreating {
             return BeginRecreate::Join;
         }
-        self.in_flight = true;
+        self.recreating = true;
         BeginRecreate::Start
     }
 
@@ -351,17 +383,17 @@ impl Session {
         if self.state != State::Active {
             return Begin::Refuse(self.state);
         }
-        if self.in_flight {
+        if self.refreshing {
             return Begin::Join;
         }
-        self.in_flight = true;
+        self.refreshing = true;
         Begin::Start
     }
 
     /// The refresh succeeded at `now`; returns the delay to re-arm the
     /// keep-alive timer with, if it runs.
     pub fn refresh_succeeded(&mut self, now: u64, random: f64) -> Option<u64> {
-        self.in_flight = false;
+        self.refreshing = false;
         if self.state != State::Active {
             return None;
         }
@@ -369,49 +401,40 @@ impl Session {
         self.keep_alive.map(|k| jittered(k.interval_ms, random))
     }
 
-    /// The refresh failed with `failure`.
+    /// The refresh failed with `failure`. The refresh is over (a second
+    /// `refresh()` no longer joins it); after [`AfterFailure::Recreate`] its
+    /// turn goes on with [`Session::begin_recreate`].
     pub fn refresh_failed(&mut self, failure: Failure, random: f64) -> AfterFailure {
+        self.refreshing = false;
         if self.state != State::Active {
-            self.in_flight = false;
             return AfterFailure::Halt;
         }
         match failure {
-            Failure::Recreatable if self.keep_alive.is_some_and(|k| k.recreate) => {
-                // in_flight stays set: the recreation is part of this refresh.
-                AfterFailure::Recreate
-            }
+            Failure::Recreatable if self.keep_alive.is_some_and(|k| k.recreate) => AfterFailure::Recreate,
             Failure::Recreatable | Failure::Gone => {
-                self.in_flight = false;
                 self.lose();
                 AfterFailure::Lost
             }
-            Failure::Transient { cooldown_ms } => {
-                self.in_flight = false;
-                match self.keep_alive {
-                    Some(k) => {
-                        let retry = (k.interval_ms as f64 * TRANSIENT_RETRY_FRACTION) as u64;
-                        let backoff = jittered(retry.max(MIN_INTERVAL_MS), random);
-                        // Graph's cooldown is never cut short.
-                        AfterFailure::RetryIn(backoff.max(cooldown_ms.unwrap_or(0)))
-                    }
-                    None => AfterFailure::Halt,
+            Failure::Transient { cooldown_ms } => match self.keep_alive {
+                Some(k) => {
+                    let retry = (k.interval_ms as f64 * TRANSIENT_RETRY_FRACTION) as u64;
+                    let backoff = jittered(retry.max(MIN_INTERVAL_MS), random);
+                    // Graph's cooldown is never cut short.
+                    AfterFailure::RetryIn(backoff.max(cooldown_ms.unwrap_or(0)))
                 }
-            }
+                None => AfterFailure::Halt,
+            },
             Failure::Fatal => {
-                self.in_flight = false;
                 self.keep_alive = None;
                 AfterFailure::Halt
             }
-            Failure::Aborted => {
-                self.in_flight = false;
-                match self.keep_alive {
-                    Some(k) => {
-                        let retry = (k.interval_ms as f64 * TRANSIENT_RETRY_FRACTION) as u64;
-                        AfterFailure::Resume(jittered(retry.max(MIN_INTERVAL_MS), random))
-                    }
-                    None => AfterFailure::Halt,
+            Failure::Aborted => match self.keep_alive {
+                Some(k) => {
+                    let retry = (k.interval_ms as f64 * TRANSIENT_RETRY_FRACTION) as u64;
+                    AfterFailure::Resume(jittered(retry.max(MIN_INTERVAL_MS), random))
                 }
-            }
+                None => AfterFailure::Halt,
+            },
         }
     }
 
@@ -425,7 +448,7 @@ impl Session {
         now: u64,
         random: f64,
     ) -> (String, bool, Option<u64>) {
-        self.in_flight = false;
+        self.recreating = false;
         let previous = core::mem::replace(&mut self.id, id);
         let state_lost = !self.persist_changes;
         self.persist_changes = persist_changes;
@@ -442,7 +465,7 @@ impl Session {
 
     /// The replacement could not be created: the session is lost.
     pub fn recreate_failed(&mut self) {
-        self.in_flight = false;
+        self.recreating = false;
         if self.state == State::Active {
             self.lose();
         }
@@ -572,8 +595,12 @@ mod tests {
         s.keep_alive(Some(1000), true, 0.5);
         assert!(s.timer_fired());
         assert_eq!(s.refresh_failed(classify(&e, false, true), 0.5), AfterFailure::Recreate);
-        assert!(s.in_flight(), "the recreation belongs to the refresh");
-        assert_eq!(s.begin_refresh(), Begin::Join);
+        // The refresh's turn goes on with the one recreation of the line.
+        assert_eq!(s.begin_recreate("old", false), BeginRecreate::Start);
+        assert!(s.in_flight());
+        assert_eq!(s.timer_fired_at(99, 0.5), Fire::Nothing, "keep-alive waits for it");
+        // A refresh() called now takes its turn after it, on the new id.
+        assert_eq!(s.begin_refresh(), Begin::Start);
         let (previous, state_lost, rearm) = s.recreated("new".into(), false, 5000, 0.5);
         assert_eq!((previous.as_str(), state_lost, rearm), ("old", true, Some(1000)));
         assert_eq!(s.id, "new");
@@ -604,6 +631,7 @@ mod tests {
         s.keep_alive(Some(1000), true, 0.5);
         assert!(s.timer_fired());
         s.refresh_failed(Failure::Recreatable, 0.5);
+        assert_eq!(s.begin_recreate("old", false), BeginRecreate::Start);
         s.recreate_failed();
         assert_eq!(s.state, State::Lost);
         assert!(!s.in_flight());
@@ -1011,14 +1039,16 @@ mod tests {
     #[test]
     fn a_fetch_recreation_starts_once_and_joins_or_follows_others() {
         let mut s = Session::new("s1".into(), true, Some(0));
-        assert_eq!(s.begin_recreate("s1"), BeginRecreate::Start);
-        assert_eq!(s.begin_recreate("s1"), BeginRecreate::Join);
-        assert_eq!(s.begin_refresh(), Begin::Join);
+        assert_eq!(s.begin_recreate("s1", false), BeginRecreate::Start);
+        assert_eq!(s.begin_recreate("s1", false), BeginRecreate::Join);
+        // A refresh() is not the recreation: it takes its own turn.
+        assert_eq!(s.begin_refresh(), Begin::Start);
+        assert_eq!(s.begin_recreate("s1", false), BeginRecreate::Join);
         s.recreated("s2".into(), true, 10, 0.5);
-        assert_eq!(s.begin_recreate("s1"), BeginRecreate::Replaced);
-        assert_eq!(s.begin_recreate("s2"), BeginRecreate::Start);
+        assert_eq!(s.begin_recreate("s1", false), BeginRecreate::Replaced);
+        assert_eq!(s.begin_recreate("s2", false), BeginRecreate::Start);
         s.recreate_failed();
-        assert_eq!(s.begin_recreate("s2"), BeginRecreate::Refuse(State::Lost));
+        assert_eq!(s.begin_recreate("s2", true), BeginRecreate::Refuse(State::Lost));
     }
 
     #[test]

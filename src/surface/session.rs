@@ -16,8 +16,13 @@
 //!   closes.
 //! - The create/attach `signal` governs that call only; `refresh`, `close`
 //!   and `keepAlive` take their own.
-//! - `close()` ends what is in flight first, so that a recreation finishing
-//!   late is closed too; no callback fires after `close()`.
+//! - `refresh()` (keep-alive's too), `session.fetch` and `close()` take
+//!   their turns in the session's line ([`Line`]), in call order; a
+//!   recreation runs within the turn of the request that found the session
+//!   gone (never waiting for a turn), so that a request queued behind it
+//!   cannot hold it up. `close()` goes after the requests ahead of it, so
+//!   that a recreation finishing late is closed too; no callback fires
+//!   after `close()`.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -34,7 +39,7 @@ use super::fetch_init::read_fetch_init;
 use super::options::{read_call, read_create, JsOptions};
 use crate::protocol::error::{Code, Error};
 use crate::protocol::event::{failure, reason, Event, RetryReason};
-use crate::protocol::line::{Join, Line};
+use crate::protocol::line::{Join, Line, Ticket};
 use crate::protocol::policy::Answered;
 use crate::protocol::request::Request;
 use crate::protocol::retry::parse_retry_after;
@@ -63,7 +68,7 @@ struct Callbacks {
     on_recreated: Option<Function>,
 }
 
-/// The refresh in flight.
+/// The refresh in line (waiting for its turn, or sent).
 struct InFlight {
     /// Its promise, for callers who join it.
     promise: Promise,
@@ -84,6 +89,9 @@ struct Inner {
     create: CreateParams,
     callbacks: Callbacks,
     in_flight: Option<InFlight>,
+    /// The recreation under way ([`Session::begin_recreate`]): requests
+    /// that find the session gone meanwhile wait for it.
+    recreation: Option<Promise>,
     /// When the loop should wake next, set by each finished refresh.
     rearm: Option<u64>,
     /// Aborting it ends the current keep-alive loop's sleep.
@@ -92,14 +100,15 @@ struct Inner {
     /// strongly while it runs, so that the wrapper is not collected (and the
     /// session freed) under it.
     wrapper: Option<WeakRef>,
-    /// Settles when the last `session.fetch` in line has finished: the next
-    /// one waits for it (Graph's best practice: one request at a time per
-    /// workbook, the next after the current one answered).
+    /// Settles when the last request in line (`session.fetch`, a refresh,
+    /// `close()`) has finished: the next one waits for it (Graph's best
+    /// practice: one request at a time per workbook, the next after the
+    /// current one answered).
     queue_tail: Option<Promise>,
-    /// The session's line ([`Line`]: its decisions): the `session.fetch`
-    /// calls in it, and a cooldown from any answer on this session, which
-    /// holds every request carrying its id (keep-alive, refresh, fetch, the
-    /// recreation, close) until it passes.
+    /// The session's line ([`Line`]: its decisions): the requests in it,
+    /// and a cooldown from any answer on this session, which holds every
+    /// request carrying its id (keep-alive, refresh, fetch, the recreation,
+    /// close) until it passes.
     line: Rc<LineCell>,
 }
 
@@ -243,6 +252,7 @@ impl WorkbookSession {
                 create,
                 callbacks: Callbacks::default(),
                 in_flight: None,
+                recreation: None,
                 rearm: None,
                 keep_alive_stop: None,
                 wrapper: None,
@@ -304,43 +314,36 @@ impl WorkbookSession {
         }
     }
 
-    /// Closes the session (see the JS `close`).
+    /// Closes the session (see the JS `close`): stops keep-alive, ends a
+    /// refresh in line, and takes the next turn in the line, after the
+    /// requests ahead of it (those that join after it are refused).
     pub fn close_with(&self, signal: Option<Signal>) -> Promise {
         let rc = self.inner.clone();
         future_to_promise(async move {
             let started = now_ms();
-            let (send, in_flight, stop) = {
+            let (send, stop) = {
                 let mut inner = rc.borrow_mut();
                 let mut stop = inner.stop_keep_alive();
-                let send = inner.machine.close();
-                let in_flight = inner.in_flight.as_mut().map(|f| {
+                if let Some(f) = inner.in_flight.as_mut() {
                     stop.extend(f.abort.take());
-                    f.promise.clone()
-                });
-                (send, in_flight, stop)
-            };
-            abort_all(stop);
-            if !send {
-                return Ok(JsValue::NULL);
-            }
-            // A recreation in flight finishes first: its new session is the
-            // one to close.
-            if let Some(p) = in_flight {
-                let _ = JsFuture::from(p).await;
-            }
-            let (call, token, id, line) = {
-                let inner = rc.borrow();
-                (
-                    inner.request_call(),
-                    inner.token.clone(),
-                    inner.machine.id.clone(),
-                    inner.line.clone(),
-                )
-            };
-            let run = async {
-                if caller_aborted(signal.as_deref()) {
-                    return Err(aborted(0));
                 }
+                (inner.machine.close(), stop)
+            };
+            // Joined before anything runs JavaScript: call order.
+            let turn = send.then(|| join_line(&rc, true));
+            abort_all(stop);
+            let Some((previous, _turn)) = turn else {
+                return Ok(JsValue::NULL);
+            };
+            let call = rc.borrow().request_call();
+            let run = async {
+                // The requests ahead end first (a recreation among them
+                // too: its new session is the one to close).
+                wait_turn(&rc, previous, signal.as_deref()).await?;
+                let (token, id, line) = {
+                    let inner = rc.borrow();
+                    (inner.token.clone(), inner.machine.id.clone(), inner.line.clone())
+                };
                 let url = Request::close_session(&call, &id).url;
                 let token = token.resolve(&url, signal.as_deref(), call.timeout_ms).await?;
                 let in_line = InLine {
@@ -439,9 +442,11 @@ impl WorkbookSession {
         self.inner.borrow().machine.last_refreshed_at.map(|t| t as f64)
     }
 
-    /// Refreshes now. While a refresh is in flight, joins it instead of
-    /// sending another. `options.signal` ends this call (and the refresh,
-    /// when this call started it).
+    /// Refreshes the session, in its turn in the session's line: after the
+    /// requests called before it (`session.fetch`, `close()`) have their
+    /// answers, with the session's id as it is then. While a refresh is in
+    /// line, joins it instead of sending another. `options.signal` ends
+    /// this call (and the refresh, when this call started it).
     #[wasm_bindgen(unchecked_return_type = "Promise<RefreshResult>")]
     pub fn refresh(
         &self,
@@ -566,8 +571,9 @@ impl WorkbookSession {
     /// `init.recreate`. Any other non-2xx answer rejects with a
     /// `GraphError`, as every other call does.
     ///
-    /// Calls go one at a time, in call order (Graph's best practice for a
-    /// workbook), unless `init.concurrent` is true; a `Retry-After` cooldown
+    /// Calls go one at a time, in call order with `refresh()` and `close()`
+    /// (Graph's best practice for a workbook), unless `init.concurrent` is
+    /// true; a `Retry-After` cooldown
     /// on the session holds every call until it passes. A successful call counts
     /// as activity: keep-alive skips the refreshes it makes unnecessary.
     /// `init.signal` ends the call (and its place in line); `timeoutMs`
@@ -618,11 +624,13 @@ impl WorkbookSession {
         abort_all(stop);
     }
 
-    /// Stops keep-alive and closes the session (`closeSession`), after
-    /// whatever is in flight has ended (a recreation finishing now is closed
-    /// too). Resolves to the close result, or `null` when there was nothing
-    /// to close (already closed, or lost). Safe to call twice. No callback
-    /// fires after it. `options.signal` ends this call.
+    /// Stops keep-alive, ends a refresh in flight or in line, and closes the
+    /// session (`closeSession`) in its turn in the session's line: after the
+    /// requests called before it have ended (a recreation finishing now is
+    /// closed too); the calls made after it are refused, unsent. Resolves
+    /// to the close result, or `null` when there was nothing to close
+    /// (already closed, or lost). Safe to call twice. No callback fires
+    /// after it. `options.signal` ends this call.
     #[wasm_bindgen(unchecked_return_type = "Promise<RefreshResult | null>")]
     pub fn close(
         &self,
@@ -658,9 +666,9 @@ fn add_async_dispose_once(session: &JsValue) {
     }
 }
 
-/// One `session.fetch` in the session's line: resolves its `done` and
-/// leaves the line when dropped (finished, failed, aborted), so the next in
-/// line goes.
+/// A request's turn in the session's line (`session.fetch`, a refresh,
+/// `close()`): resolves its `done` and leaves the line when dropped
+/// (finished, failed, aborted), so the next in line goes.
 struct Turn(Option<Function>, Rc<LineCell>);
 
 impl Drop for Turn {
@@ -672,16 +680,24 @@ impl Drop for Turn {
     }
 }
 
-/// Joins the session's line: returns what to wait for (the previous
-/// call's end; nothing when the line is empty) and this call's turn.
-fn join_line(rc: &Rc<RefCell<Inner>>) -> (Option<Promise>, Turn) {
+/// Joins the session's line (`close`: as `close()`, [`Line::join_close`]):
+/// returns what to wait for (the previous request's end; nothing when the
+/// line is empty), this request's turn and its ticket. Called before the
+/// request's first `await`, so that requests join in call order.
+fn join_line(rc: &Rc<RefCell<Inner>>, close: bool) -> (Option<Promise>, (Turn, Ticket)) {
     let (mine, done) = deferred();
     let mut inner = rc.borrow_mut();
     let line = inner.line.clone();
-    let (joined, join) = line.get().join(false);
+    let (joined, join, ticket) = match close {
+        true => {
+            let (l, j) = line.get().join_close();
+            (l, j, None)
+        }
+        false => line.get().join(false),
+    };
     line.set(joined);
-    // An empty line: every earlier call has ended, so there is nothing to
-    // wait for (and no promise to race against the caller's signal).
+    // An empty line: every earlier request has ended, so there is nothing
+    // to wait for (and no promise to race against the caller's signal).
     let previous = match join {
         Join::Go => None,
         Join::After => inner.queue_tail.take(),
@@ -692,7 +708,34 @@ fn join_line(rc: &Rc<RefCell<Inner>>) -> (Option<Promise>, Turn) {
         None => mine,
     };
     inner.queue_tail = Some(tail);
-    (previous, Turn(done, line))
+    (previous, (Turn(done, line), ticket))
+}
+
+/// Waits for this request's turn (the end of `previous`), then for a
+/// recreation under way beside the line (a `concurrent` fetch's), so that
+/// the request re-reads the current id; `Err` when the caller aborted.
+async fn wait_turn(
+    rc: &Rc<RefCell<Inner>>,
+    previous: Option<Promise>,
+    signal: Option<&AbortSignal>,
+) -> Result<(), Error> {
+    if caller_aborted(signal) {
+        return Err(aborted(0));
+    }
+    if let Some(p) = previous {
+        if race_abort(p, signal).await.is_err() {
+            return Err(aborted(0));
+        }
+    }
+    loop {
+        let recreation = rc.borrow().recreation.clone();
+        match recreation {
+            Some(p) => {
+                let _ = JsFuture::from(p).await;
+            }
+            None => return Ok(()),
+        }
+    }
 }
 
 /// A failure of `session.fetch`, and whether the session's changes are lost.
@@ -704,21 +747,25 @@ fn fetch_error_to_js(e: &Error, state_lost: bool, operation: &str) -> JsValue {
     js
 }
 
-/// Replaces the session whose id `failed_id` Graph called expired, or
-/// finds it already replaced; `Ok` when a live replacement is current.
-async fn recreate_for_fetch(rc: &Rc<RefCell<Inner>>, failed_id: &str) -> Result<(), Error> {
+/// Replaces the session whose id `failed_id` Graph called expired, within
+/// the turn of the request that found it (`ticket`), or joins the
+/// replacement under way, or finds it already replaced; `Ok` when a live
+/// replacement is current. Never waits for a turn or a refresh: the
+/// request asking holds its turn, and what queued behind it waits for it.
+async fn recreate_for(rc: &Rc<RefCell<Inner>>, failed_id: &str, ticket: Ticket) -> Result<(), Error> {
+    let admitted = || rc.borrow().line.get().admits(ticket);
     loop {
-        let begin = rc.borrow_mut().machine.begin_recreate(failed_id);
+        let ok = admitted();
+        let begin = rc.borrow_mut().machine.begin_recreate(failed_id, ok);
         match begin {
             BeginRecreate::Replaced => return Ok(()),
             BeginRecreate::Refuse(_) => return Err(state_error(&rc.borrow().machine)),
             BeginRecreate::Join => {
-                let joined = rc.borrow().in_flight.as_ref().map(|f| f.promise.clone());
+                let joined = rc.borrow().recreation.clone();
                 match joined {
                     Some(p) => {
                         let _ = JsFuture::from(p).await;
                     }
-                    // The keep-alive timer has just claimed it: let it record it.
                     None => {
                         let _ = sleep(0, None).await;
                     }
@@ -727,25 +774,22 @@ async fn recreate_for_fetch(rc: &Rc<RefCell<Inner>>, failed_id: &str) -> Result<
             BeginRecreate::Start => {
                 let failure: Rc<RefCell<Option<Error>>> = Rc::new(RefCell::new(None));
                 let (task_rc, task_failure) = (rc.clone(), failure.clone());
-                // Recorded as the session's refresh in flight, so that
-                // refresh() joins it and close() closes the new session.
+                // Recorded, so that the requests finding the session gone
+                // meanwhile (and close(), at its turn) wait for it.
                 let promise = future_to_promise(async move {
                     let (notice, error) = recreate_or_error(&task_rc).await;
                     *task_failure.borrow_mut() = error;
                     tell(notice);
                     Ok(JsValue::UNDEFINED)
                 });
-                rc.borrow_mut().in_flight = Some(InFlight {
-                    promise: promise.clone(),
-                    abort: None,
-                    by_keep_alive: false,
-                });
+                rc.borrow_mut().recreation = Some(promise.clone());
                 let _ = JsFuture::from(promise).await;
                 if let Some(e) = failure.borrow_mut().take() {
                     return Err(e);
                 }
+                let ok = admitted();
                 let inner = rc.borrow();
-                return if inner.machine.state == State::Active && inner.machine.id != failed_id {
+                return if inner.machine.may_send(ok) && inner.machine.id != failed_id {
                     Ok(())
                 } else {
                     Err(state_error(&inner.machine))
@@ -797,16 +841,16 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         return Err(fail(aborted(0), &used, false));
     }
     // One at a time, in call order, unless the caller asked otherwise.
-    let _turn = if init.concurrent {
-        None
+    let (_turn, ticket) = if init.concurrent {
+        (None, None)
     } else {
-        let (previous, turn) = join_line(&rc);
+        let (previous, (turn, ticket)) = join_line(&rc, false);
         if let Some(p) = previous {
             if race_abort(p, signal.as_deref()).await.is_err() {
                 return Err(fail(aborted(0), &used, false));
             }
         }
-        Some(turn)
+        (Some(turn), ticket)
     };
     let source = token;
     let mut token = source
@@ -827,10 +871,11 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         if let Err(e) = wait_for_line(Some(&line), &call, signal.as_deref(), machine.attempts()).await {
             return Err(fail(e, &used, false));
         }
-        // No request once the session is closed or lost (also while waiting in line).
+        // No request once the session is lost, nor once it is closed but
+        // by those that joined the line before close() (also while waiting).
         let id = {
             let inner = rc.borrow();
-            if inner.machine.state != State::Active {
+            if !inner.machine.may_send(inner.line.get().admits(ticket)) {
                 let e = state_error(&inner.machine).with_attempts(machine.attempts());
                 return Err(fail(e, &used, false));
             }
@@ -921,7 +966,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
                 }
             }
             Next::Recreate => {
-                if let Err(e) = recreate_for_fetch(&rc, &id).await {
+                if let Err(e) = recreate_for(&rc, &id, ticket).await {
                     if let Next::Fail { error, state_lost, .. } = machine.recreate_failed(e) {
                         return Err(fail(error, &used, state_lost));
                     }
@@ -935,7 +980,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             } => {
                 // Not resent; the session is replaced for the work after it.
                 if recreate_session {
-                    let _ = recreate_for_fetch(&rc, &id).await;
+                    let _ = recreate_for(&rc, &id, ticket).await;
                 }
                 let failed = fail(error, &used, state_lost);
                 if session_lost {
@@ -1026,18 +1071,31 @@ async fn refresh_task(
     link: Option<AbortLink>,
 ) -> Result<JsValue, JsValue> {
     let started = now_ms();
-    let (call, token, id, line, can_recreate) = {
+    // Its turn in the line, joined before the first `await` (call order).
+    let (previous, (turn, ticket)) = join_line(&rc, false);
+    let (call, token, line) = {
         let inner = rc.borrow();
-        (
-            inner.request_call(),
-            inner.token.clone(),
-            inner.machine.id.clone(),
-            inner.line.clone(),
-            inner.machine.keep_alive.is_some_and(|k| k.recreate),
-        )
+        (inner.request_call(), inner.token.clone(), inner.line.clone())
     };
     let signal = signal.as_deref();
+    let waited = wait_turn(&rc, previous, signal).await;
+    // The id, and whether keep-alive recreates, as they are at its turn (a
+    // request ahead may have recreated the session, or lost it).
+    let (id, can_recreate, usable) = {
+        let inner = rc.borrow();
+        let usable = match inner.machine.may_send(false) {
+            true => Ok(()),
+            false => Err(state_error(&inner.machine)),
+        };
+        (
+            inner.machine.id.clone(),
+            inner.machine.keep_alive.is_some_and(|k| k.recreate),
+            usable,
+        )
+    };
     let run = async {
+        waited?;
+        usable?;
         let url = Request::refresh_session(&call, &id).url;
         let token = token.resolve(&url, signal, call.timeout_ms).await?;
         let in_line = InLine {
@@ -1067,19 +1125,22 @@ async fn refresh_task(
                 let after = inner
                     .machine
                     .refresh_failed(classify(&e, renewable, can_recreate), random());
-                if let Some(f) = inner.in_flight.as_mut() {
-                    // A recreation is not ended by close(): its createSession
-                    // may reach Graph, and close() must then close its session.
-                    f.abort = None;
-                }
+                // The refresh is over: a recreation is not ended by close()
+                // (its createSession may reach Graph, and close() must then
+                // close its session), nor joined by a later refresh().
+                inner.in_flight = None;
                 after
             };
             let notice = match after {
-                AfterFailure::Recreate => recreate(&rc).await,
+                // Within this refresh's turn: the requests behind it go on
+                // with the new id. The recreation tells its own callbacks.
+                AfterFailure::Recreate => {
+                    let _ = recreate_for(&rc, &id, ticket).await;
+                    Vec::new()
+                }
                 AfterFailure::Lost => {
                     let mut inner = rc.borrow_mut();
                     inner.rearm = None;
-                    inner.in_flight = None;
                     vec![
                         session_event(&inner, "lost", &[("error", js.clone())]),
                         (inner.callbacks.on_lost.clone(), vec![js.clone()]),
@@ -1091,7 +1152,6 @@ async fn refresh_task(
                         AfterFailure::RetryIn(ms) | AfterFailure::Resume(ms) => Some(ms),
                         _ => None,
                     };
-                    inner.in_flight = None;
                     after
                         .next_try()
                         .into_iter()
@@ -1113,16 +1173,12 @@ async fn refresh_task(
     };
     // Settled: the slot is clear and no borrow is held; callbacks may re-enter.
     tell(notice);
+    drop(turn);
     out
 }
 
-/// Creates the replacement session after `invalidSessionReCreatable`;
-/// returns what to tell once settled.
-async fn recreate(rc: &Rc<RefCell<Inner>>) -> Notice {
-    recreate_or_error(rc).await.0
-}
-
-/// [`recreate`], with createSession's error when it failed (for `session.fetch`).
+/// Creates the replacement session (started by [`recreate_for`]); returns
+/// what to tell once settled, and createSession's error when it failed.
 async fn recreate_or_error(rc: &Rc<RefCell<Inner>>) -> (Notice, Option<Error>) {
     let (call, token, params, line) = {
         let inner = rc.borrow();
@@ -1141,7 +1197,7 @@ async fn recreate_or_error(rc: &Rc<RefCell<Inner>>) -> (Notice, Option<Error>) {
     };
     let result = run.await;
     let mut inner = rc.borrow_mut();
-    inner.in_flight = None;
+    inner.recreation = None;
     match result {
         Ok(info) => {
             let (previous, state_lost, rearm) =
@@ -1150,7 +1206,7 @@ async fn recreate_or_error(rc: &Rc<RefCell<Inner>>) -> (Notice, Option<Error>) {
                     .recreated(info.id.clone(), info.persist_changes, now_ms() as u64, random());
             inner.rearm = rearm;
             if inner.machine.state != State::Active {
-                // close() is waiting for this refresh and closes the new id.
+                // close() is in line behind and closes the new id.
                 return (Vec::new(), None);
             }
             let event = Object::new();
@@ -1201,10 +1257,9 @@ async fn keep_alive_loop(
         if sleep(delay, Some(&stop_signal)).await.is_err() {
             break;
         }
-        // One line per session: keep-alive's refresh waits for the
-        // `session.fetch` calls in line to end before it is claimed (so no
-        // fetch that needs a recreation ever waits on it), and goes out only
-        // when the line is empty.
+        // One line per session: keep-alive's refresh is claimed only when
+        // the line is empty (it waits for the requests in it to end), then
+        // takes its turn as any request.
         loop {
             let busy = {
                 let inner = rc.borrow();
@@ -1232,9 +1287,15 @@ async fn keep_alive_loop(
             // Ended with this keep-alive: stop(), its signal, a new keepAlive().
             start_refresh(&rc, Some(Signal::own(stop_signal.clone())), true)
         } else {
+            // A refresh of the caller's, or a recreation, under way: its end.
             let inner = rc.borrow();
-            match (&inner.in_flight, inner.machine.keep_alive.is_some()) {
-                (Some(f), true) => f.promise.clone(),
+            let under_way = inner
+                .in_flight
+                .as_ref()
+                .map(|f| &f.promise)
+                .or(inner.recreation.as_ref());
+            match (under_way, inner.machine.keep_alive.is_some()) {
+                (Some(p), true) => p.clone(),
                 _ => break,
             }
         };

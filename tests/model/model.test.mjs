@@ -33,6 +33,10 @@
 //   Retry-After it was given), and no request of the session at all inside
 //   it: a cooldown holds the session's whole line (session.fetch, refresh,
 //   keep-alive, close, the recreation);
+// * one request at a time per session (issue 20): no request carrying a
+//   session's id is sent while another carrying it has no answer yet
+//   (refresh(), keep-alive, session.fetch, close() take turns), but for
+//   `concurrent: true` fetches and the function exports' own calls;
 // * state matches the emulator's truth: a closed or lost session is not
 //   alive there; at the end, after closing everything, no session of ours
 //   is left but those a free() abandoned or an ambiguous createSession may
@@ -93,11 +97,32 @@ globalThis.reportError = (e) => reported.push(e);
 const realFetch = globalThis.fetch;
 const sends = new Map(); // "client-request-id Retry-Attempt" -> times sent
 const sendKey = (crid, attempt) => `${crid} ${attempt}`;
+// Each request carrying a session id, from when it was handed to fetch to
+// when its answer's head (or its failure) came back: the package sees the
+// answer only after `end` is set (the wrapper settles first).
+const onSession = []; // { sid, crid, what, sent, end }
 globalThis.fetch = (input, init) => {
   const h = new Headers(init?.headers);
   const key = sendKey(h.get("client-request-id"), h.get("retry-attempt"));
   sends.set(key, [...(sends.get(key) ?? []), Date.now()]);
-  return realFetch(input, init);
+  const sid = h.get("workbook-session-id");
+  if (!sid) return realFetch(input, init);
+  const what = String(input).split("/workbook/")[1]?.split("?")[0] ?? String(input);
+  const q = { sid, crid: h.get("client-request-id"), what: `${what} #${h.get("retry-attempt") ?? 0}`, sent: Date.now(), end: null };
+  onSession.push(q);
+  const ended = () => (q.end = Date.now());
+  try {
+    return realFetch(input, init).then(
+      (r) => (ended(), r),
+      (e) => {
+        ended();
+        throw e;
+      },
+    );
+  } catch (e) {
+    ended();
+    throw e;
+  }
 };
 // A journal entry's send time: the latest send of its id and attempt not
 // after the emulator logged it (the log time when none was seen).
@@ -173,6 +198,7 @@ const closedIds = new Map(); // id -> close resolved at
 const abortedCalls = new Map(); // client-request-id -> aborted at
 const abandonedIds = new Set();
 const modelCrids = new Set(); // client-request-ids of the function exports' calls
+const concurrentCrids = new Set(); // client-request-ids of `concurrent: true` fetches
 let ambiguousCreates = 0;
 
 // Hostile callers (issue 22): a signal whose `aborted` getter throws from
@@ -473,7 +499,10 @@ async function act() {
     // The caller's own request in the session (issue 20: it shares the line).
     const concurrent = chance(0.2);
     log.push(`slot${slot.i} fetch${concurrent ? " concurrent" : ""}`);
-    const p = track(`slot${slot.i} fetch`, s.fetch("/worksheets", { concurrent }));
+    // A concurrent fetch skips the line: its requests are known by their id.
+    const crid = crypto.randomUUID();
+    if (concurrent) concurrentCrids.add(crid);
+    const p = track(`slot${slot.i} fetch`, s.fetch("/worksheets", { concurrent, headers: { "client-request-id": crid } }));
     if (chance(0.5)) await p;
   } else {
     const ms = int(50, 500);
@@ -534,6 +563,24 @@ async function check() {
       if (gap > 200 && gap < 950) fail(`${p.operation} for ${p.sessionId} sent ${gap} ms into the session's 1 s cooldown (after a 429 on ${q.operation})`);
     }
   }
+  // One request at a time per session (issue 20): every request carrying a
+  // session's id takes its turn (refresh(), keep-alive, session.fetch,
+  // close()); only `concurrent: true` fetches, and the function exports'
+  // own calls, go beside them. Sent before the one ahead has its answer is
+  // a failure (5 ms of slack for the clock's tick).
+  const busy = new Map(); // session id -> the request with the latest end so far
+  for (const q of onSession) {
+    if (modelCrids.has(q.crid) || concurrentCrids.has(q.crid)) continue;
+    const ahead = busy.get(q.sid);
+    if (ahead && q.sent < (ahead.end ?? Infinity) - 5) {
+      fail(`two requests on ${q.sid} at once: ${q.what} sent ${q.sent - ahead.sent} ms after ${ahead.what}, ${ahead.end === null ? "still unanswered" : `${ahead.end - q.sent} ms before its answer`}`);
+    }
+    if (!ahead || (ahead.end !== null && (q.end === null || q.end > ahead.end))) busy.set(q.sid, q);
+  }
+  // Requests answered long ago cannot overlap a later one: forget them.
+  let kept = 0;
+  for (const q of onSession) if (q.end === null || now - q.end <= 30_000) onSession[kept++] = q;
+  onSession.length = kept;
   // No keep-alive refresh after stop() while the caller has none pending.
   for (const slot of slots) {
     if (slot.quietSince === null || slot.manual > 0 || !slot.s) continue;
