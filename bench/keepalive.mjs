@@ -10,7 +10,13 @@
 //                       same interval and ±10 % jitter.
 //
 // Sessions are created 64 at a time and each starts its keep-alive as soon as
-// it exists. After a settling time of one interval, a window of W seconds
+// it exists. The row's emulator creates sessions fast (`--operation-delay-ms
+// 0`): it answers 201 at once even to `Prefer: respond-async`, which ours
+// and the pool send (preferAsync defaults to true), as Graph does when a
+// creation finishes within seconds (workbook-best-practice.md). So every
+// contender creates a session in one request; with the emulator's default
+// 2 s operation, ours polled each one (no less than 1 s apart) and took
+// 394 to 553 s for what the hand loop did in seconds. After a settling time of one interval, a window of W seconds
 // counts refreshes, HTTP requests, errors and lost sessions, the process's CPU time
 // (process.cpuUsage, as a share of one core) and the event-loop delay.
 // Then: memory after GC, and the emulator's own list of live sessions, which
