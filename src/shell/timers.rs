@@ -30,7 +30,7 @@ struct Wheel {
     timer: Option<JsValue>,
     /// Resolves the promise the driver awaits; `None` until the driver runs.
     resolve: Option<Function>,
-    /// The driver task's first promise, made before it is spawned.
+    /// The driver task is spawned (at the first `Sleep`).
     started: bool,
 }
 
@@ -160,15 +160,17 @@ impl Future for Sleep {
                 self.entry = Some(insert(due, cx.waker().clone()));
                 Poll::Pending
             }
-            Some(entry) => with(|w| match w.schedule.get_mut(entry) {
-                None => Poll::Ready(()),
-                Some(waker) => {
-                    if !waker.will_wake(cx.waker()) {
-                        *waker = cx.waker().clone();
-                    }
-                    Poll::Pending
-                }
-            }),
+            Some(entry) => {
+                // A replaced waker is dropped outside the borrow: dropping
+                // the last one of a task drops its future, which may hold
+                // a `Sleep`.
+                let (poll, _old) = with(|w| match w.schedule.get_mut(entry) {
+                    None => (Poll::Ready(()), None),
+                    Some(waker) if waker.will_wake(cx.waker()) => (Poll::Pending, None),
+                    Some(waker) => (Poll::Pending, Some(core::mem::replace(waker, cx.waker().clone()))),
+                });
+                poll
+            }
         }
     }
 }
