@@ -42,7 +42,8 @@
 //! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 // Unsafe code is denied everywhere but the global allocator of the npm
-// build, which must be declared with `unsafe`.
+// build, which must be declared with `unsafe`, and the `Sync` promise of
+// the keep-alive timer's one-thread static there (`shell::timers`).
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

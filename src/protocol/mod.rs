@@ -12,7 +12,8 @@
 //!   carrying the session's id.
 //! * [`session`], [`operation`], [`batch`]: the flows as machines: a
 //!   session's life and keep-alive schedule, createSession's 201/202/poll,
-//!   `$batch` rounds.
+//!   `$batch` rounds; [`schedule`]: the keep-alive deadlines of every
+//!   session of a process, served by one timer.
 //! * [`event`]: what a call reports to its `onEvent` listener.
 //! * [`delegated`]: who may call (delegated tokens only), to word a refusal.
 //! * [`json`], [`text`]: the small readers and writers the others share.
@@ -27,6 +28,8 @@ pub mod operation;
 pub mod policy;
 pub mod request;
 pub mod retry;
+#[cfg_attr(not(feature = "full"), allow(dead_code))]
+pub mod schedule;
 pub mod session;
 pub mod text;
 pub mod url;

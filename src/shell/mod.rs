@@ -13,6 +13,8 @@ pub mod exchange;
 pub mod fetch;
 pub mod phases;
 pub mod sys;
+#[cfg(feature = "full")]
+pub mod timers;
 pub mod token;
 #[cfg(feature = "full")]
 pub mod workbook_fetch;

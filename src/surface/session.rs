@@ -57,6 +57,7 @@ use crate::shell::fetch::NoAnswer;
 use crate::shell::sys::{
     fresh_client_request_id, json_parse, now_ms, random, set, set_str, AbortController, AbortSignal, Response,
 };
+use crate::shell::timers::sleep_or_stop;
 use crate::shell::token::TokenSource;
 use crate::shell::workbook_fetch::{send_once, Sent};
 
@@ -1253,8 +1254,13 @@ async fn keep_alive_loop(
 ) {
     // The caller's keepAlive signal aborts our stop controller.
     let _link = bound_abort(&stop).map(|f| AbortLink::new(signal.as_deref(), &f));
+    // One listener on the stop signal for the whole keep-alive; the ticks
+    // wait on the process's one timer (shell::timers), not a timer each.
+    let (stopped, resolve) = deferred();
+    let _stop_link = resolve.as_ref().map(|r| AbortLink::new(Some(&stop_signal), r));
+    let mut stopped = JsFuture::from(stopped);
     'ticks: loop {
-        if sleep(delay, Some(&stop_signal)).await.is_err() {
+        if stop_signal.aborted() || sleep_or_stop(delay, &mut stopped).await.is_err() || stop_signal.aborted() {
             break;
         }
         // One line per session: keep-alive's refresh is claimed only when
