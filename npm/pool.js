@@ -21,8 +21,13 @@ export function definePool({ refreshSessions, WorkbookSession }) {
     #windowMs;
     #recreate;
     #on;
-    #entries = [];
-    #busy = new Set();
+    // session -> entry, for every session the pool holds.
+    #entries = new Map();
+    // workbook -> { queue: its waiting entries by deadline, busy, at }.
+    #books = new Map();
+    // The workbooks with no batch in flight and an entry waiting, by their
+    // first entry's deadline: a pump step takes O(log n), not a scan.
+    #free = new Heap((book) => book.queue.peek().wake);
     #timer = null;
     #wakeAt = Infinity;
     #pumpQueued = false;
@@ -51,7 +56,7 @@ export function definePool({ refreshSessions, WorkbookSession }) {
 
     /** Sessions the pool keeps alive. */
     get size() {
-      return this.#entries.length;
+      return this.#entries.size;
     }
 
     /** Creates a session with the pool's call options and keeps it alive. */
@@ -70,9 +75,9 @@ export function definePool({ refreshSessions, WorkbookSession }) {
 
     /** Stops keeping `session` alive (it stays open); true when the pool held it. */
     delete(session) {
-      const at = this.#entries.findIndex((e) => e.session === session);
-      if (at < 0) return false;
-      this.#entries.splice(at, 1);
+      const e = this.#entries.get(session);
+      if (!e) return false;
+      this.#let(e);
       return true;
     }
 
@@ -86,8 +91,14 @@ export function definePool({ refreshSessions, WorkbookSession }) {
     /** Stops, then closes every session (closeSession each); the first failure rejects after all were tried. */
     async close() {
       this.stop();
-      const sessions = this.#entries.map((e) => e.session);
-      this.#entries = [];
+      const sessions = [...this.#entries.keys()];
+      for (const e of this.#entries.values()) {
+        e.held = false;
+        e.at = -1;
+      }
+      this.#entries.clear();
+      this.#books.clear();
+      this.#free = new Heap(this.#free.keyOf);
       const results = await Promise.allSettled(sessions.map((s) => s.close()));
       const failed = results.find((r) => r.status === "rejected");
       if (failed) throw failed.reason;
@@ -96,8 +107,38 @@ export function definePool({ refreshSessions, WorkbookSession }) {
     #add(session, workbook) {
       if (this.#stopped) throw new Error("this SessionPool is stopped");
       const interval = this.#intervalMs ?? (session.persistChanges ? 180_000 : 240_000);
-      this.#entries.push({ session, workbook, interval, due: Date.now() + jitter(interval), notBefore: 0, failed: null, busy: false });
+      const e = { session, workbook, interval, due: Date.now() + jitter(interval), notBefore: 0, wake: 0, failed: null, held: true, at: -1 };
+      this.#entries.set(session, e);
+      this.#queue(e);
       this.#queuePump();
+    }
+
+    // Into its workbook's queue, by the time it falls due or its cooldown
+    // ends, whichever is later.
+    #queue(e) {
+      let book = this.#books.get(e.workbook);
+      if (!book) this.#books.set(e.workbook, (book = { queue: new Heap((x) => x.wake), busy: false, at: -1 }));
+      e.wake = Math.max(e.due, e.notBefore);
+      book.queue.push(e);
+      if (book.busy) return;
+      if (book.at < 0) this.#free.push(book);
+      else this.#free.update(book);
+    }
+
+    // The pool no longer holds `e` (delete, lost): out of its queue, or,
+    // in flight, not queued again when its answer comes.
+    #let(e) {
+      e.held = false;
+      if (this.#entries.get(e.session) === e) this.#entries.delete(e.session);
+      if (e.at < 0) return;
+      const book = this.#books.get(e.workbook);
+      book.queue.remove(e);
+      if (book.busy) return;
+      if (book.queue.size) this.#free.update(book);
+      else {
+        this.#free.remove(book);
+        this.#books.delete(e.workbook);
+      }
     }
 
     #queuePump() {
@@ -110,38 +151,39 @@ export function definePool({ refreshSessions, WorkbookSession }) {
     }
 
     // Every refresh due within the window whose workbook is free and whose
-    // cooldown has passed: one per workbook, in batches of 20. The others
-    // wait for their workbook's batch (which pumps again) or the timer.
+    // cooldown has passed: one per workbook, in batches of 20, taken in
+    // deadline order. The others wait for their workbook's batch (which
+    // pumps again) or the timer. A workbook's first entry decides whether
+    // it goes: one still cooling down holds the workbook's later ones until
+    // its cooldown ends (never past their own deadline, only less early).
     #pump() {
       if (this.#stopped) return;
       const now = Date.now();
-      const picked = new Map();
-      let wake = Infinity;
-      for (let i = 0; i < this.#entries.length; i++) {
-        const e = this.#entries[i];
-        if (e.busy) continue;
+      const picked = [];
+      while (this.#free.size) {
+        const book = this.#free.peek();
+        const e = book.queue.peek();
         const window = this.#windowMs ?? Math.round(e.interval / 10);
-        if (e.notBefore > now || e.due > now + window) {
-          wake = Math.min(wake, Math.max(e.due, e.notBefore));
-          continue;
-        }
-        if (this.#busy.has(e.workbook) || picked.has(e.workbook)) continue;
+        if (e.notBefore > now || e.due > now + window) break;
+        this.#free.pop();
+        book.queue.pop();
         // Closed or lost behind the pool's back (close(), session.fetch): let go.
         if (e.session.state !== "active") {
-          this.#entries.splice(i--, 1);
+          this.#let(e);
+          if (book.queue.size) this.#free.push(book);
+          else this.#books.delete(e.workbook);
           continue;
         }
-        picked.set(e.workbook, e);
+        book.busy = true;
+        picked.push(e);
       }
       const batch = [];
-      for (const e of picked.values()) {
-        e.busy = true;
-        this.#busy.add(e.workbook);
+      for (const e of picked) {
         if (e.failed) this.#fallback(e);
         else batch.push(e);
       }
       for (let i = 0; i < batch.length; i += MAX_BATCH) this.#send(batch.slice(i, i + MAX_BATCH));
-      this.#arm(wake);
+      if (this.#free.size) this.#arm(this.#free.peek().queue.peek().wake);
     }
 
     #arm(at) {
@@ -205,6 +247,10 @@ export function definePool({ refreshSessions, WorkbookSession }) {
             const next = await WorkbookSession.create({ ...this.#call, workbook: e.workbook, persistChanges: previous.persistChanges });
             // The pool was stopped or closed meanwhile: nobody holds the new session.
             if (this.#stopped) return void (await next.close().catch(() => null));
+            if (e.held) {
+              this.#entries.delete(previous);
+              this.#entries.set(next, e);
+            }
             e.session = next;
             e.due = Date.now() + jitter(e.interval);
             this.#report("onRecreated", previous, e.session);
@@ -219,14 +265,19 @@ export function definePool({ refreshSessions, WorkbookSession }) {
     }
 
     #drop(e, error) {
-      const at = this.#entries.indexOf(e);
-      if (at >= 0) this.#entries.splice(at, 1);
+      this.#let(e);
       this.#report("onLost", e.session, error);
     }
 
     #release(e) {
-      e.busy = false;
-      this.#busy.delete(e.workbook);
+      const book = this.#books.get(e.workbook);
+      // The pool was closed meanwhile (its workbooks forgotten): nothing to free.
+      if (book) {
+        book.busy = false;
+        if (e.held) this.#queue(e);
+        else if (book.queue.size) this.#free.push(book);
+        else this.#books.delete(e.workbook);
+      }
       this.#queuePump();
     }
 
@@ -242,6 +293,71 @@ export function definePool({ refreshSessions, WorkbookSession }) {
       }
     }
   };
+}
+
+// A binary min-heap of objects by `keyOf`; each item knows its place
+// (`at`, -1 outside), so one can leave or move in O(log n).
+class Heap {
+  items = [];
+  constructor(keyOf) {
+    this.keyOf = keyOf;
+  }
+  get size() {
+    return this.items.length;
+  }
+  peek() {
+    return this.items[0];
+  }
+  push(x) {
+    x.at = this.items.length;
+    this.items.push(x);
+    this.#up(x);
+  }
+  pop() {
+    const x = this.items[0];
+    this.remove(x);
+    return x;
+  }
+  remove(x) {
+    const last = this.items.pop();
+    if (last !== x) {
+      this.items[x.at] = last;
+      last.at = x.at;
+      this.update(last);
+    }
+    x.at = -1;
+  }
+  update(x) {
+    this.#up(x);
+    this.#down(x);
+  }
+  #up(x) {
+    const k = this.keyOf(x);
+    while (x.at > 0) {
+      const p = this.items[(x.at - 1) >> 1];
+      if (this.keyOf(p) <= k) break;
+      this.#swap(x, p);
+    }
+  }
+  #down(x) {
+    const k = this.keyOf(x);
+    for (;;) {
+      const l = 2 * x.at + 1;
+      if (l >= this.items.length) break;
+      let c = this.items[l];
+      const r = this.items[l + 1];
+      if (r && this.keyOf(r) < this.keyOf(c)) c = r;
+      if (this.keyOf(c) >= k) break;
+      this.#swap(x, c);
+    }
+  }
+  #swap(a, b) {
+    const i = a.at;
+    this.items[i] = b;
+    this.items[b.at] = a;
+    a.at = b.at;
+    b.at = i;
+  }
 }
 
 // ±10 %, as keep-alive's.
