@@ -96,7 +96,7 @@ test("SessionPool: an expired session is recreated with recreate: true, reported
   const recreated = [];
   const lost = [];
   const options = { accessToken: "pool-token", baseUrl: `${url}/v1.0`, intervalMs: 200, windowMs: 50 };
-  const renewing = new SessionPool({ ...options, recreate: true, onRecreated: (prev, next) => recreated.push([prev.id, next.id]) });
+  const renewing = new SessionPool({ ...options, recreate: true, onRecreated: (prev, next) => recreated.push([prev.id, next.id, next]) });
   const plain = new SessionPool({ ...options, onLost: (s, e) => lost.push([s.id, e.recreatable]) });
   t.after(() => Promise.all([renewing.close(), plain.close()]));
   const a = await renewing.create({ workbook: `/me/drive/items/${unique("POOL-RENEW")}` });
@@ -109,7 +109,37 @@ test("SessionPool: an expired session is recreated with recreate: true, reported
   assert.equal(recreated[0][0], a.id);
   assert.ok((await control.sessions(url)).some((x) => x.id === recreated[0][1]), "the new session is alive");
   assert.equal(renewing.size, 1);
+  // The pool holds the new session, not the one it replaced.
+  assert.equal(renewing.delete(a), false);
+  assert.equal(renewing.delete(recreated[0][2]), true);
+  assert.equal(renewing.size, 0);
+  t.after(() => recreated[0][2].close());
   assert.deepEqual(lost, [[b.id, true]]);
   assert.equal(b.state, "lost");
   assert.equal(plain.size, 0);
+});
+
+test("SessionPool: delete() lets a session go (open, no longer refreshed) while the others of its workbook go on", BOUND, async (t) => {
+  const url = await emulator(t);
+  const { SessionPool } = await load();
+  const pool = new SessionPool({ accessToken: "pool-token", baseUrl: `${url}/v1.0`, intervalMs: 200, windowMs: 50 });
+  t.after(() => pool.close());
+  const book = `/me/drive/items/${unique("POOL-DELETE")}`;
+  const [a, b, c] = await Promise.all([0, 1, 2].map(() => pool.create({ workbook: book })));
+  t.after(() => b.close());
+  await sleep(500);
+  assert.equal(pool.delete(b), true);
+  assert.equal(pool.delete(b), false);
+  assert.equal(pool.size, 2);
+  // A refresh of b already in flight may still land: count after it would have.
+  await sleep(300);
+  const count = async (s) => (await control.requests(url, book.split("/").at(-1))).filter((q) => q.operation === "refreshSession" && q.sessionId === s.id).length;
+  const before = [await count(a), await count(b), await count(c)];
+  assert.ok(before[1] >= 1, "b was refreshed while held");
+  await sleep(1000);
+  const after = [await count(a), await count(b), await count(c)];
+  assert.equal(after[1], before[1], "b is not refreshed once let go");
+  assert.ok(after[0] >= before[0] + 3 && after[2] >= before[2] + 3, `a and c go on: ${before} -> ${after}`);
+  assert.equal(b.state, "active");
+  assert.ok((await control.sessions(url)).some((x) => x.id === b.id), "b stays open");
 });
