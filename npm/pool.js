@@ -154,8 +154,10 @@ export function definePool({ refreshSessions, WorkbookSession }) {
     // cooldown has passed: one per workbook, in batches of 20, taken in
     // deadline order. The others wait for their workbook's batch (which
     // pumps again) or the timer. A workbook's first entry decides whether
-    // it goes: one still cooling down holds the workbook's later ones until
-    // its cooldown ends (never past their own deadline, only less early).
+    // it goes, and the first free workbook whether the pump goes on: one
+    // still cooling down (or, windowMs unset, a persistent session's shorter
+    // window) holds later ones until then (never past their own deadline,
+    // only less early).
     #pump() {
       if (this.#stopped) return;
       const now = Date.now();
