@@ -110,6 +110,6 @@ fn pack() -> Result<PathBuf> {
         .find(|l| l.trim_end().ends_with(".tgz"))
         .ok_or_else(|| format!("npm pack printed no tarball name: {out}"))?;
     let tarball = work.join(name.trim());
-    println!("packed {}", tarball.display());
+    crate::say(&format!("packed {}", tarball.display()));
     Ok(tarball)
 }
