@@ -20,6 +20,35 @@ pub fn for_build() -> Result {
     npm_tools()
 }
 
+/// [`for_build`] and, with `browser`, [`chromium`], the installs side by
+/// side (on a fresh machine, `cargo install` compiles for minutes while npm
+/// and apt download), inside the calling layer of `cargo xtask test`.
+pub fn for_tests(browser: bool) -> Result {
+    wasm_target()?;
+    let layer = crate::watchdog::Layer::current();
+    std::thread::scope(|s| {
+        let installs: Vec<_> = [
+            wasm_bindgen_cli as fn() -> Result,
+            npm_tools,
+            if browser { chromium } else { || Ok(()) },
+        ]
+        .into_iter()
+        .map(|install| {
+            let layer = layer.clone();
+            s.spawn(move || {
+                layer.enter();
+                install()
+            })
+        })
+        .collect();
+        installs
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|_| Err("an install panicked".into())))
+            .collect::<Result<Vec<()>>>()
+            .map(|_| ())
+    })
+}
+
 pub fn wasm_target() -> Result {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {

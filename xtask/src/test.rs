@@ -253,19 +253,18 @@ struct Emulators {
 
 /// Where a layer runs when lanes run side by side (the default): each lane
 /// runs its layers in order, the lanes at once. The Rust lane is CPU bound
-/// (compiles, clippy, fuzzing); the wasm tests and the runtime tests spend
-/// most of their time waiting on the emulators' delays, TTLs and timeouts,
-/// so they fill the cores the Rust lane leaves idle. Each wasm runtime has a
-/// lane and emulators of its own (its tests count the emulator's requests
-/// and sessions, so two runtimes must never share one), and the runtime
-/// tests get an emulator of their own too.
+/// (compiles, clippy, fuzzing); the wasm tests, the model test, the soak and
+/// e2e spend most of their time waiting on the emulators' delays, TTLs and
+/// timeouts, so they fill the cores the Rust lane leaves idle. Each wasm
+/// runtime has a lane and emulators of its own (its tests count the
+/// emulator's requests and sessions, so two runs must never share one); the
+/// runtime tests, the model test, the soak and e2e start their own.
 fn lane_of(name: &str) -> usize {
     match name {
-        "wasm-node" | "serde" => 1,
-        "wasm-chromium" => 2,
-        "runtimes" | "e2e" => 3,
-        // habits, native, fuzz, model, soak (these two once `pkg/` is
-        // built), the watchdog's self-test.
+        "wasm-node" | "serde" | "model" | "soak" => 1,
+        "wasm-chromium" | "e2e" => 2,
+        "runtimes" => 3,
+        // habits, native, fuzz, the watchdog's self-test.
         _ => 0,
     }
 }
@@ -399,11 +398,7 @@ fn run_lane(steps: &[Step], shared: &Shared, held: bool) -> Result {
                 Step::Tools { browser } => {
                     let browser = *browser;
                     let r = watch_as("tools", watchdog::bound("tools", minutes(30))?, held, || {
-                        setup::for_build()?;
-                        if browser {
-                            setup::chromium()?;
-                        }
-                        Ok(())
+                        setup::for_tests(browser)
                     });
                     shared.tools.open(r.is_ok());
                     r
