@@ -53,17 +53,21 @@ pub fn package() -> Result<Size> {
         std::fs::copy(license, pkg_file(license)).map_err(|e| e.to_string())?;
     }
     for (dir, s) in [("pkg/", &size), ("pkg/refresh/", &small)] {
-        println!(
+        crate::say(&format!(
             "{dir}: wasm {} B ({} B gzip -9), JS glue {} B ({} B gzip -9), total {} B gzip -9",
             s.wasm_raw,
             s.wasm_gz,
             s.js_raw,
             s.js_gz,
             s.wasm_gz + s.js_gz
-        );
+        ));
     }
-    println!("pkg/{GRAPH_ERROR} (GraphError, imported by both glues): {shared_raw} B ({shared_gz} B gzip -9)");
-    println!("pkg/{TESTING}/ (the emulator, for users' tests): wasm {testing_raw} B ({testing_gz} B gzip -9)");
+    crate::say(&format!(
+        "pkg/{GRAPH_ERROR} (GraphError, imported by both glues): {shared_raw} B ({shared_gz} B gzip -9)"
+    ));
+    crate::say(&format!(
+        "pkg/{TESTING}/ (the emulator, for users' tests): wasm {testing_raw} B ({testing_gz} B gzip -9)"
+    ));
     Ok(size)
 }
 
