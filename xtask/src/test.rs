@@ -1,7 +1,8 @@
-//! `cargo xtask test [LAYER...] [--repeat N] [--list]`: every test layer
-//! (or the named ones), after setting up what they need, each under the
-//! watchdog ([`crate::watchdog`]); a table of each layer's duration at the
-//! end, also when one fails.
+//! `cargo xtask test [LAYER...] [--repeat N] [--serial] [--list]`: every
+//! test layer (or the named ones), after setting up what they need, each
+//! under the watchdog ([`crate::watchdog`]), in four lanes side by side
+//! ([`lane_of`]; `--serial`: one layer at a time); a table of when each layer
+//! started and how long it took at the end, also when one fails.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -229,13 +230,15 @@ fn choose(arg: &str) -> Result<Chosen> {
 }
 
 fn list() {
-    println!("cargo xtask test [LAYER...] [--repeat N]: the layers, in the order they run");
+    println!("cargo xtask test [LAYER...] [--repeat N] [--serial]: the layers, each lane's in the order it runs");
+    println!("them, the four lanes side by side (--serial: one layer at a time, in this order)");
     println!("(bounds scale with XTASK_LAYER_TIMEOUT_SCALE; XTASK_TIMEOUT_<LAYER>=SECONDS sets one)\n");
     for l in &LAYERS {
         let bound = watchdog::bound(l.name, l.bound).unwrap_or(l.bound);
         let default = if l.default { "" } else { " [not run by default]" };
+        let lane = ["Rust", "Node", "Chromium", "set-up and packages"][lane_of(l.name)];
         println!(
-            "  {:<18} usual {:<16} bound {:>5.0} s{default}\n  {:<18} {}",
+            "  {:<18} usual {:<16} bound {:>5.0} s, {lane} lane{default}\n  {:<18} {}",
             l.name,
             l.usual,
             bound.as_secs_f64(),

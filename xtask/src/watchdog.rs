@@ -2,16 +2,19 @@
 //! bound, and a layer that outlives it is killed and fails by name.
 //!
 //! While a layer runs ([`watch`]), every command it starts through
-//! [`crate::run`] or [`capture`] gets a process group of its own, and its
-//! stdout and stderr go through xtask: to the terminal (unless captured),
-//! to `target/xtask-logs/<layer>.log` and to a ring of the layer's last
-//! [`TAIL`] lines. A thread sleeps until the layer's deadline; if the layer
-//! is still running then, it kills the running command's process group and
-//! every process descended from it (Playwright starts Chromium in a group of
-//! its own), and the layer fails with its name, how long it ran and those
+//! [`crate::run`] or [`capture`] (from the layer's thread, or a thread it
+//! hands the layer to: [`Layer::enter`]) gets a process group of its own,
+//! and its stdout and stderr go through xtask: to the terminal (unless
+//! captured; held and printed in one piece when the layer ends if it runs
+//! beside other layers: [`watch_as`]), to `target/xtask-logs/<layer>.log`
+//! and to a ring of the layer's last [`TAIL`] lines. Several layers may run
+//! at once, each on a thread of its own. A thread sleeps until the layer's
+//! deadline; if the layer is still running then, it kills the running
+//! commands' process groups and every process descended from them
+//! (Playwright starts Chromium in a group of its own), and the layer fails with its name, how long it ran and those
 //! last lines. Outside a layer, commands run as before (inherited output).
 //! Since a layer's commands are out of the terminal's process group, Ctrl-C
-//! (and SIGTERM, SIGHUP) is handled here: the running layer's processes and
+//! (and SIGTERM, SIGHUP) is handled here: the running layers' processes and
 //! xtask's other children (the emulators) are killed, the table printed.
 //!
 //! Bounds are a few times a layer's usual time on a loaded two-core
