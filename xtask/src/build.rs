@@ -71,14 +71,21 @@ pub fn package() -> Result<Size> {
     Ok(size)
 }
 
-/// The refresh-only entry's directory inside `pkg/`.
-pub const REFRESH: &str = "refresh";
+/// The package's three release builds (the full and the refresh-only
+/// library, the `./testing` emulator), cargo only: `cargo xtask test`
+/// compiles them while the tools install ([`package`] then finds them built).
+pub fn cargo_builds() -> Result {
+    cargo_wasm(
+        &["-p", "graph-workbook-session"],
+        &["--no-default-features", "--features", "full"],
+    )?;
+    cargo_wasm(&["-p", "graph-workbook-session"], &["--no-default-features"])?;
+    cargo_wasm(&["-p", "graph-workbook-emulator-wasm"], &[])
+}
 
-/// cargo with `features` → `wasm-bindgen --target web` into `dir` → the
-/// glue minified, its GraphError import pointed at the package's one
-/// `graph-error.js` → `wasm-opt -Oz`; the sizes (the glue without
-/// `graph-error.js`, which `package` reports once).
-pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
+/// `cargo build --quiet --lib --release --target wasm32-unknown-unknown`
+/// of `package` with `features`.
+fn cargo_wasm(package: &[&str], features: &[&str]) -> Result {
     run(Command::new("cargo")
         .args([
             "build",
@@ -87,10 +94,20 @@ pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
             "--release",
             "--target",
             "wasm32-unknown-unknown",
-            "-p",
-            "graph-workbook-session",
         ])
-        .args(features))?;
+        .args(package)
+        .args(features))
+}
+
+/// The refresh-only entry's directory inside `pkg/`.
+pub const REFRESH: &str = "refresh";
+
+/// cargo with `features` → `wasm-bindgen --target web` into `dir` → the
+/// glue minified, its GraphError import pointed at the package's one
+/// `graph-error.js` → `wasm-opt -Oz`; the sizes (the glue without
+/// `graph-error.js`, which `package` reports once).
+pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
+    cargo_wasm(&["-p", "graph-workbook-session"], features)?;
     let input = format!("target/wasm32-unknown-unknown/release/{NAME}.wasm");
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--out-dir"])
@@ -175,16 +192,7 @@ pub const TESTING: &str = "testing";
 /// `wasm-opt -Oz` → the host (`npm/testing/graph.js`: `createTestGraph`)
 /// and its three loaders. Nothing of it is imported by another entry.
 fn testing() -> Result<(u64, u64)> {
-    run(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "--lib",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "graph-workbook-emulator-wasm",
-    ]))?;
+    cargo_wasm(&["-p", "graph-workbook-emulator-wasm"], &[])?;
     let dir = Path::new(PKG).join(TESTING);
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])

@@ -25,7 +25,7 @@ pub fn run() -> Result {
 }
 
 /// `npm ci` in tests/e2e when playwright-core or axe-core is missing or older than the lockfile.
-fn npm_ci() -> Result {
+pub fn npm_ci() -> Result {
     crate::setup::npm_ci(
         DIR,
         &["playwright-core/package.json", "axe-core/axe.min.js"],

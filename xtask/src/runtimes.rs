@@ -70,7 +70,7 @@ pub fn test_file(name: &str) -> Option<PathBuf> {
 
 /// Install scripts run (bun, deno, workerd and esbuild fetch their binaries
 /// from the npm registry in postinstall; `allowScripts` approves them).
-fn npm_ci() -> Result {
+pub fn npm_ci() -> Result {
     let tools = [
         ".bin/bun",
         ".bin/deno",

@@ -20,28 +20,43 @@ pub fn for_build() -> Result {
     npm_tools()
 }
 
-/// [`for_build`] and, with `browser`, [`chromium`], the installs side by
-/// side (on a fresh machine, `cargo install` compiles for minutes while npm
-/// and apt download), inside the calling layer of `cargo xtask test`.
-pub fn for_tests(browser: bool) -> Result {
+/// What `cargo xtask test` installs before its layers run.
+#[derive(Clone, Copy)]
+pub struct ForTests {
+    /// Debian's Chromium and chromedriver.
+    pub browser: bool,
+    /// The runtime tests' npm packages (tests/runtimes).
+    pub runtimes: bool,
+    /// The end-to-end test's npm packages (tests/e2e).
+    pub e2e: bool,
+}
+
+/// [`for_build`] and what `what` names, the installs side by side (on a
+/// fresh machine, `cargo install` compiles for minutes while npm and apt
+/// download), inside the calling layer of `cargo xtask test`.
+pub fn for_tests(what: ForTests) -> Result {
     wasm_target()?;
     let layer = crate::watchdog::Layer::current();
+    let none = || Ok(());
+    let installs: [fn() -> Result; 5] = [
+        wasm_bindgen_cli,
+        npm_tools,
+        if what.browser { chromium } else { none },
+        if what.runtimes { crate::runtimes::npm_ci } else { none },
+        if what.e2e { crate::e2e::npm_ci } else { none },
+    ];
     std::thread::scope(|s| {
-        let installs: Vec<_> = [
-            wasm_bindgen_cli as fn() -> Result,
-            npm_tools,
-            if browser { chromium } else { || Ok(()) },
-        ]
-        .into_iter()
-        .map(|install| {
-            let layer = layer.clone();
-            s.spawn(move || {
-                layer.enter();
-                install()
+        let running: Vec<_> = installs
+            .into_iter()
+            .map(|install| {
+                let layer = layer.clone();
+                s.spawn(move || {
+                    layer.enter();
+                    install()
+                })
             })
-        })
-        .collect();
-        installs
+            .collect();
+        running
             .into_iter()
             .map(|t| t.join().unwrap_or_else(|_| Err("an install panicked".into())))
             .collect::<Result<Vec<()>>>()

@@ -274,11 +274,10 @@ fn lane_of(name: &str) -> usize {
 
 /// A step of a lane: a set-up step, or a layer.
 enum Step<'a> {
-    /// wasm-bindgen-cli, the npm tools, Chromium.
-    Tools {
-        browser: bool,
-    },
-    /// `pkg/`.
+    /// wasm-bindgen-cli, the npm tools, Chromium, the test projects' npm
+    /// packages.
+    Tools(setup::ForTests),
+    /// `pkg/`: its cargo builds at once, the rest once the tools are in.
     Package,
     Layer {
         chosen: &'a Chosen,
@@ -341,13 +340,17 @@ fn run_chosen(chosen: &[Chosen], repeat: u32, serial: bool) -> Result {
     if wasm {
         watch("setup", watchdog::bound("setup", minutes(10))?, setup::wasm_target)?;
     }
-    let mut lanes: Vec<Vec<Step>> = (0..if serial { 1 } else { 4 }).map(|_| Vec::new()).collect();
-    let tools_lane = if serial { 0 } else { 3 };
+    let mut lanes: Vec<Vec<Step>> = (0..if serial { 1 } else { 5 }).map(|_| Vec::new()).collect();
     if tools {
-        lanes[tools_lane].push(Step::Tools { browser });
+        let named = |name: &str| chosen.iter().any(|c| c.layer.name == name);
+        lanes[if serial { 0 } else { 3 }].push(Step::Tools(setup::ForTests {
+            browser,
+            runtimes: named("runtimes"),
+            e2e: named("e2e"),
+        }));
     }
     if package {
-        lanes[tools_lane].push(Step::Package);
+        lanes[if serial { 0 } else { 4 }].push(Step::Package);
     }
     for round in 1..=repeat {
         for c in chosen {
@@ -398,19 +401,20 @@ fn run_lane(steps: &[Step], shared: &Shared, held: bool) -> Result {
                 return Ok(());
             }
             let r = match step {
-                Step::Tools { browser } => {
-                    let browser = *browser;
+                Step::Tools(what) => {
                     let r = watch_as("tools", watchdog::bound("tools", minutes(30))?, held, || {
-                        setup::for_tests(browser)
+                        setup::for_tests(*what)
                     });
                     shared.tools.open(r.is_ok());
                     r
                 }
                 Step::Package => {
-                    if !shared.tools.wait() {
-                        return Ok(());
-                    }
                     let r = watch_as("package", watchdog::bound("package", minutes(20))?, held, || {
+                        // cargo needs no tool; wasm-bindgen and wasm-opt do.
+                        crate::build::cargo_builds()?;
+                        if !shared.tools.wait() {
+                            return Err("not built: the tools step failed".into());
+                        }
                         crate::build::package().map(|_| ())
                     });
                     shared.package.open(r.is_ok());
@@ -418,12 +422,16 @@ fn run_lane(steps: &[Step], shared: &Shared, held: bool) -> Result {
                 }
                 Step::Layer { chosen, label } => {
                     let ready = match need(chosen) {
-                        Need::WasmTests { .. } => shared.tools.wait(),
+                        // The wasm tests build first, and wait for the
+                        // tools (wasm-bindgen-test-runner) only to run.
                         Need::Package { .. } => shared.package.wait(),
                         _ => true,
                     };
                     if !ready {
-                        return Ok(());
+                        if shared.failed.load(Ordering::SeqCst) {
+                            return Ok(());
+                        }
+                        return Err(format!("{label} not run: `package` did not finish"));
                     }
                     let bound = watchdog::bound(chosen.layer.name, chosen.layer.bound)?;
                     if !held {
@@ -437,7 +445,7 @@ fn run_lane(steps: &[Step], shared: &Shared, held: bool) -> Result {
                         if held {
                             crate::step(&format!("{label}: {}", chosen.layer.about));
                         }
-                        layer(chosen, &mut rig)
+                        layer(chosen, &mut rig, &shared.tools)
                     })
                 }
             };
@@ -448,8 +456,14 @@ fn run_lane(steps: &[Step], shared: &Shared, held: bool) -> Result {
         }
         Ok(())
     })();
-    shared.tools.open(false);
-    shared.package.open(false);
+    // The gates this lane owns, failed if it stopped before them.
+    for step in steps {
+        match step {
+            Step::Tools(_) => shared.tools.open(false),
+            Step::Package => shared.package.open(false),
+            Step::Layer { .. } => {}
+        }
+    }
     result
 }
 
@@ -515,7 +529,7 @@ struct Rig {
     shards: Vec<Emulators>,
 }
 
-fn layer(c: &Chosen, rig: &mut Option<Rig>) -> Result {
+fn layer(c: &Chosen, rig: &mut Option<Rig>, tools: &Gate) -> Result {
     match c.layer.name {
         "habits" => habits(),
         "native" => {
@@ -523,10 +537,10 @@ fn layer(c: &Chosen, rig: &mut Option<Rig>) -> Result {
             Ok(())
         }
         "fuzz" => crate::fuzz::smoke(500_000),
-        "wasm-node" => wasm_tests(rig, Runtime::Node, &[]),
-        "wasm-chromium" => wasm_tests(rig, Runtime::Chromium, &[]),
+        "wasm-node" => wasm_tests(rig, Runtime::Node, &[], tools),
+        "wasm-chromium" => wasm_tests(rig, Runtime::Chromium, &[], tools),
         // The Rust API's optional feature: one file, once, in Node.
-        "serde" => wasm_tests(rig, Runtime::Node, &["--features", "serde", "--test", "serde"]),
+        "serde" => wasm_tests(rig, Runtime::Node, &["--features", "serde", "--test", "serde"], tools),
         // Issue 13's property test: a fixed seed, bounded steps (about 20 s).
         "model" => crate::model::run_model(Some(13), 300),
         "soak" => crate::soak::short(),
@@ -565,8 +579,10 @@ const SHARDS: [&[&str]; 3] = [
 /// emulators' URLs compiled in (copied out of cargo's target directory,
 /// which the next build overwrites), then each binary run by
 /// wasm-bindgen-test-runner as `cargo test` would, every one even after a
-/// failure; a binary's output is shown when it ends.
-fn wasm_tests(rig: &mut Option<Rig>, runtime: Runtime, extra: &[&str]) -> Result {
+/// failure; a binary's output is shown when it ends. The builds start at
+/// once; the runs wait for the `tools` step (wasm-bindgen-test-runner,
+/// Chromium).
+fn wasm_tests(rig: &mut Option<Rig>, runtime: Runtime, extra: &[&str], tools: &Gate) -> Result {
     let shards: Vec<Vec<String>> = if extra.is_empty() {
         shard_flags()?
     } else {
@@ -586,7 +602,7 @@ fn wasm_tests(rig: &mut Option<Rig>, runtime: Runtime, extra: &[&str]) -> Result
                 let layer = layer.clone();
                 s.spawn(move || {
                     layer.enter();
-                    wasm_shard(runtime, i, flags, emus)
+                    wasm_shard(runtime, i, flags, emus, tools)
                 })
             })
             .collect();
@@ -633,7 +649,7 @@ fn shard_flags() -> Result<Vec<Vec<String>>> {
 }
 
 /// One shard: built, then each binary run; the failures.
-fn wasm_shard(runtime: Runtime, shard: usize, flags: &[String], emus: &Emulators) -> Vec<String> {
+fn wasm_shard(runtime: Runtime, shard: usize, flags: &[String], emus: &Emulators, tools: &Gate) -> Vec<String> {
     let which = match runtime {
         Runtime::Node => "node",
         Runtime::Chromium => "chromium",
@@ -650,6 +666,9 @@ fn wasm_shard(runtime: Runtime, shard: usize, flags: &[String], emus: &Emulators
         Ok(b) => b,
         Err(e) => return vec![e],
     };
+    if !tools.wait() {
+        return vec!["not run: the tools step failed".into()];
+    }
     let mut failed = Vec::new();
     for wasm in &binaries {
         let name = wasm.file_name().unwrap_or_default().to_string_lossy().into_owned();
