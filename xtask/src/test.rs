@@ -1,6 +1,6 @@
 //! `cargo xtask test [LAYER...] [--repeat N] [--serial] [--list]`: every
 //! test layer (or the named ones), after setting up what they need, each
-//! under the watchdog ([`crate::watchdog`]), in four lanes side by side
+//! under the watchdog ([`crate::watchdog`]), in lanes side by side
 //! ([`lane_of`]; `--serial`: one layer at a time); a table of when each layer
 //! started and how long it took at the end, also when one fails.
 
@@ -231,12 +231,12 @@ fn choose(arg: &str) -> Result<Chosen> {
 
 fn list() {
     println!("cargo xtask test [LAYER...] [--repeat N] [--serial]: the layers, each lane's in the order it runs");
-    println!("them, the four lanes side by side (--serial: one layer at a time, in this order)");
+    println!("them, the lanes side by side (--serial: one layer at a time, in this order)");
     println!("(bounds scale with XTASK_LAYER_TIMEOUT_SCALE; XTASK_TIMEOUT_<LAYER>=SECONDS sets one)\n");
     for l in &LAYERS {
         let bound = watchdog::bound(l.name, l.bound).unwrap_or(l.bound);
         let default = if l.default { "" } else { " [not run by default]" };
-        let lane = ["Rust", "Node", "Chromium", "set-up and packages"][lane_of(l.name)];
+        let lane = ["Rust", "Node", "Chromium", "set-up"][lane_of(l.name)];
         println!(
             "  {:<18} usual {:<16} bound {:>5.0} s, {lane} lane{default}\n  {:<18} {}",
             l.name,

@@ -116,6 +116,8 @@ struct Active {
     /// Running beside other layers: what would go to the terminal is held
     /// here and printed in one piece when the layer ends.
     held: Option<Mutex<Vec<u8>>>,
+    /// Its row is in the table (Ctrl-C writes it first).
+    recorded: AtomicBool,
 }
 
 /// The bound of layer `name`: `default`, scaled by
@@ -166,6 +168,7 @@ pub fn watch_as(name: &str, bound: Duration, held: bool, f: impl FnOnce() -> Res
         tail: Mutex::new(VecDeque::with_capacity(TAIL)),
         log: Mutex::new(File::create(&log_path).ok()),
         held: held.then(|| Mutex::new(Vec::new())),
+        recorded: AtomicBool::new(false),
     });
     if held {
         println!(
@@ -215,6 +218,9 @@ pub fn watch_as(name: &str, bound: Duration, held: bool, f: impl FnOnce() -> Res
         Err(_) => format!("FAILED after {:.1} s", took.as_secs_f64()),
     };
     flush_held(&active, &verdict);
+    if active.recorded.swap(true, Ordering::SeqCst) {
+        return outcome;
+    }
     lock(&ROWS).push(Row {
         name: name.to_string(),
         from: since_first(active.started),
@@ -267,6 +273,9 @@ fn on_interrupt() {
                     active.name,
                     took.as_secs_f64()
                 );
+                if active.recorded.swap(true, Ordering::SeqCst) {
+                    continue;
+                }
                 lock(&ROWS).push(Row {
                     name: active.name.clone(),
                     from: since_first(active.started),
