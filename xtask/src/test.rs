@@ -409,7 +409,9 @@ fn run_lane(steps: &[Step], shared: &Shared, held: bool) -> Result {
                     r
                 }
                 Step::Package => {
-                    let r = watch_as("package", watchdog::bound("package", minutes(20))?, held, || {
+                    // Its 20 minutes, and the wait for the tools (bound by theirs).
+                    let bound = watchdog::bound("package", minutes(20 + 30))?;
+                    let r = watch_as("package", bound, held, || {
                         // cargo needs no tool; wasm-bindgen and wasm-opt do.
                         crate::build::cargo_builds()?;
                         if !shared.tools.wait() {
