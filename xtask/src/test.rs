@@ -435,7 +435,12 @@ fn run_lane(steps: &[Step], shared: &Shared, held: bool) -> Result {
                         }
                         return Err(format!("{label} not run: `package` did not finish"));
                     }
-                    let bound = watchdog::bound(chosen.layer.name, chosen.layer.bound)?;
+                    let mut bound = watchdog::bound(chosen.layer.name, chosen.layer.bound)?;
+                    if matches!(need(chosen), Need::WasmTests { .. }) {
+                        // It builds while the tools install, then waits
+                        // for them (bound by theirs).
+                        bound += watchdog::bound("tools", minutes(30))?;
+                    }
                     if !held {
                         crate::step(&format!(
                             "{label}: {} (bound {:.0} s)",
