@@ -236,7 +236,7 @@ fn list() {
     for l in &LAYERS {
         let bound = watchdog::bound(l.name, l.bound).unwrap_or(l.bound);
         let default = if l.default { "" } else { " [not run by default]" };
-        let lane = ["Rust", "Node", "Chromium", "set-up"][lane_of(l.name)];
+        let lane = ["Rust", "Node", "Chromium", "set-up", "package", "fuzz"][lane_of(l.name)];
         println!(
             "  {:<18} usual {:<16} bound {:>5.0} s, {lane} lane{default}\n  {:<18} {}",
             l.name,
@@ -267,7 +267,10 @@ fn lane_of(name: &str) -> usize {
         "wasm-node" | "serde" | "model" | "soak" => 1,
         "wasm-chromium" | "e2e" => 2,
         "runtimes" => 3,
-        // habits, native, fuzz, the watchdog's self-test.
+        // Its own workspace and target directory (fuzz/): it never waits
+        // for cargo's lock on target/.
+        "fuzz" => 5,
+        // habits, native, the watchdog's self-test.
         _ => 0,
     }
 }
@@ -340,7 +343,7 @@ fn run_chosen(chosen: &[Chosen], repeat: u32, serial: bool) -> Result {
     if wasm {
         watch("setup", watchdog::bound("setup", minutes(10))?, setup::wasm_target)?;
     }
-    let mut lanes: Vec<Vec<Step>> = (0..if serial { 1 } else { 5 }).map(|_| Vec::new()).collect();
+    let mut lanes: Vec<Vec<Step>> = (0..if serial { 1 } else { 6 }).map(|_| Vec::new()).collect();
     if tools {
         let named = |name: &str| chosen.iter().any(|c| c.layer.name == name);
         lanes[if serial { 0 } else { 3 }].push(Step::Tools(setup::ForTests {
