@@ -171,6 +171,7 @@ fn cargo_fuzz() -> Command {
 fn install() -> Result {
     // libfuzzer-sys compiles libFuzzer, which is C++.
     if output(Command::new("c++").arg("--version")).is_none() {
+        let _apt = crate::setup::APT.lock().unwrap_or_else(|p| p.into_inner());
         step("installing a C++ compiler for libFuzzer (apt-get install g++)");
         run(Command::new("apt-get")
             .arg("update")

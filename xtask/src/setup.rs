@@ -233,8 +233,16 @@ pub fn npm_ci(dir: &str, expect: &[&str], what: &str) -> Result {
         .current_dir(dir))
 }
 
+/// Held while apt-get runs: two lanes of `cargo xtask test` may each need
+/// a package (Chromium, g++ for the fuzzer), and dpkg takes one at a time.
+pub static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Debian's Chromium and chromedriver, for the browser tests.
 pub fn chromium() -> Result {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    let _apt = APT.lock().unwrap_or_else(|p| p.into_inner());
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
         return Ok(());
     }
