@@ -54,18 +54,50 @@ pub fn package() -> Result<Size> {
         std::fs::copy(license, pkg_file(license)).map_err(|e| e.to_string())?;
     }
     for (dir, s) in [("pkg/", &size), ("pkg/refresh/", &small)] {
-        println!(
+        crate::say(&format!(
             "{dir}: wasm {} B ({} B gzip -9), JS glue {} B ({} B gzip -9), total {} B gzip -9",
             s.wasm_raw,
             s.wasm_gz,
             s.js_raw,
             s.js_gz,
             s.wasm_gz + s.js_gz
-        );
+        ));
     }
-    println!("pkg/{GRAPH_ERROR} (GraphError, imported by both glues): {shared_raw} B ({shared_gz} B gzip -9)");
-    println!("pkg/{TESTING}/ (the emulator, for users' tests): wasm {testing_raw} B ({testing_gz} B gzip -9)");
+    crate::say(&format!(
+        "pkg/{GRAPH_ERROR} (GraphError, imported by both glues): {shared_raw} B ({shared_gz} B gzip -9)"
+    ));
+    crate::say(&format!(
+        "pkg/{TESTING}/ (the emulator, for users' tests): wasm {testing_raw} B ({testing_gz} B gzip -9)"
+    ));
     Ok(size)
+}
+
+/// The package's three release builds (the full and the refresh-only
+/// library, the `./testing` emulator), cargo only: `cargo xtask test`
+/// compiles them while the tools install ([`package`] then finds them built).
+pub fn cargo_builds() -> Result {
+    cargo_wasm(
+        &["-p", "graph-workbook-session"],
+        &["--no-default-features", "--features", "full"],
+    )?;
+    cargo_wasm(&["-p", "graph-workbook-session"], &["--no-default-features"])?;
+    cargo_wasm(&["-p", "graph-workbook-emulator-wasm"], &[])
+}
+
+/// `cargo build --quiet --lib --release --target wasm32-unknown-unknown`
+/// of `package` with `features`.
+fn cargo_wasm(package: &[&str], features: &[&str]) -> Result {
+    run(Command::new("cargo")
+        .args([
+            "build",
+            "--quiet",
+            "--lib",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .args(package)
+        .args(features))
 }
 
 /// The refresh-only entry's directory inside `pkg/`.
@@ -76,18 +108,7 @@ pub const REFRESH: &str = "refresh";
 /// `graph-error.js` → `wasm-opt -Oz`; the sizes (the glue without
 /// `graph-error.js`, which `package` reports once).
 pub fn variant(features: &[&str], dir: &Path) -> Result<Size> {
-    run(Command::new("cargo")
-        .args([
-            "build",
-            "--quiet",
-            "--lib",
-            "--release",
-            "--target",
-            "wasm32-unknown-unknown",
-            "-p",
-            "graph-workbook-session",
-        ])
-        .args(features))?;
+    cargo_wasm(&["-p", "graph-workbook-session"], features)?;
     let input = format!("target/wasm32-unknown-unknown/release/{NAME}.wasm");
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--out-dir"])
@@ -173,16 +194,7 @@ pub const TESTING: &str = "testing";
 /// `wasm-opt -Oz` → the host (`npm/testing/graph.js`: `createTestGraph`)
 /// and its three loaders. Nothing of it is imported by another entry.
 fn testing() -> Result<(u64, u64)> {
-    run(Command::new("cargo").args([
-        "build",
-        "--quiet",
-        "--lib",
-        "--release",
-        "--target",
-        "wasm32-unknown-unknown",
-        "-p",
-        "graph-workbook-emulator-wasm",
-    ]))?;
+    cargo_wasm(&["-p", "graph-workbook-emulator-wasm"], &[])?;
     let dir = Path::new(PKG).join(TESTING);
     run(Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])

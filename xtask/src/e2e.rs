@@ -12,7 +12,7 @@ pub fn run() -> Result {
     npm_ci()?;
     let demo = demo::start_demo()?;
     step("end-to-end test of the demo page (Playwright + headless Chromium)");
-    println!("demo page {} , emulator {}", demo.page_url, demo.emulator_url);
+    crate::say(&format!("demo page {} , emulator {}", demo.page_url, demo.emulator_url));
     let out_dir = crate::root().join("target/e2e");
     crate::run(
         crate::runtimes::node_test()
@@ -25,7 +25,7 @@ pub fn run() -> Result {
 }
 
 /// `npm ci` in tests/e2e when playwright-core or axe-core is missing or older than the lockfile.
-fn npm_ci() -> Result {
+pub fn npm_ci() -> Result {
     crate::setup::npm_ci(
         DIR,
         &["playwright-core/package.json", "axe-core/axe.min.js"],

@@ -127,14 +127,14 @@ fn fuzz(targets: &[&str], budget: Budget, asan: bool, fresh: bool) -> Result {
         let execs = stat("stat::number_of_executed_units:");
         let per_sec = stat("stat::average_exec_per_sec:");
         let corpus = std::fs::read_dir(&scratch).map(|d| d.count()).unwrap_or(0);
-        println!(
+        crate::say(&format!(
             "{target}: {execs} executions ({per_sec}/s) in {:.0} s, corpus {corpus} inputs",
             started.elapsed().as_secs_f64()
-        );
+        ));
         if !out.status.success() {
             let tail: Vec<&str> = log.lines().rev().take(40).collect();
             for l in tail.into_iter().rev() {
-                eprintln!("  {l}");
+                crate::say(&format!("  {l}"));
             }
             let artifact = log
                 .lines()
@@ -153,10 +153,10 @@ fn fuzz(targets: &[&str], budget: Budget, asan: bool, fresh: bool) -> Result {
         Budget::Seconds(s) => format!("{s} s"),
         Budget::Runs(n) => format!("{n} inputs"),
     };
-    println!("\nfuzzing: {} targets, {each} each, no crash", rows.len());
-    println!("{:<12} {:>14} {:>10}", "target", "executions", "per s");
+    crate::say(&format!("\nfuzzing: {} targets, {each} each, no crash", rows.len()));
+    crate::say(&format!("{:<12} {:>14} {:>10}", "target", "executions", "per s"));
     for (t, e, s) in rows {
-        println!("{t:<12} {e:>14} {s:>10}");
+        crate::say(&format!("{t:<12} {e:>14} {s:>10}"));
     }
     Ok(())
 }
@@ -171,6 +171,7 @@ fn cargo_fuzz() -> Command {
 fn install() -> Result {
     // libfuzzer-sys compiles libFuzzer, which is C++.
     if output(Command::new("c++").arg("--version")).is_none() {
+        let _apt = crate::setup::APT.lock().unwrap_or_else(|p| p.into_inner());
         step("installing a C++ compiler for libFuzzer (apt-get install g++)");
         run(Command::new("apt-get")
             .arg("update")

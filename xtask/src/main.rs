@@ -78,10 +78,13 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Prints a step heading, so long runs show where they are.
+/// Prints a step heading, so long runs show where they are (held with the
+/// layer's output when the layer runs beside others: [`watchdog::say`]).
 pub fn step(what: &str) {
-    println!("\n==> {what}");
+    watchdog::say(&format!("\n==> {what}"));
 }
+
+pub use watchdog::say;
 
 /// Runs a command to completion; a non-zero exit is an error naming it.
 /// Inside a layer of `cargo xtask test`, under that layer's watchdog.

@@ -70,7 +70,7 @@ pub fn test_file(name: &str) -> Option<PathBuf> {
 
 /// Install scripts run (bun, deno, workerd and esbuild fetch their binaries
 /// from the npm registry in postinstall; `allowScripts` approves them).
-fn npm_ci() -> Result {
+pub fn npm_ci() -> Result {
     let tools = [
         ".bin/bun",
         ".bin/deno",
@@ -110,6 +110,6 @@ fn pack() -> Result<PathBuf> {
         .find(|l| l.trim_end().ends_with(".tgz"))
         .ok_or_else(|| format!("npm pack printed no tarball name: {out}"))?;
     let tarball = work.join(name.trim());
-    println!("packed {}", tarball.display());
+    crate::say(&format!("packed {}", tarball.display()));
     Ok(tarball)
 }

@@ -20,6 +20,50 @@ pub fn for_build() -> Result {
     npm_tools()
 }
 
+/// What `cargo xtask test` installs before its layers run.
+#[derive(Clone, Copy)]
+pub struct ForTests {
+    /// Debian's Chromium and chromedriver.
+    pub browser: bool,
+    /// The runtime tests' npm packages (tests/runtimes).
+    pub runtimes: bool,
+    /// The end-to-end test's npm packages (tests/e2e).
+    pub e2e: bool,
+}
+
+/// [`for_build`] and what `what` names, the installs side by side (on a
+/// fresh machine, `cargo install` compiles for minutes while npm and apt
+/// download), inside the calling layer of `cargo xtask test`.
+pub fn for_tests(what: ForTests) -> Result {
+    wasm_target()?;
+    let layer = crate::watchdog::Layer::current();
+    let none = || Ok(());
+    let installs: [fn() -> Result; 5] = [
+        wasm_bindgen_cli,
+        npm_tools,
+        if what.browser { chromium } else { none },
+        if what.runtimes { crate::runtimes::npm_ci } else { none },
+        if what.e2e { crate::e2e::npm_ci } else { none },
+    ];
+    std::thread::scope(|s| {
+        let running: Vec<_> = installs
+            .into_iter()
+            .map(|install| {
+                let layer = layer.clone();
+                s.spawn(move || {
+                    layer.enter();
+                    install()
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|_| Err("an install panicked".into())))
+            .collect::<Result<Vec<()>>>()
+            .map(|_| ())
+    })
+}
+
 pub fn wasm_target() -> Result {
     let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
     if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
@@ -189,8 +233,16 @@ pub fn npm_ci(dir: &str, expect: &[&str], what: &str) -> Result {
         .current_dir(dir))
 }
 
+/// Held while apt-get runs: two lanes of `cargo xtask test` may each need
+/// a package (Chromium, g++ for the fuzzer), and dpkg takes one at a time.
+pub static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Debian's Chromium and chromedriver, for the browser tests.
 pub fn chromium() -> Result {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    let _apt = APT.lock().unwrap_or_else(|p| p.into_inner());
     if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
         return Ok(());
     }

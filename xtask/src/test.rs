@@ -1,12 +1,16 @@
-//! `cargo xtask test [LAYER...] [--repeat N] [--list]`: every test layer
-//! (or the named ones), after setting up what they need, each under the
-//! watchdog ([`crate::watchdog`]); a table of each layer's duration at the
-//! end, also when one fails.
+//! `cargo xtask test [LAYER...] [--repeat N] [--serial] [--list]`: every
+//! test layer (or the named ones), after setting up what they need, each
+//! under the watchdog ([`crate::watchdog`]), in lanes side by side
+//! ([`lane_of`]; `--serial`: one layer at a time); a table of when each layer
+//! started and how long it took at the end, also when one fails.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::watchdog::{self, watch};
+use crate::watchdog::{self, watch, watch_as};
 use crate::{emulator, setup, Result};
 
 /// What a layer needs before it runs.
@@ -166,6 +170,7 @@ impl Chosen {
 pub fn run(args: &[String]) -> Result {
     let mut chosen = Vec::new();
     let mut repeat: u32 = 1;
+    let mut serial = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -173,6 +178,7 @@ pub fn run(args: &[String]) -> Result {
                 list();
                 return Ok(());
             }
+            "--serial" => serial = true,
             "--repeat" => {
                 let v = it.next().ok_or("--repeat needs a number")?;
                 repeat = v
@@ -194,7 +200,7 @@ pub fn run(args: &[String]) -> Result {
             })
             .collect();
     }
-    let result = run_chosen(&chosen, repeat);
+    let result = run_chosen(&chosen, repeat, serial);
     watchdog::table();
     result
 }
@@ -224,13 +230,15 @@ fn choose(arg: &str) -> Result<Chosen> {
 }
 
 fn list() {
-    println!("cargo xtask test [LAYER...] [--repeat N]: the layers, in the order they run");
+    println!("cargo xtask test [LAYER...] [--repeat N] [--serial]: the layers, each lane's in the order it runs");
+    println!("them, the lanes side by side (--serial: one layer at a time, in this order)");
     println!("(bounds scale with XTASK_LAYER_TIMEOUT_SCALE; XTASK_TIMEOUT_<LAYER>=SECONDS sets one)\n");
     for l in &LAYERS {
         let bound = watchdog::bound(l.name, l.bound).unwrap_or(l.bound);
         let default = if l.default { "" } else { " [not run by default]" };
+        let lane = ["Rust", "Node", "Chromium", "set-up", "package", "fuzz"][lane_of(l.name)];
         println!(
-            "  {:<18} usual {:<16} bound {:>5.0} s{default}\n  {:<18} {}",
+            "  {:<18} usual {:<16} bound {:>5.0} s, {lane} lane{default}\n  {:<18} {}",
             l.name,
             l.usual,
             bound.as_secs_f64(),
@@ -246,7 +254,78 @@ struct Emulators {
     short: emulator::Emulator,
 }
 
-fn run_chosen(chosen: &[Chosen], repeat: u32) -> Result {
+/// Where a layer runs when lanes run side by side (the default): each lane
+/// runs its layers in order, the lanes at once. The Rust lane is CPU bound
+/// (compiles, clippy, fuzzing); the wasm tests, the model test, the soak and
+/// e2e spend most of their time waiting on the emulators' delays, TTLs and
+/// timeouts, so they fill the cores the Rust lane leaves idle. Each wasm
+/// runtime has a lane and emulators of its own (its tests count the
+/// emulator's requests and sessions, so two runs must never share one); the
+/// runtime tests, the model test, the soak and e2e start their own.
+fn lane_of(name: &str) -> usize {
+    match name {
+        "wasm-node" | "serde" | "model" | "soak" => 1,
+        "wasm-chromium" | "e2e" => 2,
+        "runtimes" => 3,
+        // Its own workspace and target directory (fuzz/): it never waits
+        // for cargo's lock on target/.
+        "fuzz" => 5,
+        // habits, native, the watchdog's self-test.
+        _ => 0,
+    }
+}
+
+/// A step of a lane: a set-up step, or a layer.
+enum Step<'a> {
+    /// wasm-bindgen-cli, the npm tools, Chromium, the test projects' npm
+    /// packages.
+    Tools(setup::ForTests),
+    /// `pkg/`: its cargo builds at once, the rest once the tools are in.
+    Package,
+    Layer {
+        chosen: &'a Chosen,
+        label: String,
+    },
+}
+
+/// A set-up step other lanes wait on: opened once, with whether it
+/// succeeded.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<Option<bool>>,
+    opened: Condvar,
+}
+
+impl Gate {
+    fn open(&self, ok: bool) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.is_none() {
+            *s = Some(ok);
+            self.opened.notify_all();
+        }
+    }
+
+    fn wait(&self) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(ok) = *s {
+                return ok;
+            }
+            s = self.opened.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// What the lanes share: the set-up gates, and whether a layer failed (the
+/// other lanes then start nothing more).
+#[derive(Default)]
+struct Shared {
+    tools: Gate,
+    package: Gate,
+    failed: AtomicBool,
+}
+
+fn run_chosen(chosen: &[Chosen], repeat: u32, serial: bool) -> Result {
     let needs: Vec<Need> = chosen.iter().map(need).collect();
     let browser = needs.iter().any(|n| {
         matches!(
@@ -255,32 +334,26 @@ fn run_chosen(chosen: &[Chosen], repeat: u32) -> Result {
         )
     });
     let wasm = needs.iter().any(|n| !matches!(n, Need::Cargo | Need::Nothing));
-    let package = needs.iter().any(|n| matches!(n, Need::Package { .. }));
-    let emulators = needs
+    let tools = needs
         .iter()
-        .any(|n| matches!(n, Need::WasmTests { .. } | Need::Package { emulator: true, .. }));
+        .any(|n| matches!(n, Need::WasmTests { .. } | Need::Package { .. }));
+    let package = needs.iter().any(|n| matches!(n, Need::Package { .. }));
 
-    let mut emus = None;
-    if wasm || browser || emulators {
-        watch("setup", watchdog::bound("setup", minutes(30))?, || {
-            if needs.iter().all(|n| *n == Need::WasmTarget) {
-                setup::wasm_target()
-            } else {
-                setup::for_build()?;
-                if browser {
-                    setup::chromium()?;
-                }
-                if emulators {
-                    emus = Some(start_emulators()?);
-                }
-                Ok(())
-            }
-        })?;
+    // The wasm32 target first, alone: every lane's cargo may need it.
+    if wasm {
+        watch("setup", watchdog::bound("setup", minutes(10))?, setup::wasm_target)?;
+    }
+    let mut lanes: Vec<Vec<Step>> = (0..if serial { 1 } else { 6 }).map(|_| Vec::new()).collect();
+    if tools {
+        let named = |name: &str| chosen.iter().any(|c| c.layer.name == name);
+        lanes[if serial { 0 } else { 3 }].push(Step::Tools(setup::ForTests {
+            browser,
+            runtimes: named("runtimes"),
+            e2e: named("e2e"),
+        }));
     }
     if package {
-        watch("package", watchdog::bound("package", minutes(20))?, || {
-            crate::build::package().map(|_| ())
-        })?;
+        lanes[if serial { 0 } else { 4 }].push(Step::Package);
     }
     for round in 1..=repeat {
         for c in chosen {
@@ -289,16 +362,119 @@ fn run_chosen(chosen: &[Chosen], repeat: u32) -> Result {
             } else {
                 c.label()
             };
-            let bound = watchdog::bound(c.layer.name, c.layer.bound)?;
-            crate::step(&format!(
-                "{label}: {} (bound {:.0} s)",
-                c.layer.about,
-                bound.as_secs_f64()
-            ));
-            watch(&label, bound, || layer(c, emus.as_ref()))?;
+            let lane = if serial { 0 } else { lane_of(c.layer.name) };
+            lanes[lane].push(Step::Layer { chosen: c, label });
         }
     }
-    Ok(())
+    lanes.retain(|l| !l.is_empty());
+    let shared = Shared::default();
+    if lanes.len() == 1 {
+        return run_lane(&lanes[0], &shared, false);
+    }
+    let results: Vec<Result> = std::thread::scope(|s| {
+        let running: Vec<_> = lanes
+            .iter()
+            .map(|lane| s.spawn(|| run_lane(lane, &shared, true)))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|_| Err("a lane of cargo xtask test panicked".into()))
+            })
+            .collect()
+    });
+    let failures: Vec<String> = results.into_iter().filter_map(|r| r.err()).collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n\nxtask: "))
+    }
+}
+
+/// Runs one lane's steps in order, each under the watchdog (`held`: its
+/// output printed when it ends, as lanes run side by side); stops at the
+/// first failure, or when another lane failed. Opens the set-up gates it
+/// owns, failed when it stops before them.
+fn run_lane(steps: &[Step], shared: &Shared, held: bool) -> Result {
+    let mut rig: Option<Rig> = None;
+    let result = (|| {
+        for step in steps {
+            if shared.failed.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let r = match step {
+                Step::Tools(what) => {
+                    let r = watch_as("tools", watchdog::bound("tools", minutes(30))?, held, || {
+                        setup::for_tests(*what)
+                    });
+                    shared.tools.open(r.is_ok());
+                    r
+                }
+                Step::Package => {
+                    // Its 20 minutes, and the wait for the tools (bound by theirs).
+                    let bound = watchdog::bound("package", minutes(20 + 30))?;
+                    let r = watch_as("package", bound, held, || {
+                        // cargo needs no tool; wasm-bindgen and wasm-opt do.
+                        crate::build::cargo_builds()?;
+                        if !shared.tools.wait() {
+                            return Err("not built: the tools step failed".into());
+                        }
+                        crate::build::package().map(|_| ())
+                    });
+                    shared.package.open(r.is_ok());
+                    r
+                }
+                Step::Layer { chosen, label } => {
+                    let ready = match need(chosen) {
+                        // The wasm tests build first, and wait for the
+                        // tools (wasm-bindgen-test-runner) only to run.
+                        Need::Package { .. } => shared.package.wait(),
+                        _ => true,
+                    };
+                    if !ready {
+                        if shared.failed.load(Ordering::SeqCst) {
+                            return Ok(());
+                        }
+                        return Err(format!("{label} not run: `package` did not finish"));
+                    }
+                    let mut bound = watchdog::bound(chosen.layer.name, chosen.layer.bound)?;
+                    if matches!(need(chosen), Need::WasmTests { .. }) {
+                        // It builds while the tools install, then waits
+                        // for them (bound by theirs).
+                        bound += watchdog::bound("tools", minutes(30))?;
+                    }
+                    if !held {
+                        crate::step(&format!(
+                            "{label}: {} (bound {:.0} s)",
+                            chosen.layer.about,
+                            bound.as_secs_f64()
+                        ));
+                    }
+                    watch_as(label, bound, held, || {
+                        if held {
+                            crate::step(&format!("{label}: {}", chosen.layer.about));
+                        }
+                        layer(chosen, &mut rig, &shared.tools)
+                    })
+                }
+            };
+            if r.is_err() {
+                shared.failed.store(true, Ordering::SeqCst);
+                return r;
+            }
+        }
+        Ok(())
+    })();
+    // The gates this lane owns, failed if it stopped before them.
+    for step in steps {
+        match step {
+            Step::Tools(_) => shared.tools.open(false),
+            Step::Package => shared.package.open(false),
+            Step::Layer { .. } => {}
+        }
+    }
+    result
 }
 
 /// What `c` needs: the browser tests only when the runtimes files chosen
@@ -313,22 +489,29 @@ fn need(c: &Chosen) -> Need {
     }
 }
 
+/// The emulator of the runtime tests, as the wasm tests' main one.
+const MAIN_FLAGS: [&str; 6] = [
+    "--operation-delay-ms",
+    "300",
+    "--control-origin",
+    "loopback",
+    // tests/faults.rs's batch_faults isolates its outer $batch
+    // faults by a version segment of its own (/v-batch-…).
+    "--test-version-prefix",
+    "v-batch-",
+];
+
+fn start_main_emulator() -> Result<emulator::Emulator> {
+    emulator::start(&[&MAIN_FLAGS[..], &emulator::TEST_WORKBOOKS].concat())
+}
+
 fn start_emulators() -> Result<Emulators> {
     // The wasm tests in Chromium and the runtime consumers' pages call the
     // control API and Graph from loopback pages on ports chosen at run time.
     // The emulator holds only the items seeded (others answer 404
     // itemNotFound): the suites' paths live under TEST_WORKBOOKS. An expired
     // session answers a plain 404, as Graph's does (resources/excel.md).
-    let main = emulator::start(
-        &[
-            &["--operation-delay-ms", "300", "--control-origin", "loopback"][..],
-            &emulator::TEST_WORKBOOKS,
-            // tests/faults.rs's batch_faults isolates its outer $batch
-            // faults by a version segment of its own (/v-batch-…).
-            &["--test-version-prefix", "v-batch-"],
-        ]
-        .concat(),
-    )?;
+    let main = start_main_emulator()?;
     let short = emulator::start(
         &[
             &[
@@ -347,12 +530,16 @@ fn start_emulators() -> Result<Emulators> {
         ]
         .concat(),
     )?;
-    println!("emulators at {} and (short TTL) {}", main.url, short.url);
+    crate::say(&format!("emulators at {} and (short TTL) {}", main.url, short.url));
     Ok(Emulators { main, short })
 }
 
-fn layer(c: &Chosen, emus: Option<&Emulators>) -> Result {
-    let emus = || emus.ok_or_else(|| format!("layer {} needs the emulators, which were not started", c.layer.name));
+/// A wasm lane's emulators: a pair for each of its shards ([`SHARDS`]).
+struct Rig {
+    shards: Vec<Emulators>,
+}
+
+fn layer(c: &Chosen, rig: &mut Option<Rig>, tools: &Gate) -> Result {
     match c.layer.name {
         "habits" => habits(),
         "native" => {
@@ -360,45 +547,244 @@ fn layer(c: &Chosen, emus: Option<&Emulators>) -> Result {
             Ok(())
         }
         "fuzz" => crate::fuzz::smoke(500_000),
-        "wasm-node" => wasm_tests(emus()?, "WASM_BINDGEN_USE_NODE_EXPERIMENTAL", &[]),
-        "wasm-chromium" => wasm_tests(emus()?, "WASM_BINDGEN_USE_BROWSER", &[]),
+        "wasm-node" => wasm_tests(rig, Runtime::Node, &[], tools),
+        "wasm-chromium" => wasm_tests(rig, Runtime::Chromium, &[], tools),
         // The Rust API's optional feature: one file, once, in Node.
-        "serde" => wasm_tests(
-            emus()?,
-            "WASM_BINDGEN_USE_NODE_EXPERIMENTAL",
-            &["--features", "serde", "--test", "serde"],
-        ),
+        "serde" => wasm_tests(rig, Runtime::Node, &["--features", "serde", "--test", "serde"], tools),
         // Issue 13's property test: a fixed seed, bounded steps (about 20 s).
         "model" => crate::model::run_model(Some(13), 300),
         "soak" => crate::soak::short(),
-        "runtimes" => crate::runtimes::run(&emus()?.main.url, &c.files),
+        "runtimes" => {
+            let emu = start_main_emulator()?;
+            crate::say(&format!("emulator at {}", emu.url));
+            crate::runtimes::run(&emu.url, &c.files)
+        }
         "e2e" => crate::e2e::run(),
         "watchdog-selftest" => selftest(),
         other => Err(format!("layer {other} has no runner")),
     }
 }
 
-fn wasm_tests(emus: &Emulators, mode_env: &str, extra: &[&str]) -> Result {
-    let mut cmd = Command::new("cargo");
-    cmd.args([
-        "test",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--no-fail-fast",
-        "-p",
-        "graph-workbook-session",
-    ])
-    .args(extra)
-    .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", "wasm-bindgen-test-runner")
-    .env("GRAPH_EMULATOR_URL", &emus.main.url)
-    .env("GRAPH_EMULATOR_SHORT_TTL_URL", &emus.short.url)
-    .env("GRAPH_CLOSED_URL", closed_url())
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
-    .env(mode_env, "1");
-    if mode_env == "WASM_BINDGEN_USE_BROWSER" {
-        cmd.env("CHROMEDRIVER", "/usr/bin/chromedriver");
+#[derive(Clone, Copy, PartialEq)]
+enum Runtime {
+    Node,
+    Chromium,
+}
+
+/// The wasm test files (tests/NAME.rs) of each shard: the shards of a
+/// runtime run side by side, each against emulators of its own (a test
+/// counts the requests or sessions an emulator saw, so two files running at
+/// once must never share one), each file of a shard after the other. Files
+/// not named here go to the last shard; the library's own tests to the
+/// first. About 50 s of tests each on the project's machine (lifecycle and
+/// robustness 30 s, pipeline 24 s, faults 18 s, hostile 15 s ...).
+const SHARDS: [&[&str]; 3] = [
+    &["lifecycle", "pipeline"],
+    &["robustness", "faults", "refresh", "security", "delegated"],
+    &[],
+];
+
+/// The wasm tests in `runtime` (`extra`: cargo's flags choosing some, run
+/// as one shard): each shard built with `cargo test --no-run` with its
+/// emulators' URLs compiled in (copied out of cargo's target directory,
+/// which the next build overwrites), then each binary run by
+/// wasm-bindgen-test-runner as `cargo test` would, every one even after a
+/// failure; a binary's output is shown when it ends. The builds start at
+/// once; the runs wait for the `tools` step (wasm-bindgen-test-runner,
+/// Chromium).
+fn wasm_tests(rig: &mut Option<Rig>, runtime: Runtime, extra: &[&str], tools: &Gate) -> Result {
+    let shards: Vec<Vec<String>> = if extra.is_empty() {
+        shard_flags()?
+    } else {
+        vec![extra.iter().map(|s| s.to_string()).collect()]
+    };
+    let rig = rig.get_or_insert_with(|| Rig { shards: Vec::new() });
+    while rig.shards.len() < shards.len() {
+        rig.shards.push(start_emulators()?);
     }
-    crate::run(&mut cmd)
+    let layer = watchdog::Layer::current();
+    let failed: Vec<String> = std::thread::scope(|s| {
+        let running: Vec<_> = shards
+            .iter()
+            .zip(&rig.shards)
+            .enumerate()
+            .map(|(i, (flags, emus))| {
+                let layer = layer.clone();
+                s.spawn(move || {
+                    layer.enter();
+                    wasm_shard(runtime, i, flags, emus, tools)
+                })
+            })
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|t| t.join().unwrap_or_else(|_| vec!["a shard panicked".into()]))
+            .collect()
+    });
+    match failed.iter().find(|e| e.starts_with("watchdog:")) {
+        Some(e) => Err(e.clone()),
+        None if failed.is_empty() => Ok(()),
+        None => Err(format!(
+            "{} wasm test binaries failed: {}",
+            failed.len(),
+            failed.join("; ")
+        )),
+    }
+}
+
+/// cargo's flags choosing each shard's tests (`--lib`, `--test NAME`).
+fn shard_flags() -> Result<Vec<Vec<String>>> {
+    let mut files: Vec<String> = std::fs::read_dir("tests")
+        .map_err(|e| format!("tests/: {e}"))?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".rs").map(str::to_string))
+        .collect();
+    files.sort();
+    let last = SHARDS.len() - 1;
+    Ok((0..SHARDS.len())
+        .map(|i| {
+            let mine: Vec<&String> = files
+                .iter()
+                .filter(|f| {
+                    let named = SHARDS.iter().position(|s| s.contains(&f.as_str()));
+                    named == Some(i) || (named.is_none() && i == last)
+                })
+                .collect();
+            let mut flags: Vec<String> = if i == 0 { vec!["--lib".into()] } else { Vec::new() };
+            for f in mine {
+                flags.extend(["--test".to_string(), f.clone()]);
+            }
+            flags
+        })
+        .collect())
+}
+
+/// One shard: built, then each binary run; the failures.
+fn wasm_shard(runtime: Runtime, shard: usize, flags: &[String], emus: &Emulators, tools: &Gate) -> Vec<String> {
+    let which = match runtime {
+        Runtime::Node => "node",
+        Runtime::Chromium => "chromium",
+    };
+    let dir = crate::root().join("target/wasm-tests").join(format!(
+        "{which}-{shard}{}",
+        if flags.iter().any(|f| f == "--features") {
+            "-features"
+        } else {
+            ""
+        }
+    ));
+    let binaries = match wasm_build(emus, flags, &dir) {
+        Ok(b) => b,
+        Err(e) => return vec![e],
+    };
+    if !tools.wait() {
+        return vec!["not run: the tools step failed".into()];
+    }
+    let mut failed = Vec::new();
+    for wasm in &binaries {
+        let name = wasm.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let mut cmd = Command::new("wasm-bindgen-test-runner");
+        cmd.arg(wasm).env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+        match runtime {
+            Runtime::Node => cmd.env("WASM_BINDGEN_USE_NODE_EXPERIMENTAL", "1"),
+            Runtime::Chromium => cmd
+                .env("WASM_BINDGEN_USE_BROWSER", "1")
+                .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
+        };
+        let started = std::time::Instant::now();
+        let out = watchdog::capture(&mut cmd);
+        let mut text = format!("\n     Running {name} ({which}, shard {shard})\n").into_bytes();
+        match out {
+            Ok(out) => {
+                text.extend_from_slice(&out.stdout);
+                text.extend_from_slice(&out.stderr);
+                text.extend_from_slice(
+                    format!(
+                        "     {name}: {} in {:.1} s\n",
+                        out.status,
+                        started.elapsed().as_secs_f64()
+                    )
+                    .as_bytes(),
+                );
+                if !out.status.success() {
+                    failed.push(format!("{name} in {which} ({})", out.status));
+                }
+            }
+            Err(e) => {
+                watchdog::show(&text);
+                failed.push(e);
+                return failed;
+            }
+        }
+        watchdog::show(&text);
+    }
+    failed
+}
+
+/// `cargo test --target wasm32-unknown-unknown --no-run` with the shard's
+/// emulator URLs; the test binaries copied to `dir`, in the order `cargo
+/// test` runs them (the library's, then tests/ by name).
+fn wasm_build(emus: &Emulators, flags: &[String], dir: &Path) -> Result<Vec<PathBuf>> {
+    let out = watchdog::capture(
+        Command::new("cargo")
+            .args([
+                "test",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--no-run",
+                "-p",
+                "graph-workbook-session",
+            ])
+            .args(flags)
+            .env("GRAPH_EMULATOR_URL", &emus.main.url)
+            .env("GRAPH_EMULATOR_SHORT_TTL_URL", &emus.short.url)
+            .env("GRAPH_CLOSED_URL", closed_url()),
+    )?;
+    let mut shown = format!(
+        "\n==> building the wasm tests: cargo test --no-run {}\n",
+        flags.join(" ")
+    )
+    .into_bytes();
+    shown.extend_from_slice(&out.stderr);
+    watchdog::show(&shown);
+    if !out.status.success() {
+        return Err(format!(
+            "building the wasm tests ({}) failed ({})",
+            flags.join(" "),
+            out.status
+        ));
+    }
+    // cargo names each binary: `Executable tests/faults.rs (target/…/faults-….wasm)`.
+    let mut found: Vec<(String, PathBuf)> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter_map(|l| {
+            let (src, exe) = l.trim().strip_prefix("Executable ")?.split_once(" (")?;
+            let exe = exe.strip_suffix(')')?;
+            // The library's unit tests first, as cargo runs them.
+            let order = if src.starts_with("unittests") {
+                String::new()
+            } else {
+                src.to_string()
+            };
+            Some((order, crate::root().join(exe)))
+        })
+        .collect();
+    if found.is_empty() {
+        return Err(format!(
+            "cargo test --no-run {} named no test binary (no `Executable …` line)",
+            flags.join(" ")
+        ));
+    }
+    found.sort();
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    found
+        .into_iter()
+        .map(|(_, exe)| {
+            let to = dir.join(exe.file_name().unwrap_or_default());
+            std::fs::copy(&exe, &to).map_err(|e| format!("{} → {}: {e}", exe.display(), to.display()))?;
+            Ok(to)
+        })
+        .collect()
 }
 
 /// A loopback port nobody listens on (bound, then let go): the fault
@@ -509,12 +895,12 @@ fn selftest() -> Result {
                     "{e}\nwatchdog self-test: processes {alive:?} (or group {group:?}) outlived the kill"
                 ));
             }
-            println!(
+            crate::say(&format!(
                 "watchdog self-test: the test's processes (runner, test file, detached sleep: {}) and process \
                  group {} are all gone",
                 listed.trim(),
                 group.unwrap_or(0)
-            );
+            ));
             Err(e)
         }
         Err(e) => Err(format!(

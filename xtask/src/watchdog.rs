@@ -2,16 +2,19 @@
 //! bound, and a layer that outlives it is killed and fails by name.
 //!
 //! While a layer runs ([`watch`]), every command it starts through
-//! [`crate::run`] or [`capture`] gets a process group of its own, and its
-//! stdout and stderr go through xtask: to the terminal (unless captured),
-//! to `target/xtask-logs/<layer>.log` and to a ring of the layer's last
-//! [`TAIL`] lines. A thread sleeps until the layer's deadline; if the layer
-//! is still running then, it kills the running command's process group and
-//! every process descended from it (Playwright starts Chromium in a group of
-//! its own), and the layer fails with its name, how long it ran and those
+//! [`crate::run`] or [`capture`] (from the layer's thread, or a thread it
+//! hands the layer to: [`Layer::enter`]) gets a process group of its own,
+//! and its stdout and stderr go through xtask: to the terminal (unless
+//! captured; held and printed in one piece when the layer ends if it runs
+//! beside other layers: [`watch_as`]), to `target/xtask-logs/<layer>.log`
+//! and to a ring of the layer's last [`TAIL`] lines. Several layers may run
+//! at once, each on a thread of its own. A thread sleeps until the layer's
+//! deadline; if the layer is still running then, it kills the running
+//! commands' process groups and every process descended from them
+//! (Playwright starts Chromium in a group of its own), and the layer fails with its name, how long it ran and those
 //! last lines. Outside a layer, commands run as before (inherited output).
 //! Since a layer's commands are out of the terminal's process group, Ctrl-C
-//! (and SIGTERM, SIGHUP) is handled here: the running layer's processes and
+//! (and SIGTERM, SIGHUP) is handled here: the running layers' processes and
 //! xtask's other children (the emulators) are killed, the table printed.
 //!
 //! Bounds are a few times a layer's usual time on a loaded two-core
@@ -50,25 +53,71 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// One finished (or failed) layer, for the closing table.
 pub struct Row {
     pub name: String,
+    /// When it started, from the start of the first layer.
+    pub from: Duration,
     pub took: Duration,
     pub outcome: std::result::Result<(), String>,
 }
 
-/// The rows so far, in the order the layers ran.
+/// When the first layer started: the origin of the table's start column
+/// and of its wall-clock total.
+static FIRST: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+fn since_first(t: Instant) -> Duration {
+    t.saturating_duration_since(*FIRST.get_or_init(|| t))
+}
+
+/// The rows so far, in the order the layers ended.
 static ROWS: Mutex<Vec<Row>> = Mutex::new(Vec::new());
 
-/// The layer running now.
-static ACTIVE: Mutex<Option<Arc<Active>>> = Mutex::new(None);
+/// The layers running now (several when lanes run side by side), for
+/// Ctrl-C.
+static ACTIVE: Mutex<Vec<Arc<Active>>> = Mutex::new(Vec::new());
+
+/// Held while a layer's held-back output is printed, so two layers' output
+/// never interleaves.
+static PRINTING: Mutex<()> = Mutex::new(());
+
+std::thread_local! {
+    /// The layer this thread runs: the commands it starts are that layer's.
+    static CURRENT: std::cell::RefCell<Option<Arc<Active>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn current() -> Option<Arc<Active>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+/// The layer the calling thread runs, to hand to a thread the layer starts
+/// ([`Layer::enter`]), so that thread's commands are the layer's too.
+#[derive(Clone)]
+pub struct Layer(Option<Arc<Active>>);
+
+impl Layer {
+    pub fn current() -> Layer {
+        Layer(current())
+    }
+
+    /// Makes the calling thread's commands this layer's.
+    pub fn enter(&self) {
+        CURRENT.with(|c| *c.borrow_mut() = self.0.clone());
+    }
+}
 
 struct Active {
     name: String,
     started: Instant,
     bound: Duration,
     expired: AtomicBool,
-    /// The process group (= pid) of the command running now.
-    running: Mutex<Option<u32>>,
+    /// The process groups (= pids) of the commands running now (several
+    /// when a layer runs shards of its tests side by side).
+    running: Mutex<Vec<u32>>,
     tail: Mutex<VecDeque<String>>,
     log: Mutex<Option<File>>,
+    /// Running beside other layers: what would go to the terminal is held
+    /// here and printed in one piece when the layer ends.
+    held: Option<Mutex<Vec<u8>>>,
+    /// Its row is in the table (Ctrl-C writes it first).
+    recorded: AtomicBool,
 }
 
 /// The bound of layer `name`: `default`, scaled by
@@ -95,21 +144,41 @@ pub fn bound(name: &str, default: Duration) -> Result<Duration> {
 }
 
 /// Runs layer `name` (its commands, through [`crate::run`] and [`capture`])
-/// under `bound`; records its row for [`table`].
+/// under `bound`; records its row for [`table`]. Its output goes to the
+/// terminal as it comes.
 pub fn watch(name: &str, bound: Duration, f: impl FnOnce() -> Result) -> Result {
+    watch_as(name, bound, false, f)
+}
+
+/// [`watch`] for a layer that runs beside others (`held`): its output is
+/// held back and printed in one piece, under a heading with its name, when
+/// it ends; a line says when it starts.
+pub fn watch_as(name: &str, bound: Duration, held: bool, f: impl FnOnce() -> Result) -> Result {
     on_interrupt();
     let _ = std::fs::create_dir_all(LOG_DIR);
     let log_path = log_path(name);
+    let started = Instant::now();
+    FIRST.get_or_init(|| started);
     let active = Arc::new(Active {
         name: name.to_string(),
-        started: Instant::now(),
+        started,
         bound,
         expired: AtomicBool::new(false),
-        running: Mutex::new(None),
+        running: Mutex::new(Vec::new()),
         tail: Mutex::new(VecDeque::with_capacity(TAIL)),
         log: Mutex::new(File::create(&log_path).ok()),
+        held: held.then(|| Mutex::new(Vec::new())),
+        recorded: AtomicBool::new(false),
     });
-    *lock(&ACTIVE) = Some(active.clone());
+    if held {
+        println!(
+            "[{name}] started (bound {:.0} s; its output follows when it ends, and is in {})",
+            bound.as_secs_f64(),
+            log_path.display()
+        );
+    }
+    lock(&ACTIVE).push(active.clone());
+    CURRENT.with(|c| *c.borrow_mut() = Some(active.clone()));
     let (done, finished) = mpsc::channel::<()>();
     let dog = {
         let active = active.clone();
@@ -118,12 +187,13 @@ pub fn watch(name: &str, bound: Duration, f: impl FnOnce() -> Result) -> Result 
                 return;
             }
             active.expired.store(true, Ordering::SeqCst);
-            if let Some(pgid) = *lock(&active.running) {
+            for pgid in lock(&active.running).clone() {
                 kill_tree(pgid);
             }
             // A layer stuck in xtask's own code, not in a command: nothing
             // to kill, so end xtask itself after a grace period.
             if finished.recv_timeout(STUCK_GRACE) == Err(mpsc::RecvTimeoutError::Timeout) {
+                flush_held(&active, "KILLED by the watchdog");
                 eprintln!("\nxtask: {}", expired_message(&active));
                 table();
                 std::process::exit(124);
@@ -134,15 +204,26 @@ pub fn watch(name: &str, bound: Duration, f: impl FnOnce() -> Result) -> Result 
     let took = active.started.elapsed();
     let _ = done.send(());
     let _ = dog.join();
-    *lock(&ACTIVE) = None;
+    CURRENT.with(|c| *c.borrow_mut() = None);
+    lock(&ACTIVE).retain(|a| !Arc::ptr_eq(a, &active));
     let outcome = match result {
         // The message of the command the watchdog killed, or more.
         Err(e) if e.starts_with("watchdog:") => Err(e),
         _ if active.expired.load(Ordering::SeqCst) => Err(expired_message(&active)),
         r => r,
     };
+    let verdict = match &outcome {
+        Ok(()) => format!("ok in {:.1} s", took.as_secs_f64()),
+        Err(e) if e.starts_with("watchdog:") => format!("KILLED by the watchdog after {:.1} s", took.as_secs_f64()),
+        Err(_) => format!("FAILED after {:.1} s", took.as_secs_f64()),
+    };
+    flush_held(&active, &verdict);
+    if active.recorded.swap(true, Ordering::SeqCst) {
+        return outcome;
+    }
     lock(&ROWS).push(Row {
         name: name.to_string(),
+        from: since_first(active.started),
         took,
         outcome: outcome.as_ref().map(|_| ()).map_err(|e| first_line(e)),
     });
@@ -181,9 +262,9 @@ fn on_interrupt() {
                     _ = hup.recv() => {}
                 }
             });
-            let active = lock(&ACTIVE).clone();
-            if let Some(active) = active {
-                if let Some(pgid) = *lock(&active.running) {
+            let running = lock(&ACTIVE).clone();
+            for active in running {
+                for pgid in lock(&active.running).clone() {
                     kill_tree(pgid);
                 }
                 let took = active.started.elapsed();
@@ -192,8 +273,12 @@ fn on_interrupt() {
                     active.name,
                     took.as_secs_f64()
                 );
+                if active.recorded.swap(true, Ordering::SeqCst) {
+                    continue;
+                }
                 lock(&ROWS).push(Row {
                     name: active.name.clone(),
+                    from: since_first(active.started),
                     took,
                     outcome: Err("interrupted".into()),
                 });
@@ -205,6 +290,54 @@ fn on_interrupt() {
             std::process::exit(130);
         });
     });
+}
+
+/// Prints what layer `active` held back (nothing when it ran alone), under
+/// a heading with its name and `verdict`.
+fn flush_held(active: &Active, verdict: &str) {
+    let Some(held) = &active.held else {
+        return;
+    };
+    let bytes = std::mem::take(&mut *lock(held));
+    let _printing = lock(&PRINTING);
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\n──── [{}] {verdict}; its output: ────", active.name);
+    let _ = out.write_all(&bytes);
+    let _ = writeln!(out, "──── [{}] {verdict} ────", active.name);
+    let _ = out.flush();
+}
+
+/// Text a layer captured (a shard's output, shown in one piece): to the
+/// terminal, or held with the layer's output when it runs beside others.
+/// Not to the log, which has it already.
+pub fn show(text: &[u8]) {
+    match current().as_ref().and_then(|a| a.held.as_ref()) {
+        Some(held) => lock(held).extend_from_slice(text),
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text);
+            let _ = out.flush();
+        }
+    }
+}
+
+/// A line of xtask's own (a step heading, a summary): to the running
+/// layer's log and, when it runs beside others, held with its output;
+/// else to the terminal.
+pub fn say(line: &str) {
+    let Some(active) = current() else {
+        println!("{line}");
+        return;
+    };
+    let mut text = line.as_bytes().to_vec();
+    text.push(b'\n');
+    if let Some(f) = lock(&active.log).as_mut() {
+        let _ = f.write_all(&text);
+    }
+    match &active.held {
+        Some(held) => lock(held).extend_from_slice(&text),
+        None => println!("{line}"),
+    }
 }
 
 fn log_path(name: &str) -> PathBuf {
@@ -237,26 +370,38 @@ fn first_line(e: &str) -> String {
     e.lines().next().unwrap_or_default().to_string()
 }
 
-/// Prints the duration of every layer so far, and the total.
+/// Prints when every layer so far started and how long it took, the sum,
+/// and the wall-clock time since the first started (less than the sum when
+/// lanes ran side by side).
 pub fn table() {
     let rows = lock(&ROWS);
     if rows.is_empty() {
         return;
     }
+    let _printing = lock(&PRINTING);
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(5).max(5);
     println!("\nlayer durations:");
-    println!("  {:<width$}  {:>9}  result", "layer", "time");
+    println!("  {:<width$}  {:>9}  {:>9}  result", "layer", "start", "time");
     let mut total = Duration::ZERO;
-    for r in rows.iter() {
+    let mut rows: Vec<&Row> = rows.iter().collect();
+    rows.sort_by_key(|r| r.from);
+    for r in rows {
         total += r.took;
         let result = match &r.outcome {
             Ok(()) => "ok".to_string(),
             Err(e) if e.starts_with("watchdog:") => "KILLED by the watchdog".to_string(),
             Err(e) => format!("FAILED: {}", truncate(e, 100)),
         };
-        println!("  {:<width$}  {:>7.1} s  {result}", r.name, r.took.as_secs_f64());
+        println!(
+            "  {:<width$}  {:>7.1} s  {:>7.1} s  {result}",
+            r.name,
+            r.from.as_secs_f64(),
+            r.took.as_secs_f64()
+        );
     }
-    println!("  {:<width$}  {:>7.1} s", "total", total.as_secs_f64());
+    let wall = FIRST.get().map(|t| t.elapsed()).unwrap_or_default();
+    println!("  {:<width$}  {:>9}  {:>7.1} s", "sum", "", total.as_secs_f64());
+    println!("  {:<width$}  {:>9}  {:>7.1} s", "wall clock", "", wall.as_secs_f64());
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -277,7 +422,7 @@ struct Ran {
 /// Runs `cmd` under the current layer's watchdog, its output teed to the
 /// terminal. `None` when no layer runs.
 pub fn run(cmd: &mut Command) -> Option<Result<ExitStatus>> {
-    let active = lock(&ACTIVE).clone()?;
+    let active = current()?;
     Some(spawn(&active, cmd, false).map(|r| r.status))
 }
 
@@ -285,7 +430,7 @@ pub fn run(cmd: &mut Command) -> Option<Result<ExitStatus>> {
 /// `Command::output`), under the current layer's watchdog when one runs.
 pub fn capture(cmd: &mut Command) -> Result<Output> {
     let shown = format!("{cmd:?}");
-    let Some(active) = lock(&ACTIVE).clone() else {
+    let Some(active) = current() else {
         return cmd.output().map_err(|e| format!("cannot start {shown}: {e}"));
     };
     let r = spawn(&active, cmd, true)?;
@@ -310,7 +455,7 @@ fn spawn(active: &Arc<Active>, cmd: &mut Command, captured: bool) -> Result<Ran>
         .map_err(|e| format!("cannot start {shown}: {e}"))?;
     {
         let mut running = lock(&active.running);
-        *running = Some(child.id());
+        running.push(child.id());
         // The deadline passed between the check above and the spawn.
         if active.expired.load(Ordering::SeqCst) {
             kill_tree(child.id());
@@ -325,7 +470,7 @@ fn spawn(active: &Arc<Active>, cmd: &mut Command, captured: bool) -> Result<Ran>
         .take()
         .map(|s| tee(active.clone(), s, Stream::Err, captured));
     let status = child.wait();
-    *lock(&active.running) = None;
+    lock(&active.running).retain(|p| *p != child.id());
     let status = status.map_err(|e| format!("{shown}: {e}"))?;
     let deadline = Instant::now() + DRAIN;
     let stdout = out.map(|t| drained(t, deadline, &active.name)).unwrap_or_default();
@@ -358,6 +503,8 @@ fn tee(active: Arc<Active>, stream: impl Read + Send + 'static, which: Stream, c
             }
             if captured {
                 kept.extend_from_slice(&line);
+            } else if let Some(held) = &active.held {
+                lock(held).extend_from_slice(&line);
             } else {
                 let _ = match which {
                     Stream::Out => std::io::stdout().lock().write_all(&line),
