@@ -6,9 +6,11 @@
 // where the call overhead of rows 2 and 3 goes (bench/README.md), not a row
 // of `cargo xtask bench`. With --session-fetch, the call is row 8's instead:
 // `session.fetch(RANGE)` on a WorkbookSession and `.json()`, fetch answering
-// a fresh 200 JSON Response each time (201 for the createSession).
+// a fresh 200 JSON Response each time (201 for the createSession). With
+// --keep-alive, row 6's unit instead: 100 attached sessions keeping alive
+// every 50 ms, counted per refresh sent (PKGDIR must be the full package).
 //
-//   node bench/crossings.mjs PKGDIR [--calls 1000] [--session-fetch]
+//   node bench/crossings.mjs PKGDIR [--calls 1000] [--session-fetch | --keep-alive]
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -18,6 +20,7 @@ const dir = resolve(args.find((a) => !a.startsWith("--")) ?? "pkg");
 const i = args.indexOf("--calls");
 const calls = i < 0 ? 1000 : Number(args[i + 1]);
 const sessionFetch = args.includes("--session-fetch");
+const keepAlive = args.includes("--keep-alive");
 
 const counts = new Map();
 const count = (name) => counts.set(name, (counts.get(name) ?? 0) + 1);
@@ -59,6 +62,7 @@ const options = {
   baseUrl: "https://graph.microsoft.com/v1.0",
 };
 let call;
+let sent = 0;
 if (sessionFetch) {
   // A Response body can be read once: a fresh one per request.
   const range = '{"address":"Sheet1!A1","columnCount":1,"rowCount":1,"values":[[42]],"text":[["42"]]}';
@@ -74,6 +78,20 @@ if (sessionFetch) {
   const session = await glue.WorkbookSession.create(createOptions);
   const path = "/worksheets('Sheet1')/range(address='A1')";
   call = async () => (await session.fetch(path)).json();
+} else if (keepAlive) {
+  const answer = new Response(null, { status: 204, headers: { "request-id": requestId } });
+  let waiting = null;
+  globalThis.fetch = () => {
+    sent++;
+    if (waiting && sent >= waiting.until) waiting.resolve();
+    return Promise.resolve(answer);
+  };
+  const { sessionId: _, ...attach } = options;
+  for (let k = 0; k < 100; k++) {
+    glue.WorkbookSession.attach({ ...attach, sessionId: `${options.sessionId}${k}` }).keepAlive({ intervalMs: 50 });
+  }
+  // One "call" is one refresh sent by some keep-alive.
+  call = () => new Promise((resolve) => (waiting = { until: sent + 1, resolve }));
 } else {
   const answer = new Response(null, { status: 204, headers: { "request-id": requestId } });
   globalThis.fetch = () => Promise.resolve(answer);
@@ -81,14 +99,18 @@ if (sessionFetch) {
 }
 for (let k = 0; k < 100; k++) await call();
 counts.clear();
+const sent0 = sent;
 const allocs = exportsSeen.__gws_alloc_count;
 const a0 = allocs ? allocs() : 0;
 for (let k = 0; k < calls; k++) await call();
 const a1 = allocs ? allocs() : 0;
 counts.delete("export __gws_alloc_count");
+// Keep-alive: per refresh sent (a wait may see several sessions' refreshes).
+const per = keepAlive ? sent - sent0 : calls;
 const rows = [...counts].sort((a, b) => b[1] - a[1]);
-const total = (kind) => rows.filter(([n]) => n.startsWith(kind)).reduce((s, [, c]) => s + c, 0) / calls;
-console.log(`${dir}: per ${sessionFetch ? "session.fetch (+ .json())" : "refreshSession"} call (${calls} calls, fetch stubbed)`);
+const total = (kind) => rows.filter(([n]) => n.startsWith(kind)).reduce((s, [, c]) => s + c, 0) / per;
+console.log(`${dir}: per ${sessionFetch ? "session.fetch (+ .json())" : keepAlive ? "keep-alive refresh" : "refreshSession"} call (${per} ${keepAlive ? "refreshes" : "calls"}, fetch stubbed)`);
 console.log(`  imports called: ${total("import").toFixed(1)}, exports called: ${total("export").toFixed(1)}` +
   (allocs ? `, Rust allocations: ${((a1 - a0) / calls).toFixed(1)}` : " (build with --features alloc-count for allocations)"));
-for (const [n, c] of rows) console.log(`  ${(c / calls).toFixed(2).padStart(6)}  ${n}`);
+for (const [n, c] of rows) console.log(`  ${(c / per).toFixed(2).padStart(6)}  ${n}`);
+if (keepAlive) process.exit(0);

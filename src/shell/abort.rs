@@ -13,7 +13,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use alloc::rc::Rc;
 
-use super::sys::{clear_timeout, get, set_timeout, AbortController, AbortSignal};
+use super::sys::{clear_timeout, get, off_abort, on_abort, set_timeout, with_string, AbortController, AbortSignal};
 
 /// Aborts its controller after `timeout_ms` or when the caller's signal
 /// fires, whichever comes first; both links are undone on drop.
@@ -27,13 +27,12 @@ pub struct AttemptGuard {
 impl AttemptGuard {
     pub fn new(timeout_ms: u32, caller: Option<&AbortSignal>) -> Result<AttemptGuard, JsValue> {
         let controller = AbortController::new()?;
-        let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))?.dyn_into()?;
-        let abort = abort.bind0(&controller);
+        let abort = bound_abort(&controller)?;
         let timer = set_timeout(&abort, f64::from(timeout_ms));
         if let Some(signal) = caller {
             // The call's signal is ours ([`Signal::link`]): a caller's
             // signal never reaches here.
-            let _ = signal.add_event_listener_with_callback("abort", &abort);
+            on_abort(signal, &abort);
         }
         Ok(AttemptGuard {
             controller,
@@ -58,9 +57,16 @@ impl Drop for AttemptGuard {
     fn drop(&mut self) {
         clear_timeout(&self.timer);
         if let Some(signal) = &self.caller {
-            let _ = signal.remove_event_listener_with_callback("abort", &self.abort);
+            off_abort(signal, &self.abort);
         }
     }
+}
+
+/// `controller.abort` bound to its controller, as an event listener or a
+/// timer's callback; `"abort"` is an interned string (`sys::with_string`).
+pub fn bound_abort(controller: &AbortController) -> Result<Function, JsValue> {
+    let abort: Function = with_string("abort", |k| Reflect::get(controller, k))?.dyn_into()?;
+    Ok(abort.bind0(controller))
 }
 
 /// A caller's `AbortSignal`, linked once to a controller of ours whose
@@ -85,9 +91,7 @@ struct Link {
 impl Drop for Link {
     fn drop(&mut self) {
         // A throwing removeEventListener is the caller's; ours is undone.
-        let _ = self
-            .remove
-            .call2(&self.caller, &JsValue::from_str("abort"), &self.listener);
+        let _ = with_string("abort", |k| self.remove.call2(&self.caller, k, &self.listener));
     }
 }
 
@@ -118,13 +122,8 @@ impl Signal {
             controller.abort();
             return Ok(Signal { own, _link: None });
         }
-        let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))
-            .map_err(|_| ())?
-            .dyn_into()
-            .map_err(|_| ())?;
-        let listener = abort.bind0(&controller);
-        add.call2(caller, &JsValue::from_str("abort"), &listener)
-            .map_err(|_| ())?;
+        let listener = bound_abort(&controller).map_err(|_| ())?;
+        with_string("abort", |k| add.call2(caller, k, &listener)).map_err(|_| ())?;
         let link = Link {
             caller: caller.clone(),
             remove,
@@ -163,7 +162,7 @@ pub struct AbortLink {
 impl AbortLink {
     pub fn new(signal: Option<&AbortSignal>, resolve: &Function) -> AbortLink {
         if let Some(s) = signal {
-            let _ = s.add_event_listener_with_callback("abort", resolve);
+            on_abort(s, resolve);
         }
         AbortLink {
             signal: signal.cloned(),
@@ -175,7 +174,7 @@ impl AbortLink {
 impl Drop for AbortLink {
     fn drop(&mut self) {
         if let Some(s) = &self.signal {
-            let _ = s.remove_event_listener_with_callback("abort", &self.resolve);
+            off_abort(s, &self.resolve);
         }
     }
 }

@@ -65,6 +65,30 @@ extern "C" {
 
     #[wasm_bindgen(catch, method, js_name = cancel)]
     fn cancel_stream(this: &BodyStream) -> Result<Promise, JsValue>;
+
+    // web-sys's listener methods take the event type as a `&str`, decoded
+    // into a fresh JS string at every call; these take the interned
+    // `"abort"` ([`on_abort`], [`off_abort`]).
+    type Listened;
+    #[wasm_bindgen(catch, method, js_name = addEventListener)]
+    fn add_listener(this: &Listened, kind: &JsValue, listener: &Function) -> Result<(), JsValue>;
+    #[wasm_bindgen(catch, method, js_name = removeEventListener)]
+    fn remove_listener(this: &Listened, kind: &JsValue, listener: &Function) -> Result<(), JsValue>;
+}
+
+/// `signal.addEventListener("abort", listener)`; a throw is ignored (the
+/// signals listened to are our own).
+pub fn on_abort(signal: &AbortSignal, listener: &Function) {
+    with_string("abort", |k| {
+        let _ = signal.unchecked_ref::<Listened>().add_listener(k, listener);
+    });
+}
+
+/// `signal.removeEventListener("abort", listener)`; a throw is ignored.
+pub fn off_abort(signal: &AbortSignal, listener: &Function) {
+    with_string("abort", |k| {
+        let _ = signal.unchecked_ref::<Listened>().remove_listener(k, listener);
+    });
 }
 
 /// `o[k]` through a catching accessor.
@@ -125,6 +149,8 @@ extern "C" {
     static APPLICATION_JSON: js_sys::JsString = "application/json";
     #[wasm_bindgen(thread_local_v2, static_string)]
     static STATUS: js_sys::JsString = "status";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static ABORT: js_sys::JsString = "abort";
 }
 
 /// `f` with `s` as a JS string: one made once for the strings above, a
@@ -145,6 +171,7 @@ pub fn with_string<R>(s: &str, f: impl FnOnce(&JsValue) -> R) -> R {
         "content-type" => &CONTENT_TYPE,
         "application/json" => &APPLICATION_JSON,
         "status" => &STATUS,
+        "abort" => &ABORT,
         _ => return f(&JsValue::from_str(s)),
     };
     interned.with(|k| f(k))

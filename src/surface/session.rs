@@ -1019,17 +1019,21 @@ fn lose(rc: &Rc<RefCell<Inner>>, id: &str, error: JsValue) {
 
 /// `controller.abort` bound to its controller, as an event listener.
 fn bound_abort(c: &AbortController) -> Option<Function> {
-    Reflect::get(c, &JsValue::from_str("abort"))
-        .ok()
-        .and_then(|f| f.dyn_into::<Function>().ok())
-        .map(|f| f.bind0(c))
+    crate::shell::abort::bound_abort(c).ok()
 }
 
 /// Starts a refresh (the machine already said Start or the timer fired) and
 /// records it for joiners. Its refresh stage ends on the starter's `signal`,
 /// and on `stop()` (when keep-alive started it) or `close()`.
 fn start_refresh(rc: &Rc<RefCell<Inner>>, signal: Option<Signal>, by_keep_alive: bool) -> Promise {
-    let abort = AbortController::new().ok();
+    // Keep-alive's refresh ends on the keep-alive's stop signal, which
+    // stop(), close() and a new keepAlive() abort: no controller of its own
+    // (a controller, a bound function and a listener per tick).
+    let abort = if by_keep_alive {
+        None
+    } else {
+        AbortController::new().ok()
+    };
     let own = abort.as_ref().map(AbortController::signal);
     let link = match (&abort, &signal) {
         (Some(c), Some(s)) => bound_abort(c).map(|f| AbortLink::new(Some(s), &f)),
