@@ -408,7 +408,10 @@ try {
   // An async callback's rejection is reported too.
   s.keepAlive({ intervalMs: 100, onRefresh: async () => { throw new Error("async boom"); } });
   assert(await until(3000, () => reported.some((e) => e.message === "async boom")), "async rejection reported");
-  // A fatal error: keep-alive stops, and says so.
+  // A fatal error: keep-alive stops, and says so. The keep-alive above is
+  // stopped first, so that its next refresh cannot take the 400 meant for
+  // the next one (and report it to nobody).
+  s.stop();
   await fault({ operation: "refreshSession", pathContains: o.workbook, status: 400, times: 1 });
   const fatal = [];
   s.keepAlive({ intervalMs: 100, onError: (e, next) => fatal.push([e.code, next.willRetry, next.retryInMs]) });
