@@ -1026,14 +1026,12 @@ fn bound_abort(c: &AbortController) -> Option<Function> {
 /// records it for joiners. Its refresh stage ends on the starter's `signal`,
 /// and on `stop()` (when keep-alive started it) or `close()`.
 fn start_refresh(rc: &Rc<RefCell<Inner>>, signal: Option<Signal>, by_keep_alive: bool) -> Promise {
-    // Keep-alive's refresh ends on the keep-alive's stop signal, which
-    // stop(), close() and a new keepAlive() abort: no controller of its own
-    // (a controller, a bound function and a listener per tick).
-    let abort = if by_keep_alive {
-        None
-    } else {
-        AbortController::new().ok()
-    };
+    // A controller of its own, keep-alive's refresh too: the link to the
+    // starter's signal is dropped when the refresh's request ends, so a
+    // stop() during the recreation that follows does not cut it in the
+    // middle (the keep-alive's own signal, used directly, did: the model
+    // test once saw a session turned lost while its new id was alive).
+    let abort = AbortController::new().ok();
     let own = abort.as_ref().map(AbortController::signal);
     let link = match (&abort, &signal) {
         (Some(c), Some(s)) => bound_abort(c).map(|f| AbortLink::new(Some(s), &f)),
