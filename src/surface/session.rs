@@ -48,7 +48,7 @@ use crate::protocol::session::{
 };
 use crate::protocol::validate::{check_session_id, integer, Call};
 use crate::protocol::workbook_request::{target_url, Next, WorkbookFetch};
-use crate::shell::abort::{aborted, caller_aborted, deferred, race_abort, sleep, AbortLink, Signal};
+use crate::shell::abort::{aborted, bound_abort, caller_aborted, deferred, race_abort, sleep, AbortLink, Signal};
 use crate::shell::action::{session_action, InLine, SessionAction};
 use crate::shell::create::{create_session, CreateParams};
 use crate::shell::events::{emit, notify, AttemptEvents};
@@ -1017,11 +1017,6 @@ fn lose(rc: &Rc<RefCell<Inner>>, id: &str, error: JsValue) {
     tell(notice);
 }
 
-/// `controller.abort` bound to its controller, as an event listener.
-fn bound_abort(c: &AbortController) -> Option<Function> {
-    crate::shell::abort::bound_abort(c).ok()
-}
-
 /// Starts a refresh (the machine already said Start or the timer fired) and
 /// records it for joiners. Its refresh stage ends on the starter's `signal`,
 /// and on `stop()` (when keep-alive started it) or `close()`.
@@ -1034,7 +1029,7 @@ fn start_refresh(rc: &Rc<RefCell<Inner>>, signal: Option<Signal>, by_keep_alive:
     let abort = AbortController::new().ok();
     let own = abort.as_ref().map(AbortController::signal);
     let link = match (&abort, &signal) {
-        (Some(c), Some(s)) => bound_abort(c).map(|f| AbortLink::new(Some(s), &f)),
+        (Some(c), Some(s)) => bound_abort(c).ok().map(|f| AbortLink::new(Some(s), &f)),
         _ => None,
     };
     let signal = own.map(Signal::own).or(signal);
@@ -1255,7 +1250,7 @@ async fn keep_alive_loop(
     signal: Option<Signal>,
 ) {
     // The caller's keepAlive signal aborts our stop controller.
-    let _link = bound_abort(&stop).map(|f| AbortLink::new(signal.as_deref(), &f));
+    let _link = bound_abort(&stop).ok().map(|f| AbortLink::new(signal.as_deref(), &f));
     // One listener on the stop signal for the whole keep-alive; the ticks
     // wait on the process's one timer (shell::timers), not a timer each.
     let (stopped, resolve) = deferred();
