@@ -655,3 +655,49 @@ async fn a_fetch_recreating_the_session_while_a_refresh_waits_completes() {
     assert_eq!(get_str(&refreshes[0], "sessionId").as_deref(), Some(new.as_str()));
     settle(s.close(JsValue::UNDEFINED)).await.expect("close");
 }
+
+/// The model test's "lost, but the new id is alive in the emulator": a
+/// `refresh()` (no keep-alive, so no recreation of its own) is in flight on
+/// the first id when a `concurrent` fetch finds that id expired and
+/// replaces the session. The refresh's 404 is about the replaced id: it
+/// rejects, and the session stays active on the new, live id.
+#[wasm_bindgen_test]
+async fn a_refresh_answered_gone_after_a_concurrent_fetch_replaced_the_session_does_not_lose_it() {
+    let wb = workbook("replaced-under-refresh");
+    let s = session(&wb, &[]).await;
+    let first = s.id();
+    // The refresh is received at once and answered 800 ms later, by then
+    // on an expired id.
+    fault_on(&wb, &[r#""operation":"refreshSession","delayMs":800,"times":1"#]).await;
+    let refresh = s.refresh(JsValue::UNDEFINED);
+    sleep(100).await;
+    expire(&first).await;
+    let init: JsValue = Object::new().into();
+    set(&init, "concurrent", true);
+    set(&init, "recreate", true);
+    let r = settle(s.fetch(range("A1").into(), init))
+        .await
+        .expect("recreated and resent");
+    assert_eq!(get_num(&r, "status"), 200.0);
+    let second = s.id();
+    assert_ne!(second, first, "the fetch replaced the session");
+    let e = settle(refresh).await.expect_err("the refresh's id is gone");
+    assert_eq!(get_num(&e, "status"), 404.0);
+    assert_eq!(s.state(), "active", "not lost: it was replaced");
+    assert_eq!(s.id(), second);
+    let live = sessions().await;
+    assert!(
+        live.iter()
+            .any(|x| get_str(x, "id").as_deref() == Some(second.as_str())),
+        "the new id is alive"
+    );
+    assert_eq!(logged(&wb, "createSession").await.len(), 2, "one recreation");
+    settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+    assert!(
+        !sessions()
+            .await
+            .iter()
+            .any(|x| get_str(x, "id").as_deref() == Some(second.as_str())),
+        "closed"
+    );
+}

@@ -401,9 +401,25 @@ impl Session {
         self.keep_alive.map(|k| jittered(k.interval_ms, random))
     }
 
-    /// The refresh failed with `failure`. The refresh is over (a second
-    /// `refresh()` no longer joins it); after [`AfterFailure::Recreate`] its
-    /// turn goes on with [`Session::begin_recreate`].
+    /// The refresh sent on `sent_on` failed with `failure`. When Graph says
+    /// that id is gone but another request's recreation (a `concurrent`
+    /// `session.fetch` goes beside the line) replaced it meanwhile, or is
+    /// replacing it, the session is not lost: [`AfterFailure::Recreate`],
+    /// whose [`Session::begin_recreate`] finds the replacement or joins it.
+    /// Otherwise as [`Session::refresh_failed`].
+    pub fn refresh_failed_on(&mut self, sent_on: &str, failure: Failure, random: f64) -> AfterFailure {
+        let replaced = self.id != sent_on || self.recreating;
+        if replaced && self.state == State::Active && matches!(failure, Failure::Recreatable | Failure::Gone) {
+            self.refreshing = false;
+            return AfterFailure::Recreate;
+        }
+        self.refresh_failed(failure, random)
+    }
+
+    /// The refresh of the current id failed with `failure`. The refresh is
+    /// over (a second `refresh()` no longer joins it); after
+    /// [`AfterFailure::Recreate`] its turn goes on with
+    /// [`Session::begin_recreate`].
     pub fn refresh_failed(&mut self, failure: Failure, random: f64) -> AfterFailure {
         self.refreshing = false;
         if self.state != State::Active {
@@ -474,9 +490,10 @@ impl Session {
     /// A request on session `id` was told the session may not be used
     /// again, and it is not replaced here (`session.fetch` without
     /// recreation): it turns lost. False when `id` is no longer the current
-    /// id (already replaced) or the session is not active.
+    /// id (already replaced), is being replaced by another request's
+    /// recreation, or the session is not active.
     pub fn gone(&mut self, id: &str) -> bool {
-        if self.state == State::Active && self.id == id {
+        if self.state == State::Active && self.id == id && !self.recreating {
             self.lose();
             true
         } else {
@@ -623,6 +640,53 @@ mod tests {
         assert_eq!(n.keep_alive, None);
         assert!(!n.timer_fired());
         assert_eq!(n.begin_refresh(), Begin::Refuse(State::Lost));
+    }
+
+    /// The model test's "lost, but the new id is alive": a refresh on `old`
+    /// without recreation of its own is answered "gone" after a concurrent
+    /// fetch's recreation replaced `old` (or while it replaces it). The
+    /// session is not lost: the refresh's turn finds or joins the replacement.
+    #[test]
+    fn a_refresh_answered_gone_after_another_request_replaced_the_id_does_not_lose_it() {
+        // Replaced before the refresh's answer came.
+        let mut s = Session::new("old".into(), false, None);
+        assert_eq!(s.begin_refresh(), Begin::Start);
+        assert_eq!(s.begin_recreate("old", false), BeginRecreate::Start);
+        s.recreated("new".into(), false, 10, 0.5);
+        assert_eq!(
+            s.refresh_failed_on("old", Failure::Recreatable, 0.5),
+            AfterFailure::Recreate
+        );
+        assert_eq!(s.begin_recreate("old", false), BeginRecreate::Replaced);
+        assert_eq!((s.state, s.id.as_str()), (State::Active, "new"));
+        assert_eq!(s.begin_refresh(), Begin::Start, "the refresh is over");
+
+        // Being replaced when the answer came: joined, and gone() is no loss either.
+        let mut r = Session::new("old".into(), false, None);
+        assert_eq!(r.begin_refresh(), Begin::Start);
+        assert_eq!(r.begin_recreate("old", false), BeginRecreate::Start);
+        assert_eq!(r.refresh_failed_on("old", Failure::Gone, 0.5), AfterFailure::Recreate);
+        assert_eq!(r.begin_recreate("old", false), BeginRecreate::Join);
+        assert!(!r.gone("old"), "a recreation under way replaces it");
+        r.recreated("new".into(), false, 10, 0.5);
+        assert_eq!((r.state, r.id.as_str()), (State::Active, "new"));
+
+        // The current id, nothing replacing it: lost, as before.
+        let mut n = Session::new("old".into(), false, None);
+        assert_eq!(n.begin_refresh(), Begin::Start);
+        assert_eq!(
+            n.refresh_failed_on("old", Failure::Recreatable, 0.5),
+            AfterFailure::Lost
+        );
+        assert_eq!(n.state, State::Lost);
+        // Not a "gone" failure: the replaced id changes nothing.
+        let mut t = Session::new("new".into(), false, None);
+        t.keep_alive(Some(1000), false, 0.5);
+        assert!(t.timer_fired());
+        assert!(matches!(
+            t.refresh_failed_on("old", Failure::Transient { cooldown_ms: None }, 0.5),
+            AfterFailure::RetryIn(_)
+        ));
     }
 
     #[test]
