@@ -32,7 +32,7 @@ use core::cell::{Cell, RefCell};
 
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, WeakRef};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{add_async_dispose, refreshed_to_js, to_js};
 use super::fetch_init::read_fetch_init;
@@ -57,6 +57,7 @@ use crate::shell::fetch::NoAnswer;
 use crate::shell::sys::{
     fresh_client_request_id, json_parse, now_ms, random, set, set_str, AbortController, AbortSignal, Response,
 };
+use crate::shell::task::{spawn, to_promise};
 use crate::shell::timers::sleep_or_stop;
 use crate::shell::token::TokenSource;
 use crate::shell::workbook_fetch::{send_once, Sent};
@@ -212,6 +213,14 @@ impl WorkbookSession {
         run.await.map_err(|e| to_js(&e, "WorkbookSession.create"))
     }
 
+    /// Creates a session (`createSession`, 201 or 202) and returns its JS
+    /// object, as JavaScript's `WorkbookSession.create` does (a synchronous
+    /// export hands this future to `shell::task::to_promise`). The options' `signal`
+    /// governs the creation only.
+    pub async fn create_js(options: JsValue) -> Result<JsValue, JsValue> {
+        WorkbookSession::create(options).await.map(WorkbookSession::into_js)
+    }
+
     /// Wraps an existing session (`sessionId`, `persistChanges`, default true).
     pub fn attach(options: JsValue) -> Result<WorkbookSession, JsValue> {
         let run = || {
@@ -304,13 +313,13 @@ impl WorkbookSession {
             // The joiner's signal ends its own wait, not the shared refresh.
             Some(signal) => {
                 let call = self.inner.borrow().call.clone();
-                future_to_promise(async move {
+                to_promise(Box::pin(async move {
                     match race_abort(joined, Some(&*signal)).await {
                         Ok(v) => Ok(v),
                         Err(Some(e)) => Err(e),
                         Err(None) => Err(to_js(&with_call(aborted(0), &call, ""), "WorkbookSession.refresh")),
                     }
-                })
+                }))
             }
         }
     }
@@ -320,7 +329,7 @@ impl WorkbookSession {
     /// requests ahead of it (those that join after it are refused).
     pub fn close_with(&self, signal: Option<Signal>) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
+        to_promise(Box::pin(async move {
             let started = now_ms();
             let (send, stop) = {
                 let mut inner = rc.borrow_mut();
@@ -366,7 +375,7 @@ impl WorkbookSession {
             run.await
                 .map(|r| refreshed_to_js(&r))
                 .map_err(|e| to_js(&with_call(e, &call, ""), "WorkbookSession.close"))
-        })
+        }))
     }
 }
 
@@ -374,11 +383,10 @@ impl WorkbookSession {
 impl WorkbookSession {
     /// Creates a session (`createSession`, 201 or 202) and returns it. The
     /// options' `signal` governs the creation only.
-    #[wasm_bindgen(js_name = create, unchecked_return_type = "WorkbookSession")]
-    pub async fn create_js(
-        #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        WorkbookSession::create(options).await.map(WorkbookSession::into_js)
+    #[wasm_bindgen(js_name = create, unchecked_return_type = "Promise<WorkbookSession>")]
+    #[doc(hidden)]
+    pub fn create_promise(#[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue) -> Promise {
+        to_promise(Box::pin(WorkbookSession::create_js(options)))
     }
 
     /// Wraps an existing session (`sessionId`, `persistChanges`, default true).
@@ -524,14 +532,14 @@ impl WorkbookSession {
         let (old, started) = read().map_err(|e| to_js(&e, "WorkbookSession.keepAlive"))?;
         abort_all(old);
         if let Some((delay, stop, stop_signal, signal, hold)) = started {
-            spawn_local(keep_alive_loop(
+            spawn(Box::pin(keep_alive_loop(
                 self.inner.clone(),
                 hold,
                 delay,
                 stop,
                 stop_signal,
                 signal,
-            ));
+            )));
         }
         Ok(())
     }
@@ -586,12 +594,12 @@ impl WorkbookSession {
         #[wasm_bindgen(unchecked_optional_param_type = "SessionFetchInit")] init: JsValue,
     ) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
+        to_promise(Box::pin(async move {
             fetch_task(rc, path, init)
                 .await
                 .map(|(response, _)| response.into())
                 .map_err(|(e, state_lost)| fetch_error_to_js(&e, state_lost, "WorkbookSession.fetch"))
-        })
+        }))
     }
 
     /// `session.fetch`, then the answer's body parsed as JSON: resolves to
@@ -602,7 +610,7 @@ impl WorkbookSession {
     #[wasm_bindgen(skip_typescript)]
     pub fn json(&self, path: JsValue, init: JsValue) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
+        to_promise(Box::pin(async move {
             let op = "WorkbookSession.json";
             let (response, attempts) = fetch_task(rc.clone(), path, init)
                 .await
@@ -615,7 +623,7 @@ impl WorkbookSession {
                     .with_attempts(attempts);
                 fetch_error_to_js(&with_call(e, &call, ""), false, op)
             })
-        })
+        }))
     }
 
     /// Stops keep-alive (and a refresh it has in flight) and releases its
@@ -777,12 +785,12 @@ async fn recreate_for(rc: &Rc<RefCell<Inner>>, failed_id: &str, ticket: Ticket) 
                 let (task_rc, task_failure) = (rc.clone(), failure.clone());
                 // Recorded, so that the requests finding the session gone
                 // meanwhile (and close(), at its turn) wait for it.
-                let promise = future_to_promise(async move {
+                let promise = to_promise(Box::pin(async move {
                     let (notice, error) = recreate_or_error(&task_rc).await;
                     *task_failure.borrow_mut() = error;
                     tell(notice);
                     Ok(JsValue::UNDEFINED)
-                });
+                }));
                 rc.borrow_mut().recreation = Some(promise.clone());
                 let _ = JsFuture::from(promise).await;
                 if let Some(e) = failure.borrow_mut().take() {
@@ -1033,7 +1041,7 @@ fn start_refresh(rc: &Rc<RefCell<Inner>>, signal: Option<Signal>, by_keep_alive:
         _ => None,
     };
     let signal = own.map(Signal::own).or(signal);
-    let promise = future_to_promise(refresh_task(rc.clone(), signal, link));
+    let promise = to_promise(Box::pin(refresh_task(rc.clone(), signal, link)));
     rc.borrow_mut().in_flight = Some(InFlight {
         promise: promise.clone(),
         abort,
