@@ -808,6 +808,82 @@ async fn recreate_for(rc: &Rc<RefCell<Inner>>, failed_id: &str, ticket: Ticket) 
     }
 }
 
+/// How one attempt of `session.fetch` ended.
+enum Attempted {
+    /// A 2xx: the caller's `Response`.
+    Success(Response),
+    /// The call fails with this error (aborted, or a header refused).
+    Failed(Error),
+    /// What the machine says follows.
+    Then(Next),
+}
+
+/// The end of one attempt of `session.fetch`: reported (`onEvent`), its
+/// cooldown held on the line, judged by the machine (and a resend
+/// reported). Plain code, outside `fetch_task`'s state machine.
+#[allow(clippy::too_many_arguments)]
+fn attempt_ended(
+    sent: Result<Sent, NoAnswer>,
+    events: &AttemptEvents<'_>,
+    line: &LineCell,
+    rc: &Rc<RefCell<Inner>>,
+    machine: &mut WorkbookFetch,
+    on_event: Option<&Function>,
+    method: &str,
+    url: &str,
+    attempt: u32,
+) -> Attempted {
+    let now = now_ms() as u64;
+    match &sent {
+        Ok(Sent::Success(head)) => events.answered(head.status, head.header("request-id").as_deref(), None),
+        Ok(Sent::Failure(a)) => events.answered(a.status, a.request_id.as_deref(), None),
+        Err(NoAnswer::Aborted) => events.answered(0, None, Some("aborted")),
+        Err(NoAnswer::Network) => events.answered(0, None, failure(Answered::Network)),
+        Err(NoAnswer::Redirect) => events.answered(0, None, failure(Answered::Redirect)),
+        Err(NoAnswer::Timeout) => events.answered(0, None, failure(Answered::Timeout)),
+        Err(NoAnswer::HeaderRefused) => {}
+    }
+    let (answer, no_answer) = match sent {
+        Ok(Sent::Success(head)) => {
+            let retry_after = head.header("retry-after");
+            line.set(
+                line.get()
+                    .hold(now, retry_after.and_then(|v| parse_retry_after(&v, now))),
+            );
+            rc.borrow_mut().machine.activity(now);
+            return Attempted::Success(head.response);
+        }
+        Ok(Sent::Failure(a)) => (Some(a), Answered::Network),
+        Err(NoAnswer::Aborted) => return Attempted::Failed(aborted(attempt)),
+        Err(NoAnswer::HeaderRefused) => return Attempted::Failed(header_refused(attempt)),
+        Err(NoAnswer::Network) => (None, Answered::Network),
+        Err(NoAnswer::Redirect) => (None, Answered::Redirect),
+        Err(NoAnswer::Timeout) => (None, Answered::Timeout),
+    };
+    let cooldown = answer
+        .as_ref()
+        .and_then(|a| a.retry_after.as_deref())
+        .and_then(|v| parse_retry_after(v, now));
+    line.set(line.get().hold(now, cooldown));
+    let next = machine.handle(answer.as_ref(), no_answer, now, random());
+    let retry = match next {
+        Next::Renew => Some((0, RetryReason::TokenRenewal)),
+        Next::Resend { delay_ms } => Some((delay_ms, reason(cooldown))),
+        _ => None,
+    };
+    if let Some((delay_ms, reason)) = retry {
+        let e = Event::Retry {
+            method,
+            url,
+            attempt,
+            delay_ms,
+            reason,
+        };
+        emit(on_event, &e);
+    }
+    Attempted::Then(next)
+}
+
 /// `session.fetch`: see the JS method.
 async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Result<(Response, u32), FetchError> {
     let plain = |e: Error| (e, false);
@@ -862,11 +938,6 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         (Some(turn), ticket)
     };
     let source = token;
-    let mut token = source
-        .resolve(&url, signal.as_deref(), call.timeout_ms)
-        .await
-        .map_err(|e| fail(e, &used, false))?;
-    used.push(token.clone());
     let mut machine = WorkbookFetch::new(
         &init.outgoing.method,
         call.limits(),
@@ -874,10 +945,32 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         init.recreate.unwrap_or(keep_alive_recreate),
         source.renews(),
     );
+    // Each child future is awaited in one place (the state machine holds
+    // one copy of each): the first token and a renewal's, a resend's delay
+    // and the line's cooldown, either recreation.
+    let mut token = String::new();
+    let mut resolve = true;
+    let mut resend_after: Option<u64> = None;
     loop {
+        if resolve {
+            token = source
+                .resolve(&url, signal.as_deref(), call.timeout_ms)
+                .await
+                .map_err(|e| fail(e.with_attempts(machine.attempts()), &used, false))?;
+            used.push(token.clone());
+            resolve = false;
+        }
         // The session's cooldown holds every request on it, this one too
         // (`concurrent` skips the order, never a cooldown).
-        if let Err(e) = wait_for_line(Some(&line), &call, signal.as_deref(), machine.attempts()).await {
+        let waited = wait_for_line(
+            Some(&line),
+            &call,
+            signal.as_deref(),
+            machine.attempts(),
+            resend_after.take(),
+        )
+        .await;
+        if let Err(e) = waited {
             return Err(fail(e, &used, false));
         }
         // No request once the session is lost, nor once it is closed but
@@ -905,55 +998,14 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             transport(&call).and_then(|t| t.fetch.as_ref()),
         )
         .await;
-        let now = now_ms() as u64;
-        match &sent {
-            Ok(Sent::Success(head)) => events.answered(head.status, head.header("request-id").as_deref(), None),
-            Ok(Sent::Failure(a)) => events.answered(a.status, a.request_id.as_deref(), None),
-            Err(NoAnswer::Aborted) => events.answered(0, None, Some("aborted")),
-            Err(NoAnswer::Network) => events.answered(0, None, failure(Answered::Network)),
-            Err(NoAnswer::Redirect) => events.answered(0, None, failure(Answered::Redirect)),
-            Err(NoAnswer::Timeout) => events.answered(0, None, failure(Answered::Timeout)),
-            Err(NoAnswer::HeaderRefused) => {}
-        }
-        let (answer, no_answer) = match sent {
-            Ok(Sent::Success(head)) => {
-                let retry_after = head.header("retry-after");
-                line.set(
-                    line.get()
-                        .hold(now, retry_after.and_then(|v| parse_retry_after(&v, now))),
-                );
-                rc.borrow_mut().machine.activity(now);
-                return Ok((head.response, machine.attempts()));
-            }
-            Ok(Sent::Failure(a)) => (Some(a), Answered::Network),
-            Err(NoAnswer::Aborted) => return Err(fail(aborted(attempt), &used, false)),
-            Err(NoAnswer::HeaderRefused) => return Err(fail(header_refused(attempt), &used, false)),
-            Err(NoAnswer::Network) => (None, Answered::Network),
-            Err(NoAnswer::Redirect) => (None, Answered::Redirect),
-            Err(NoAnswer::Timeout) => (None, Answered::Timeout),
+        let next = match attempt_ended(sent, &events, &line, &rc, &mut machine, on_event, method, &url, attempt) {
+            Attempted::Success(response) => return Ok((response, machine.attempts())),
+            Attempted::Failed(e) => return Err(fail(e, &used, false)),
+            Attempted::Then(next) => next,
         };
-        let cooldown = answer
-            .as_ref()
-            .and_then(|a| a.retry_after.as_deref())
-            .and_then(|v| parse_retry_after(v, now));
-        line.set(line.get().hold(now, cooldown));
-        let next = machine.handle(answer.as_ref(), no_answer, now, random());
-        let retry = match next {
-            Next::Renew => Some((0, RetryReason::TokenRenewal)),
-            Next::Resend { delay_ms } => Some((delay_ms, reason(cooldown))),
-            _ => None,
-        };
-        if let Some((delay_ms, reason)) = retry {
-            let e = Event::Retry {
-                method,
-                url: &url,
-                attempt,
-                delay_ms,
-                reason,
-            };
-            emit(on_event, &e);
-        }
-        match next {
+        // What follows the recreation, when one is due: the resend (`None`),
+        // or the failure to return.
+        let (recreate, failed) = match next {
             Next::Done => {
                 return Err(fail(
                     Error::local(Code::InvalidResponse, &["no usable answer"]),
@@ -963,44 +1015,40 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             }
             // A 401 with a token source that renews: one fresh token, one resend.
             Next::Renew => {
-                token = source
-                    .resolve(&url, signal.as_deref(), call.timeout_ms)
-                    .await
-                    .map_err(|e| fail(e.with_attempts(machine.attempts()), &used, false))?;
-                used.push(token.clone());
+                resolve = true;
+                (false, None)
             }
             Next::Resend { delay_ms } => {
-                if sleep(delay_ms, signal.as_deref()).await.is_err() {
-                    return Err(fail(aborted(attempt), &used, false));
-                }
+                resend_after = Some(delay_ms);
+                (false, None)
             }
-            Next::Recreate => {
-                if let Err(e) = recreate_for(&rc, &id, ticket).await {
-                    if let Next::Fail { error, state_lost, .. } = machine.recreate_failed(e) {
-                        return Err(fail(error, &used, state_lost));
-                    }
-                }
-            }
+            Next::Recreate => (true, None),
+            // Not resent; the session is replaced for the work after it.
             Next::Fail {
                 error,
                 state_lost,
                 recreate_session,
                 session_lost,
-            } => {
-                // Not resent; the session is replaced for the work after it.
-                if recreate_session {
-                    let _ = recreate_for(&rc, &id, ticket).await;
+            } => (recreate_session, Some((error, state_lost, session_lost))),
+        };
+        if recreate {
+            let recreated = recreate_for(&rc, &id, ticket).await;
+            if let (Err(e), None) = (recreated, &failed) {
+                if let Next::Fail { error, state_lost, .. } = machine.recreate_failed(e) {
+                    return Err(fail(error, &used, state_lost));
                 }
-                let failed = fail(error, &used, state_lost);
-                if session_lost {
-                    lose(
-                        &rc,
-                        &id,
-                        fetch_error_to_js(&failed.0, failed.1, "WorkbookSession.fetch"),
-                    );
-                }
-                return Err(failed);
             }
+        }
+        if let Some((error, state_lost, session_lost)) = failed {
+            let failed = fail(error, &used, state_lost);
+            if session_lost {
+                lose(
+                    &rc,
+                    &id,
+                    fetch_error_to_js(&failed.0, failed.1, "WorkbookSession.fetch"),
+                );
+            }
+            return Err(failed);
         }
     }
 }
