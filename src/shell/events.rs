@@ -8,9 +8,10 @@ use crate::prelude::*;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::sys::{now_ms, set, set_str};
+use super::task::spawn;
 use crate::protocol::event::Event;
 
 /// Calls a caller's callback. A throw (or a rejected promise from an async
@@ -27,11 +28,11 @@ pub fn notify(f: Option<Function>, args: &[&JsValue]) {
         Err(thrown) => report_error(&thrown),
         Ok(v) if v.is_instance_of::<Promise>() => {
             let p: Promise = v.unchecked_into();
-            spawn_local(async move {
+            spawn(Box::pin(async move {
                 if let Err(rejected) = JsFuture::from(p).await {
                     report_error(&rejected);
                 }
-            });
+            }));
         }
         Ok(_) => {}
     }

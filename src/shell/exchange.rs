@@ -69,31 +69,37 @@ impl From<Failed> for Error {
 /// shared by every request carrying the session id.
 pub type LineCell = Cell<Line>;
 
-/// Waits until the line lets a request go; `Err` when its cooldown is
-/// longer than the call waits (nothing is sent) or the caller aborted.
+/// Sleeps `resend_after` (a resend's delay, when one is due), then waits
+/// until the line lets a request go; `Err` when its cooldown is longer
+/// than the call waits (nothing is sent) or the caller aborted. The attempt
+/// loops' one sleep, so that each awaits it in one place.
 pub async fn wait_for_line(
     line: Option<&LineCell>,
     call: &Call,
     signal: Option<&AbortSignal>,
     attempts: u32,
+    resend_after: Option<u64>,
 ) -> Result<(), Error> {
-    let Some(line) = line else { return Ok(()) };
+    let mut pause = resend_after;
     loop {
-        match line.get().gate(now_ms() as u64, call.limits().max_retry_after_ms) {
-            Gate::Go => return Ok(()),
-            Gate::Wait(ms) => {
-                if sleep(ms, signal).await.is_err() {
-                    return Err(aborted(attempts));
+        let ms = match (pause.take(), line) {
+            (Some(ms), _) => ms,
+            (None, None) => return Ok(()),
+            (None, Some(line)) => match line.get().gate(now_ms() as u64, call.limits().max_retry_after_ms) {
+                Gate::Go => return Ok(()),
+                Gate::Wait(ms) => ms,
+                Gate::TooLong(ms) => {
+                    return Err(Error::local(
+                        Code::Graph("tooManyRequests".into()),
+                        &["the session is cooling down (Retry-After) for longer than options.maxRetryAfterMs; nothing was sent"],
+                    )
+                    .with_retry_after_ms(Some(ms))
+                    .with_attempts(attempts))
                 }
-            }
-            Gate::TooLong(ms) => {
-                return Err(Error::local(
-                    Code::Graph("tooManyRequests".into()),
-                    &["the session is cooling down (Retry-After) for longer than options.maxRetryAfterMs; nothing was sent"],
-                )
-                .with_retry_after_ms(Some(ms))
-                .with_attempts(attempts))
-            }
+            },
+        };
+        if sleep(ms, signal).await.is_err() {
+            return Err(aborted(attempts));
         }
     }
 }
@@ -138,6 +144,8 @@ pub async fn execute(
     let mut fresh: Option<String> = None;
     let mut renewals = 0u32;
     let mut attempt = 0u32;
+    // A resend's delay, slept at the top of the next turn.
+    let mut resend_after: Option<u64> = None;
     let finish = |e: Error, fresh: &Option<String>, verdict: Verdict| {
         let mut e = with_call(e, call, token).with_session_recreatable(verdict.recreatable());
         if let Some(f) = fresh {
@@ -146,7 +154,7 @@ pub async fn execute(
         Failed { error: e, verdict }
     };
     loop {
-        if let Err(e) = wait_for_line(line, call, signal, attempt).await {
+        if let Err(e) = wait_for_line(line, call, signal, attempt, resend_after.take()).await {
             return Err(finish(e, &fresh, Verdict::Fail));
         }
         attempt += 1;
@@ -232,11 +240,7 @@ pub async fn execute(
                 },
                 None => return Err(finish(aborted(attempt), &fresh, Verdict::Fail)),
             },
-            (Verdict::Resend { after_ms }, _, _) => {
-                if sleep(after_ms, signal).await.is_err() {
-                    return Err(finish(aborted(attempt), &fresh, Verdict::Fail));
-                }
-            }
+            (Verdict::Resend { after_ms }, _, _) => resend_after = Some(after_ms),
             (verdict, _, Some(e)) => return Err(finish(e, &fresh, verdict)),
             (verdict, _, None) => {
                 let e = Error::local(Code::InvalidResponse, &["no usable answer"]).with_attempts(attempt);

@@ -133,9 +133,9 @@ pub async fn dispatch(
         // Not read, so release the connection.
         if let Some(body) = &head.body {
             if let Ok(cancelled) = cancel_stream(body) {
-                wasm_bindgen_futures::spawn_local(async move {
+                super::task::spawn(Box::pin(async move {
                     let _ = JsFuture::from(cancelled).await;
-                });
+                }));
             }
         }
         return Err(match no_answer(guard, caller) {

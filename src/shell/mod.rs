@@ -13,6 +13,7 @@ pub mod exchange;
 pub mod fetch;
 pub mod phases;
 pub mod sys;
+pub mod task;
 #[cfg(feature = "full")]
 pub mod timers;
 pub mod token;

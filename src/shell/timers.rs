@@ -17,10 +17,11 @@ use core::task::{Context, Poll, Waker};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::abort::deferred;
 use super::sys::{clear_timeout, now_ms, set_timeout};
+use super::task::spawn;
 use crate::protocol::schedule::{Entry, Schedule, Timer};
 
 #[derive(Default)]
@@ -130,7 +131,7 @@ fn insert(due: u64, waker: Waker) -> Entry {
         (entry, promise)
     });
     if let Some(promise) = start.1 {
-        spawn_local(drive(promise));
+        spawn(Box::pin(drive(promise)));
     }
     start.0
 }

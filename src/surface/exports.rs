@@ -1,10 +1,15 @@
 //! The four function exports of the JS contract: refreshSession,
 //! closeSession, and (feature `full`) createSession, refreshSessions. Each reads its options,
 //! resolves the token, hands the call to the shell and converts the outcome.
+//!
+//! Each is a Rust `async fn` (the Rust callers' form) and, for JavaScript,
+//! a synchronous export that hands its future to `shell::task::to_promise`: an `async
+//! fn` export would instantiate js-sys's promise glue once per export.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{refreshed_to_js, to_js};
@@ -15,6 +20,7 @@ use crate::protocol::validate::check_session_id;
 use crate::shell::action::{session_action, SessionAction};
 use crate::shell::phases::{self, Phase};
 use crate::shell::sys::now_ms;
+use crate::shell::task::to_promise;
 #[cfg(feature = "full")]
 use {
     super::convert::session_info_to_js, super::options::read_create, crate::protocol::error::Code,
@@ -63,29 +69,48 @@ async fn session_action_js(action: SessionAction, options: JsValue) -> Result<Js
 /// `workbook-session-id` header; retries 429/503/504, network errors and
 /// attempt timeouts. Resolves to `{ status, requestId, clientRequestId,
 /// attempts, elapsedMs }`; rejects with a `GraphError`.
-#[wasm_bindgen(js_name = refreshSession, unchecked_return_type = "RefreshResult")]
-pub async fn refresh_session_js(
-    #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+pub async fn refresh_session_js(options: JsValue) -> Result<JsValue, JsValue> {
     session_action_js(SessionAction::Refresh, options).await
 }
 
+/// Refreshes a workbook session so that it does not expire.
+///
+/// `POST {baseUrl}{workbook}/workbook/refreshSession` with the
+/// `workbook-session-id` header; retries 429/503/504, network errors and
+/// attempt timeouts. Resolves to `{ status, requestId, clientRequestId,
+/// attempts, elapsedMs }`; rejects with a `GraphError`.
+#[wasm_bindgen(js_name = refreshSession, unchecked_return_type = "Promise<RefreshResult>")]
+pub fn refresh_session_export(#[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue) -> Promise {
+    to_promise(Box::pin(session_action_js(SessionAction::Refresh, options)))
+}
+
 /// Closes a workbook session (`POST .../workbook/closeSession`).
-#[wasm_bindgen(js_name = closeSession, unchecked_return_type = "RefreshResult")]
-pub async fn close_session_js(
-    #[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+pub async fn close_session_js(options: JsValue) -> Result<JsValue, JsValue> {
     session_action_js(SessionAction::Close, options).await
+}
+
+/// Closes a workbook session (`POST .../workbook/closeSession`).
+#[wasm_bindgen(js_name = closeSession, unchecked_return_type = "Promise<RefreshResult>")]
+pub fn close_session_export(#[wasm_bindgen(unchecked_param_type = "SessionOptions")] options: JsValue) -> Promise {
+    to_promise(Box::pin(session_action_js(SessionAction::Close, options)))
 }
 
 /// Creates a workbook session: `POST .../workbook/createSession` with
 /// `{"persistChanges"}`. Handles `201` and the `202` long-running operation
 /// (polled until it succeeds, fails, or `createTimeoutMs` passes).
 #[cfg(feature = "full")]
-#[wasm_bindgen(js_name = createSession, unchecked_return_type = "SessionInfo")]
-pub async fn create_session_js(
+#[wasm_bindgen(js_name = createSession, unchecked_return_type = "Promise<SessionInfo>")]
+pub fn create_session_export(
     #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Promise {
+    to_promise(Box::pin(create_session_js(options)))
+}
+
+/// Creates a workbook session: `POST .../workbook/createSession` with
+/// `{"persistChanges"}`. Handles `201` and the `202` long-running operation
+/// (polled until it succeeds, fails, or `createTimeoutMs` passes).
+#[cfg(feature = "full")]
+pub async fn create_session_js(options: JsValue) -> Result<JsValue, JsValue> {
     let run = async {
         let o = JsOptions::new(&options)?;
         let c = read_call(&o, true)?;
@@ -104,11 +129,19 @@ pub async fn create_session_js(
 /// Resolves to one entry per item, in order: a `RefreshResult` or a
 /// `GraphError` (never rejects for a single item's failure).
 #[cfg(feature = "full")]
-#[wasm_bindgen(js_name = refreshSessions, unchecked_return_type = "Array<RefreshResult | GraphError>")]
-pub async fn refresh_sessions_js(
+#[wasm_bindgen(js_name = refreshSessions, unchecked_return_type = "Promise<Array<RefreshResult | GraphError>>")]
+pub fn refresh_sessions_export(
     #[wasm_bindgen(unchecked_param_type = "BatchItem[]")] items: JsValue,
     #[wasm_bindgen(unchecked_param_type = "BatchOptions")] options: JsValue,
-) -> Result<JsValue, JsValue> {
+) -> Promise {
+    to_promise(Box::pin(refresh_sessions_js(items, options)))
+}
+
+/// Refreshes many sessions through `POST {baseUrl}/$batch`, 20 per request.
+/// Resolves to one entry per item, in order: a `RefreshResult` or a
+/// `GraphError` (never rejects for a single item's failure).
+#[cfg(feature = "full")]
+pub async fn refresh_sessions_js(items: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let started = now_ms();
     let run = async {
         let o = JsOptions::new(&options)?;

@@ -32,7 +32,7 @@ use core::cell::{Cell, RefCell};
 
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, WeakRef};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{add_async_dispose, refreshed_to_js, to_js};
 use super::fetch_init::read_fetch_init;
@@ -57,6 +57,7 @@ use crate::shell::fetch::NoAnswer;
 use crate::shell::sys::{
     fresh_client_request_id, json_parse, now_ms, random, set, set_str, AbortController, AbortSignal, Response,
 };
+use crate::shell::task::{spawn, to_promise};
 use crate::shell::timers::sleep_or_stop;
 use crate::shell::token::TokenSource;
 use crate::shell::workbook_fetch::{send_once, Sent};
@@ -212,6 +213,14 @@ impl WorkbookSession {
         run.await.map_err(|e| to_js(&e, "WorkbookSession.create"))
     }
 
+    /// Creates a session (`createSession`, 201 or 202) and returns its JS
+    /// object, as JavaScript's `WorkbookSession.create` does (a synchronous
+    /// export hands this future to `shell::task::to_promise`). The options' `signal`
+    /// governs the creation only.
+    pub async fn create_js(options: JsValue) -> Result<JsValue, JsValue> {
+        WorkbookSession::create(options).await.map(WorkbookSession::into_js)
+    }
+
     /// Wraps an existing session (`sessionId`, `persistChanges`, default true).
     pub fn attach(options: JsValue) -> Result<WorkbookSession, JsValue> {
         let run = || {
@@ -304,13 +313,13 @@ impl WorkbookSession {
             // The joiner's signal ends its own wait, not the shared refresh.
             Some(signal) => {
                 let call = self.inner.borrow().call.clone();
-                future_to_promise(async move {
+                to_promise(Box::pin(async move {
                     match race_abort(joined, Some(&*signal)).await {
                         Ok(v) => Ok(v),
                         Err(Some(e)) => Err(e),
                         Err(None) => Err(to_js(&with_call(aborted(0), &call, ""), "WorkbookSession.refresh")),
                     }
-                })
+                }))
             }
         }
     }
@@ -320,7 +329,7 @@ impl WorkbookSession {
     /// requests ahead of it (those that join after it are refused).
     pub fn close_with(&self, signal: Option<Signal>) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
+        to_promise(Box::pin(async move {
             let started = now_ms();
             let (send, stop) = {
                 let mut inner = rc.borrow_mut();
@@ -366,7 +375,7 @@ impl WorkbookSession {
             run.await
                 .map(|r| refreshed_to_js(&r))
                 .map_err(|e| to_js(&with_call(e, &call, ""), "WorkbookSession.close"))
-        })
+        }))
     }
 }
 
@@ -374,11 +383,10 @@ impl WorkbookSession {
 impl WorkbookSession {
     /// Creates a session (`createSession`, 201 or 202) and returns it. The
     /// options' `signal` governs the creation only.
-    #[wasm_bindgen(js_name = create, unchecked_return_type = "WorkbookSession")]
-    pub async fn create_js(
-        #[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        WorkbookSession::create(options).await.map(WorkbookSession::into_js)
+    #[wasm_bindgen(js_name = create, unchecked_return_type = "Promise<WorkbookSession>")]
+    #[doc(hidden)]
+    pub fn create_promise(#[wasm_bindgen(unchecked_param_type = "CreateSessionOptions")] options: JsValue) -> Promise {
+        to_promise(Box::pin(WorkbookSession::create_js(options)))
     }
 
     /// Wraps an existing session (`sessionId`, `persistChanges`, default true).
@@ -524,14 +532,14 @@ impl WorkbookSession {
         let (old, started) = read().map_err(|e| to_js(&e, "WorkbookSession.keepAlive"))?;
         abort_all(old);
         if let Some((delay, stop, stop_signal, signal, hold)) = started {
-            spawn_local(keep_alive_loop(
+            spawn(Box::pin(keep_alive_loop(
                 self.inner.clone(),
                 hold,
                 delay,
                 stop,
                 stop_signal,
                 signal,
-            ));
+            )));
         }
         Ok(())
     }
@@ -586,12 +594,12 @@ impl WorkbookSession {
         #[wasm_bindgen(unchecked_optional_param_type = "SessionFetchInit")] init: JsValue,
     ) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
+        to_promise(Box::pin(async move {
             fetch_task(rc, path, init)
                 .await
                 .map(|(response, _)| response.into())
                 .map_err(|(e, state_lost)| fetch_error_to_js(&e, state_lost, "WorkbookSession.fetch"))
-        })
+        }))
     }
 
     /// `session.fetch`, then the answer's body parsed as JSON: resolves to
@@ -602,7 +610,7 @@ impl WorkbookSession {
     #[wasm_bindgen(skip_typescript)]
     pub fn json(&self, path: JsValue, init: JsValue) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
+        to_promise(Box::pin(async move {
             let op = "WorkbookSession.json";
             let (response, attempts) = fetch_task(rc.clone(), path, init)
                 .await
@@ -615,7 +623,7 @@ impl WorkbookSession {
                     .with_attempts(attempts);
                 fetch_error_to_js(&with_call(e, &call, ""), false, op)
             })
-        })
+        }))
     }
 
     /// Stops keep-alive (and a refresh it has in flight) and releases its
@@ -777,12 +785,12 @@ async fn recreate_for(rc: &Rc<RefCell<Inner>>, failed_id: &str, ticket: Ticket) 
                 let (task_rc, task_failure) = (rc.clone(), failure.clone());
                 // Recorded, so that the requests finding the session gone
                 // meanwhile (and close(), at its turn) wait for it.
-                let promise = future_to_promise(async move {
+                let promise = to_promise(Box::pin(async move {
                     let (notice, error) = recreate_or_error(&task_rc).await;
                     *task_failure.borrow_mut() = error;
                     tell(notice);
                     Ok(JsValue::UNDEFINED)
-                });
+                }));
                 rc.borrow_mut().recreation = Some(promise.clone());
                 let _ = JsFuture::from(promise).await;
                 if let Some(e) = failure.borrow_mut().take() {
@@ -798,6 +806,82 @@ async fn recreate_for(rc: &Rc<RefCell<Inner>>, failed_id: &str, ticket: Ticket) 
             }
         }
     }
+}
+
+/// How one attempt of `session.fetch` ended.
+enum Attempted {
+    /// A 2xx: the caller's `Response`.
+    Success(Response),
+    /// The call fails with this error (aborted, or a header refused).
+    Failed(Error),
+    /// What the machine says follows.
+    Then(Next),
+}
+
+/// The end of one attempt of `session.fetch`: reported (`onEvent`), its
+/// cooldown held on the line, judged by the machine (and a resend
+/// reported). Plain code, outside `fetch_task`'s state machine.
+#[allow(clippy::too_many_arguments)]
+fn attempt_ended(
+    sent: Result<Sent, NoAnswer>,
+    events: &AttemptEvents<'_>,
+    line: &LineCell,
+    rc: &Rc<RefCell<Inner>>,
+    machine: &mut WorkbookFetch,
+    on_event: Option<&Function>,
+    method: &str,
+    url: &str,
+    attempt: u32,
+) -> Attempted {
+    let now = now_ms() as u64;
+    match &sent {
+        Ok(Sent::Success(head)) => events.answered(head.status, head.header("request-id").as_deref(), None),
+        Ok(Sent::Failure(a)) => events.answered(a.status, a.request_id.as_deref(), None),
+        Err(NoAnswer::Aborted) => events.answered(0, None, Some("aborted")),
+        Err(NoAnswer::Network) => events.answered(0, None, failure(Answered::Network)),
+        Err(NoAnswer::Redirect) => events.answered(0, None, failure(Answered::Redirect)),
+        Err(NoAnswer::Timeout) => events.answered(0, None, failure(Answered::Timeout)),
+        Err(NoAnswer::HeaderRefused) => {}
+    }
+    let (answer, no_answer) = match sent {
+        Ok(Sent::Success(head)) => {
+            let retry_after = head.header("retry-after");
+            line.set(
+                line.get()
+                    .hold(now, retry_after.and_then(|v| parse_retry_after(&v, now))),
+            );
+            rc.borrow_mut().machine.activity(now);
+            return Attempted::Success(head.response);
+        }
+        Ok(Sent::Failure(a)) => (Some(a), Answered::Network),
+        Err(NoAnswer::Aborted) => return Attempted::Failed(aborted(attempt)),
+        Err(NoAnswer::HeaderRefused) => return Attempted::Failed(header_refused(attempt)),
+        Err(NoAnswer::Network) => (None, Answered::Network),
+        Err(NoAnswer::Redirect) => (None, Answered::Redirect),
+        Err(NoAnswer::Timeout) => (None, Answered::Timeout),
+    };
+    let cooldown = answer
+        .as_ref()
+        .and_then(|a| a.retry_after.as_deref())
+        .and_then(|v| parse_retry_after(v, now));
+    line.set(line.get().hold(now, cooldown));
+    let next = machine.handle(answer.as_ref(), no_answer, now, random());
+    let retry = match next {
+        Next::Renew => Some((0, RetryReason::TokenRenewal)),
+        Next::Resend { delay_ms } => Some((delay_ms, reason(cooldown))),
+        _ => None,
+    };
+    if let Some((delay_ms, reason)) = retry {
+        let e = Event::Retry {
+            method,
+            url,
+            attempt,
+            delay_ms,
+            reason,
+        };
+        emit(on_event, &e);
+    }
+    Attempted::Then(next)
 }
 
 /// `session.fetch`: see the JS method.
@@ -854,11 +938,6 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         (Some(turn), ticket)
     };
     let source = token;
-    let mut token = source
-        .resolve(&url, signal.as_deref(), call.timeout_ms)
-        .await
-        .map_err(|e| fail(e, &used, false))?;
-    used.push(token.clone());
     let mut machine = WorkbookFetch::new(
         &init.outgoing.method,
         call.limits(),
@@ -866,10 +945,32 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         init.recreate.unwrap_or(keep_alive_recreate),
         source.renews(),
     );
+    // Each child future is awaited in one place (the state machine holds
+    // one copy of each): the first token and a renewal's, a resend's delay
+    // and the line's cooldown, either recreation.
+    let mut token = String::new();
+    let mut resolve = true;
+    let mut resend_after: Option<u64> = None;
     loop {
+        if resolve {
+            token = source
+                .resolve(&url, signal.as_deref(), call.timeout_ms)
+                .await
+                .map_err(|e| fail(e.with_attempts(machine.attempts()), &used, false))?;
+            used.push(token.clone());
+            resolve = false;
+        }
         // The session's cooldown holds every request on it, this one too
         // (`concurrent` skips the order, never a cooldown).
-        if let Err(e) = wait_for_line(Some(&line), &call, signal.as_deref(), machine.attempts()).await {
+        let waited = wait_for_line(
+            Some(&line),
+            &call,
+            signal.as_deref(),
+            machine.attempts(),
+            resend_after.take(),
+        )
+        .await;
+        if let Err(e) = waited {
             return Err(fail(e, &used, false));
         }
         // No request once the session is lost, nor once it is closed but
@@ -897,55 +998,14 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             transport(&call).and_then(|t| t.fetch.as_ref()),
         )
         .await;
-        let now = now_ms() as u64;
-        match &sent {
-            Ok(Sent::Success(head)) => events.answered(head.status, head.header("request-id").as_deref(), None),
-            Ok(Sent::Failure(a)) => events.answered(a.status, a.request_id.as_deref(), None),
-            Err(NoAnswer::Aborted) => events.answered(0, None, Some("aborted")),
-            Err(NoAnswer::Network) => events.answered(0, None, failure(Answered::Network)),
-            Err(NoAnswer::Redirect) => events.answered(0, None, failure(Answered::Redirect)),
-            Err(NoAnswer::Timeout) => events.answered(0, None, failure(Answered::Timeout)),
-            Err(NoAnswer::HeaderRefused) => {}
-        }
-        let (answer, no_answer) = match sent {
-            Ok(Sent::Success(head)) => {
-                let retry_after = head.header("retry-after");
-                line.set(
-                    line.get()
-                        .hold(now, retry_after.and_then(|v| parse_retry_after(&v, now))),
-                );
-                rc.borrow_mut().machine.activity(now);
-                return Ok((head.response, machine.attempts()));
-            }
-            Ok(Sent::Failure(a)) => (Some(a), Answered::Network),
-            Err(NoAnswer::Aborted) => return Err(fail(aborted(attempt), &used, false)),
-            Err(NoAnswer::HeaderRefused) => return Err(fail(header_refused(attempt), &used, false)),
-            Err(NoAnswer::Network) => (None, Answered::Network),
-            Err(NoAnswer::Redirect) => (None, Answered::Redirect),
-            Err(NoAnswer::Timeout) => (None, Answered::Timeout),
+        let next = match attempt_ended(sent, &events, &line, &rc, &mut machine, on_event, method, &url, attempt) {
+            Attempted::Success(response) => return Ok((response, machine.attempts())),
+            Attempted::Failed(e) => return Err(fail(e, &used, false)),
+            Attempted::Then(next) => next,
         };
-        let cooldown = answer
-            .as_ref()
-            .and_then(|a| a.retry_after.as_deref())
-            .and_then(|v| parse_retry_after(v, now));
-        line.set(line.get().hold(now, cooldown));
-        let next = machine.handle(answer.as_ref(), no_answer, now, random());
-        let retry = match next {
-            Next::Renew => Some((0, RetryReason::TokenRenewal)),
-            Next::Resend { delay_ms } => Some((delay_ms, reason(cooldown))),
-            _ => None,
-        };
-        if let Some((delay_ms, reason)) = retry {
-            let e = Event::Retry {
-                method,
-                url: &url,
-                attempt,
-                delay_ms,
-                reason,
-            };
-            emit(on_event, &e);
-        }
-        match next {
+        // What follows the recreation, when one is due: the resend (`None`),
+        // or the failure to return.
+        let (recreate, failed) = match next {
             Next::Done => {
                 return Err(fail(
                     Error::local(Code::InvalidResponse, &["no usable answer"]),
@@ -955,44 +1015,40 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
             }
             // A 401 with a token source that renews: one fresh token, one resend.
             Next::Renew => {
-                token = source
-                    .resolve(&url, signal.as_deref(), call.timeout_ms)
-                    .await
-                    .map_err(|e| fail(e.with_attempts(machine.attempts()), &used, false))?;
-                used.push(token.clone());
+                resolve = true;
+                (false, None)
             }
             Next::Resend { delay_ms } => {
-                if sleep(delay_ms, signal.as_deref()).await.is_err() {
-                    return Err(fail(aborted(attempt), &used, false));
-                }
+                resend_after = Some(delay_ms);
+                (false, None)
             }
-            Next::Recreate => {
-                if let Err(e) = recreate_for(&rc, &id, ticket).await {
-                    if let Next::Fail { error, state_lost, .. } = machine.recreate_failed(e) {
-                        return Err(fail(error, &used, state_lost));
-                    }
-                }
-            }
+            Next::Recreate => (true, None),
+            // Not resent; the session is replaced for the work after it.
             Next::Fail {
                 error,
                 state_lost,
                 recreate_session,
                 session_lost,
-            } => {
-                // Not resent; the session is replaced for the work after it.
-                if recreate_session {
-                    let _ = recreate_for(&rc, &id, ticket).await;
+            } => (recreate_session, Some((error, state_lost, session_lost))),
+        };
+        if recreate {
+            let recreated = recreate_for(&rc, &id, ticket).await;
+            if let (Err(e), None) = (recreated, &failed) {
+                if let Next::Fail { error, state_lost, .. } = machine.recreate_failed(e) {
+                    return Err(fail(error, &used, state_lost));
                 }
-                let failed = fail(error, &used, state_lost);
-                if session_lost {
-                    lose(
-                        &rc,
-                        &id,
-                        fetch_error_to_js(&failed.0, failed.1, "WorkbookSession.fetch"),
-                    );
-                }
-                return Err(failed);
             }
+        }
+        if let Some((error, state_lost, session_lost)) = failed {
+            let failed = fail(error, &used, state_lost);
+            if session_lost {
+                lose(
+                    &rc,
+                    &id,
+                    fetch_error_to_js(&failed.0, failed.1, "WorkbookSession.fetch"),
+                );
+            }
+            return Err(failed);
         }
     }
 }
@@ -1033,7 +1089,7 @@ fn start_refresh(rc: &Rc<RefCell<Inner>>, signal: Option<Signal>, by_keep_alive:
         _ => None,
     };
     let signal = own.map(Signal::own).or(signal);
-    let promise = future_to_promise(refresh_task(rc.clone(), signal, link));
+    let promise = to_promise(Box::pin(refresh_task(rc.clone(), signal, link)));
     rc.borrow_mut().in_flight = Some(InFlight {
         promise: promise.clone(),
         abort,
