@@ -14,40 +14,51 @@
 // string so) or `2` (kept). The first key of the wrong type, or whose read
 // throws (a getter, a Proxy trap), ends the text with `!` and the message.
 let kept = [];
+const lists = new Map();
+// Per type: what `typeof` must say, and the message's end.
+const types = {
+  s: ["string", " must be a string"],
+  n: ["number", " must be a number"],
+  f: ["function", " must be a function"],
+  o: ["object", " must be an AbortSignal"],
+  l: [, " must be an array of strings"],
+  t: [],
+};
 
 export function optionValue(i) {
   return kept[i];
 }
 
+const refuse = (text, why) => kept.length + "," + text + "!options" + why;
+
 export function readOptions(o, keys) {
+  let list = lists.get(keys);
+  if (!list) lists.set(keys, (list = keys.split(" ").map((k) => [k[0], k.slice(1), types[k[0]]])));
   let text = "";
-  let name = "";
-  const bad = (why) => `${kept.length},${text}!options${name}${why}`;
   kept = [];
   try {
-    if (typeof o != "object" || !o || Array.isArray(o)) return bad(" must be an object");
+    if (typeof o != "object" || !o || Array.isArray(o)) return refuse(text, " must be an object");
   } catch {
-    return bad(" must be an object");
+    return refuse(text, " must be an object");
   }
-  for (const key of keys.split(" ")) {
-    const t = key[0];
+  for (const [t, name, type] of list) {
     let v;
     let s;
-    name = "." + key.slice(1);
     try {
-      v = o[key.slice(1)];
+      v = o[name];
     } catch {
-      return bad(" could not be read");
+      return refuse(text, "." + name + " could not be read");
     }
-    if (v === undefined) text += 0;
+    if (v === undefined) text += "0";
     else if (t == "l") {
-      if (!(s = strings(v))) return bad(" must be an array of strings");
-      text += `1${s.length},${s.map((e) => `${e.length},${e}`).join("")}`;
-    } else if (typeof v == "string" && (t == "s" || t == "t")) text += `1${v.length},${v}`;
-    else if (t == "t" || (typeof v == { n: "number", f: "function", o: "object" }[t] && v !== null)) {
-      text += 2;
+      if (!(s = strings(v))) return refuse(text, "." + name + type[1]);
+      text += "1" + s.length + ",";
+      for (const e of s) text += e.length + "," + e;
+    } else if (typeof v == "string" && (t == "s" || t == "t")) text += "1" + v.length + "," + v;
+    else if (t == "t" || (typeof v == type[0] && v !== null)) {
+      text += "2";
       kept.push(v);
-    } else return bad(` must be ${{ s: "a string", n: "a number", f: "a function", o: "an AbortSignal" }[t]}`);
+    } else return refuse(text, "." + name + type[1]);
   }
   return kept.length + "," + text;
 }
