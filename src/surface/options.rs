@@ -1,7 +1,8 @@
 //! Reading JavaScript option objects into the protocol's plain values. Types are checked here (a number where
-//! a string belongs, a `Symbol`, `null` ...); values are checked by the core.
-//! A getter that throws or a Proxy trap becomes `invalidArgument`, never a
-//! panic.
+//! a string belongs, a `Symbol`, `null` ...) or, for the options every call
+//! shares, by `options.js`, which reads them in one crossing ([`Bag`]);
+//! values are checked by the core. A getter that throws or a Proxy trap
+//! becomes `invalidArgument`, never a panic.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
