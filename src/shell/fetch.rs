@@ -12,8 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::abort::AttemptGuard;
 use super::phases::{self, Phase};
 use super::sys::{
-    cancel_stream, fetch, get, promise_resolve, read_body as sys_read_body, set, set_str, AbortSignal, ReadableStream,
-    Response,
+    cancel_stream, fetch, get, promise_resolve, read_body as sys_read_body, AbortSignal, ReadableStream, Response,
 };
 use crate::protocol::request::{Answer, Request};
 use crate::protocol::retry::is_redirect;
@@ -30,7 +29,6 @@ pub enum NoAnswer {
     Aborted,
     /// A header could not be set (the platform's `Headers` refused its
     /// value): nothing was sent, and sending again would fail the same way.
-    #[cfg_attr(not(feature = "full"), allow(dead_code))]
     HeaderRefused,
 }
 
@@ -51,7 +49,7 @@ pub async fn send(
     }
     phases::switch(Phase::Attempt);
     let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
-    let init = fetch_init(req, token, client_request_id, attempt, &guard.signal());
+    let init = fetch_init(req, token, client_request_id, attempt, &guard.signal())?;
     phases::switch(Phase::Fetch);
     let response = dispatch(&req.url, &init, via, &guard, caller).await;
     phases::switch(Phase::Answer);
@@ -60,25 +58,45 @@ pub async fn send(
     answer
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/shell/init.js")]
+extern "C" {
+    /// `{ method, redirect: "manual", headers, body, signal }`, the headers
+    /// from their text ([`header_text`]).
+    #[wasm_bindgen(js_name = requestInit)]
+    fn request_init(method: &str, headers: &str, body: Option<&str>, signal: &AbortSignal) -> Object;
+}
+
+/// Headers as `init.js` takes them: name and value, each followed by a line
+/// feed. `None` when a value holds one (the checks keep every value
+/// printable ASCII, so this is never expected).
+pub fn header_text<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<String> {
+    let mut text = String::with_capacity(256);
+    for (name, value) in headers {
+        if value.bytes().any(|b| b == b'\n') {
+            return None;
+        }
+        for s in [name, "\n", value, "\n"] {
+            text.push_str(s);
+        }
+    }
+    Some(text)
+}
+
 /// The `fetch` init of attempt number `attempt`, its headers the protocol's
-/// ([`Request::headers`]), built field by field (see `sys::set_str`).
+/// ([`Request::headers`]), built in one crossing (`init.js`).
 /// `redirect: "manual"`, not `"error"`: workerd rejects `"error"`, and
 /// [`dispatch`] treats an unfollowed redirect as no answer, so the token
 /// never follows one.
-fn fetch_init(req: &Request, token: &str, client_request_id: &str, attempt: u32, signal: &AbortSignal) -> Object {
-    let init = Object::new();
-    set_str(&init, "method", req.method.as_str());
-    set_str(&init, "redirect", "manual");
-    let headers = Object::new();
-    for (name, value) in req.headers(token, client_request_id, attempt) {
-        set_str(&headers, name, &value);
-    }
-    set(&init, "headers", &headers);
-    if let Some(body) = &req.body {
-        set_str(&init, "body", body);
-    }
-    set(&init, "signal", signal);
-    init
+fn fetch_init(
+    req: &Request,
+    token: &str,
+    client_request_id: &str,
+    attempt: u32,
+    signal: &AbortSignal,
+) -> Result<Object, NoAnswer> {
+    let headers = req.headers(token, client_request_id, attempt);
+    let text = header_text(headers.iter().map(|(k, v)| (*k, v.as_str()))).ok_or(NoAnswer::HeaderRefused)?;
+    Ok(request_init(req.method.as_str(), &text, req.body.as_deref(), signal))
 }
 
 /// Why an attempt ended without an answer: the caller's abort, the

@@ -15,9 +15,27 @@ use js_sys::Object;
 use wasm_bindgen::JsValue;
 
 use super::abort::{caller_aborted, AttemptGuard};
+use super::fetch::header_text;
 use super::fetch::{dispatch, read_answer, Head, NoAnswer};
-use super::sys::{assign, set, set_str, AbortSignal};
+use super::sys::AbortSignal;
 use crate::protocol::request::Answer;
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/shell/init.js")]
+extern "C" {
+    /// A copy of `base` with `method`, `headers` (a copy of `caller` with
+    /// the headers of `headers`, see [`header_text`]), `body` unless
+    /// undefined, `redirect: "manual"` and `signal`; `Err` when the
+    /// platform's `Headers` refuses a value.
+    #[wasm_bindgen(catch, js_name = sessionInit)]
+    fn session_init(
+        base: &Object,
+        caller: &web_sys::Headers,
+        method: &str,
+        headers: &str,
+        body: &JsValue,
+        signal: &AbortSignal,
+    ) -> Result<Object, JsValue>;
+}
 
 /// The request as the caller gave it, checked (see `surface::fetch_init`).
 pub struct Outgoing {
@@ -58,31 +76,26 @@ pub async fn send_once(
         return Err(NoAnswer::Aborted);
     }
     let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
-    // `base` is our own copy (plain data properties): assign cannot throw.
-    let init = assign(&Object::new(), &p.base).map_err(|_| NoAnswer::Network)?;
-    let headers = web_sys::Headers::new_with_headers(&p.headers).map_err(|_| NoAnswer::Network)?;
     let mut auth = String::with_capacity(token.len() + 7);
     auth.push_str("Bearer ");
     auth.push_str(token);
-    // A header that cannot be set fails the call: never a request without
-    // its token, session id or client-request-id.
-    let refused = |_| NoAnswer::HeaderRefused;
-    headers.set("authorization", &auth).map_err(refused)?;
-    headers.set("workbook-session-id", session_id).map_err(refused)?;
-    headers.set("client-request-id", client_request_id).map_err(refused)?;
-    if attempt > 1 {
+    let retry = (attempt > 1).then(|| {
         let mut n = String::new();
         crate::protocol::text::push_decimal(&mut n, u64::from(attempt - 1));
-        headers.set("retry-attempt", &n).map_err(refused)?;
-    }
-    set_str(&init, "method", &p.method);
-    set(&init, "headers", &headers);
-    if !p.body.is_undefined() {
-        set(&init, "body", &p.body);
-    }
+        n
+    });
+    let ours = [
+        ("authorization", auth.as_str()),
+        ("workbook-session-id", session_id),
+        ("client-request-id", client_request_id),
+    ];
+    let retry = retry.as_deref().map(|n| ("retry-attempt", n));
+    // A header that cannot be set fails the call: never a request without
+    // its token, session id or client-request-id.
+    let text = header_text(ours.into_iter().chain(retry)).ok_or(NoAnswer::HeaderRefused)?;
     // The token never follows a redirect (see `shell::fetch::fetch_init`).
-    set_str(&init, "redirect", "manual");
-    set(&init, "signal", &guard.signal());
+    let init = session_init(&p.base, &p.headers, &p.method, &text, &p.body, &guard.signal())
+        .map_err(|_| NoAnswer::HeaderRefused)?;
     let head = dispatch(url, &init, via, &guard, caller).await?;
     if (200..300).contains(&head.status) {
         // `timeoutMs` bounds the wait for the answer's head; the caller

@@ -13,7 +13,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{refreshed_to_js, to_js};
-use super::options::{read_call, JsOptions};
+use super::options::read_session_call;
 use crate::protocol::error::Error;
 use crate::protocol::request::Request;
 use crate::protocol::validate::check_session_id;
@@ -23,8 +23,12 @@ use crate::shell::sys::now_ms;
 use crate::shell::task::to_promise;
 #[cfg(feature = "full")]
 use {
-    super::convert::session_info_to_js, super::options::read_create, crate::protocol::error::Code,
-    crate::protocol::url::encode_workbook, crate::shell::action::Refreshed, crate::shell::batch::refresh_sessions,
+    super::convert::session_info_to_js,
+    super::options::{read_call, read_create, JsOptions},
+    crate::protocol::error::Code,
+    crate::protocol::url::encode_workbook,
+    crate::shell::action::Refreshed,
+    crate::shell::batch::refresh_sessions,
     crate::shell::create::create_session,
 };
 
@@ -32,9 +36,7 @@ async fn session_action_js(action: SessionAction, options: JsValue) -> Result<Js
     phases::switch(Phase::Options);
     let started = now_ms();
     let run = async {
-        let o = JsOptions::new(&options)?;
-        let c = read_call(&o, true)?;
-        let session_id = o.string("sessionId")?;
+        let (c, session_id) = read_session_call(&options)?;
         check_session_id(&session_id)?;
         let url = match action {
             SessionAction::Refresh => Request::refresh_session(&c.call, &session_id).url,

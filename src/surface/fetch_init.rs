@@ -83,12 +83,23 @@ fn check_fields(init: &JsValue, base: &Object) -> Result<(), Error> {
 
 /// Reads `init` (`undefined` is a GET with no options).
 pub fn read_fetch_init(init: &JsValue) -> Result<FetchInit, Error> {
-    let empty = JsValue::from(Object::new());
-    let init = if init.is_undefined() || init.is_null() {
-        &empty
-    } else {
-        init
-    };
+    if init.is_undefined() || init.is_null() {
+        // No options: a GET with none of the caller's fields or headers,
+        // nothing to read (row 8's call: bench/README.md, "Call overhead:
+        // the options in one crossing").
+        return Ok(FetchInit {
+            outgoing: Outgoing {
+                base: Object::new(),
+                headers: web_sys::Headers::new().map_err(|_| bad("init.headers is not a valid HeadersInit"))?,
+                body: JsValue::UNDEFINED,
+                method: normalize_method(None)?,
+            },
+            concurrent: false,
+            recreate: None,
+            signal: None,
+            client_request_id: None,
+        });
+    }
     let o = JsOptions::new(init).map_err(|_| bad("init must be an object"))?;
     let base = Object::new();
     check_fields(init, &base)?;

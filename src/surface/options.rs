@@ -1,22 +1,25 @@
 //! Reading JavaScript option objects into the protocol's plain values. Types are checked here (a number where
-//! a string belongs, a `Symbol`, `null` ...); values are checked by the core.
-//! A getter that throws or a Proxy trap becomes `invalidArgument`, never a
-//! panic.
+//! a string belongs, a `Symbol`, `null` ...) or, for the options every call
+//! shares, by `options.js`, which reads them in one crossing ([`Bag`]);
+//! values are checked by the core. A getter that throws or a Proxy trap
+//! becomes `invalidArgument`, never a panic.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
 
 use alloc::rc::Rc;
 
-use js_sys::{Function, JsString, Reflect};
+use js_sys::{Function, JsString};
 use wasm_bindgen::{JsCast, JsValue};
+#[cfg(feature = "full")]
+use {crate::shell::sys::is_array, js_sys::Reflect};
 
 use crate::protocol::error::{Code, Error};
-use crate::protocol::validate::{check_scopes, default_scopes, Call, CallInput};
+use crate::protocol::validate::{check_scopes, check_token, default_scopes, Call, CallInput};
 use crate::shell::abort::{aborted, Signal};
 use crate::shell::exchange::{with_call, Transport};
 use crate::shell::phases::{self, Phase};
-use crate::shell::sys::{fresh_client_request_id, is_array};
+use crate::shell::sys::fresh_client_request_id;
 use crate::shell::token::TokenSource;
 #[cfg(feature = "full")]
 use {
@@ -31,52 +34,31 @@ fn invalid(key: &str, why: &str) -> Error {
     Error::local(Code::InvalidArgument, &["options.", key, why])
 }
 
-// The keys every call reads, as JS strings made once: a key decoded from
-// UTF-8 per read was most of the reader's time (bench/README.md). rustfmt
-// would drop the initializers.
+// The keys still read one at a time ([`JsOptions`]), as JS strings made
+// once: a key decoded from UTF-8 per read was most of the reader's time
+// (bench/README.md). A call's own keys are read by [`Bag`]. rustfmt would
+// drop the initializers.
+#[cfg(feature = "full")]
 #[rustfmt::skip]
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(thread_local_v2, static_string)]
     static WORKBOOK: JsString = "workbook";
     #[wasm_bindgen(thread_local_v2, static_string)]
-    static ACCESS_TOKEN: JsString = "accessToken";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static SCOPES: JsString = "scopes";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static FETCH: JsString = "fetch";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static BASE_URL: JsString = "baseUrl";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static TIMEOUT_MS: JsString = "timeoutMs";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static MAX_RETRIES: JsString = "maxRetries";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static MAX_RETRY_AFTER_MS: JsString = "maxRetryAfterMs";
-    #[wasm_bindgen(thread_local_v2, static_string)]
     static CLIENT_REQUEST_ID: JsString = "clientRequestId";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static ALLOWED_HOSTS: JsString = "allowedHosts";
     #[wasm_bindgen(thread_local_v2, static_string)]
     static SIGNAL: JsString = "signal";
     #[wasm_bindgen(thread_local_v2, static_string)]
     static SESSION_ID: JsString = "sessionId";
 }
 
-/// `f` with `key` as a JS string: one made once for the keys of every
-/// call, a fresh one for the others.
+/// `f` with `key` as a JS string: one made once for the keys read on
+/// every call, a fresh one for the others.
+#[cfg(feature = "full")]
 fn with_key<R>(key: &str, f: impl FnOnce(&JsValue) -> R) -> R {
     let interned = match key {
         "workbook" => &WORKBOOK,
-        "accessToken" => &ACCESS_TOKEN,
-        "scopes" => &SCOPES,
-        "fetch" => &FETCH,
-        "baseUrl" => &BASE_URL,
-        "timeoutMs" => &TIMEOUT_MS,
-        "maxRetries" => &MAX_RETRIES,
-        "maxRetryAfterMs" => &MAX_RETRY_AFTER_MS,
         "clientRequestId" => &CLIENT_REQUEST_ID,
-        "allowedHosts" => &ALLOWED_HOSTS,
         "signal" => &SIGNAL,
         "sessionId" => &SESSION_ID,
         _ => return f(&JsValue::from_str(key)),
@@ -84,9 +66,161 @@ fn with_key<R>(key: &str, f: impl FnOnce(&JsValue) -> R) -> R {
     interned.with(|k| f(k))
 }
 
-/// A JS options object.
+/// The key lists a [`Bag`] reads, each key once and in this order, with
+/// the type `options.js` checks (`s` a string, `n` a number, `f` a
+/// function, `l` an array of strings, `o` an object, `t` a token): as JS
+/// strings made once. Read in this order by [`read_call_from`].
+#[rustfmt::skip]
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static CALL_KEYS: JsString = "sworkbook taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static SESSION_CALL_KEYS: JsString = "sworkbook taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal ssessionId";
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static BATCH_CALL_KEYS: JsString = "taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal";
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/surface/options.js")]
+extern "C" {
+    /// Reads every key of `keys` from `options` (src/surface/options.js).
+    #[wasm_bindgen(catch, js_name = readOptions)]
+    fn read_options(options: &JsValue, keys: &JsString) -> Result<String, JsValue>;
+    /// The `i`th value the last [`read_options`] kept.
+    #[wasm_bindgen(js_name = optionValue)]
+    fn option_value(i: u32) -> JsValue;
+}
+
+/// An option bag read in one crossing (`options.js`, which checks the
+/// types), then taken key by key in its list's order.
+pub struct Bag {
+    text: String,
+    at: usize,
+    /// The functions, objects and numbers, taken out of JS before any
+    /// caller code runs again (a getter that re-enters would replace JS's
+    /// list).
+    kept: alloc::vec::IntoIter<JsValue>,
+}
+
+impl Bag {
+    fn read(options: &JsValue, keys: &'static wasm_bindgen::JsThreadLocal<JsString>) -> Bag {
+        let text = keys.with(|k| read_options(options, k)).unwrap_or_default();
+        let mut bag = Bag {
+            text,
+            at: 0,
+            kept: Vec::new().into_iter(),
+        };
+        let kept: Vec<JsValue> = (0..bag.count() as u32).map(option_value).collect();
+        bag.kept = kept.into_iter();
+        bag
+    }
+
+    fn byte(&mut self) -> u8 {
+        let b = self.text.as_bytes().get(self.at).copied().unwrap_or(b'!');
+        self.at += 1;
+        b
+    }
+
+    /// Digits up to a comma.
+    fn count(&mut self) -> usize {
+        let mut n: usize = 0;
+        loop {
+            match self.byte() {
+                d @ b'0'..=b'9' => n = n.saturating_mul(10).saturating_add((d - b'0') as usize),
+                _ => return n,
+            }
+        }
+    }
+
+    /// A string: its length in UTF-16 units, a comma, and itself.
+    fn text_string(&mut self) -> String {
+        let len = self.count();
+        let rest = self.text.get(self.at..).unwrap_or_default();
+        let mut units = 0;
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| {
+                let done = units >= len;
+                units += c.len_utf16();
+                done
+            })
+            .map_or(rest.len(), |(i, _)| i);
+        self.at += end;
+        rest.get(..end).unwrap_or_default().into()
+    }
+
+    /// The next key: `None` when undefined, else its mark (`1` a string,
+    /// `2` kept); the message `options.js` gave when it refused the key.
+    fn next(&mut self) -> Result<Option<u8>, Error> {
+        match self.byte() {
+            b'0' => Ok(None),
+            b'!' => Err(Error::local(
+                Code::InvalidArgument,
+                &[self.text.get(self.at..).unwrap_or("options could not be read")],
+            )),
+            b => Ok(Some(b)),
+        }
+    }
+
+    fn kept(&mut self) -> JsValue {
+        self.kept.next().unwrap_or(JsValue::UNDEFINED)
+    }
+
+    pub fn string(&mut self, key: &str) -> Result<String, Error> {
+        self.opt_string()?.ok_or_else(|| invalid(key, " is required"))
+    }
+
+    pub fn opt_string(&mut self) -> Result<Option<String>, Error> {
+        Ok(self.next()?.map(|_| self.text_string()))
+    }
+
+    pub fn opt_number(&mut self) -> Result<Option<f64>, Error> {
+        Ok(self.next()?.map(|_| self.kept().as_f64().unwrap_or(f64::NAN)))
+    }
+
+    pub fn opt_function(&mut self) -> Result<Option<Function>, Error> {
+        Ok(self.next()?.map(|_| self.kept().unchecked_into()))
+    }
+
+    /// An array of strings; `None` when undefined.
+    pub fn opt_strings(&mut self) -> Result<Option<Vec<String>>, Error> {
+        Ok(self
+            .next()?
+            .map(|_| (0..self.count()).map(|_| self.text_string()).collect()))
+    }
+
+    /// `accessToken`, as [`TokenSource::from_js`] reads it.
+    pub fn token(&mut self) -> Result<TokenSource, Error> {
+        let v = match self.next()? {
+            Some(b'1') => {
+                let s = self.text_string();
+                check_token(&s, Code::InvalidArgument)?;
+                return Ok(TokenSource::Static(s));
+            }
+            Some(_) => self.kept(),
+            None => JsValue::UNDEFINED,
+        };
+        TokenSource::from_js(&v)
+    }
+
+    /// `signal`, as [`JsOptions::signal`] reads it.
+    pub fn signal(&mut self) -> Result<Option<Signal>, Error> {
+        match self.next()? {
+            Some(_) => Signal::link(&self.kept())
+                .map(Some)
+                .map_err(|_| invalid("signal", " must be an AbortSignal")),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A JS options object, read one key at a time.
+#[cfg(feature = "full")]
 pub struct JsOptions<'a>(pub &'a JsValue);
 
+#[cfg(feature = "full")]
 impl JsOptions<'_> {
     /// Checks that the options are an object at all.
     pub fn new(v: &JsValue) -> Result<JsOptions<'_>, Error> {
@@ -140,33 +274,6 @@ impl JsOptions<'_> {
             .map_err(|_| invalid(key, " must be a function"))
     }
 
-    pub fn string_array(&self, key: &str) -> Result<Vec<String>, Error> {
-        let v = self.get(key)?;
-        if v.is_undefined() {
-            return Ok(Vec::new());
-        }
-        let not_strings = || invalid(key, " must be an array of strings");
-        if is_array(&v) != Ok(true) {
-            return Err(not_strings());
-        }
-        // Read through catching accessors: the array may be a Proxy.
-        let len = Reflect::get(&v, &JsValue::from_str("length"))
-            .ok()
-            .and_then(|l| l.as_f64())
-            .ok_or_else(not_strings)?;
-        if len > 1000.0 {
-            return Err(not_strings());
-        }
-        (0..len as u32)
-            .map(|i| {
-                Reflect::get_u32(&v, i)
-                    .ok()
-                    .and_then(|x| x.as_string())
-                    .ok_or_else(not_strings)
-            })
-            .collect()
-    }
-
     /// `signal`: anything shaped like an `AbortSignal` (checked by shape,
     /// not `instanceof`, so signals from another realm work), read once and
     /// linked to a signal of ours ([`Signal::link`]), the only one read later.
@@ -192,30 +299,45 @@ pub struct JsCall {
     pub signal: Option<Signal>,
 }
 
+#[cfg(feature = "full")]
 /// Reads the options every call shares; `with_workbook` is false for
-/// `$batch` calls, whose items carry their own.
+/// `$batch` calls, whose items carry their own. One crossing
+/// ([`Bag`]).
 pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error> {
+    let mut bag = match with_workbook {
+        true => Bag::read(o.0, &CALL_KEYS),
+        false => Bag::read(o.0, &BATCH_CALL_KEYS),
+    };
+    read_call_from(&mut bag, with_workbook)
+}
+
+/// Reads a refreshSession's or closeSession's options: the shared ones
+/// and `sessionId`, in one crossing.
+pub fn read_session_call(options: &JsValue) -> Result<(JsCall, String), Error> {
+    let mut bag = Bag::read(options, &SESSION_CALL_KEYS);
+    let c = read_call_from(&mut bag, true)?;
+    Ok((c, bag.string("sessionId")?))
+}
+
+fn read_call_from(o: &mut Bag, with_workbook: bool) -> Result<JsCall, Error> {
     let workbook = if with_workbook {
         Some(o.string("workbook")?)
     } else {
         None
     };
-    let token = TokenSource::from_js(&o.get("accessToken")?)?;
-    let scopes = match o.get("scopes")?.is_undefined() {
-        true => None,
-        false => Some(o.string_array("scopes")?),
-    };
+    let token = o.token()?;
+    let scopes = o.opt_strings()?;
     if let Some(s) = &scopes {
         check_scopes(s)?;
     }
-    let fetch = o.opt_function("fetch")?;
-    let on_event = o.opt_function("onEvent")?;
-    let base_url = o.opt_string("baseUrl")?;
-    let timeout_ms = o.opt_number("timeoutMs")?;
-    let max_retries = o.opt_number("maxRetries")?;
-    let max_retry_after_ms = o.opt_number("maxRetryAfterMs")?;
-    let client_request_id = o.opt_string("clientRequestId")?;
-    let allowed_hosts = o.string_array("allowedHosts")?;
+    let fetch = o.opt_function()?;
+    let on_event = o.opt_function()?;
+    let base_url = o.opt_string()?;
+    let timeout_ms = o.opt_number()?;
+    let max_retries = o.opt_number()?;
+    let max_retry_after_ms = o.opt_number()?;
+    let client_request_id = o.opt_string()?;
+    let allowed_hosts = o.opt_strings()?.unwrap_or_default();
     let signal = o.signal()?;
     phases::switch(Phase::Validate);
     let mut call = Call::new(

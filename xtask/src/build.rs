@@ -231,7 +231,8 @@ const TESTING_ENTRIES: [&str; 5] = [
 /// `instanceof` the class another entry exports (issue 23). `shared` is
 /// that file's path from the glue (`./graph-error.js`, `../graph-error.js`).
 /// The glue also exports `GraphError` and `isGraphError`, which the entries
-/// re-export. The crate's other snippets (`src/shell/body.js`) are
+/// re-export. The crate's other snippets (`src/shell/body.js`,
+/// `src/shell/init.js`, `src/surface/options.js`) are
 /// bundled into the glue. Minified as a CDN would serve it; `import.meta.url` stays
 /// as it is (the imports object's keys are shortened later, by
 /// [`short_imports`]). Fails loudly if wasm-bindgen's layout changes.
@@ -253,7 +254,8 @@ fn bundle_snippet(dir: &Path, shared: &str) -> Result {
     };
     let from = snippet_dir.join(SNIPPET);
     let listed: Vec<_> = walk(snippet_dir)?;
-    // The crate's other JS (`src/shell/body.js`) is bundled into the glue.
+    // The crate's other JS (`src/shell/body.js`, `init.js`,
+    // `src/surface/options.js`) is bundled into the glue.
     let others = listed.iter().filter(|p| **p != from);
     if !listed.contains(&from) || others.clone().any(|p| p.extension().is_none_or(|e| e != "js")) {
         return Err(format!(

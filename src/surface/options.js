@@ -1,0 +1,84 @@
+// A call's option bag read in one crossing: the wasm asks once and gets
+// every key's value, instead of a `Reflect.get`, an `undefined` check and a
+// string read per key (bench/README.md, "Call overhead: the options in one
+// crossing"). Bundled into each entry's glue by xtask/src/build.rs; the
+// other half is `Bag` in src/surface/options.rs.
+//
+// `keys`: space-separated, each a type and a name, read in that order, each
+// once (`o[k]` is `Reflect.get(o, k)`). Types: `s` a string, `n` a number,
+// `f` a function, `l` an array of at most 1,000 strings, `o` an object (a
+// signal), `t` anything (a token: a string goes in the text, the rest is
+// kept). The answer: the count of values kept for `optionValue`, a comma,
+// then per key `0` (undefined), `1` and a string (its length in UTF-16
+// units, a comma, itself; for `l`, the count of strings, a comma, and each
+// string so) or `2` (kept). The first key of the wrong type, or whose read
+// throws (a getter, a Proxy trap), ends the text with `!` and the message.
+let kept = [];
+const lists = new Map();
+// Per type: what `typeof` must say, and the message's end.
+const types = {
+  s: ["string", " must be a string"],
+  n: ["number", " must be a number"],
+  f: ["function", " must be a function"],
+  o: ["object", " must be an AbortSignal"],
+  l: [, " must be an array of strings"],
+  t: [],
+};
+
+export function optionValue(i) {
+  return kept[i];
+}
+
+const refuse = (text, why) => kept.length + "," + text + "!options" + why;
+
+export function readOptions(o, keys) {
+  let list = lists.get(keys);
+  if (!list) lists.set(keys, (list = keys.split(" ").map((k) => [k[0], k.slice(1), types[k[0]]])));
+  let text = "";
+  kept = [];
+  try {
+    if (typeof o != "object" || !o || Array.isArray(o)) return refuse(text, " must be an object");
+  } catch {
+    return refuse(text, " must be an object");
+  }
+  for (const [t, name, type] of list) {
+    let v;
+    let s;
+    try {
+      v = o[name];
+    } catch {
+      return refuse(text, "." + name + " could not be read");
+    }
+    if (v === undefined) text += "0";
+    else if (t == "l") {
+      if (!(s = strings(v))) return refuse(text, "." + name + type[1]);
+      text += "1" + s.length + ",";
+      for (const e of s) text += e.length + "," + e;
+    } else if (typeof v == "string" && (t == "s" || t == "t")) text += "1" + v.length + "," + v;
+    else if (t == "t" || (typeof v == type[0] && v !== null)) {
+      text += "2";
+      kept.push(v);
+    } else return refuse(text, "." + name + type[1]);
+  }
+  return kept.length + "," + text;
+}
+
+// An array of at most 1,000 strings, copied; null for anything else or a
+// read that throws (it may be a Proxy). A length is taken as Rust's
+// `as u32` takes it: 2.5 reads two, NaN and negatives none.
+function strings(v) {
+  try {
+    if (!Array.isArray(v)) return null;
+    const len = v.length;
+    if (typeof len != "number" || len > 1000) return null;
+    const s = [];
+    for (let i = 0; i + 1 <= len; i++) {
+      const e = v[i];
+      if (typeof e != "string") return null;
+      s.push(e);
+    }
+    return s;
+  } catch {
+    return null;
+  }
+}
