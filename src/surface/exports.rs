@@ -24,7 +24,7 @@ use crate::shell::task::to_promise;
 #[cfg(feature = "full")]
 use {
     super::convert::session_info_to_js,
-    super::options::{read_call, read_call_from, read_create, Bag, Keys},
+    super::options::{read_batch_call, read_call_from, read_create, Bag, Keys},
     crate::protocol::error::Code,
     crate::protocol::url::encode_workbook,
     crate::shell::action::Refreshed,
@@ -146,7 +146,7 @@ pub fn refresh_sessions_export(
 pub async fn refresh_sessions_js(items: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let started = now_ms();
     let run = async {
-        let c = read_call(&options, false)?;
+        let c = read_batch_call(&options)?;
         if crate::shell::sys::is_array(&items) != Ok(true) {
             return Err(Error::local(
                 Code::InvalidArgument,

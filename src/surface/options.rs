@@ -42,9 +42,6 @@ fn invalid(key: &str, why: &str) -> Error {
 #[rustfmt::skip]
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    #[cfg(feature = "full")]
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static CALL_KEYS: JsString = "sworkbook taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal";
     #[wasm_bindgen(thread_local_v2, static_string)]
     static SESSION_CALL_KEYS: JsString = "sworkbook taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal ssessionId";
     #[cfg(feature = "full")]
@@ -279,15 +276,10 @@ pub struct JsCall {
 }
 
 #[cfg(feature = "full")]
-/// Reads the options every call shares; `with_workbook` is false for
-/// `$batch` calls, whose items carry their own. One crossing
-/// ([`Bag`]).
-pub fn read_call(options: &JsValue, with_workbook: bool) -> Result<JsCall, Error> {
-    let mut bag = match with_workbook {
-        true => Bag::read(options, &CALL_KEYS),
-        false => Bag::read(options, &BATCH_CALL_KEYS),
-    };
-    read_call_from(&mut bag, with_workbook)
+/// Reads a `$batch` call's options: the shared ones but `workbook` (its
+/// items carry their own). One crossing ([`Bag`]).
+pub fn read_batch_call(options: &JsValue) -> Result<JsCall, Error> {
+    read_call_from(&mut Bag::read(options, &BATCH_CALL_KEYS), false)
 }
 
 /// Reads a refreshSession's or closeSession's options: the shared ones
@@ -298,6 +290,8 @@ pub fn read_session_call(options: &JsValue) -> Result<(JsCall, String), Error> {
     Ok((c, bag.string("sessionId")?))
 }
 
+/// Reads the options every call shares, the start of `o`'s list;
+/// `with_workbook` is false for `$batch` calls.
 pub fn read_call_from(o: &mut Bag, with_workbook: bool) -> Result<JsCall, Error> {
     let workbook = if with_workbook {
         Some(o.string("workbook")?)
