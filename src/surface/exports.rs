@@ -24,7 +24,7 @@ use crate::shell::task::to_promise;
 #[cfg(feature = "full")]
 use {
     super::convert::session_info_to_js,
-    super::options::{read_call, read_create, JsOptions},
+    super::options::{read_batch_call, read_call_from, read_create, Bag, Keys},
     crate::protocol::error::Code,
     crate::protocol::url::encode_workbook,
     crate::shell::action::Refreshed,
@@ -114,9 +114,9 @@ pub fn create_session_export(
 #[cfg(feature = "full")]
 pub async fn create_session_js(options: JsValue) -> Result<JsValue, JsValue> {
     let run = async {
-        let o = JsOptions::new(&options)?;
-        let c = read_call(&o, true)?;
-        let p = read_create(&o)?;
+        let mut o = Bag::read_list(&options, Keys::Create);
+        let c = read_call_from(&mut o, true)?;
+        let p = read_create(&mut o)?;
         let token = c
             .token(&Request::create_session(&c.call, p.persist_changes, p.prefer_async).url)
             .await?;
@@ -146,8 +146,7 @@ pub fn refresh_sessions_export(
 pub async fn refresh_sessions_js(items: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let started = now_ms();
     let run = async {
-        let o = JsOptions::new(&options)?;
-        let c = read_call(&o, false)?;
+        let c = read_batch_call(&options)?;
         if crate::shell::sys::is_array(&items) != Ok(true) {
             return Err(Error::local(
                 Code::InvalidArgument,
@@ -157,7 +156,7 @@ pub async fn refresh_sessions_js(items: JsValue, options: JsValue) -> Result<JsV
         let items: Vec<Result<(String, String), Error>> = js_sys::Array::from(&items)
             .iter()
             .map(|item| {
-                let o = JsOptions::new(&item)?;
+                let mut o = Bag::read_list(&item, Keys::Item);
                 let workbook = encode_workbook(&o.string("workbook")?)?;
                 let session_id = o.string("sessionId")?;
                 check_session_id(&session_id)?;

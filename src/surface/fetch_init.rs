@@ -10,7 +10,7 @@ use crate::prelude::*;
 use js_sys::{JsString, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::options::JsOptions;
+use super::options::{Bag, Keys};
 use crate::protocol::error::{Code, Error};
 use crate::protocol::validate::check_header_value;
 use crate::protocol::workbook_request::{
@@ -100,19 +100,24 @@ pub fn read_fetch_init(init: &JsValue) -> Result<FetchInit, Error> {
             client_request_id: None,
         });
     }
-    let o = JsOptions::new(init).map_err(|_| bad("init must be an object"))?;
+    if !init.is_object() || is_array(init) != Ok(false) {
+        return Err(bad("init must be an object"));
+    }
     let base = Object::new();
     check_fields(init, &base)?;
-    let method = normalize_method(o.opt_string("method")?.as_deref())?;
-    let headers = web_sys::Headers::new_with_str_sequence_sequence(&o.get("headers")?)
+    // Each key read once, in one crossing; the values are judged here in
+    // this order (a key `readOptions` refused is reported at its place).
+    let mut o = Bag::read_list(init, Keys::FetchInit);
+    let method = normalize_method(o.opt_string()?.as_deref())?;
+    let headers = web_sys::Headers::new_with_str_sequence_sequence(&o.value()?)
         .map_err(|_| bad("init.headers is not a valid HeadersInit"))?;
     for name in OWN_HEADERS {
         if headers.has(name).unwrap_or(false) {
             check_caller_header(name)?;
         }
     }
-    let raw = o.get("body")?;
-    let json = o.get("json")?;
+    let raw = o.value()?;
+    let json = o.value()?;
     let (kind, body) = if !json.is_undefined() {
         if !(raw.is_undefined() || raw.is_null()) {
             return Err(bad("init.json and init.body cannot both be set"));

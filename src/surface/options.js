@@ -7,23 +7,20 @@
 // `keys`: space-separated, each a type and a name, read in that order, each
 // once (`o[k]` is `Reflect.get(o, k)`). Types: `s` a string, `n` a number,
 // `f` a function, `l` an array of at most 1,000 strings, `o` an object (a
-// signal), `t` anything (a token: a string goes in the text, the rest is
-// kept). The answer: the count of values kept for `optionValue`, a comma,
+// signal), `t` anything (a token: a string goes in the
+// text, the rest is kept), `a` anything (kept). The answer: the count of
+// values kept for `optionValue`, a comma,
 // then per key `0` (undefined), `1` and a string (its length in UTF-16
 // units, a comma, itself; for `l`, the count of strings, a comma, and each
 // string so) or `2` (kept). The first key of the wrong type, or whose read
 // throws (a getter, a Proxy trap), ends the text with `!` and the message.
 let kept = [];
 const lists = new Map();
-// Per type: what `typeof` must say, and the message's end.
-const types = {
-  s: ["string", " must be a string"],
-  n: ["number", " must be a number"],
-  f: ["function", " must be a function"],
-  o: ["object", " must be an AbortSignal"],
-  l: [, " must be an array of strings"],
-  t: [],
-};
+// Per type: what `typeof` must say (none for `l`, `t` and `a`).
+const types = { s: "string", n: "number", f: "function", o: "object" };
+// The message's end for a value of the wrong type.
+const wrong = (t, name) =>
+  "." + name + " must be a" + (t == "o" ? "n AbortSignal" : t == "l" ? "n array of strings" : " " + types[t]);
 
 export function optionValue(i) {
   return kept[i];
@@ -51,14 +48,14 @@ export function readOptions(o, keys) {
     }
     if (v === undefined) text += "0";
     else if (t == "l") {
-      if (!(s = strings(v))) return refuse(text, "." + name + type[1]);
+      if (!(s = strings(v))) return refuse(text, wrong(t, name));
       text += "1" + s.length + ",";
       for (const e of s) text += e.length + "," + e;
     } else if (typeof v == "string" && (t == "s" || t == "t")) text += "1" + v.length + "," + v;
-    else if (t == "t" || (typeof v == type[0] && v !== null)) {
+    else if (!type || (typeof v == type && v !== null)) {
       text += "2";
       kept.push(v);
-    } else return refuse(text, "." + name + type[1]);
+    } else return refuse(text, wrong(t, name));
   }
   return kept.length + "," + text;
 }

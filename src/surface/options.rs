@@ -1,7 +1,8 @@
-//! Reading JavaScript option objects into the protocol's plain values. Types are checked here (a number where
-//! a string belongs, a `Symbol`, `null` ...) or, for the options every call
-//! shares, by `options.js`, which reads them in one crossing ([`Bag`]);
-//! values are checked by the core. A getter that throws or a Proxy trap
+//! Reading JavaScript option objects into the protocol's plain values.
+//! Every bag is read in one crossing by `options.js` ([`Bag`]), which
+//! checks the types (a number where a string belongs, a `Symbol`, `null`
+//! ...) but the booleans' ([`Bag::opt_bool`]); values are checked here
+//! and by the core, each at its key's place in the list. A getter that throws or a Proxy trap
 //! becomes `invalidArgument`, never a panic.
 
 #[allow(unused_imports)]
@@ -11,8 +12,6 @@ use alloc::rc::Rc;
 
 use js_sys::{Function, JsString};
 use wasm_bindgen::{JsCast, JsValue};
-#[cfg(feature = "full")]
-use {crate::shell::sys::is_array, js_sys::Reflect};
 
 use crate::protocol::error::{Code, Error};
 use crate::protocol::validate::{check_scopes, check_token, default_scopes, Call, CallInput};
@@ -34,53 +33,59 @@ fn invalid(key: &str, why: &str) -> Error {
     Error::local(Code::InvalidArgument, &["options.", key, why])
 }
 
-// The keys still read one at a time ([`JsOptions`]), as JS strings made
-// once: a key decoded from UTF-8 per read was most of the reader's time
-// (bench/README.md). A call's own keys are read by [`Bag`]. rustfmt would
-// drop the initializers.
-#[cfg(feature = "full")]
-#[rustfmt::skip]
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static WORKBOOK: JsString = "workbook";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static CLIENT_REQUEST_ID: JsString = "clientRequestId";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static SIGNAL: JsString = "signal";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static SESSION_ID: JsString = "sessionId";
-}
-
-/// `f` with `key` as a JS string: one made once for the keys read on
-/// every call, a fresh one for the others.
-#[cfg(feature = "full")]
-fn with_key<R>(key: &str, f: impl FnOnce(&JsValue) -> R) -> R {
-    let interned = match key {
-        "workbook" => &WORKBOOK,
-        "clientRequestId" => &CLIENT_REQUEST_ID,
-        "signal" => &SIGNAL,
-        "sessionId" => &SESSION_ID,
-        _ => return f(&JsValue::from_str(key)),
-    };
-    interned.with(|k| f(k))
-}
-
 /// The key lists a [`Bag`] reads, each key once and in this order, with
 /// the type `options.js` checks (`s` a string, `n` a number, `f` a
-/// function, `l` an array of strings, `o` an object, `t` a token): as JS
-/// strings made once. Read in this order by [`read_call_from`].
+/// function, `l` an array of strings, `o` an object, `t` a token, `a`
+/// anything, the booleans included, checked by [`Bag::opt_bool`]): as JS
+/// strings made once. Read in this order by [`read_call_from`] and the
+/// readers after it.
 #[rustfmt::skip]
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
-    #[cfg(feature = "full")]
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static CALL_KEYS: JsString = "sworkbook taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal";
     #[wasm_bindgen(thread_local_v2, static_string)]
     static SESSION_CALL_KEYS: JsString = "sworkbook taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal ssessionId";
     #[cfg(feature = "full")]
     #[wasm_bindgen(thread_local_v2, static_string)]
     static BATCH_CALL_KEYS: JsString = "taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal";
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static CREATE_KEYS: JsString = "sworkbook taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal apersistChanges apreferAsync ncreateTimeoutMs npollIntervalMs";
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static ATTACH_KEYS: JsString = "sworkbook taccessToken lscopes ffetch fonEvent sbaseUrl ntimeoutMs nmaxRetries nmaxRetryAfterMs sclientRequestId lallowedHosts osignal ssessionId apersistChanges apreferAsync ncreateTimeoutMs npollIntervalMs";
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static ITEM_KEYS: JsString = "sworkbook ssessionId";
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static SIGNAL_KEYS: JsString = "osignal";
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static KEEP_ALIVE_KEYS: JsString = "nintervalMs fonRefresh fonError fonLost fonRecreated arecreate osignal";
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static FETCH_INIT_KEYS: JsString = "smethod aheaders abody ajson aconcurrent arecreate osignal";
+}
+
+/// The key lists of [`Bag::read_list`].
+#[cfg(feature = "full")]
+#[derive(Clone, Copy)]
+pub enum Keys {
+    /// `createSession`'s and `WorkbookSession.create`'s: the call's, then
+    /// [`read_create`]'s.
+    Create,
+    /// `WorkbookSession.attach`'s: the call's, `sessionId`, then [`read_create`]'s.
+    Attach,
+    /// A `$batch` item: `workbook`, `sessionId`.
+    Item,
+    /// `{ signal }` of a session's `refresh()` and `close()`.
+    Signal,
+    /// `keepAlive`'s: `intervalMs`, `onRefresh`, `onError`, `onLost`,
+    /// `onRecreated`, `recreate`, `signal`.
+    KeepAlive,
+    /// `session.fetch`'s init: `method`, `headers`, `body`, `json`,
+    /// `concurrent`, `recreate`, `signal`.
+    FetchInit,
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/surface/options.js")]
@@ -164,6 +169,22 @@ impl Bag {
         }
     }
 
+    /// Reads one of the lists besides the call's.
+    #[cfg(feature = "full")]
+    pub fn read_list(options: &JsValue, keys: Keys) -> Bag {
+        Bag::read(
+            options,
+            match keys {
+                Keys::Create => &CREATE_KEYS,
+                Keys::Attach => &ATTACH_KEYS,
+                Keys::Item => &ITEM_KEYS,
+                Keys::Signal => &SIGNAL_KEYS,
+                Keys::KeepAlive => &KEEP_ALIVE_KEYS,
+                Keys::FetchInit => &FETCH_INIT_KEYS,
+            },
+        )
+    }
+
     fn kept(&mut self) -> JsValue {
         self.kept.next().unwrap_or(JsValue::UNDEFINED)
     }
@@ -182,6 +203,28 @@ impl Bag {
 
     pub fn opt_function(&mut self) -> Result<Option<Function>, Error> {
         Ok(self.next()?.map(|_| self.kept().unchecked_into()))
+    }
+
+    #[cfg(feature = "full")]
+    /// A boolean, read as `a` (anything) and checked here.
+    pub fn opt_bool(&mut self, key: &str) -> Result<Option<bool>, Error> {
+        match self.next()? {
+            Some(_) => self
+                .kept()
+                .as_bool()
+                .map(Some)
+                .ok_or_else(|| invalid(key, " must be a boolean")),
+            None => Ok(None),
+        }
+    }
+
+    /// Any value (`undefined` when absent), unchecked.
+    #[cfg(feature = "full")]
+    pub fn value(&mut self) -> Result<JsValue, Error> {
+        Ok(match self.next()? {
+            Some(_) => self.kept(),
+            None => JsValue::UNDEFINED,
+        })
     }
 
     /// An array of strings; `None` when undefined.
@@ -205,7 +248,9 @@ impl Bag {
         TokenSource::from_js(&v)
     }
 
-    /// `signal`, as [`JsOptions::signal`] reads it.
+    /// `signal`: anything shaped like an `AbortSignal` (checked by shape,
+    /// not `instanceof`, so signals from another realm work), read once and
+    /// linked to a signal of ours ([`Signal::link`]), the only one read later.
     pub fn signal(&mut self) -> Result<Option<Signal>, Error> {
         match self.next()? {
             Some(_) => Signal::link(&self.kept())
@@ -213,78 +258,6 @@ impl Bag {
                 .map_err(|_| invalid("signal", " must be an AbortSignal")),
             None => Ok(None),
         }
-    }
-}
-
-/// A JS options object, read one key at a time.
-#[cfg(feature = "full")]
-pub struct JsOptions<'a>(pub &'a JsValue);
-
-#[cfg(feature = "full")]
-impl JsOptions<'_> {
-    /// Checks that the options are an object at all.
-    pub fn new(v: &JsValue) -> Result<JsOptions<'_>, Error> {
-        if v.is_object() && is_array(v) == Ok(false) {
-            Ok(JsOptions(v))
-        } else {
-            Err(Error::local(Code::InvalidArgument, &["options must be an object"]))
-        }
-    }
-
-    pub fn get(&self, key: &str) -> Result<JsValue, Error> {
-        with_key(key, |k| Reflect::get(self.0, k)).map_err(|_| invalid(key, " could not be read"))
-    }
-
-    pub fn string(&self, key: &str) -> Result<String, Error> {
-        self.opt_string(key)?.ok_or_else(|| invalid(key, " is required"))
-    }
-
-    pub fn opt_string(&self, key: &str) -> Result<Option<String>, Error> {
-        let v = self.get(key)?;
-        if v.is_undefined() {
-            return Ok(None);
-        }
-        v.as_string().map(Some).ok_or_else(|| invalid(key, " must be a string"))
-    }
-
-    pub fn opt_number(&self, key: &str) -> Result<Option<f64>, Error> {
-        let v = self.get(key)?;
-        if v.is_undefined() {
-            return Ok(None);
-        }
-        v.as_f64().map(Some).ok_or_else(|| invalid(key, " must be a number"))
-    }
-
-    #[cfg(feature = "full")]
-    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, Error> {
-        let v = self.get(key)?;
-        if v.is_undefined() {
-            return Ok(None);
-        }
-        v.as_bool().map(Some).ok_or_else(|| invalid(key, " must be a boolean"))
-    }
-
-    pub fn opt_function(&self, key: &str) -> Result<Option<Function>, Error> {
-        let v = self.get(key)?;
-        if v.is_undefined() {
-            return Ok(None);
-        }
-        v.dyn_into::<Function>()
-            .map(Some)
-            .map_err(|_| invalid(key, " must be a function"))
-    }
-
-    /// `signal`: anything shaped like an `AbortSignal` (checked by shape,
-    /// not `instanceof`, so signals from another realm work), read once and
-    /// linked to a signal of ours ([`Signal::link`]), the only one read later.
-    pub fn signal(&self) -> Result<Option<Signal>, Error> {
-        let v = self.get("signal")?;
-        if v.is_undefined() {
-            return Ok(None);
-        }
-        Signal::link(&v)
-            .map(Some)
-            .map_err(|_| invalid("signal", " must be an AbortSignal"))
     }
 }
 
@@ -297,18 +270,16 @@ pub struct JsCall {
     pub workbook: Option<String>,
     pub token: TokenSource,
     pub signal: Option<Signal>,
+    /// Whether the caller gave `clientRequestId`.
+    #[cfg(feature = "full")]
+    pub fixed_client_request_id: bool,
 }
 
 #[cfg(feature = "full")]
-/// Reads the options every call shares; `with_workbook` is false for
-/// `$batch` calls, whose items carry their own. One crossing
-/// ([`Bag`]).
-pub fn read_call(o: &JsOptions<'_>, with_workbook: bool) -> Result<JsCall, Error> {
-    let mut bag = match with_workbook {
-        true => Bag::read(o.0, &CALL_KEYS),
-        false => Bag::read(o.0, &BATCH_CALL_KEYS),
-    };
-    read_call_from(&mut bag, with_workbook)
+/// Reads a `$batch` call's options: the shared ones but `workbook` (its
+/// items carry their own). One crossing ([`Bag`]).
+pub fn read_batch_call(options: &JsValue) -> Result<JsCall, Error> {
+    read_call_from(&mut Bag::read(options, &BATCH_CALL_KEYS), false)
 }
 
 /// Reads a refreshSession's or closeSession's options: the shared ones
@@ -319,7 +290,9 @@ pub fn read_session_call(options: &JsValue) -> Result<(JsCall, String), Error> {
     Ok((c, bag.string("sessionId")?))
 }
 
-fn read_call_from(o: &mut Bag, with_workbook: bool) -> Result<JsCall, Error> {
+/// Reads the options every call shares, the start of `o`'s list;
+/// `with_workbook` is false for `$batch` calls.
+pub fn read_call_from(o: &mut Bag, with_workbook: bool) -> Result<JsCall, Error> {
     let workbook = if with_workbook {
         Some(o.string("workbook")?)
     } else {
@@ -337,6 +310,8 @@ fn read_call_from(o: &mut Bag, with_workbook: bool) -> Result<JsCall, Error> {
     let max_retries = o.opt_number()?;
     let max_retry_after_ms = o.opt_number()?;
     let client_request_id = o.opt_string()?;
+    #[cfg(feature = "full")]
+    let fixed_client_request_id = client_request_id.is_some();
     let allowed_hosts = o.opt_strings()?.unwrap_or_default();
     let signal = o.signal()?;
     phases::switch(Phase::Validate);
@@ -366,6 +341,8 @@ fn read_call_from(o: &mut Bag, with_workbook: bool) -> Result<JsCall, Error> {
         workbook,
         token,
         signal,
+        #[cfg(feature = "full")]
+        fixed_client_request_id,
     })
 }
 
@@ -384,22 +361,23 @@ impl JsCall {
 }
 
 #[cfg(feature = "full")]
-/// Reads createSession's own options (besides the shared ones).
-pub fn read_create(o: &JsOptions<'_>) -> Result<CreateParams, Error> {
+/// Reads createSession's own options (besides the shared ones), the end
+/// of [`Keys::Create`] and [`Keys::Attach`].
+pub fn read_create(o: &mut Bag) -> Result<CreateParams, Error> {
     Ok(CreateParams {
         persist_changes: o.opt_bool("persistChanges")?.unwrap_or(true),
         // workbook-best-practice.md: createSession with `Prefer: respond-async`.
         prefer_async: o.opt_bool("preferAsync")?.unwrap_or(true),
         create_timeout_ms: integer(
             "createTimeoutMs",
-            o.opt_number("createTimeoutMs")?,
+            o.opt_number()?,
             1,
             MAX_CREATE_TIMEOUT_MS,
             DEFAULT_CREATE_TIMEOUT_MS,
         )?,
         poll_interval_ms: integer(
             "pollIntervalMs",
-            o.opt_number("pollIntervalMs")?,
+            o.opt_number()?,
             MIN_POLL_INTERVAL_MS,
             MAX_CREATE_TIMEOUT_MS,
             DEFAULT_POLL_INTERVAL_MS,

@@ -36,7 +36,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::convert::{add_async_dispose, refreshed_to_js, to_js};
 use super::fetch_init::read_fetch_init;
-use super::options::{read_call, read_create, JsOptions};
+use super::options::{read_call_from, read_create, Bag, Keys};
 use crate::protocol::error::{Code, Error};
 use crate::protocol::event::{failure, reason, Event, RetryReason};
 use crate::protocol::line::{Join, Line, Ticket};
@@ -185,7 +185,7 @@ fn read_signal(options: &JsValue) -> Result<Option<Signal>, Error> {
     if options.is_undefined() || options.is_null() {
         return Ok(None);
     }
-    JsOptions::new(options)?.signal()
+    Bag::read_list(options, Keys::Signal).signal()
 }
 
 impl WorkbookSession {
@@ -193,10 +193,9 @@ impl WorkbookSession {
     /// governs the creation only.
     pub async fn create(options: JsValue) -> Result<WorkbookSession, JsValue> {
         let run = async {
-            let o = JsOptions::new(&options)?;
-            let c = read_call(&o, true)?;
-            let fixed = o.opt_string("clientRequestId")?.is_some();
-            let p = read_create(&o)?;
+            let mut o = Bag::read_list(&options, Keys::Create);
+            let c = read_call_from(&mut o, true)?;
+            let p = read_create(&mut o)?;
             let token = c
                 .token(&Request::create_session(&c.call, p.persist_changes, p.prefer_async).url)
                 .await?;
@@ -205,7 +204,7 @@ impl WorkbookSession {
                 Session::new(info.id, info.persist_changes, Some(now_ms() as u64)),
                 c.workbook.unwrap_or_default(),
                 c.call,
-                fixed,
+                c.fixed_client_request_id,
                 c.token,
                 p,
             ))
@@ -224,18 +223,17 @@ impl WorkbookSession {
     /// Wraps an existing session (`sessionId`, `persistChanges`, default true).
     pub fn attach(options: JsValue) -> Result<WorkbookSession, JsValue> {
         let run = || {
-            let o = JsOptions::new(&options)?;
-            let c = read_call(&o, true)?;
-            let fixed = o.opt_string("clientRequestId")?.is_some();
+            let mut o = Bag::read_list(&options, Keys::Attach);
+            let c = read_call_from(&mut o, true)?;
             let session_id = o.string("sessionId")?;
             check_session_id(&session_id)?;
-            let persist = o.opt_bool("persistChanges")?.unwrap_or(true);
-            let p = read_create(&o)?;
+            let p = read_create(&mut o)?;
+            let persist = p.persist_changes;
             Ok::<_, Error>(WorkbookSession::new(
                 Session::new(session_id, persist, None),
                 c.workbook.unwrap_or_default(),
                 c.call,
-                fixed,
+                c.fixed_client_request_id,
                 c.token,
                 p,
             ))
@@ -486,8 +484,8 @@ impl WorkbookSession {
             let (interval, recreate, callbacks, signal) = if options.is_undefined() {
                 (None, false, Callbacks::default(), None)
             } else {
-                let o = JsOptions::new(&options)?;
-                let interval = match o.opt_number("intervalMs")? {
+                let mut o = Bag::read_list(&options, Keys::KeepAlive);
+                let interval = match o.opt_number()? {
                     None => None,
                     some => Some(u64::from(integer(
                         "intervalMs",
@@ -498,10 +496,10 @@ impl WorkbookSession {
                     )?)),
                 };
                 let callbacks = Callbacks {
-                    on_refresh: o.opt_function("onRefresh")?,
-                    on_error: o.opt_function("onError")?,
-                    on_lost: o.opt_function("onLost")?,
-                    on_recreated: o.opt_function("onRecreated")?,
+                    on_refresh: o.opt_function()?,
+                    on_error: o.opt_function()?,
+                    on_lost: o.opt_function()?,
+                    on_recreated: o.opt_function()?,
                 };
                 let recreate = o.opt_bool("recreate")?.unwrap_or(false);
                 (interval, recreate, callbacks, o.signal()?)
