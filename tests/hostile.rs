@@ -161,3 +161,36 @@ finish("option bags");
     )
     .await;
 }
+
+/// A getter that re-enters the library while an option bag is read, and
+/// reads a bag of its own meanwhile (`WorkbookSession.attach` is
+/// synchronous): each call keeps its own values. The outer session's
+/// requests go through the outer `fetch`, not the one the getter passed.
+#[wasm_bindgen_test]
+async fn a_getter_reading_another_option_bag_meanwhile() {
+    hostile(
+        r#"
+const o = opts("h-nested");
+const s = await WorkbookSession.create(o);
+let outer = 0, inner = 0;
+const outerFetch = (u, i) => (outer++, fetch(u, i));
+const innerFetch = (u, i) => (inner++, fetch(u, i));
+// `baseUrl` is read after `fetch`: its getter attaches another object.
+const a = WorkbookSession.attach({
+  ...o,
+  sessionId: s.id,
+  fetch: outerFetch,
+  get baseUrl() {
+    WorkbookSession.attach({ ...o, sessionId: s.id, fetch: innerFetch, intervalMs: undefined }).free();
+    return o.baseUrl;
+  },
+});
+assert((await settle(a.refresh())) === "ok", "the outer object refreshes");
+assert(outer === 1 && inner === 0, "through its own fetch: outer " + outer + ", inner " + inner);
+a.free();
+await s.close();
+finish("nested option bags");
+"#,
+    )
+    .await;
+}

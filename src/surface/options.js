@@ -14,6 +14,9 @@
 // units, a comma, itself; for `l`, the count of strings, a comma, and each
 // string so) or `2` (kept). The first key of the wrong type, or whose read
 // throws (a getter, a Proxy trap), ends the text with `!` and the message.
+// The values are gathered in an array of the call's own, made the one
+// `optionValue` reads only as the call returns: a getter may re-enter the
+// library and read another bag meanwhile.
 let kept = [];
 const lists = new Map();
 // Per type: what `typeof` must say (none for `l`, `t` and `a`).
@@ -26,17 +29,18 @@ export function optionValue(i) {
   return kept[i];
 }
 
-const refuse = (text, why) => kept.length + "," + text + "!options" + why;
+const answer = (mine, text) => ((kept = mine), mine.length + "," + text);
+const refuse = (mine, text, why) => answer(mine, text + "!options" + why);
 
 export function readOptions(o, keys) {
   let list = lists.get(keys);
   if (!list) lists.set(keys, (list = keys.split(" ").map((k) => [k[0], k.slice(1), types[k[0]]])));
   let text = "";
-  kept = [];
+  const mine = [];
   try {
-    if (typeof o != "object" || !o || Array.isArray(o)) return refuse(text, " must be an object");
+    if (typeof o != "object" || !o || Array.isArray(o)) return refuse(mine, text, " must be an object");
   } catch {
-    return refuse(text, " must be an object");
+    return refuse(mine, text, " must be an object");
   }
   for (const [t, name, type] of list) {
     let v;
@@ -44,20 +48,20 @@ export function readOptions(o, keys) {
     try {
       v = o[name];
     } catch {
-      return refuse(text, "." + name + " could not be read");
+      return refuse(mine, text, "." + name + " could not be read");
     }
     if (v === undefined) text += "0";
     else if (t == "l") {
-      if (!(s = strings(v))) return refuse(text, wrong(t, name));
+      if (!(s = strings(v))) return refuse(mine, text, wrong(t, name));
       text += "1" + s.length + ",";
       for (const e of s) text += e.length + "," + e;
     } else if (typeof v == "string" && (t == "s" || t == "t")) text += "1" + v.length + "," + v;
     else if (!type || (typeof v == type && v !== null)) {
       text += "2";
-      kept.push(v);
-    } else return refuse(text, wrong(t, name));
+      mine.push(v);
+    } else return refuse(mine, text, wrong(t, name));
   }
-  return kept.length + "," + text;
+  return answer(mine, text);
 }
 
 // An array of at most 1,000 strings, copied; null for anything else or a
