@@ -25,8 +25,13 @@ const types = { s: "string", n: "number", f: "function", o: "object" };
 const wrong = (t, name) =>
   "." + name + " must be a" + (t == "o" ? "n AbortSignal" : t == "l" ? "n array of strings" : " " + types[t]);
 
+// The wasm takes every kept value at once, in order, right after the read;
+// the last one taken lets go of the array, so the caller's objects (its
+// `fetch`, token source, signal) are not held until the next call.
 export function optionValue(i) {
-  return kept[i];
+  const v = kept[i];
+  if (i + 1 >= kept.length) kept = [];
+  return v;
 }
 
 const answer = (mine, text) => ((kept = mine), mine.length + "," + text);

@@ -73,6 +73,12 @@ test("Node: the refresh-only entry graph-workbook-session/refresh; its GraphErro
   });
 });
 
+test("Node: a caller's fetch is let go once its call is over (refreshSession; a freed WorkbookSession)", BOUND, async () => {
+  const dir = consumer("node-retain", { copy: [[join(consumers, "retain.mjs")]] });
+  const r = lastJson(run("node", ["--expose-gc", "retain.mjs"], { cwd: dir }).stdout);
+  assert.deepEqual(r, { refreshSession: true, attachFreed: true });
+});
+
 test("examples/node: create, keep alive with progress, recreate after expiry, close", BOUND, async (t) => {
   const url = await emulator(t);
   const dir = consumer("example-node", { copy: [[join(examples, "node")]] });
