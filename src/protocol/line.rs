@@ -360,7 +360,10 @@ mod tests {
             let (_, f2) = join(&mut line);
             assert_eq!(s.begin_refresh(), Begin::Join);
             // Its answer: recreatable. Its turn creates the replacement.
-            assert_eq!(s.refresh_failed(Failure::Recreatable, 0.5), AfterFailure::Recreate);
+            assert_eq!(
+                s.refresh_failed(&s.id.clone(), Failure::Recreatable, 0.5),
+                AfterFailure::Recreate
+            );
             assert_eq!(s.begin_recreate("s1", line.admits(k)), BeginRecreate::Start);
             let concurrent = (0..3)
                 .map(|_| s.begin_recreate("s1", line.admits(None)))
@@ -407,7 +410,10 @@ mod tests {
             line = line.leave();
             // The refresh, ended by close(), is refused unsent at its turn.
             assert!(!s.may_send(false));
-            assert_eq!(s.refresh_failed(Failure::Aborted, 0.5), AfterFailure::Halt);
+            assert_eq!(
+                s.refresh_failed(&s.id.clone(), Failure::Aborted, 0.5),
+                AfterFailure::Halt
+            );
             line = line.leave();
             // close()'s turn: s2 is the session it closes.
             assert_eq!(s.id, "s2");
@@ -434,7 +440,7 @@ mod tests {
             line = line.leave();
             assert!(!s.may_send(line.admits(r)), "the refresh is refused unsent");
             assert!(!s.may_send(line.admits(f)));
-            assert_eq!(s.refresh_failed(Failure::Fatal, 0.5), AfterFailure::Halt);
+            assert_eq!(s.refresh_failed(&s.id.clone(), Failure::Fatal, 0.5), AfterFailure::Halt);
             assert_eq!(s.begin_refresh(), Begin::Refuse(State::Lost));
         }
     }

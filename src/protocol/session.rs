@@ -401,31 +401,22 @@ impl Session {
         self.keep_alive.map(|k| jittered(k.interval_ms, random))
     }
 
-    /// The refresh sent on `sent_on` failed with `failure`. When Graph says
-    /// that id is gone but another request's recreation (a `concurrent`
-    /// `session.fetch` goes beside the line) replaced it meanwhile, or is
-    /// replacing it, the session is not lost: [`AfterFailure::Recreate`],
-    /// whose [`Session::begin_recreate`] finds the replacement or joins it.
-    /// Otherwise as [`Session::refresh_failed`].
-    pub fn refresh_failed_on(&mut self, sent_on: &str, failure: Failure, random: f64) -> AfterFailure {
-        let replaced = self.id != sent_on || self.recreating;
-        if replaced && self.state == State::Active && matches!(failure, Failure::Recreatable | Failure::Gone) {
-            self.refreshing = false;
-            return AfterFailure::Recreate;
-        }
-        self.refresh_failed(failure, random)
-    }
-
-    /// The refresh of the current id failed with `failure`. The refresh is
+    /// The refresh sent on `sent_on` failed with `failure`. The refresh is
     /// over (a second `refresh()` no longer joins it); after
     /// [`AfterFailure::Recreate`] its turn goes on with
-    /// [`Session::begin_recreate`].
-    pub fn refresh_failed(&mut self, failure: Failure, random: f64) -> AfterFailure {
+    /// [`Session::begin_recreate`]. When Graph says `sent_on` is gone but
+    /// another request's recreation (a `concurrent` `session.fetch` goes
+    /// beside the line) replaced it meanwhile, or is replacing it, the
+    /// session is not lost: [`AfterFailure::Recreate`], whose
+    /// `begin_recreate` finds the replacement or joins it.
+    pub fn refresh_failed(&mut self, sent_on: &str, failure: Failure, random: f64) -> AfterFailure {
         self.refreshing = false;
         if self.state != State::Active {
             return AfterFailure::Halt;
         }
+        let replaced = self.id != sent_on || self.recreating;
         match failure {
+            Failure::Recreatable | Failure::Gone if replaced => AfterFailure::Recreate,
             Failure::Recreatable if self.keep_alive.is_some_and(|k| k.recreate) => AfterFailure::Recreate,
             Failure::Recreatable | Failure::Gone => {
                 self.lose();
@@ -611,7 +602,10 @@ mod tests {
         let mut s = Session::new("old".into(), false, None);
         s.keep_alive(Some(1000), true, 0.5);
         assert!(s.timer_fired());
-        assert_eq!(s.refresh_failed(classify(&e, false, true), 0.5), AfterFailure::Recreate);
+        assert_eq!(
+            s.refresh_failed(&s.id.clone(), classify(&e, false, true), 0.5),
+            AfterFailure::Recreate
+        );
         // The refresh's turn goes on with the one recreation of the line.
         assert_eq!(s.begin_recreate("old", false), BeginRecreate::Start);
         assert!(s.in_flight());
@@ -626,7 +620,7 @@ mod tests {
         let mut p = Session::new("old".into(), true, None);
         p.keep_alive(Some(1000), true, 0.5);
         assert!(p.timer_fired());
-        p.refresh_failed(Failure::Recreatable, 0.5);
+        p.refresh_failed(&p.id.clone(), Failure::Recreatable, 0.5);
         assert!(
             !p.recreated("new".into(), true, 1, 0.5).1,
             "persistent sessions keep their state"
@@ -635,7 +629,10 @@ mod tests {
         let mut n = Session::new("old".into(), true, None);
         n.keep_alive(Some(1000), false, 0.5);
         assert!(n.timer_fired());
-        assert_eq!(n.refresh_failed(classify(&e, false, true), 0.5), AfterFailure::Lost);
+        assert_eq!(
+            n.refresh_failed(&n.id.clone(), classify(&e, false, true), 0.5),
+            AfterFailure::Lost
+        );
         assert_eq!(n.state, State::Lost);
         assert_eq!(n.keep_alive, None);
         assert!(!n.timer_fired());
@@ -654,7 +651,7 @@ mod tests {
         assert_eq!(s.begin_recreate("old", false), BeginRecreate::Start);
         s.recreated("new".into(), false, 10, 0.5);
         assert_eq!(
-            s.refresh_failed_on("old", Failure::Recreatable, 0.5),
+            s.refresh_failed("old", Failure::Recreatable, 0.5),
             AfterFailure::Recreate
         );
         assert_eq!(s.begin_recreate("old", false), BeginRecreate::Replaced);
@@ -665,7 +662,7 @@ mod tests {
         let mut r = Session::new("old".into(), false, None);
         assert_eq!(r.begin_refresh(), Begin::Start);
         assert_eq!(r.begin_recreate("old", false), BeginRecreate::Start);
-        assert_eq!(r.refresh_failed_on("old", Failure::Gone, 0.5), AfterFailure::Recreate);
+        assert_eq!(r.refresh_failed("old", Failure::Gone, 0.5), AfterFailure::Recreate);
         assert_eq!(r.begin_recreate("old", false), BeginRecreate::Join);
         assert!(!r.gone("old"), "a recreation under way replaces it");
         r.recreated("new".into(), false, 10, 0.5);
@@ -674,17 +671,14 @@ mod tests {
         // The current id, nothing replacing it: lost, as before.
         let mut n = Session::new("old".into(), false, None);
         assert_eq!(n.begin_refresh(), Begin::Start);
-        assert_eq!(
-            n.refresh_failed_on("old", Failure::Recreatable, 0.5),
-            AfterFailure::Lost
-        );
+        assert_eq!(n.refresh_failed("old", Failure::Recreatable, 0.5), AfterFailure::Lost);
         assert_eq!(n.state, State::Lost);
         // Not a "gone" failure: the replaced id changes nothing.
         let mut t = Session::new("new".into(), false, None);
         t.keep_alive(Some(1000), false, 0.5);
         assert!(t.timer_fired());
         assert!(matches!(
-            t.refresh_failed_on("old", Failure::Transient { cooldown_ms: None }, 0.5),
+            t.refresh_failed("old", Failure::Transient { cooldown_ms: None }, 0.5),
             AfterFailure::RetryIn(_)
         ));
     }
@@ -694,7 +688,7 @@ mod tests {
         let mut s = Session::new("old".into(), true, None);
         s.keep_alive(Some(1000), true, 0.5);
         assert!(s.timer_fired());
-        s.refresh_failed(Failure::Recreatable, 0.5);
+        s.refresh_failed(&s.id.clone(), Failure::Recreatable, 0.5);
         assert_eq!(s.begin_recreate("old", false), BeginRecreate::Start);
         s.recreate_failed();
         assert_eq!(s.state, State::Lost);
@@ -865,12 +859,18 @@ mod tests {
         let mut s = Session::new("s".into(), true, None);
         s.keep_alive(Some(1000), false, 0.5);
         assert!(s.timer_fired());
-        assert_eq!(s.refresh_failed(classify(&e, false, true), 0.5), AfterFailure::Lost);
+        assert_eq!(
+            s.refresh_failed(&s.id.clone(), classify(&e, false, true), 0.5),
+            AfterFailure::Lost
+        );
         assert_eq!(s.state, State::Lost);
         let mut r = Session::new("s".into(), true, None);
         r.keep_alive(Some(1000), true, 0.5);
         assert!(r.timer_fired());
-        assert_eq!(r.refresh_failed(classify(&e, false, true), 0.5), AfterFailure::Recreate);
+        assert_eq!(
+            r.refresh_failed(&r.id.clone(), classify(&e, false, true), 0.5),
+            AfterFailure::Recreate
+        );
         r.recreate_failed();
         assert_eq!(r.state, State::Lost, "one recreation, then lost");
     }
@@ -884,18 +884,24 @@ mod tests {
         let short = Failure::Transient {
             cooldown_ms: Some(1_000),
         };
-        assert_eq!(s.refresh_failed(short, 0.5), AfterFailure::RetryIn(45_000));
+        assert_eq!(
+            s.refresh_failed(&s.id.clone(), short, 0.5),
+            AfterFailure::RetryIn(45_000)
+        );
         assert!(s.timer_fired());
         // Longer: the cooldown, whole (600 s, past the interval itself).
         let long = Failure::Transient {
             cooldown_ms: Some(600_000),
         };
-        assert_eq!(s.refresh_failed(long, 0.0), AfterFailure::RetryIn(600_000));
+        assert_eq!(
+            s.refresh_failed(&s.id.clone(), long, 0.0),
+            AfterFailure::RetryIn(600_000)
+        );
         let e = graph_error(429, "tooManyRequests", Some("tooManyRequestsUncategorized"))
             .with_retry_after_ms(Some(120_000));
         assert!(s.timer_fired());
         assert_eq!(
-            s.refresh_failed(classify(&e, false, true), 0.99),
+            s.refresh_failed(&s.id.clone(), classify(&e, false, true), 0.99),
             AfterFailure::RetryIn(120_000)
         );
     }
@@ -905,7 +911,7 @@ mod tests {
         let mut s = Session::new("s".into(), true, None);
         s.keep_alive(Some(1000), true, 0.5);
         assert!(s.timer_fired());
-        assert_eq!(s.refresh_failed(Failure::Fatal, 0.5), AfterFailure::Halt);
+        assert_eq!(s.refresh_failed(&s.id.clone(), Failure::Fatal, 0.5), AfterFailure::Halt);
         assert_eq!(s.keep_alive, None);
         assert!(!s.timer_fired());
         assert_eq!(
@@ -920,7 +926,7 @@ mod tests {
         let mut s = Session::new("s".into(), true, None);
         s.keep_alive(Some(180_000), false, 0.5);
         assert!(s.timer_fired());
-        match s.refresh_failed(Failure::Transient { cooldown_ms: None }, 0.5) {
+        match s.refresh_failed(&s.id.clone(), Failure::Transient { cooldown_ms: None }, 0.5) {
             AfterFailure::RetryIn(ms) => assert_eq!(ms, 45_000),
             other => panic!("{other:?}"),
         }
@@ -929,13 +935,13 @@ mod tests {
         tiny.keep_alive(Some(60), false, 0.5);
         assert!(tiny.timer_fired());
         assert_eq!(
-            tiny.refresh_failed(Failure::Transient { cooldown_ms: None }, 0.5),
+            tiny.refresh_failed(&tiny.id.clone(), Failure::Transient { cooldown_ms: None }, 0.5),
             AfterFailure::RetryIn(MIN_INTERVAL_MS)
         );
         let mut manual = Session::new("s".into(), true, None);
         assert_eq!(manual.begin_refresh(), Begin::Start);
         assert_eq!(
-            manual.refresh_failed(Failure::Transient { cooldown_ms: None }, 0.5),
+            manual.refresh_failed(&manual.id.clone(), Failure::Transient { cooldown_ms: None }, 0.5),
             AfterFailure::Halt
         );
     }
@@ -967,7 +973,7 @@ mod tests {
         assert_eq!(s.begin_refresh(), Begin::Refuse(State::Closed));
         let mut lost = Session::new("s".into(), true, None);
         lost.begin_refresh();
-        lost.refresh_failed(Failure::Gone, 0.5);
+        lost.refresh_failed(&lost.id.clone(), Failure::Gone, 0.5);
         assert!(!lost.close(), "a lost session needs no closeSession");
     }
 
@@ -979,7 +985,10 @@ mod tests {
         s.close();
         assert_eq!(s.refresh_succeeded(99, 0.5), None);
         assert_eq!(s.state, State::Closed);
-        assert_eq!(s.refresh_failed(Failure::Recreatable, 0.5), AfterFailure::Halt);
+        assert_eq!(
+            s.refresh_failed(&s.id.clone(), Failure::Recreatable, 0.5),
+            AfterFailure::Halt
+        );
     }
 
     #[test]
@@ -988,7 +997,7 @@ mod tests {
         s.keep_alive(Some(1000), false, 0.5);
         assert!(s.timer_fired());
         let e = Error::local(Code::TokenProvider, &[]);
-        let after = s.refresh_failed(classify(&e, false, true), 0.5);
+        let after = s.refresh_failed(&s.id.clone(), classify(&e, false, true), 0.5);
         assert_eq!(after, AfterFailure::RetryIn(250));
         assert_eq!(after.next_try(), Some((true, Some(250))));
         assert_eq!(s.state, State::Active);
@@ -996,7 +1005,7 @@ mod tests {
         let timeout = Error::local(Code::Timeout, &[]);
         assert!(s.timer_fired());
         assert!(matches!(
-            s.refresh_failed(classify(&timeout, false, true), 0.5),
+            s.refresh_failed(&s.id.clone(), classify(&timeout, false, true), 0.5),
             AfterFailure::RetryIn(_)
         ));
     }
@@ -1006,13 +1015,20 @@ mod tests {
         let mut s = Session::new("s".into(), true, None);
         s.keep_alive(Some(1000), false, 0.5);
         assert_eq!(s.begin_refresh(), Begin::Start);
-        let after = s.refresh_failed(classify(&Error::local(Code::Aborted, &[]), false, true), 0.5);
+        let after = s.refresh_failed(
+            &s.id.clone(),
+            classify(&Error::local(Code::Aborted, &[]), false, true),
+            0.5,
+        );
         assert_eq!(after, AfterFailure::Resume(250));
         assert_eq!(after.next_try(), None, "no onError for an abort");
         assert!(s.keep_alive.is_some());
         let mut manual = Session::new("s".into(), true, None);
         manual.begin_refresh();
-        assert_eq!(manual.refresh_failed(Failure::Aborted, 0.5), AfterFailure::Halt);
+        assert_eq!(
+            manual.refresh_failed(&manual.id.clone(), Failure::Aborted, 0.5),
+            AfterFailure::Halt
+        );
         assert_eq!(AfterFailure::Halt.next_try(), Some((false, None)));
     }
 
@@ -1021,7 +1037,10 @@ mod tests {
         let mut s = Session::new("old".into(), true, None);
         s.keep_alive(Some(1000), true, 0.5);
         assert!(s.timer_fired());
-        assert_eq!(s.refresh_failed(Failure::Recreatable, 0.5), AfterFailure::Recreate);
+        assert_eq!(
+            s.refresh_failed(&s.id.clone(), Failure::Recreatable, 0.5),
+            AfterFailure::Recreate
+        );
         assert!(s.close());
         let (previous, _, rearm) = s.recreated("new".into(), true, 9, 0.5);
         assert_eq!((previous.as_str(), rearm), ("old", None));

@@ -1176,7 +1176,7 @@ async fn refresh_task(
                 let renewable = inner.token.renews();
                 let after = inner
                     .machine
-                    .refresh_failed_on(&id, classify(&e, renewable, can_recreate), random());
+                    .refresh_failed(&id, classify(&e, renewable, can_recreate), random());
                 // The refresh is over: a recreation is not ended by close()
                 // (its createSession may reach Graph, and close() must then
                 // close its session), nor joined by a later refresh().
