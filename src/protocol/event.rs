@@ -8,7 +8,8 @@
 //!
 //! [`judge`]: super::policy::judge
 
-use super::policy::{Answered, Verdict};
+use super::attempts::Next;
+use super::policy::Answered;
 
 /// Why a request is sent again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,13 +77,13 @@ pub enum Event<'a> {
     },
 }
 
-/// The resend a verdict schedules, as an event's `delay_ms` and `reason`:
+/// The resend a step schedules, as an event's `delay_ms` and `reason`:
 /// a cooldown when the answer named one (the policy waits it out exactly),
-/// backoff otherwise; `None` when the verdict sends nothing again.
-pub fn resend(verdict: &Verdict, retry_after_ms: Option<u64>) -> Option<(u64, RetryReason)> {
-    match *verdict {
-        Verdict::RenewToken => Some((0, RetryReason::TokenRenewal)),
-        Verdict::Resend { after_ms } => Some((after_ms, reason(retry_after_ms))),
+/// backoff otherwise; `None` when the step sends nothing again.
+pub fn resend(next: &Next, retry_after_ms: Option<u64>) -> Option<(u64, RetryReason)> {
+    match *next {
+        Next::Renew => Some((0, RetryReason::TokenRenewal)),
+        Next::Resend { delay_ms } => Some((delay_ms, reason(retry_after_ms))),
         _ => None,
     }
 }
@@ -110,26 +111,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_verdict_names_its_resend() {
+    fn a_step_names_its_resend() {
+        use crate::protocol::attempts::Failure;
+        use crate::protocol::error::{Code, Error};
+        let failed = || Next::Fail(Failure::plain(Error::local(Code::Network, &["x"])));
         let cases = [
-            (Verdict::RenewToken, None, Some((0, RetryReason::TokenRenewal))),
+            (Next::Renew, None, Some((0, RetryReason::TokenRenewal))),
             (
-                Verdict::Resend { after_ms: 3000 },
+                Next::Resend { delay_ms: 3000 },
                 Some(3000),
                 Some((3000, RetryReason::Cooldown)),
             ),
             (
-                Verdict::Resend { after_ms: 1100 },
+                Next::Resend { delay_ms: 1100 },
                 None,
                 Some((1100, RetryReason::Backoff)),
             ),
-            (Verdict::Done, None, None),
-            (Verdict::Fail, Some(7000), None),
-            (Verdict::Recreate { resend: true }, None, None),
-            (Verdict::SessionGone { recreatable: true }, None, None),
+            (Next::Done, None, None),
+            (failed(), Some(7000), None),
+            (Next::Recreate, None, None),
         ];
-        for (verdict, retry_after, expected) in cases {
-            assert_eq!(resend(&verdict, retry_after), expected, "{verdict:?}");
+        for (next, retry_after, expected) in cases {
+            assert_eq!(resend(&next, retry_after), expected, "{next:?}");
         }
         assert_eq!(RetryReason::TokenRenewal.as_str(), "tokenRenewal");
     }

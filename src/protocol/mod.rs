@@ -8,6 +8,9 @@
 //! * [`error`], [`policy`], [`retry`]: error bodies; the Excel error policy
 //!   table and [`policy::judge`], the one function that decides what follows
 //!   every answer of every request; `Retry-After`, backoff and limits.
+//! * [`attempts`]: one request's attempts as a machine around that judge
+//!   (resends per session, the one token renewal, the one recreation), the
+//!   machine the shell's one driver runs for every request.
 //! * [`line`]: a session's line, whose cooldown holds every request
 //!   carrying the session's id.
 //! * [`session`], [`operation`], [`batch`]: the flows as machines: a
@@ -18,6 +21,7 @@
 //! * [`delegated`]: who may call (delegated tokens only), to word a refusal.
 //! * [`json`], [`text`]: the small readers and writers the others share.
 
+pub mod attempts;
 pub mod batch;
 pub mod delegated;
 pub mod error;

@@ -48,9 +48,6 @@
 use crate::prelude::*;
 
 use super::error::{Code, Error};
-use super::policy::{judge, second_level_rule, Answered, Attempt, Kind, Rule, Verdict};
-use super::request::{answered, final_error, Answer};
-use super::retry::Limits;
 use super::text;
 use super::url::{default_port_stripped, BaseUrl};
 
@@ -331,167 +328,13 @@ pub fn adds_json_content_type(body: Body, caller_set_content_type: bool) -> bool
     body == Body::Json && !caller_set_content_type
 }
 
-/// The next step of one `session.fetch` call.
-#[derive(Clone, Debug)]
-pub enum Next {
-    /// Success: hand the caller the response as it is.
-    Done,
-    /// A 401 with a token source that renews: get a fresh token and send
-    /// again at once (not counted against `maxRetries`).
-    Renew,
-    /// Wait this long, then send again (same session id).
-    Resend {
-        /// Milliseconds to wait.
-        delay_ms: u64,
-    },
-    /// Recreate the session, then send again once with the new id.
-    Recreate,
-    /// Fail with this error.
-    Fail {
-        /// The error to reject with.
-        error: Error,
-        /// A non-persistent session ended: its changes are lost.
-        state_lost: bool,
-        /// The session may not be used again, but later work may go on in
-        /// a new one (`internalServerErrorUncategorized` with recreation
-        /// on): recreate it once for the line; this request is not resent.
-        recreate_session: bool,
-        /// The session may not be used again and is not replaced here: it
-        /// turns lost (a dead session's `invalidSession*`, or
-        /// `internalServerErrorUncategorized`, without recreation). An
-        /// expiry (`invalidSessionReCreatable`, a plain 404) leaves it
-        /// active: a later call's `init.recreate` may still replace it.
-        session_lost: bool,
-    },
-}
-
-/// One `session.fetch` call as a machine: the shell reports each attempt's
-/// answer through [`WorkbookFetch::handle`] and does what [`Next`] says;
-/// what follows each answer is [`super::policy::judge`]'s verdict.
-#[derive(Clone, Debug)]
-pub struct WorkbookFetch {
-    kind: Kind,
-    limits: Limits,
-    persist_changes: bool,
-    recreate: bool,
-    renewable: bool,
-    recreated: bool,
-    attempts: u32,
-    /// Attempts since the last recreation (retry limits count per session).
-    attempts_here: u32,
-    /// The one resend with a fresh token after a 401 is spent.
-    renewed: bool,
-}
-
-impl WorkbookFetch {
-    /// A call with `method` (normalized), the call's limits, the session's
-    /// kind and recreation setting at the start, and whether its token
-    /// source renews.
-    pub fn new(method: &str, limits: Limits, persist_changes: bool, recreate: bool, renewable: bool) -> WorkbookFetch {
-        WorkbookFetch {
-            // GET and HEAD: safe to resend after no answer or a 504.
-            kind: if method == "GET" || method == "HEAD" {
-                Kind::FetchRead
-            } else {
-                Kind::FetchWrite
-            },
-            limits,
-            persist_changes,
-            recreate,
-            renewable,
-            recreated: false,
-            attempts: 0,
-            attempts_here: 0,
-            renewed: false,
-        }
-    }
-
-    /// The number of the attempt about to be sent (1-based), for
-    /// `Retry-Attempt`; call once per attempt, before sending.
-    pub fn begin_attempt(&mut self) -> u32 {
-        self.attempts += 1;
-        self.attempts_here += 1;
-        self.attempts
-    }
-
-    /// Requests sent so far.
-    pub fn attempts(&self) -> u32 {
-        self.attempts
-    }
-
-    /// The attempt's answer (`answer` when one came, its body read only
-    /// for a non-2xx status; else `no_answer`). `now_ms` for HTTP-date
-    /// `Retry-After`, `random` for backoff jitter.
-    pub fn handle(&mut self, answer: Option<&Answer>, no_answer: Answered<'_>, now_ms: u64, random: f64) -> Next {
-        let error = final_error(answer, no_answer, self.attempts, now_ms);
-        let verdict = judge(&Attempt {
-            kind: self.kind,
-            answered: answered(answer, error.as_ref(), no_answer),
-            retry_after_ms: error.as_ref().and_then(Error::retry_after_ms),
-            sessionful: true,
-            can_recreate: self.recreate && !self.recreated,
-            resends: self.attempts_here.saturating_sub(1),
-            limits: self.limits,
-            renewable: self.renewable && !self.renewed,
-            random,
-        });
-        let error = match (verdict, error) {
-            (Verdict::Done, _) | (_, None) => return Next::Done,
-            (_, Some(e)) => e.with_session_recreatable(verdict.recreatable()),
-        };
-        let fail = |error, state_lost, recreate_session| Next::Fail {
-            error,
-            state_lost,
-            recreate_session,
-            session_lost: false,
-        };
-        match verdict {
-            Verdict::Done => Next::Done,
-            Verdict::RenewToken => {
-                self.renewed = true;
-                self.attempts_here = self.attempts_here.saturating_sub(1);
-                Next::Renew
-            }
-            Verdict::Resend { after_ms } => Next::Resend { delay_ms: after_ms },
-            // A non-persistent session's changes died with it: the request
-            // is never resent on a fresh copy.
-            Verdict::Recreate { resend: true } if !self.persist_changes => fail(error, true, false),
-            Verdict::Recreate { resend: true } => {
-                self.recreated = true;
-                self.attempts_here = 0;
-                Next::Recreate
-            }
-            Verdict::Recreate { resend: false } => fail(error, !self.persist_changes, true),
-            Verdict::SessionGone { recreatable } => {
-                let session_lost = matches!(
-                    error.inner_code().and_then(second_level_rule),
-                    Some(Rule::SessionDead | Rule::NotAgain)
-                );
-                Next::Fail {
-                    state_lost: recreatable && !self.persist_changes,
-                    error,
-                    recreate_session: false,
-                    session_lost,
-                }
-            }
-            Verdict::Fail => fail(error, false, false),
-        }
-    }
-
-    /// The recreation failed with `error`: the call fails with it.
-    pub fn recreate_failed(&self, error: Error) -> Next {
-        Next::Fail {
-            error: error.with_attempts(self.attempts),
-            state_lost: false,
-            recreate_session: false,
-            session_lost: false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::attempts::{Attempts, Failure, Next};
+    use crate::protocol::policy::Answered;
+    use crate::protocol::request::Answer;
+    use crate::protocol::retry::Limits;
 
     fn base() -> BaseUrl {
         BaseUrl::parse("http://127.0.0.1:8080/v1.0", &[]).unwrap()
@@ -674,13 +517,13 @@ mod tests {
         }
     }
 
-    fn run(m: &mut WorkbookFetch, status: u16, inner: &str, retry_after: Option<&str>) -> Next {
+    fn run(m: &mut Attempts, status: u16, inner: &str, retry_after: Option<&str>) -> Next {
         m.begin_attempt();
         m.handle(Some(&answer(status, inner, retry_after)), Answered::Network, 0, 0.5)
     }
 
-    fn new(method: &str, persist: bool, recreate: bool) -> WorkbookFetch {
-        WorkbookFetch::new(method, LIMITS, persist, recreate, false)
+    fn new(method: &str, persist: bool, recreate: bool) -> Attempts {
+        Attempts::workbook_fetch(method, LIMITS, persist, recreate, false)
     }
 
     #[test]
@@ -729,7 +572,10 @@ mod tests {
         // Redirects are final.
         let mut m = new("GET", true, false);
         m.begin_attempt();
-        assert!(matches!(m.handle(None, Answered::Redirect, 0, 0.5), Next::Fail { .. }));
+        assert!(matches!(
+            m.handle(None, Answered::Redirect, 0, 0.5),
+            Next::Fail(Failure { .. })
+        ));
     }
 
     #[test]
@@ -742,7 +588,7 @@ mod tests {
             ));
         }
         match run(&mut m, 429, "tooManyRequestsUncategorized", None) {
-            Next::Fail { error, state_lost, .. } => {
+            Next::Fail(Failure { error, state_lost, .. }) => {
                 assert_eq!(error.attempts(), 4);
                 assert!(!state_lost);
             }
@@ -761,7 +607,7 @@ mod tests {
                     assert!(matches!(next, Next::Recreate));
                     // The resend with the new session expires too: no second recreation.
                     match run(&mut m, 404, "InvalidSessionReCreatable", None) {
-                        Next::Fail { error, state_lost, .. } => {
+                        Next::Fail(Failure { error, state_lost, .. }) => {
                             assert!(error.recreatable() && !state_lost);
                             assert_eq!(error.attempts(), 2);
                         }
@@ -769,10 +615,14 @@ mod tests {
                     }
                 }
                 (true, false) => {
-                    assert!(matches!(next, Next::Fail { ref error, state_lost: false, .. } if error.recreatable()))
+                    assert!(
+                        matches!(next, Next::Fail(Failure { ref error, state_lost: false, .. }) if error.recreatable())
+                    )
                 }
                 (false, _) => {
-                    assert!(matches!(next, Next::Fail { ref error, state_lost: true, .. } if error.recreatable()))
+                    assert!(
+                        matches!(next, Next::Fail(Failure { ref error, state_lost: true, .. }) if error.recreatable())
+                    )
                 }
             }
         }
@@ -802,26 +652,26 @@ mod tests {
         ));
         assert!(matches!(
             run(&mut new("GET", true, false), 404, "", None),
-            Next::Fail { state_lost: false, .. }
+            Next::Fail(Failure { state_lost: false, .. })
         ));
         // A listed second-level code on a 404 (a missing worksheet) is the caller's.
         assert!(matches!(
             run(&mut new("GET", true, true), 404, "itemNotFound", None),
-            Next::Fail {
+            Next::Fail(Failure {
                 state_lost: false,
                 recreate_session: false,
                 ..
-            }
+            })
         ));
         // internalServerErrorUncategorized: not resent; the session is not
         // used again (recreated for later work when recreation is on).
         let mut m = new("PATCH", true, true);
         match run(&mut m, 500, "internalServerErrorUncategorized", None) {
-            Next::Fail {
+            Next::Fail(Failure {
                 error,
                 recreate_session,
                 ..
-            } => {
+            }) => {
                 assert!(recreate_session);
                 assert_eq!(error.attempts(), 1);
             }
@@ -834,11 +684,11 @@ mod tests {
                 "internalServerErrorUncategorized",
                 None
             ),
-            Next::Fail {
+            Next::Fail(Failure {
                 recreate_session: false,
                 session_lost: true,
                 ..
-            }
+            })
         ));
         // Without recreation: a dead session turns lost; an expiry does not
         // (a later call's init.recreate may replace it); a missing item is
@@ -852,7 +702,7 @@ mod tests {
             (500, "internalServerErrorUncategorized", true),
         ] {
             match run(&mut new("GET", true, false), status, code, None) {
-                Next::Fail { session_lost, .. } => assert_eq!(session_lost, lost, "{status} {code}"),
+                Next::Fail(Failure { session_lost, .. }) => assert_eq!(session_lost, lost, "{status} {code}"),
                 other => panic!("{status} {code}: {other:?}"),
             }
         }
@@ -860,7 +710,7 @@ mod tests {
         let mut m = new("GET", true, true);
         assert!(matches!(
             run(&mut m, 404, "invalidSessionNotFound", None),
-            Next::Fail { state_lost: false, .. }
+            Next::Fail(Failure { state_lost: false, .. })
         ));
         // After a recreation, the retry budget starts again.
         let mut m = new("GET", true, true);
@@ -872,7 +722,7 @@ mod tests {
             assert!(matches!(run(&mut m, 429, "", Some("0")), Next::Resend { .. }));
         }
         let failed = m.recreate_failed(Error::local(Code::Network, &["x"]));
-        assert!(matches!(failed, Next::Fail { ref error, .. } if error.attempts() == 4));
+        assert_eq!(failed.error.attempts(), 4);
     }
 
     #[test]
@@ -881,27 +731,33 @@ mod tests {
             max_retries: 0,
             max_retry_after_ms: 180_000,
         };
-        let mut string_token = WorkbookFetch::new("PATCH", limits, true, false, false);
+        let mut string_token = Attempts::workbook_fetch("PATCH", limits, true, false, false);
         assert!(
-            matches!(run(&mut string_token, 401, "", None), Next::Fail { .. }),
+            matches!(run(&mut string_token, 401, "", None), Next::Fail(Failure { .. })),
             "a string token cannot be renewed"
         );
-        let mut m = WorkbookFetch::new("PATCH", limits, true, false, true);
-        assert!(matches!(run(&mut m, 403, "", None), Next::Fail { .. }), "only a 401");
-        let mut m = WorkbookFetch::new("PATCH", limits, true, false, true);
+        let mut m = Attempts::workbook_fetch("PATCH", limits, true, false, true);
+        assert!(
+            matches!(run(&mut m, 403, "", None), Next::Fail(Failure { .. })),
+            "only a 401"
+        );
+        let mut m = Attempts::workbook_fetch("PATCH", limits, true, false, true);
         assert!(matches!(run(&mut m, 401, "", None), Next::Renew));
-        assert!(matches!(run(&mut m, 401, "", None), Next::Fail { .. }), "once per call");
+        assert!(
+            matches!(run(&mut m, 401, "", None), Next::Fail(Failure { .. })),
+            "once per call"
+        );
         assert_eq!(m.attempts(), 2, "Retry-Attempt still counts the request");
         // The renewal was not counted: a 429 may still be resent once the
         // budget allows it; with maxRetries 0 it is not.
-        let mut m = WorkbookFetch::new("PATCH", limits, true, false, true);
+        let mut m = Attempts::workbook_fetch("PATCH", limits, true, false, true);
         assert!(matches!(run(&mut m, 401, "", None), Next::Renew));
-        assert!(matches!(run(&mut m, 429, "", Some("1")), Next::Fail { .. }));
+        assert!(matches!(run(&mut m, 429, "", Some("1")), Next::Fail(Failure { .. })));
         let limits = Limits {
             max_retries: 1,
             max_retry_after_ms: 180_000,
         };
-        let mut m = WorkbookFetch::new("GET", limits, true, false, true);
+        let mut m = Attempts::workbook_fetch("GET", limits, true, false, true);
         assert!(matches!(run(&mut m, 401, "", None), Next::Renew));
         assert!(matches!(
             run(&mut m, 429, "", Some("1")),

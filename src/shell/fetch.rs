@@ -1,6 +1,7 @@
-//! One attempt: build the `fetch` init, send, read the answer bounded, scrub
-//! the token from it. No policy here: what to do with the answer is the
-//! core's business. Nothing is sent once the caller's signal has aborted.
+//! One attempt's pieces, which the driver (`shell::exchange`) puts
+//! together: the `fetch` init of a lifecycle request, the dispatch through
+//! the call's `fetch`, the answer read bounded and scrubbed of the token.
+//! No policy here: what to do with the answer is the core's business.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -10,7 +11,6 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::abort::AttemptGuard;
-use super::phases::{self, Phase};
 use super::sys::{
     cancel_stream, fetch, get, promise_resolve, read_body as sys_read_body, AbortSignal, ReadableStream, Response,
 };
@@ -30,32 +30,6 @@ pub enum NoAnswer {
     /// A header could not be set (the platform's `Headers` refused its
     /// value): nothing was sent, and sending again would fail the same way.
     HeaderRefused,
-}
-
-/// Sends attempt number `attempt` of `req`, through the caller's `fetch`
-/// (`via`) or the global one.
-pub async fn send(
-    req: &Request,
-    token: &str,
-    client_request_id: &str,
-    attempt: u32,
-    timeout_ms: u32,
-    caller: Option<&AbortSignal>,
-    via: Option<&Function>,
-) -> Result<Answer, NoAnswer> {
-    // Every request of every call passes here: an aborted caller sends nothing.
-    if super::abort::caller_aborted(caller) {
-        return Err(NoAnswer::Aborted);
-    }
-    phases::switch(Phase::Attempt);
-    let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
-    let init = fetch_init(req, token, client_request_id, attempt, &guard.signal())?;
-    phases::switch(Phase::Fetch);
-    let response = dispatch(&req.url, &init, via, &guard, caller).await;
-    phases::switch(Phase::Answer);
-    let answer = read_answer(&response?, token, &guard, caller).await;
-    phases::switch(Phase::Decide);
-    answer
 }
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/shell/init.js")]
@@ -87,7 +61,7 @@ pub fn header_text<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) ->
 /// `redirect: "manual"`, not `"error"`: workerd rejects `"error"`, and
 /// [`dispatch`] treats an unfollowed redirect as no answer, so the token
 /// never follows one.
-fn fetch_init(
+pub fn fetch_init(
     req: &Request,
     token: &str,
     client_request_id: &str,

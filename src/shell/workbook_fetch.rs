@@ -1,12 +1,14 @@
-//! `session.fetch`'s I/O: reading the caller's `RequestInit`, and one
-//! attempt through the runtime's `fetch`. The decisions (where the request
+//! `session.fetch`'s I/O: reading the caller's `RequestInit`, and each
+//! attempt's `fetch` init. The decisions (where the request
 //! may go, its headers, resends, recreation) are
-//! `protocol::workbook_request`'s; the attempt loop is the session's
-//! (`surface::session`), which owns the session id.
+//! `protocol::workbook_request`'s and `protocol::attempts`'; the attempts
+//! are run by the one driver (`shell::exchange::drive`) through the
+//! session's step (`surface::session`), which owns the session id.
 //!
 //! A successful (2xx) answer is handed back as the platform's own
-//! `Response`, its body unread. An error answer's body is read (bounded,
-//! the token scrubbed) to build the `GraphError`.
+//! `Response`, its body unread ([`Sent::Head`](super::exchange::Sent)). An
+//! error answer's body is read (bounded, the token scrubbed) to build the
+//! `GraphError`.
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -14,11 +16,8 @@ use crate::prelude::*;
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 
-use super::abort::{caller_aborted, AttemptGuard};
-use super::fetch::header_text;
-use super::fetch::{dispatch, read_answer, Head, NoAnswer};
+use super::fetch::{header_text, NoAnswer};
 use super::sys::AbortSignal;
-use crate::protocol::request::Answer;
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/shell/init.js")]
 extern "C" {
@@ -50,32 +49,17 @@ pub struct Outgoing {
     pub method: String,
 }
 
-/// What one attempt came to.
-pub enum Sent {
-    /// A 2xx: the caller's `Response` (read once), body unread.
-    Success(Head),
-    /// Any other status: its answer, body read (bounded) and scrubbed.
-    Failure(Answer),
-}
-
-/// Sends attempt `attempt` (1-based) of the call to `url` in session
-/// `session_id`. Nothing is sent once the caller's signal has aborted.
-#[allow(clippy::too_many_arguments)]
-pub async fn send_once(
+/// The `fetch` init of attempt `attempt` (1-based) in session
+/// `session_id`: the caller's request with the session's headers, its
+/// signal the attempt's.
+pub fn session_request_init(
     p: &Outgoing,
-    caller: Option<&AbortSignal>,
-    url: &str,
     token: &str,
     session_id: &str,
     client_request_id: &str,
     attempt: u32,
-    timeout_ms: u32,
-    via: Option<&js_sys::Function>,
-) -> Result<Sent, NoAnswer> {
-    if caller_aborted(caller) {
-        return Err(NoAnswer::Aborted);
-    }
-    let guard = AttemptGuard::new(timeout_ms, caller).map_err(|_| NoAnswer::Network)?;
+    signal: &AbortSignal,
+) -> Result<Object, NoAnswer> {
     let mut auth = String::with_capacity(token.len() + 7);
     auth.push_str("Bearer ");
     auth.push_str(token);
@@ -94,13 +78,5 @@ pub async fn send_once(
     // its token, session id or client-request-id.
     let text = header_text(ours.into_iter().chain(retry)).ok_or(NoAnswer::HeaderRefused)?;
     // The token never follows a redirect (see `shell::fetch::fetch_init`).
-    let init = session_init(&p.base, &p.headers, &p.method, &text, &p.body, &guard.signal())
-        .map_err(|_| NoAnswer::HeaderRefused)?;
-    let head = dispatch(url, &init, via, &guard, caller).await?;
-    if (200..300).contains(&head.status) {
-        // `timeoutMs` bounds the wait for the answer's head; the caller
-        // reads the body at its own pace.
-        return Ok(Sent::Success(head));
-    }
-    Ok(Sent::Failure(read_answer(&head, token, &guard, caller).await?))
+    session_init(&p.base, &p.headers, &p.method, &text, &p.body, signal).map_err(|_| NoAnswer::HeaderRefused)
 }

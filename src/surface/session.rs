@@ -37,22 +37,20 @@ use wasm_bindgen_futures::JsFuture;
 use super::convert::{add_async_dispose, refreshed_to_js, to_js};
 use super::fetch_init::read_fetch_init;
 use super::options::{read_call_from, read_create, Bag, Keys};
+use crate::protocol::attempts::Attempts;
 use crate::protocol::error::{Code, Error};
-use crate::protocol::event::{failure, reason, Event, RetryReason};
 use crate::protocol::line::{Join, Line, Ticket};
-use crate::protocol::policy::Answered;
 use crate::protocol::request::Request;
-use crate::protocol::retry::parse_retry_after;
 use crate::protocol::session::{
     classify, AfterFailure, Begin, BeginRecreate, Fire, Session, State, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
 };
 use crate::protocol::validate::{check_session_id, integer, Call};
-use crate::protocol::workbook_request::{target_url, Next, WorkbookFetch};
+use crate::protocol::workbook_request::target_url;
 use crate::shell::abort::{aborted, bound_abort, caller_aborted, deferred, race_abort, sleep, AbortLink, Signal};
 use crate::shell::action::{session_action, InLine, SessionAction};
 use crate::shell::create::{create_session, CreateParams};
-use crate::shell::events::{emit, notify, AttemptEvents};
-use crate::shell::exchange::{header_refused, listener, transport, wait_for_line, with_call, LineCell};
+use crate::shell::events::notify;
+use crate::shell::exchange::{drive, listener, with_call, LineCell, Sent, Step, StepFuture};
 use crate::shell::fetch::NoAnswer;
 use crate::shell::sys::{
     fresh_client_request_id, json_parse, now_ms, random, set, set_str, AbortController, AbortSignal, Response,
@@ -60,7 +58,7 @@ use crate::shell::sys::{
 use crate::shell::task::{spawn, to_promise};
 use crate::shell::timers::sleep_or_stop;
 use crate::shell::token::TokenSource;
-use crate::shell::workbook_fetch::{send_once, Sent};
+use crate::shell::workbook_fetch::{session_request_init, Outgoing};
 
 #[derive(Default)]
 struct Callbacks {
@@ -806,80 +804,52 @@ async fn recreate_for(rc: &Rc<RefCell<Inner>>, failed_id: &str, ticket: Ticket) 
     }
 }
 
-/// How one attempt of `session.fetch` ended.
-enum Attempted {
-    /// A 2xx: the caller's `Response`.
-    Success(Response),
-    /// The call fails with this error (aborted, or a header refused).
-    Failed(Error),
-    /// What the machine says follows.
-    Then(Next),
+/// `session.fetch`'s I/O for the one driver: each attempt goes out on the
+/// session's current id, and an expired session is recreated for the line.
+struct FetchStep<'a> {
+    rc: &'a Rc<RefCell<Inner>>,
+    outgoing: &'a Outgoing,
+    url: &'a str,
+    call: &'a Call,
+    ticket: Ticket,
+    /// The id the last attempt went out on.
+    id: String,
 }
 
-/// The end of one attempt of `session.fetch`: reported (`onEvent`), its
-/// cooldown held on the line, judged by the machine (and a resend
-/// reported). Plain code, outside `fetch_task`'s state machine.
-#[allow(clippy::too_many_arguments)]
-fn attempt_ended(
-    sent: Result<Sent, NoAnswer>,
-    events: &AttemptEvents<'_>,
-    line: &LineCell,
-    rc: &Rc<RefCell<Inner>>,
-    machine: &mut WorkbookFetch,
-    on_event: Option<&Function>,
-    method: &str,
-    url: &str,
-    attempt: u32,
-) -> Attempted {
-    let now = now_ms() as u64;
-    match &sent {
-        Ok(Sent::Success(head)) => events.answered(head.status, head.header("request-id").as_deref(), None),
-        Ok(Sent::Failure(a)) => events.answered(a.status, a.request_id.as_deref(), None),
-        Err(NoAnswer::Aborted) => events.answered(0, None, Some("aborted")),
-        Err(NoAnswer::Network) => events.answered(0, None, failure(Answered::Network)),
-        Err(NoAnswer::Redirect) => events.answered(0, None, failure(Answered::Redirect)),
-        Err(NoAnswer::Timeout) => events.answered(0, None, failure(Answered::Timeout)),
-        Err(NoAnswer::HeaderRefused) => {}
+impl Step for FetchStep<'_> {
+    fn target(&self) -> (&str, &str) {
+        (self.outgoing.method.as_str(), self.url)
     }
-    let (answer, no_answer) = match sent {
-        Ok(Sent::Success(head)) => {
-            let retry_after = head.header("retry-after");
-            line.set(
-                line.get()
-                    .hold(now, retry_after.and_then(|v| parse_retry_after(&v, now))),
-            );
-            rc.borrow_mut().machine.activity(now);
-            return Attempted::Success(head.response);
+
+    /// No request once the session is lost, nor once it is closed but by
+    /// those that joined the line before close() (also while waiting).
+    fn admit(&mut self, attempts: u32) -> Result<(), Error> {
+        let inner = self.rc.borrow();
+        if !inner.machine.may_send(inner.line.get().admits(self.ticket)) {
+            return Err(state_error(&inner.machine).with_attempts(attempts));
         }
-        Ok(Sent::Failure(a)) => (Some(a), Answered::Network),
-        Err(NoAnswer::Aborted) => return Attempted::Failed(aborted(attempt)),
-        Err(NoAnswer::HeaderRefused) => return Attempted::Failed(header_refused(attempt)),
-        Err(NoAnswer::Network) => (None, Answered::Network),
-        Err(NoAnswer::Redirect) => (None, Answered::Redirect),
-        Err(NoAnswer::Timeout) => (None, Answered::Timeout),
-    };
-    let cooldown = answer
-        .as_ref()
-        .and_then(|a| a.retry_after.as_deref())
-        .and_then(|v| parse_retry_after(v, now));
-    line.set(line.get().hold(now, cooldown));
-    let next = machine.handle(answer.as_ref(), no_answer, now, random());
-    let retry = match next {
-        Next::Renew => Some((0, RetryReason::TokenRenewal)),
-        Next::Resend { delay_ms } => Some((delay_ms, reason(cooldown))),
-        _ => None,
-    };
-    if let Some((delay_ms, reason)) = retry {
-        let e = Event::Retry {
-            method,
-            url,
-            attempt,
-            delay_ms,
-            reason,
-        };
-        emit(on_event, &e);
+        self.id.clone_from(&inner.machine.id);
+        Ok(())
     }
-    Attempted::Then(next)
+
+    fn init(&self, token: &str, attempt: u32, signal: &AbortSignal) -> Result<Object, NoAnswer> {
+        session_request_init(
+            self.outgoing,
+            token,
+            &self.id,
+            &self.call.client_request_id,
+            attempt,
+            signal,
+        )
+    }
+
+    fn unread_success(&self) -> bool {
+        true
+    }
+
+    fn recreate(&mut self) -> StepFuture<'_, Result<(), Error>> {
+        Box::pin(recreate_for(self.rc, &self.id, self.ticket))
+    }
 }
 
 /// `session.fetch`: see the JS method.
@@ -890,7 +860,7 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         .ok_or_else(|| plain(Error::local(Code::InvalidArgument, &["path must be a string"])))?;
     let init = read_fetch_init(&init).map_err(plain)?;
     let signal = init.signal.clone();
-    let (url, mut call, token, persist, keep_alive_recreate) = {
+    let (url, mut call, source, persist, keep_alive_recreate) = {
         let inner = rc.borrow();
         if inner.machine.state != State::Active {
             return Err(plain(state_error(&inner.machine)));
@@ -909,19 +879,9 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         call.client_request_id = id.clone();
     }
     let line = rc.borrow().line.clone();
-    let on_event = listener(&call);
-    // Every token this call used: all are scrubbed from what it returns
-    // (Graph may echo the first one back after a renewal).
-    let mut used: Vec<String> = Vec::new();
-    let fail = |e: Error, used: &[String], state_lost: bool| {
-        let mut e = with_call(e, &call, "");
-        for t in used {
-            e.redact(t);
-        }
-        (e, state_lost)
-    };
+    let fail = |e: Error| (with_call(e, &call, ""), false);
     if caller_aborted(signal.as_deref()) {
-        return Err(fail(aborted(0), &used, false));
+        return Err(fail(aborted(0)));
     }
     // One at a time, in call order, unless the caller asked otherwise.
     let (_turn, ticket) = if init.concurrent {
@@ -930,123 +890,56 @@ async fn fetch_task(rc: Rc<RefCell<Inner>>, path: JsValue, init: JsValue) -> Res
         let (previous, (turn, ticket)) = join_line(&rc, false);
         if let Some(p) = previous {
             if race_abort(p, signal.as_deref()).await.is_err() {
-                return Err(fail(aborted(0), &used, false));
+                return Err(fail(aborted(0)));
             }
         }
         (Some(turn), ticket)
     };
-    let source = token;
-    let mut machine = WorkbookFetch::new(
+    let mut machine = Attempts::workbook_fetch(
         &init.outgoing.method,
         call.limits(),
         persist,
         init.recreate.unwrap_or(keep_alive_recreate),
         source.renews(),
     );
-    // Each child future is awaited in one place (the state machine holds
-    // one copy of each): the first token and a renewal's, a resend's delay
-    // and the line's cooldown, either recreation.
-    let mut token = String::new();
-    let mut resolve = true;
-    let mut resend_after: Option<u64> = None;
-    loop {
-        if resolve {
-            token = source
-                .resolve(&url, signal.as_deref(), call.timeout_ms)
-                .await
-                .map_err(|e| fail(e.with_attempts(machine.attempts()), &used, false))?;
-            used.push(token.clone());
-            resolve = false;
+    let mut step = FetchStep {
+        rc: &rc,
+        outgoing: &init.outgoing,
+        url: &url,
+        call: &call,
+        ticket,
+        id: String::new(),
+    };
+    // The session's cooldown holds every request on it, this one too
+    // (`concurrent` skips the order, never a cooldown).
+    let driven = drive(
+        &call,
+        &mut machine,
+        &mut step as &mut dyn Step,
+        None,
+        Some(&source),
+        signal.as_deref(),
+        Some(&line),
+    )
+    .await;
+    match driven {
+        Ok((Sent::Head(head), attempts)) => {
+            rc.borrow_mut().machine.activity(now_ms() as u64);
+            Ok((head.response, attempts))
         }
-        // The session's cooldown holds every request on it, this one too
-        // (`concurrent` skips the order, never a cooldown).
-        let waited = wait_for_line(
-            Some(&line),
-            &call,
-            signal.as_deref(),
-            machine.attempts(),
-            resend_after.take(),
-        )
-        .await;
-        if let Err(e) = waited {
-            return Err(fail(e, &used, false));
-        }
-        // No request once the session is lost, nor once it is closed but
-        // by those that joined the line before close() (also while waiting).
-        let id = {
-            let inner = rc.borrow();
-            if !inner.machine.may_send(inner.line.get().admits(ticket)) {
-                let e = state_error(&inner.machine).with_attempts(machine.attempts());
-                return Err(fail(e, &used, false));
-            }
-            inner.machine.id.clone()
-        };
-        let attempt = machine.begin_attempt();
-        let method = init.outgoing.method.as_str();
-        let events = AttemptEvents::sent(on_event, method, &url, attempt);
-        let sent = send_once(
-            &init.outgoing,
-            signal.as_deref(),
-            &url,
-            &token,
-            &id,
-            &call.client_request_id,
-            attempt,
-            call.timeout_ms,
-            transport(&call).and_then(|t| t.fetch.as_ref()),
-        )
-        .await;
-        let next = match attempt_ended(sent, &events, &line, &rc, &mut machine, on_event, method, &url, attempt) {
-            Attempted::Success(response) => return Ok((response, machine.attempts())),
-            Attempted::Failed(e) => return Err(fail(e, &used, false)),
-            Attempted::Then(next) => next,
-        };
-        // What follows the recreation, when one is due: the resend (`None`),
-        // or the failure to return.
-        let (recreate, failed) = match next {
-            Next::Done => {
-                return Err(fail(
-                    Error::local(Code::InvalidResponse, &["no usable answer"]),
-                    &used,
-                    false,
-                ))
-            }
-            // A 401 with a token source that renews: one fresh token, one resend.
-            Next::Renew => {
-                resolve = true;
-                (false, None)
-            }
-            Next::Resend { delay_ms } => {
-                resend_after = Some(delay_ms);
-                (false, None)
-            }
-            Next::Recreate => (true, None),
-            // Not resent; the session is replaced for the work after it.
-            Next::Fail {
-                error,
-                state_lost,
-                recreate_session,
-                session_lost,
-            } => (recreate_session, Some((error, state_lost, session_lost))),
-        };
-        if recreate {
-            let recreated = recreate_for(&rc, &id, ticket).await;
-            if let (Err(e), None) = (recreated, &failed) {
-                if let Next::Fail { error, state_lost, .. } = machine.recreate_failed(e) {
-                    return Err(fail(error, &used, state_lost));
-                }
-            }
-        }
-        if let Some((error, state_lost, session_lost)) = failed {
-            let failed = fail(error, &used, state_lost);
-            if session_lost {
+        // The session's step hands back a 2xx unread, and only a 2xx ends well.
+        Ok((Sent::Answer(_), attempts)) => Err(fail(
+            Error::local(Code::InvalidResponse, &["no usable answer"]).with_attempts(attempts),
+        )),
+        Err(failed) => {
+            if failed.session_lost {
                 lose(
                     &rc,
-                    &id,
-                    fetch_error_to_js(&failed.0, failed.1, "WorkbookSession.fetch"),
+                    &step.id,
+                    fetch_error_to_js(&failed.error, failed.state_lost, "WorkbookSession.fetch"),
                 );
             }
-            return Err(failed);
+            Err((failed.error, failed.state_lost))
         }
     }
 }
