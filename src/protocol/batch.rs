@@ -5,10 +5,10 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::error::{from_graph_error, Code, Error};
+use super::error::{from_graph_error, Code, Codes, Error};
 use super::json::{self, write_string, Value};
 use super::policy::{judge, Answered, Attempt, Kind, Verdict};
-use super::retry::{parse_retry_after, Codes, Limits};
+use super::retry::{parse_retry_after, Limits};
 use super::text;
 
 /// Graph's limit of requests per `$batch`.

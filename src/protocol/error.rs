@@ -434,6 +434,28 @@ pub fn status_code_name(status: u16) -> &'static str {
     }
 }
 
+/// The codes of an error answer, as Graph sent them.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Codes<'a> {
+    /// `error.code`.
+    pub top: Option<&'a str>,
+    /// `error.innerError.code`: the one that decides.
+    pub second: Option<&'a str>,
+}
+
+impl<'a> Codes<'a> {
+    /// The codes of `e`.
+    pub fn of(e: &'a Error) -> Codes<'a> {
+        Codes {
+            top: match e.code() {
+                Code::Graph(c) => Some(c.as_str()),
+                _ => None,
+            },
+            second: e.inner_code(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

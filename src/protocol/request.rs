@@ -3,9 +3,9 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::error::{Code, Error};
+use super::error::{Code, Codes, Error};
 use super::policy::Answered;
-use super::retry::{parse_retry_after, Codes};
+use super::retry::parse_retry_after;
 use super::validate::Call;
 
 /// The HTTP methods Graph's workbook-session endpoints use.

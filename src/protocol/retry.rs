@@ -9,36 +9,12 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::error::{Code, Error};
-
 /// The longest backoff step (a server's cooldown is never capped).
 pub const MAX_DELAY_MS: u64 = 180_000;
 /// `maxRetryAfterMs` when none is given: the longest cooldown a call waits.
 pub const DEFAULT_MAX_RETRY_AFTER_MS: u32 = 180_000;
 /// The largest `maxRetryAfterMs` accepted: a day.
 pub const MAX_RETRY_AFTER_LIMIT_MS: u32 = 86_400_000;
-
-/// The codes of an error answer, as Graph sent them.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Codes<'a> {
-    /// `error.code`.
-    pub top: Option<&'a str>,
-    /// `error.innerError.code`: the one that decides.
-    pub second: Option<&'a str>,
-}
-
-impl<'a> Codes<'a> {
-    /// The codes of `e`.
-    pub fn of(e: &'a Error) -> Codes<'a> {
-        Codes {
-            top: match e.code() {
-                Code::Graph(c) => Some(c.as_str()),
-                _ => None,
-            },
-            second: e.inner_code(),
-        }
-    }
-}
 
 /// How far a call may go in resending.
 #[derive(Clone, Copy, Debug, PartialEq)]

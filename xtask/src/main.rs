@@ -22,6 +22,7 @@ mod demo;
 mod e2e;
 mod emulator;
 mod fuzz;
+mod layers;
 mod model;
 mod runtimes;
 mod setup;
