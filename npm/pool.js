@@ -6,7 +6,10 @@
 // time (Graph's one request at a time per workbook). An item the batch did
 // not refresh goes, once its own Retry-After has passed, to the session's
 // own `refresh()`, whose line and policy decide (resent, or a dead or
-// expired session turns `lost`). This file only schedules: it imports the
+// expired session turns `lost`). A refresh in a $batch takes its session's
+// line first (one request at a time per session, its cooldowns): a session
+// whose line is busy or cooling down is refreshed through its own
+// `refresh()` instead, in its turn. This file only schedules: it imports the
 // runtime's main entry (pool-node.js, pool-workerd.js, pool-browser.js) and
 // adds nothing to it.
 
@@ -181,7 +184,10 @@ export function definePool({ refreshSessions, WorkbookSession }) {
       }
       const batch = [];
       for (const e of picked) {
-        if (e.failed) this.#fallback(e);
+        // A refresh in a $batch cannot wait inside it: it takes the
+        // session's line now (empty, not cooling down), or goes through the
+        // session's own refresh(), which waits its turn and the cooldown.
+        if (e.failed || !claimLine(e.session)) this.#fallback(e);
         else batch.push(e);
       }
       for (let i = 0; i < batch.length; i += MAX_BATCH) this.#send(batch.slice(i, i + MAX_BATCH));
@@ -201,6 +207,7 @@ export function definePool({ refreshSessions, WorkbookSession }) {
 
     async #send(batch) {
       let results;
+      let whole = false;
       try {
         // One round per batch (maxRetries 0): a throttled item waits for
         // its cooldown outside the batch, holding no other item of it.
@@ -212,10 +219,13 @@ export function definePool({ refreshSessions, WorkbookSession }) {
         // The whole call failed before any item was judged (the token
         // source, an abort): each item goes to its session's own refresh.
         results = batch.map(() => error);
+        whole = true;
       }
       const now = Date.now();
       batch.forEach((e, i) => {
         const r = results[i];
+        // The session's line goes on; an item's own cooldown holds it.
+        releaseLine(e.session, !(r instanceof Error), r instanceof Error && !whole ? r.retryAfterMs : undefined);
         if (r instanceof Error) {
           e.failed = r;
           // Graph's cooldown for this item: nothing leaves on the session before it passes.
@@ -364,6 +374,26 @@ class Heap {
 
 // ±10 %, as keep-alive's.
 const jitter = (ms) => Math.round(ms * (0.9 + 0.2 * Math.random()));
+
+// A session's line (one request at a time, its cooldowns), taken for a
+// refresh sent in a $batch and let go when the batch answered. A session
+// freed behind the pool's back has no line: its refresh goes through
+// refresh(), which reports it.
+function claimLine(session) {
+  try {
+    return session.__claimLine();
+  } catch {
+    return false;
+  }
+}
+
+function releaseLine(session, refreshed, retryAfterMs) {
+  try {
+    session.__releaseLine(refreshed, retryAfterMs);
+  } catch {
+    // freed meanwhile: nothing waits in its line
+  }
+}
 
 function reportError(error) {
   if (typeof globalThis.reportError === "function") globalThis.reportError(error);

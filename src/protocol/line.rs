@@ -128,6 +128,15 @@ impl Line {
         self.in_line == 0
     }
 
+    /// May a refresh sent outside the session's own calls (`SessionPool`'s
+    /// `$batch`, which cannot wait inside a batch) take the line at `now`?
+    /// Only when it is empty, `close()` has not joined, and no cooldown
+    /// holds it; it then joins as any request ([`Line::join`]), so the
+    /// requests that come while it is out wait for it.
+    pub fn claimable(self, now: u64) -> bool {
+        self.in_line == 0 && self.close_turn.is_none() && self.until_ms <= now
+    }
+
     /// May a request go at `now`, when it may wait at most `max_wait_ms`?
     pub fn gate(self, now: u64, max_wait_ms: u64) -> Gate {
         match self.until_ms.saturating_sub(now) {
@@ -140,6 +149,22 @@ impl Line {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_batch_refresh_claims_only_an_idle_line() {
+        let idle = Line::default();
+        assert!(idle.claimable(0));
+        let (busy, _, _) = idle.join(false);
+        assert!(!busy.claimable(0), "a request is in line");
+        assert!(busy.leave().claimable(0), "it ended");
+        let cooling = idle.hold(1_000, Some(3_000));
+        assert!(!cooling.claimable(3_999), "the cooldown holds it");
+        assert!(cooling.claimable(4_000));
+        let (closing, _) = idle.join_close();
+        assert!(!closing.leave().claimable(0), "close() joined");
+        let (line, _, _) = idle.join(true);
+        assert!(line.claimable(0), "a concurrent fetch does not join");
+    }
+
     use super::*;
 
     /// Cooldowns as (answered at, Retry-After ms), asked at, max wait, gate.

@@ -401,6 +401,14 @@ impl Session {
         self.keep_alive.map(|k| jittered(k.interval_ms, random))
     }
 
+    /// A refresh sent outside the session's own calls (`SessionPool`'s
+    /// `$batch`) succeeded at `now`.
+    pub fn refreshed_at(&mut self, now: u64) {
+        if self.state == State::Active {
+            self.last_refreshed_at = Some(now);
+        }
+    }
+
     /// The refresh sent on `sent_on` failed with `failure`. The refresh is
     /// over (a second `refresh()` no longer joins it); after
     /// [`AfterFailure::Recreate`] its turn goes on with

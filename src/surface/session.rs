@@ -110,6 +110,9 @@ struct Inner {
     /// request carrying its id (keep-alive, refresh, fetch, the recreation,
     /// close) until it passes.
     line: Rc<LineCell>,
+    /// The turn `SessionPool` holds while the session's refresh is out in
+    /// one of its `$batch` requests ([`WorkbookSession::claim_line`]).
+    pool_turn: Option<Turn>,
 }
 
 impl Inner {
@@ -264,6 +267,7 @@ impl WorkbookSession {
                 wrapper: None,
                 queue_tail: None,
                 line: Rc::new(Cell::new(Line::default())),
+                pool_turn: None,
             })),
         }
     }
@@ -620,6 +624,58 @@ impl WorkbookSession {
                 fetch_error_to_js(&with_call(e, &call, ""), false, op)
             })
         }))
+    }
+
+    /// For `SessionPool` (`npm/pool.js`), not part of the typed API: takes
+    /// the session's line for a refresh the pool sends in a `$batch`, which
+    /// cannot wait inside the batch. Only when the session is active, no
+    /// refresh or recreation is under way, and its line is empty, not
+    /// closing and not cooling down ([`Line::claimable`]); `false` leaves
+    /// the refresh to the session's own `refresh()`, which waits its turn.
+    /// The requests that come meanwhile (`session.fetch`, `close()`) wait
+    /// for [`WorkbookSession::release_line`].
+    #[wasm_bindgen(js_name = __claimLine, skip_typescript)]
+    pub fn claim_line(&self) -> bool {
+        let free = match self.inner.try_borrow() {
+            Ok(inner) => {
+                inner.machine.state == State::Active
+                    && inner.in_flight.is_none()
+                    && inner.recreation.is_none()
+                    && inner.pool_turn.is_none()
+                    && inner.line.get().claimable(now_ms() as u64)
+            }
+            Err(_) => false,
+        };
+        if !free {
+            return false;
+        }
+        let (_, (turn, _)) = join_line(&self.inner, false);
+        self.inner.borrow_mut().pool_turn = Some(turn);
+        true
+    }
+
+    /// For `SessionPool`: the `$batch` answered the refresh taken with
+    /// [`WorkbookSession::claim_line`]; `refreshed`: it succeeded;
+    /// `retry_after_ms`: the item's cooldown, which holds the session's
+    /// line as any answer's. The requests waiting in the line go on.
+    #[wasm_bindgen(js_name = __releaseLine, skip_typescript)]
+    pub fn release_line(&self, refreshed: bool, retry_after_ms: Option<f64>) {
+        let turn = {
+            let Ok(mut inner) = self.inner.try_borrow_mut() else {
+                return;
+            };
+            let now = now_ms() as u64;
+            let cooldown = retry_after_ms
+                .filter(|ms| ms.is_finite() && *ms >= 0.0)
+                .map(|ms| ms as u64);
+            inner.line.set(inner.line.get().hold(now, cooldown));
+            if refreshed {
+                inner.machine.refreshed_at(now);
+            }
+            inner.pool_turn.take()
+        };
+        // Leaves the line and lets the next request go, no borrow held.
+        drop(turn);
     }
 
     /// Stops keep-alive (and a refresh it has in flight) and releases its

@@ -1,7 +1,8 @@
 // graph-workbook-session/pool against the emulator: many sessions kept
 // alive through $batch (at most 20 per request, never two of one workbook
 // in a batch), a throttled item resent after its own Retry-After, an
-// expired session recreated or reported lost; none lost otherwise.
+// expired session recreated or reported lost; none lost otherwise; a
+// pooled session's refresh waits in its line (session.fetch, cooldowns).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -117,6 +118,46 @@ test("SessionPool: an expired session is recreated with recreate: true, reported
   assert.deepEqual(lost, [[b.id, true]]);
   assert.equal(b.state, "lost");
   assert.equal(plain.size, 0);
+});
+
+test("SessionPool: a pooled session's refresh waits for its session.fetch in flight, and for the cooldown that fetch got", BOUND, async (t) => {
+  const url = await emulator(t);
+  const { SessionPool } = await load();
+  const book = `/me/drive/items/${unique("POOL-LINE")}`;
+  const item = book.split("/").at(-1);
+  // Every refresh of the session that leaves, in a $batch or on its own, with the time it left.
+  const refreshes = [];
+  const fetchSpy = async (input, init) => {
+    const u = typeof input === "string" ? input : input.url;
+    const at = performance.now();
+    if (u.endsWith("/$batch") && JSON.parse(init.body).requests.some((r) => r.url.includes(item))) refreshes.push(at);
+    if (u.endsWith("/refreshSession") && u.includes(item)) refreshes.push(at);
+    return fetch(input, init);
+  };
+  const pool = new SessionPool({ accessToken: "pool-token", baseUrl: `${url}/v1.0`, fetch: fetchSpy, intervalMs: 200, windowMs: 100 });
+  t.after(() => pool.close());
+  const a = await pool.create({ workbook: book });
+  await sleep(500);
+  const range = "/worksheets('Sheet1')/range(address='A1')";
+  // One request at a time per session: a slow session.fetch holds the pool's refreshes.
+  await control.fault(url, { operation: "range", pathContains: item, delayMs: 1200, times: 1 });
+  const t0 = performance.now();
+  assert.equal((await a.fetch(range)).status, 200);
+  const t1 = performance.now();
+  // A 429 with Retry-After: 1 on session.fetch: nothing leaves on the session before it passes.
+  await control.fault(url, { operation: "range", pathContains: item, status: 429, retryAfter: "1", times: 1 });
+  const t2 = performance.now();
+  assert.equal((await a.fetch(range)).status, 200);
+  const t3 = performance.now();
+  await sleep(600);
+  pool.stop();
+  assert.ok(t1 - t0 >= 1100 && t3 - t2 >= 950, `the fetch took ${t1 - t0} ms, the resend ${t3 - t2} ms`);
+  const between = (from, to) => refreshes.filter((at) => at > from && at < to).map((at) => Math.round(at - from));
+  assert.deepEqual(between(t0 + 50, t1 - 50), [], "no refresh of the session while its fetch was out");
+  assert.deepEqual(between(t2 + 50, t3 - 50), [], "no refresh of the session during its cooldown");
+  assert.ok(refreshes.some((at) => at > t3), "refreshed again once the fetch was answered");
+  assert.ok(refreshes.some((at) => at < t0), "refreshed before");
+  assert.equal(a.state, "active");
 });
 
 test("SessionPool: delete() lets a session go (open, no longer refreshed) while the others of its workbook go on", BOUND, async (t) => {
