@@ -1,6 +1,7 @@
 //! The pipeline (issues 20 and 21), in Node and headless Chromium against
 //! the emulator: one decision function for every request kind, one line per
-//! session whose cooldown holds every request on it, createSession under
+//! session whose cooldown holds every request on it, one request at a time
+//! per workbook across its sessions, createSession under
 //! the same policy, the poll floor, one set of tokens per call, and the
 //! special cases of workbook-error-handling.md and resources/excel.md.
 #![cfg(target_arch = "wasm32")]
@@ -57,6 +58,46 @@ fn patch(values: &str) -> JsValue {
     set(&init, "method", "PATCH");
     set(&init, "body", ["{\"values\":", values, "}"].concat());
     init
+}
+
+/// workbook-best-practice.md, "Throttling and concurrency": for each
+/// workbook, the next request only after the current one answered, also
+/// across sessions (concurrent sessions cause merge conflicts). Two
+/// sessions on one workbook share its queue; a `concurrent` fetch skips it.
+#[wasm_bindgen_test]
+async fn two_sessions_on_one_workbook_send_one_request_at_a_time() {
+    let wb = workbook("one-per-workbook");
+    let a = session(&wb, &[]).await;
+    let b = session(&wb, &[]).await;
+    fault_on(&wb, &[r#""operation":"range","delayMs":800,"times":1"#]).await;
+    let slow = a.fetch(range("B2").into(), JsValue::UNDEFINED);
+    let next = b.fetch(range("C3").into(), JsValue::UNDEFINED);
+    let init: JsValue = Object::new().into();
+    set(&init, "concurrent", true);
+    let beside = b.fetch(range("D4").into(), init);
+    for p in [slow, next, beside] {
+        assert_eq!(get_num(&settle(p).await.expect("answered"), "status"), 200.0);
+    }
+    let ranges = logged(&wb, "range").await;
+    let at = |cell: &str| {
+        let r = ranges
+            .iter()
+            .find(|r| get_str(r, "path").is_some_and(|p| p.contains(cell)))
+            .unwrap_or_else(|| panic!("{cell} was sent"));
+        get_num(r, "timeMs")
+    };
+    // The delayed request is logged when it is answered.
+    let (answered, next, beside) = (at("B2"), at("C3"), at("D4"));
+    assert!(
+        next >= answered,
+        "the other session's fetch went out {} ms before the first was answered",
+        answered - next
+    );
+    assert!(
+        beside < answered - 400.0,
+        "a concurrent fetch is not held ({} ms before)",
+        answered - beside
+    );
 }
 
 /// Issue 20, first bullet: a `Retry-After` on one `session.fetch` holds

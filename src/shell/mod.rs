@@ -11,6 +11,8 @@ pub mod create;
 pub mod events;
 pub mod exchange;
 pub mod fetch;
+#[cfg(feature = "full")]
+pub mod order;
 pub mod phases;
 pub mod sys;
 pub mod task;

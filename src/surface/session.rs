@@ -30,7 +30,7 @@ use crate::prelude::*;
 use alloc::rc::Rc;
 use core::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, JsString, Object, Promise, Reflect, WeakRef};
+use js_sys::{Function, JsString, Object, Promise, Reflect, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -39,7 +39,7 @@ use super::fetch_init::read_fetch_init;
 use super::options::{read_call_from, read_create, Bag, Keys};
 use crate::protocol::attempts::Attempts;
 use crate::protocol::error::{Code, Error};
-use crate::protocol::line::{Join, Line, Ticket};
+use crate::protocol::line::{Line, Ticket};
 use crate::protocol::request::Request;
 use crate::protocol::session::{
     classify, AfterFailure, Begin, BeginRecreate, Fire, Session, State, MAX_INTERVAL_MS, MIN_INTERVAL_MS,
@@ -52,6 +52,7 @@ use crate::shell::create::{create_session, CreateParams};
 use crate::shell::events::notify;
 use crate::shell::exchange::{drive, listener, with_call, LineCell, Sent, Step, StepFuture};
 use crate::shell::fetch::NoAnswer;
+use crate::shell::order::{self, queue_for, WorkbookQueue};
 use crate::shell::sys::{
     fresh_client_request_id, json_parse, now_ms, random, set, set_str, AbortController, AbortSignal, Response,
 };
@@ -100,11 +101,11 @@ struct Inner {
     /// strongly while it runs, so that the wrapper is not collected (and the
     /// session freed) under it.
     wrapper: Option<WeakRef>,
-    /// Settles when the last request in line (`session.fetch`, a refresh,
-    /// `close()`) has finished: the next one waits for it (Graph's best
-    /// practice: one request at a time per workbook, the next after the
-    /// current one answered).
-    queue_tail: Option<Promise>,
+    /// The workbook's queue, shared with every session of this instance on
+    /// the same workbook (`shell::order`): the requests in line go one at a
+    /// time across all of them (Graph's best practice: one request at a time
+    /// per workbook, the next after the current one answered).
+    queue: WorkbookQueue,
     /// The session's line ([`Line`]: its decisions): the requests in it,
     /// and a cooldown from any answer on this session, which holds every
     /// request carrying its id (keep-alive, refresh, fetch, the recreation,
@@ -251,6 +252,7 @@ impl WorkbookSession {
         mut create: CreateParams,
     ) -> WorkbookSession {
         create.persist_changes = machine.persist_changes;
+        let queue = queue_for(&call.base.origin, &call.workbook);
         WorkbookSession {
             inner: Rc::new(RefCell::new(Inner {
                 machine,
@@ -265,7 +267,7 @@ impl WorkbookSession {
                 rearm: None,
                 keep_alive_stop: None,
                 wrapper: None,
-                queue_tail: None,
+                queue,
                 line: Rc::new(Cell::new(Line::default())),
                 pool_turn: None,
             })),
@@ -629,8 +631,9 @@ impl WorkbookSession {
     /// For `SessionPool` (`npm/pool.js`), not part of the typed API: takes
     /// the session's line for a refresh the pool sends in a `$batch`, which
     /// cannot wait inside the batch. Only when the session is active, no
-    /// refresh or recreation is under way, and its line is empty, not
-    /// closing and not cooling down ([`Line::claimable`]); `false` leaves
+    /// refresh or recreation is under way, its line is empty, not closing
+    /// and not cooling down ([`Line::claimable`]), and no request is in
+    /// line on its workbook (`shell::order`); `false` leaves
     /// the refresh to the session's own `refresh()`, which waits its turn.
     /// The requests that come meanwhile (`session.fetch`, `close()`) wait
     /// for [`WorkbookSession::release_line`].
@@ -643,6 +646,7 @@ impl WorkbookSession {
                     && inner.recreation.is_none()
                     && inner.pool_turn.is_none()
                     && inner.line.get().claimable(now_ms() as u64)
+                    && order::idle(&inner.queue)
             }
             Err(_) => false,
         };
@@ -728,48 +732,39 @@ fn add_async_dispose_once(session: &JsValue) {
 }
 
 /// A request's turn in the session's line (`session.fetch`, a refresh,
-/// `close()`): resolves its `done` and leaves the line when dropped
-/// (finished, failed, aborted), so the next in line goes.
-struct Turn(Option<Function>, Rc<LineCell>);
+/// `close()`) and in its workbook's queue: resolves its `done` and leaves
+/// both when dropped (finished, failed, aborted), so the next in line goes.
+struct Turn(Option<Function>, Rc<LineCell>, WorkbookQueue);
 
 impl Drop for Turn {
     fn drop(&mut self) {
         self.1.set(self.1.get().leave());
+        order::leave(&self.2);
         if let Some(done) = self.0.take() {
             let _ = done.call0(&JsValue::UNDEFINED);
         }
     }
 }
 
-/// Joins the session's line (`close`: as `close()`, [`Line::join_close`]):
-/// returns what to wait for (the previous request's end; nothing when the
-/// line is empty), this request's turn and its ticket. Called before the
+/// Joins the session's line (`close`: as `close()`, [`Line::join_close`])
+/// and its workbook's queue: returns what to wait for (the end of the
+/// requests ahead on the workbook, this session's or another's; nothing
+/// when none is), this request's turn and its ticket. Called before the
 /// request's first `await`, so that requests join in call order.
 fn join_line(rc: &Rc<RefCell<Inner>>, close: bool) -> (Option<Promise>, (Turn, Ticket)) {
     let (mine, done) = deferred();
-    let mut inner = rc.borrow_mut();
+    let inner = rc.borrow();
     let line = inner.line.clone();
-    let (joined, join, ticket) = match close {
-        true => {
-            let (l, j) = line.get().join_close();
-            (l, j, None)
+    let (joined, ticket) = match close {
+        true => (line.get().join_close().0, None),
+        false => {
+            let (l, _, t) = line.get().join(false);
+            (l, t)
         }
-        false => line.get().join(false),
     };
     line.set(joined);
-    // An empty line: every earlier request has ended, so there is nothing
-    // to wait for (and no promise to race against the caller's signal).
-    let previous = match join {
-        Join::Go => None,
-        Join::After => inner.queue_tail.take(),
-    };
-    // Never rejects: both are resolve-only.
-    let tail = match &previous {
-        Some(p) => Promise::all(&Array::of2(p, &mine)),
-        None => mine,
-    };
-    inner.queue_tail = Some(tail);
-    (previous, (Turn(done, line), ticket))
+    let previous = order::join(&inner.queue, &mine);
+    (previous, (Turn(done, line, inner.queue.clone()), ticket))
 }
 
 /// Waits for this request's turn (the end of `previous`), then for a
@@ -1271,7 +1266,7 @@ async fn keep_alive_loop(
                 let inner = rc.borrow();
                 match inner.line.get().keep_alive_may_go() {
                     true => None,
-                    false => inner.queue_tail.clone(),
+                    false => order::tail(&inner.queue),
                 }
             };
             match busy {
