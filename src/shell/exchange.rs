@@ -157,9 +157,10 @@ pub trait Step {
         false
     }
     /// Recreates the request's session ([`Next::Recreate`], or a failure
-    /// that asks for it). Only `session.fetch`'s machine asks.
-    fn recreate(&mut self) -> StepFuture<'_, Result<(), Error>> {
-        Box::pin(async { Ok(()) })
+    /// that asks for it); `None`: the request has no session to recreate
+    /// here. Only `session.fetch`'s machine asks.
+    fn recreate(&mut self) -> Option<StepFuture<'_, Result<(), Error>>> {
+        None
     }
 }
 
@@ -302,18 +303,26 @@ pub async fn drive<S: Step + ?Sized>(
             Next::Renew => resolve = true,
             Next::Resend { delay_ms } => resend_after = Some(delay_ms),
             Next::Recreate => {
-                if let Err(e) = step.recreate().await {
+                if let Some(Err(e)) = recreate(step).await {
                     return Err(finish(machine.recreate_failed(e), &got));
                 }
             }
             // Not resent; the session is replaced for the work after it.
             Next::Fail(f) => {
                 if f.recreate_session {
-                    let _ = step.recreate().await;
+                    let _ = recreate(step).await;
                 }
                 return Err(finish(f, &got));
             }
         }
+    }
+}
+
+/// The step's recreation, awaited; `None` when it has none.
+async fn recreate<S: Step + ?Sized>(step: &mut S) -> Option<Result<(), Error>> {
+    match step.recreate() {
+        Some(f) => Some(f.await),
+        None => None,
     }
 }
 

@@ -17,7 +17,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use alloc::collections::BTreeMap;
 use alloc::rc::{Rc, Weak};
 use core::cell::RefCell;
 
@@ -35,11 +34,14 @@ pub struct Queue {
 /// A workbook's queue, shared by its sessions.
 pub type WorkbookQueue = Rc<RefCell<Queue>>;
 
-type Queues = BTreeMap<String, Weak<RefCell<Queue>>>;
+/// Each workbook's key (origin and item path) and its queue, held weakly:
+/// a list (an instance holds a few workbooks; a map's code would cost
+/// kilobytes of the download).
+type Queues = Vec<(String, Weak<RefCell<Queue>>)>;
 
 #[cfg(feature = "std")]
 std::thread_local! {
-    static QUEUES: RefCell<Queues> = const { RefCell::new(BTreeMap::new()) };
+    static QUEUES: RefCell<Queues> = const { RefCell::new(Vec::new()) };
 }
 
 /// As `shell::timers`' wheel: the npm build has no `thread_local!`, and a
@@ -50,7 +52,7 @@ struct OneThread(RefCell<Queues>);
 #[allow(unsafe_code)]
 unsafe impl Sync for OneThread {}
 #[cfg(not(feature = "std"))]
-static QUEUES: OneThread = OneThread(RefCell::new(BTreeMap::new()));
+static QUEUES: OneThread = OneThread(RefCell::new(Vec::new()));
 
 fn with<R>(f: impl FnOnce(&mut Queues) -> R) -> R {
     #[cfg(feature = "std")]
@@ -69,12 +71,12 @@ pub fn queue_for(origin: &str, workbook: &str) -> WorkbookQueue {
     let key = [origin, workbook].concat();
     with(|queues| {
         // Workbooks whose sessions are all gone.
-        queues.retain(|_, q| q.strong_count() > 0);
-        if let Some(q) = queues.get(&key).and_then(Weak::upgrade) {
+        queues.retain(|(_, q)| q.strong_count() > 0);
+        if let Some(q) = queues.iter().find(|(k, _)| *k == key).and_then(|(_, q)| q.upgrade()) {
             return q;
         }
         let q = Rc::new(RefCell::new(Queue::default()));
-        queues.insert(key, Rc::downgrade(&q));
+        queues.push((key, Rc::downgrade(&q)));
         q
     })
 }

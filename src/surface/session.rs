@@ -898,8 +898,8 @@ impl Step for FetchStep<'_> {
         true
     }
 
-    fn recreate(&mut self) -> StepFuture<'_, Result<(), Error>> {
-        Box::pin(recreate_for(self.rc, &self.id, self.ticket))
+    fn recreate(&mut self) -> Option<StepFuture<'_, Result<(), Error>>> {
+        Some(Box::pin(recreate_for(self.rc, &self.id, self.ticket)))
     }
 }
 
