@@ -33,10 +33,11 @@
 //   Retry-After it was given), and no request of the session at all inside
 //   it: a cooldown holds the session's whole line (session.fetch, refresh,
 //   keep-alive, close, the recreation);
-// * one request at a time per session (issue 20): no request carrying a
-//   session's id is sent while another carrying it has no answer yet
-//   (refresh(), keep-alive, session.fetch, close() take turns), but for
-//   `concurrent: true` fetches and the function exports' own calls;
+// * one request at a time per workbook (issue 20), across its sessions (two
+//   slots share each workbook): no request carrying a session's id is sent
+//   while another on its workbook has no answer yet (refresh(), keep-alive,
+//   session.fetch, close() take turns), but for `concurrent: true` fetches
+//   and the function exports' own calls;
 // * state matches the emulator's truth: a closed or lost session is not
 //   alive there; at the end, after closing everything, no session of ours
 //   is left but those a free() abandoned or an ambiguous createSession may
@@ -100,7 +101,7 @@ const sendKey = (crid, attempt) => `${crid} ${attempt}`;
 // Each request carrying a session id, from when it was handed to fetch to
 // when its answer's head (or its failure) came back: the package sees the
 // answer only after `end` is set (the wrapper settles first).
-const onSession = []; // { sid, crid, what, sent, end }
+const onSession = []; // { sid, wb, crid, what, sent, end }
 globalThis.fetch = (input, init) => {
   const h = new Headers(init?.headers);
   const key = sendKey(h.get("client-request-id"), h.get("retry-attempt"));
@@ -108,7 +109,8 @@ globalThis.fetch = (input, init) => {
   const sid = h.get("workbook-session-id");
   if (!sid) return realFetch(input, init);
   const what = String(input).split("/workbook/")[1]?.split("?")[0] ?? String(input);
-  const q = { sid, crid: h.get("client-request-id"), what: `${what} #${h.get("retry-attempt") ?? 0}`, sent: Date.now(), end: null };
+  const wb = String(input).split("/workbook/")[0];
+  const q = { sid, wb, crid: h.get("client-request-id"), what: `${what} #${h.get("retry-attempt") ?? 0}`, sent: Date.now(), end: null };
   onSession.push(q);
   const ended = () => (q.end = Date.now());
   try {
@@ -182,7 +184,8 @@ function tokenSource(slot) {
 
 const slots = Array.from({ length: SLOTS }, (_, i) => ({
   i,
-  workbook: `/me/drive/items/${run}-slot${i}`,
+  // Two slots per workbook: their sessions share the workbook's queue.
+  workbook: `/me/drive/items/${run}-book${Math.floor(i / 2)}`,
   s: null,
   tokenMode: "ok",
   tokenTrouble: 0,
@@ -563,19 +566,20 @@ async function check() {
       if (gap > 200 && gap < 950) fail(`${p.operation} for ${p.sessionId} sent ${gap} ms into the session's 1 s cooldown (after a 429 on ${q.operation})`);
     }
   }
-  // One request at a time per session (issue 20): every request carrying a
-  // session's id takes its turn (refresh(), keep-alive, session.fetch,
-  // close()); only `concurrent: true` fetches, and the function exports'
-  // own calls, go beside them. Sent before the one ahead has its answer is
-  // a failure (5 ms of slack for the clock's tick).
-  const busy = new Map(); // session id -> the request with the latest end so far
+  // One request at a time per workbook (issue 20, workbook-best-practice.md),
+  // across the sessions on it (two slots share each workbook): every
+  // request carrying a session's id takes its turn (refresh(), keep-alive,
+  // session.fetch, close()); only `concurrent: true` fetches, and the
+  // function exports' own calls, go beside them. Sent before the one ahead
+  // has its answer is a failure (5 ms of slack for the clock's tick).
+  const busy = new Map(); // workbook -> the request with the latest end so far
   for (const q of onSession) {
     if (modelCrids.has(q.crid) || concurrentCrids.has(q.crid)) continue;
-    const ahead = busy.get(q.sid);
+    const ahead = busy.get(q.wb);
     if (ahead && q.sent < (ahead.end ?? Infinity) - 5) {
-      fail(`two requests on ${q.sid} at once: ${q.what} sent ${q.sent - ahead.sent} ms after ${ahead.what}, ${ahead.end === null ? "still unanswered" : `${ahead.end - q.sent} ms before its answer`}`);
+      fail(`two requests on ${q.wb.split("/").at(-1)} at once: ${q.what} (${q.sid}) sent ${q.sent - ahead.sent} ms after ${ahead.what} (${ahead.sid}), ${ahead.end === null ? "still unanswered" : `${ahead.end - q.sent} ms before its answer`}`);
     }
-    if (!ahead || (ahead.end !== null && (q.end === null || q.end > ahead.end))) busy.set(q.sid, q);
+    if (!ahead || (ahead.end !== null && (q.end === null || q.end > ahead.end))) busy.set(q.wb, q);
   }
   // Requests answered long ago cannot overlap a later one: forget them.
   let kept = 0;
