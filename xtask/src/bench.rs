@@ -142,6 +142,13 @@ fn phases(quick: bool) -> Result {
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     step("building the package with --features full,phases into target/bench/phases");
     build::variant(&["--no-default-features", "--features", "full,phases"], &dir)?;
+    // The glue imports the shared GraphError module from `../`, an ES module.
+    build::write_graph_error(&crate::root().join(OUT).join(build::GRAPH_ERROR))?;
+    std::fs::write(
+        crate::root().join(OUT).join("package.json"),
+        "{ \"type\": \"module\" }\n",
+    )
+    .map_err(|e| e.to_string())?;
     std::fs::write(dir.join("package.json"), "{ \"type\": \"module\" }\n").map_err(|e| e.to_string())?;
     npm_ci()?;
     fast_emulator_build()?;

@@ -309,11 +309,17 @@ fn bundle_snippet(dir: &Path, shared: &str) -> Result {
 /// `src/surface/graph_error.js`, minified.
 fn shared_graph_error() -> Result<(u64, u64)> {
     let out = pkg_file(GRAPH_ERROR);
+    write_graph_error(&out)?;
+    Ok((file_len(&out)?, gzip_len(&out)?))
+}
+
+/// The GraphError module (`src/surface/graph_error.js`, minified) at `out`:
+/// a variant built outside `pkg/` imports it from its parent folder.
+pub fn write_graph_error(out: &Path) -> Result {
     run(Command::new("node_modules/.bin/esbuild")
         .arg("src/surface/graph_error.js")
         .args(["--minify", "--format=esm", "--log-level=warning"])
-        .arg(format!("--outfile={}", out.display())))?;
-    Ok((file_len(&out)?, gzip_len(&out)?))
+        .arg(format!("--outfile={}", out.display())))
 }
 
 /// The one GraphError module every entry's glue imports.
