@@ -202,6 +202,27 @@ export async function chromium(t) {
   return browser;
 }
 
+/**
+ * Checks what consumers/pool-scenario.mjs returned, in any runtime, and the
+ * emulator's log of its workbooks: every refresh went through $batch and
+ * succeeded, none lost, every session closed.
+ */
+export async function assertPoolScenario(r, runtime, url) {
+  assert.equal(r.runtime, runtime, JSON.stringify(r));
+  assert.deepEqual(r.errors, []);
+  assert.equal(r.size, 3);
+  assert.deepEqual(r.states, ["active", "active", "active"]);
+  assert.deepEqual(r.closed, ["closed", "closed", "closed"]);
+  assert.ok(r.refreshed >= 6, `${r.refreshed} refreshes of 3 sessions in 1.5 s at a 300 ms interval`);
+  assert.ok(r.batches >= 2, `${r.batches} $batch requests`);
+  const log = [];
+  for (const b of r.books) log.push(...(await control.requests(url, b.split("/").at(-1))));
+  const refreshes = log.filter((q) => q.operation === "refreshSession");
+  assert.ok(refreshes.length >= r.refreshed);
+  assert.ok(refreshes.every((q) => q.batch && q.status === 204), "every refresh went through $batch and succeeded");
+  assert.equal(log.filter((q) => q.operation === "closeSession" && q.status === 204).length, 3);
+}
+
 /** Checks what consumers/scenario.mjs returned, in any runtime. */
 export function assertScenario(r, runtime) {
   assert.equal(r.runtime, runtime);

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { assertScenario, bin, consumer, consumers, control, emulator, lastJson, run } from "../lib/harness.mjs";
+import { assertPoolScenario, assertScenario, bin, consumer, consumers, control, emulator, lastJson, run } from "../lib/harness.mjs";
 
 // Each test takes about 5 s here; the bound is several times that.
 const BOUND = { timeout: 120_000 };
@@ -20,4 +20,15 @@ test("Deno: import without init, refresh, create/close, errors, WorkbookSession"
   assertScenario(lastJson(stdout), "deno");
   const log = await control.requests(url, "Runtimes/deno/");
   assert.ok(log.some((q) => q.clientRequestId === "deno-refresh" && q.status === 204));
+});
+
+test("Deno: SessionPool keeps three sessions alive through $batch, then closes them", BOUND, async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("deno-pool", { copy: [[join(consumers, "pool-scenario.mjs")], [join(consumers, "pool-cli.mjs")]] });
+  const { stdout } = run(
+    bin("deno"),
+    ["run", "--no-prompt", "--allow-net=127.0.0.1", `--allow-read=${dir}`, "pool-cli.mjs", url, "deno"],
+    { cwd: dir, env: { DENO_NO_UPDATE_CHECK: "1", DENO_DIR: join(dir, ".deno") } },
+  );
+  await assertPoolScenario(lastJson(stdout), "deno", url);
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
-import { bin, consumer, consumers, control, emulator, examples, run, unique } from "../lib/harness.mjs";
+import { assertPoolScenario, bin, consumer, consumers, control, emulator, examples, run, unique } from "../lib/harness.mjs";
 
 // Each test takes 5 to 20 s here; the bound is several times that.
 const BOUND = { timeout: 180_000 };
@@ -254,6 +254,22 @@ test("workerd (Miniflare): session.fetch writes a range with PATCH, reads it bac
       ["GET", 200, body.sessionId],
     ]);
     assert.deepEqual((await control.sessions(url)).filter((s) => s.item === workbook), [], "closed");
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("workerd (Miniflare): SessionPool keeps three sessions alive through $batch within a request, then closes them", BOUND, async (t) => {
+  const url = await emulator(t);
+  const dir = consumer("workerd-pool", {
+    copy: [[join(consumers, "workerd-pool")], [join(consumers, "pool-scenario.mjs")]],
+  });
+  const { mf } = bundled(dir, { bindings: { GRAPH_BASE_URL: `${url}/v1.0` } });
+  try {
+    const r = await mf.dispatchFetch("http://worker/");
+    const body = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(body));
+    await assertPoolScenario(body, "workerd", url);
   } finally {
     await mf.dispose();
   }
