@@ -160,6 +160,35 @@ test("SessionPool: a pooled session's refresh waits for its session.fetch in fli
   assert.equal(a.state, "active");
 });
 
+test("SessionPool: a batch item's Retry-After holds the session's own session.fetch until it passes", BOUND, async (t) => {
+  const url = await emulator(t);
+  const { SessionPool } = await load();
+  const book = `/me/drive/items/${unique("POOL-ITEM-429")}`;
+  const item = book.split("/").at(-1);
+  let throttled; // resolves with the time the $batch that throttled the item answered
+  const answered = new Promise((r) => (throttled = r));
+  let rangeSentAt = null;
+  const fetchSpy = async (input, init) => {
+    const u = typeof input === "string" ? input : input.url;
+    if (u.includes("/range(") && u.includes(item)) rangeSentAt ??= performance.now();
+    const r = await fetch(input, init);
+    if (u.endsWith("/$batch")) {
+      const body = await r.clone().json();
+      if (body.responses.some((x) => x.status === 429)) throttled(performance.now());
+    }
+    return r;
+  };
+  const pool = new SessionPool({ accessToken: "pool-token", baseUrl: `${url}/v1.0`, fetch: fetchSpy, intervalMs: 300, windowMs: 100 });
+  t.after(() => pool.close());
+  const a = await pool.create({ workbook: book });
+  await control.fault(url, { operation: "refreshSession", pathContains: item, status: 429, retryAfter: "1", times: 1 });
+  const at = await answered;
+  const r = await a.fetch("/worksheets('Sheet1')/range(address='A1')");
+  assert.equal(r.status, 200);
+  assert.ok(rangeSentAt - at >= 950, `session.fetch sent ${Math.round(rangeSentAt - at)} ms after the item's 1 s cooldown began`);
+  assert.equal(a.state, "active");
+});
+
 test("SessionPool: delete() lets a session go (open, no longer refreshed) while the others of its workbook go on", BOUND, async (t) => {
   const url = await emulator(t);
   const { SessionPool } = await load();
