@@ -34,14 +34,19 @@ pub struct Queue {
 /// A workbook's queue, shared by its sessions.
 pub type WorkbookQueue = Rc<RefCell<Queue>>;
 
-/// Each workbook's key (origin and item path) and its queue, held weakly:
-/// a list (an instance holds a few workbooks; a map's code would cost
-/// kilobytes of the download).
-type Queues = Vec<(String, Weak<RefCell<Queue>>)>;
+/// Each workbook's key (origin and item path) and its queue, held weakly,
+/// sorted by key (binary search: a `BTreeMap`'s code would cost kilobytes
+/// of the download); and the length after the last sweep of the queues
+/// whose sessions are all gone.
+#[derive(Default)]
+struct Queues {
+    sorted: Vec<(String, Weak<RefCell<Queue>>)>,
+    swept: usize,
+}
 
 #[cfg(feature = "std")]
 std::thread_local! {
-    static QUEUES: RefCell<Queues> = const { RefCell::new(Vec::new()) };
+    static QUEUES: RefCell<Queues> = const { RefCell::new(Queues { sorted: Vec::new(), swept: 0 }) };
 }
 
 /// As `shell::timers`' wheel: the npm build has no `thread_local!`, and a
@@ -52,7 +57,10 @@ struct OneThread(RefCell<Queues>);
 #[allow(unsafe_code)]
 unsafe impl Sync for OneThread {}
 #[cfg(not(feature = "std"))]
-static QUEUES: OneThread = OneThread(RefCell::new(Vec::new()));
+static QUEUES: OneThread = OneThread(RefCell::new(Queues {
+    sorted: Vec::new(),
+    swept: 0,
+}));
 
 fn with<R>(f: impl FnOnce(&mut Queues) -> R) -> R {
     #[cfg(feature = "std")]
@@ -70,13 +78,24 @@ fn with<R>(f: impl FnOnce(&mut Queues) -> R) -> R {
 pub fn queue_for(origin: &str, workbook: &str) -> WorkbookQueue {
     let key = [origin, workbook].concat();
     with(|queues| {
-        // Workbooks whose sessions are all gone.
-        queues.retain(|(_, q)| q.strong_count() > 0);
-        if let Some(q) = queues.iter().find(|(k, _)| *k == key).and_then(|(_, q)| q.upgrade()) {
-            return q;
+        // Workbooks whose sessions are all gone, swept once the list has
+        // doubled since the last sweep: a session made costs a search, not
+        // a pass over every workbook the instance has held.
+        if queues.sorted.len() >= 2 * queues.swept.max(16) {
+            queues.sorted.retain(|(_, q)| q.strong_count() > 0);
+            queues.swept = queues.sorted.len();
+        }
+        let at = queues.sorted.binary_search_by(|(k, _)| k.as_str().cmp(&key));
+        if let Ok(i) = at {
+            if let Some(q) = queues.sorted[i].1.upgrade() {
+                return q;
+            }
         }
         let q = Rc::new(RefCell::new(Queue::default()));
-        queues.push((key, Rc::downgrade(&q)));
+        match at {
+            Ok(i) => queues.sorted[i].1 = Rc::downgrade(&q),
+            Err(i) => queues.sorted.insert(i, (key, Rc::downgrade(&q))),
+        }
         q
     })
 }
@@ -113,4 +132,39 @@ pub fn idle(queue: &WorkbookQueue) -> bool {
 /// Settles when the requests in line now have ended; `None` when idle.
 pub fn tail(queue: &WorkbookQueue) -> Option<Promise> {
     queue.borrow().tail.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_queue_per_workbook_while_a_session_holds_it() {
+        let a = queue_for("https://graph.microsoft.com", "/me/drive/items/A");
+        let again = queue_for("https://graph.microsoft.com", "/me/drive/items/A");
+        assert!(Rc::ptr_eq(&a, &again), "the same workbook shares one queue");
+        let other = queue_for("https://graph.microsoft.com", "/me/drive/items/B");
+        assert!(!Rc::ptr_eq(&a, &other));
+        let elsewhere = queue_for("http://127.0.0.1:8080", "/me/drive/items/A");
+        assert!(!Rc::ptr_eq(&a, &elsewhere), "another origin is another workbook");
+        // Many workbooks made and let go: each found again while held, and
+        // the list swept of the others.
+        let held: Vec<WorkbookQueue> = (0..200).map(|i| queue_for("o", &i.to_string())).collect();
+        for round in 0..5 {
+            for i in 200..400 {
+                drop(queue_for("o", &[round.to_string(), i.to_string()].concat()));
+            }
+        }
+        for (i, q) in held.iter().enumerate() {
+            assert!(Rc::ptr_eq(q, &queue_for("o", &i.to_string())));
+        }
+        let len = with(|q| q.sorted.len());
+        assert!(len < 200 + 5 * 200, "swept: {len} entries");
+        drop((a, again));
+        let fresh = queue_for("https://graph.microsoft.com", "/me/drive/items/A");
+        assert!(
+            Rc::strong_count(&fresh) == 1,
+            "a workbook with no session left gets a new queue"
+        );
+    }
 }
