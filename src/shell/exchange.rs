@@ -71,7 +71,7 @@ pub type LineCell = Cell<Line>;
 /// until the line lets a request go; `Err` when its cooldown is longer
 /// than the call waits (nothing is sent) or the caller aborted. The attempt
 /// loops' one sleep, so that each awaits it in one place.
-pub async fn wait_for_line(
+async fn wait_for_line(
     line: Option<&LineCell>,
     call: &Call,
     signal: Option<&AbortSignal>,
@@ -257,25 +257,22 @@ pub async fn drive<S: Step + ?Sized>(
             attempt_ended(sent, &events, attempt)
         };
         let now = now_ms() as u64;
+        // Any answer's cooldown holds the session's line.
+        let retry_after = match &sent {
+            Ok(Sent::Head(head)) => head.header("retry-after"),
+            Ok(Sent::Answer(a)) => a.retry_after.clone(),
+            Err(_) => None,
+        };
+        let cooldown = retry_after.and_then(|v| parse_retry_after(&v, now));
+        if let Some(line) = line {
+            line.set(line.get().hold(now, cooldown));
+        }
         let (answer, no_answer) = match sent {
-            Ok(Sent::Head(head)) => {
-                if let Some(line) = line {
-                    let cooldown = head.header("retry-after").and_then(|v| parse_retry_after(&v, now));
-                    line.set(line.get().hold(now, cooldown));
-                }
-                return Ok((Sent::Head(head), attempt));
-            }
+            Ok(Sent::Head(head)) => return Ok((Sent::Head(head), attempt)),
             Ok(Sent::Answer(a)) => (Some(a), Answered::Network),
             Err(Ended::Failed(e)) => return Err(plain(e, &got)),
             Err(Ended::NoAnswer(no)) => (None, no),
         };
-        let cooldown = answer
-            .as_ref()
-            .and_then(|a| a.retry_after.as_deref())
-            .and_then(|v| parse_retry_after(v, now));
-        if let Some(line) = line {
-            line.set(line.get().hold(now, cooldown));
-        }
         let next = machine.handle(answer.as_ref(), no_answer, now, random());
         if let Some((delay_ms, reason)) = resend(&next, cooldown) {
             let (method, url) = step.target();
@@ -414,7 +411,7 @@ pub async fn execute(
 }
 
 /// A header the platform refused to set: the call fails, nothing was sent.
-pub fn header_refused(attempts: u32) -> Error {
+fn header_refused(attempts: u32) -> Error {
     Error::local(
         Code::InvalidArgument,
         &["a request header could not be set (an invalid session id, token or client-request-id); nothing was sent"],
