@@ -14,6 +14,8 @@ pub mod fetch;
 #[cfg(feature = "full")]
 pub mod order;
 pub mod phases;
+#[cfg(feature = "full")]
+pub mod session;
 pub mod sys;
 pub mod task;
 #[cfg(feature = "full")]

@@ -3,7 +3,7 @@
 //! may go, its headers, resends, recreation) are
 //! `protocol::workbook_request`'s and `protocol::attempts`'; the attempts
 //! are run by the one driver (`shell::exchange::drive`) through the
-//! session's step (`surface::session`), which owns the session id.
+//! session's step (`shell::session`), which owns the session id.
 //!
 //! A successful (2xx) answer is handed back as the platform's own
 //! `Response`, its body unread ([`Sent::Head`](super::exchange::Sent)). An
@@ -16,6 +16,7 @@ use crate::prelude::*;
 use js_sys::Object;
 use wasm_bindgen::JsValue;
 
+use super::abort::Signal;
 use super::fetch::{header_text, NoAnswer};
 use super::sys::AbortSignal;
 
@@ -34,6 +35,20 @@ extern "C" {
         body: &JsValue,
         signal: &AbortSignal,
     ) -> Result<Object, JsValue>;
+}
+
+/// The caller's `init`, read.
+pub struct FetchInit {
+    /// What goes out on every attempt.
+    pub outgoing: Outgoing,
+    /// `init.concurrent`: skip the session's one-at-a-time order.
+    pub concurrent: bool,
+    /// `init.recreate`: overrides keep-alive's `recreate` for this call.
+    pub recreate: Option<bool>,
+    /// `init.signal`.
+    pub signal: Option<Signal>,
+    /// The caller's own `client-request-id` header, kept on every attempt.
+    pub client_request_id: Option<String>,
 }
 
 /// The request as the caller gave it, checked (see `surface::fetch_init`).

@@ -17,23 +17,8 @@ use crate::protocol::workbook_request::{
     adds_json_content_type, check_body, check_caller_header, init_field, json_start, normalize_method, Body, InitField,
     MAX_INIT_FIELDS, OWN_HEADERS,
 };
-use crate::shell::abort::Signal;
 use crate::shell::sys::{is_array, object_keys, prototype_of};
-use crate::shell::workbook_fetch::Outgoing;
-
-/// The caller's `init`, read.
-pub struct FetchInit {
-    /// What goes out on every attempt.
-    pub outgoing: Outgoing,
-    /// `init.concurrent`: skip the session's one-at-a-time order.
-    pub concurrent: bool,
-    /// `init.recreate`: overrides keep-alive's `recreate` for this call.
-    pub recreate: Option<bool>,
-    /// `init.signal`.
-    pub signal: Option<Signal>,
-    /// The caller's own `client-request-id` header, kept on every attempt.
-    pub client_request_id: Option<String>,
-}
+use crate::shell::workbook_fetch::{FetchInit, Outgoing};
 
 fn bad(why: &str) -> Error {
     Error::local(Code::InvalidArgument, &[why])
