@@ -152,7 +152,7 @@ async fn transport_faults() {
         &[r#""status":404,"innerCode":"invalidSessionReCreatable","dropMidResponse":true,"times":0"#],
     )
     .await;
-    let (e, _) = refresh_err("dropped mid-response, 404", session_options(&wb, &id), "itemNotFound").await;
+    let (e, _) = refresh_err("dropped mid-response, 404", session_options(&wb, &id), "notFound").await;
     assert_eq!(get_num(&e, "status"), 404.0);
     assert_eq!(get_num(&e, "attempts"), 1.0);
 
@@ -446,7 +446,7 @@ async fn odd_bodies() {
     refresh_err("truncated JSON 400", session_options(&wb, &id), "badRequest").await;
     let (wb, id) = live("truncated-404").await;
     fault_on(&wb, &[r#""status":404,"body":"{\"error\":{\"code\":\"itemNotFound\",\"innerError\":{\"code\":\"invalidSessionReCreat","times":0"#]).await;
-    let (e, _) = refresh_err("truncated JSON 404", session_options(&wb, &id), "itemNotFound").await;
+    let (e, _) = refresh_err("truncated JSON 404", session_options(&wb, &id), "notFound").await;
     assert_eq!(get_num(&e, "status"), 404.0);
 
     // An empty 429 without a content type.

@@ -402,20 +402,22 @@ pub fn from_graph_error(err: &Value) -> Error {
     e
 }
 
-/// The top-level code used when a non-success answer has no readable body.
+/// The top-level code used when a non-success answer has no readable body:
+/// the names of workbook-error-codes.md (`unauthorized`, `forbidden`,
+/// `notFound`, `payloadTooLarge` ...), then the status's own.
 pub fn status_code_name(status: u16) -> &'static str {
     match status {
         400 => "badRequest",
-        401 => "unauthenticated",
-        403 => "accessDenied",
-        404 => "itemNotFound",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "notFound",
         405 => "methodNotAllowed",
         406 => "notAcceptable",
         409 => "conflict",
         410 => "gone",
         411 => "lengthRequired",
         412 => "preconditionFailed",
-        413 => "requestTooLarge",
+        413 => "payloadTooLarge",
         415 => "unsupportedMediaType",
         416 => "rangeNotSatisfiable",
         422 => "unprocessableEntity",
@@ -540,7 +542,10 @@ mod tests {
     fn unreadable_bodies_keep_the_status_and_name_it() {
         for (status, body, code) in [
             (400, "", "badRequest"),
-            (404, "<html><body>Not Found</body></html>", "itemNotFound"),
+            (404, "<html><body>Not Found</body></html>", "notFound"),
+            (401, "", "unauthorized"),
+            (403, "", "forbidden"),
+            (413, "", "payloadTooLarge"),
             (429, "{\"error\":{\"code\":\"tooMany", "tooManyRequests"),
             (500, "null", "internalServerError"),
             (502, "{\"error\":\"flat string\"}", "badGateway"),
