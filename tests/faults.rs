@@ -619,19 +619,28 @@ async fn broken_create_session_flows() {
         .expect("create after a throttled poll");
     assert!(get_str(&s, "id").is_some());
 
-    // The operation fails.
+    // The operation fails, every time, with a code that says to resend:
+    // createSession is sent again within maxRetries, then the error is final.
     let wb = workbook("fault-op-fails");
     fault_on(
         &wb,
         &[r#""operation":"createSession","operationFails":true,"status":503,"times":0"#],
     )
     .await;
-    let e = create_session_js(create(&wb)).await.unwrap_err();
+    let o = create(&wb);
+    set(&o, "maxRetries", 1);
+    let e = create_session_js(o).await.unwrap_err();
     assert_clean(&e, "serviceUnavailable");
     assert_eq!(
         get_str(&e, "innerCode").as_deref(),
         Some("serviceUnavailableUncategorized")
     );
+    let creates = requests(&wb)
+        .await
+        .iter()
+        .filter(|r| get_str(r, "operation").as_deref() == Some("createSession"))
+        .count();
+    assert_eq!(creates, 2);
     survived("createSession flows", 9);
 }
 

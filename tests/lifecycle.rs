@@ -102,6 +102,58 @@ async fn a_failed_operation_becomes_a_graph_error() {
     assert_eq!(get(&e, "recreatable"), JsValue::FALSE);
 }
 
+/// workbook-error-handling.md: "For both the long-running operation
+/// pattern and the regular pattern", the second-level code decides, and
+/// "the failed request is the one that triggers the failed operation": an
+/// operation that fails with `transientFailure` sends createSession again
+/// after the cooldown (it was final before, while the same code on a 500
+/// was resent).
+#[wasm_bindgen_test]
+async fn a_failed_operation_with_a_transient_code_sends_create_session_again() {
+    let wb = workbook("createtransient");
+    fault(
+        &[
+            r#"{"operation":"createSession","pathContains":""#,
+            &wb,
+            r#"","operationFails":true,"status":500,"innerCode":"transientFailure","retryAfter":"1","times":1}"#,
+        ]
+        .concat(),
+    )
+    .await;
+    let o = options(&wb);
+    set(&o, "preferAsync", true);
+    let s = create_session_js(o).await.expect("created on the second createSession");
+    assert!(get_str(&s, "id").is_some());
+    let log = requests(&wb).await;
+    let creates = log
+        .iter()
+        .filter(|r| get_str(r, "operation").as_deref() == Some("createSession"))
+        .count();
+    assert_eq!(creates, 2, "createSession sent once again");
+
+    // A code that says not to resend is final after one createSession.
+    let wb = workbook("createconflict");
+    fault(
+        &[
+            r#"{"operation":"createSession","pathContains":""#,
+            &wb,
+            r#"","operationFails":true,"status":409,"innerCode":"accessConflict","times":1}"#,
+        ]
+        .concat(),
+    )
+    .await;
+    let o = options(&wb);
+    set(&o, "preferAsync", true);
+    let e = create_session_js(o).await.unwrap_err();
+    assert_eq!(get_str(&e, "innerCode").as_deref(), Some("accessConflict"));
+    let log = requests(&wb).await;
+    let creates = log
+        .iter()
+        .filter(|r| get_str(r, "operation").as_deref() == Some("createSession"))
+        .count();
+    assert_eq!(creates, 1);
+}
+
 #[wasm_bindgen_test]
 async fn create_timeout_ends_a_slow_operation() {
     let wb = workbook("createslow");

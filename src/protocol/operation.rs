@@ -8,7 +8,7 @@ use crate::prelude::*;
 
 use super::error::{from_graph_error, Code, Error};
 use super::json::{self, Value};
-use super::policy::{Kind, POLL_FLOOR_MS};
+use super::policy::{judge, Answered, Attempt, Kind, Verdict, POLL_FLOOR_MS};
 use super::request::{Answer, Request};
 use super::retry::parse_retry_after;
 use super::validate::Call;
@@ -168,8 +168,10 @@ enum Expecting {
 enum CreateState {
     Send(Request, Expecting),
     Sent(Expecting),
-    /// Sleep, then poll the operation at this URL.
-    Wait(u64, String),
+    /// Sleep, then send this request (a poll of the operation, or
+    /// createSession again after its operation failed with a code that
+    /// says to resend).
+    Wait(u64, Request, Expecting),
     Done(Option<Result<SessionInfo, Error>>),
 }
 
@@ -182,8 +184,12 @@ enum CreateState {
 #[derive(Debug)]
 pub struct CreateFlow {
     persist_changes: bool,
+    prefer_async: bool,
     poll_interval_ms: u64,
     poll: u32,
+    /// createSession requests sent again after a failed operation
+    /// (against `maxRetries`).
+    resends: u32,
     state: CreateState,
 }
 
@@ -193,8 +199,10 @@ impl CreateFlow {
         let req = Request::create_session(call, p.persist_changes, p.prefer_async);
         CreateFlow {
             persist_changes: p.persist_changes,
+            prefer_async: p.prefer_async,
             poll_interval_ms: u64::from(p.poll_interval_ms),
             poll: 0,
+            resends: 0,
             state: CreateState::Send(req, Expecting::Created),
         }
     }
@@ -206,8 +214,8 @@ impl CreateFlow {
                 self.state = CreateState::Sent(expecting);
                 CreateStep::Send(req)
             }
-            CreateState::Wait(ms, url) => {
-                self.state = CreateState::Send(Request::get(url.clone()), Expecting::Operation(url));
+            CreateState::Wait(ms, req, expecting) => {
+                self.state = CreateState::Send(req, expecting);
                 CreateStep::Wait(ms)
             }
             CreateState::Sent(expecting) => {
@@ -222,8 +230,9 @@ impl CreateFlow {
     }
 
     /// A successful (2xx) answer to the request last sent, after `attempts`
-    /// attempts; `now_ms` reads an HTTP-date `Retry-After`.
-    pub fn handle_answer(&mut self, call: &Call, answer: &Answer, attempts: u32, now_ms: u64) {
+    /// attempts; `now_ms` reads an HTTP-date `Retry-After`; `random` in
+    /// [0, 1) jitters a resend's backoff.
+    pub fn handle_answer(&mut self, call: &Call, answer: &Answer, attempts: u32, now_ms: u64, random: f64) {
         let expecting = match core::mem::replace(&mut self.state, CreateState::Done(None)) {
             CreateState::Sent(e) => e,
             _ => return self.finish(Err(invalid("createSession got an answer it did not ask for"))),
@@ -251,7 +260,31 @@ impl CreateFlow {
                 Err(e) => return self.finish(Err(e)),
                 Ok(OperationStatus::Running) => self.next_poll(url, answer.retry_after.as_deref(), now_ms),
                 Ok(OperationStatus::Failed(e)) => {
-                    let e = e.with_attempts(attempts);
+                    let retry_after_ms = answer.retry_after.as_deref().and_then(|v| parse_retry_after(v, now_ms));
+                    // The one decision, on the operation's codes: the
+                    // createSession that failed is sent again when they
+                    // say so (within `maxRetries` and `maxRetryAfterMs`).
+                    let verdict = judge(&Attempt {
+                        kind: Kind::CreateSession,
+                        answered: Answered::OperationFailed {
+                            top: Some(e.code().as_str()),
+                            second: e.inner_code(),
+                        },
+                        retry_after_ms,
+                        sessionful: false,
+                        can_recreate: false,
+                        resends: self.resends,
+                        limits: call.limits(),
+                        renewable: false,
+                        random,
+                    });
+                    if let Verdict::Resend { after_ms } = verdict {
+                        self.resends += 1;
+                        let again = Request::create_session(call, self.persist_changes, self.prefer_async);
+                        self.state = CreateState::Wait(after_ms, again, Expecting::Created);
+                        return;
+                    }
+                    let e = e.with_attempts(attempts).with_retry_after_ms(retry_after_ms);
                     let e = match (e.request_id().is_none(), answer.request_id.as_deref()) {
                         (true, Some(id)) => e.with_request_id(Some(id)),
                         _ => e,
@@ -279,7 +312,8 @@ impl CreateFlow {
         self.poll = self.poll.saturating_add(1);
         CreateState::Wait(
             poll_delay_ms(self.poll, retry_after, now_ms, self.poll_interval_ms),
-            url,
+            Request::get(url.clone()),
+            Expecting::Operation(url),
         )
     }
 
@@ -469,6 +503,7 @@ mod tests {
             &answer(201, r#"{"id":"s1","persistChanges":true}"#, None, None),
             1,
             0,
+            0.5,
         );
         assert!(matches!(flow.poll(), CreateStep::Done(Ok(SessionInfo { ref id, .. })) if id == "s1"));
     }
@@ -479,13 +514,19 @@ mod tests {
         let mut flow = CreateFlow::new(&c, PARAMS);
         sent(&mut flow);
         let op = "https://graph.microsoft.com/v1.0/me/drive/items/1/workbook/operations/o1";
-        flow.handle_answer(&c, &answer(202, "", Some(op), Some("2")), 1, 0);
+        flow.handle_answer(&c, &answer(202, "", Some(op), Some("2")), 1, 0, 0.5);
         assert!(matches!(flow.poll(), CreateStep::Wait(2000)));
         assert_eq!(sent(&mut flow).url, op);
-        flow.handle_answer(&c, &answer(200, r#"{"status":"running"}"#, None, None), 1, 0);
+        flow.handle_answer(&c, &answer(200, r#"{"status":"running"}"#, None, None), 1, 0, 0.5);
         assert!(matches!(flow.poll(), CreateStep::Wait(1500)), "second poll backs off");
         assert_eq!(sent(&mut flow).url, op);
-        flow.handle_answer(&c, &answer(200, r#"{"status":"running"}"#, None, Some("120")), 1, 0);
+        flow.handle_answer(
+            &c,
+            &answer(200, r#"{"status":"running"}"#, None, Some("120")),
+            1,
+            0,
+            0.5,
+        );
         assert!(
             matches!(flow.poll(), CreateStep::Wait(120_000)),
             "the operation's cooldown, past 30 s"
@@ -494,9 +535,9 @@ mod tests {
         // Graph's own shape: another version segment of the same host, and a query.
         let resource = "https://graph.microsoft.com/beta/me/drive/items/1/workbook/sessionInfoResource(key='k')?sessionId=Y2x1c3Rlcj1QUzE=";
         let done = [r#"{"status":"succeeded","resourceLocation":""#, resource, r#""}"#].concat();
-        flow.handle_answer(&c, &answer(200, &done, None, None), 1, 0);
+        flow.handle_answer(&c, &answer(200, &done, None, None), 1, 0, 0.5);
         assert_eq!(sent(&mut flow).url, resource, "followed verbatim");
-        flow.handle_answer(&c, &answer(200, r#"{"id":"s2"}"#, None, None), 1, 0);
+        flow.handle_answer(&c, &answer(200, r#"{"id":"s2"}"#, None, None), 1, 0, 0.5);
         assert!(
             matches!(flow.poll(), CreateStep::Done(Ok(SessionInfo { ref id, persist_changes: true })) if id == "s2")
         );
@@ -518,7 +559,7 @@ mod tests {
         ] {
             let mut flow = CreateFlow::new(&c, PARAMS);
             sent(&mut flow);
-            flow.handle_answer(&c, &answer(status, body, location, None), 1, 0);
+            flow.handle_answer(&c, &answer(status, body, location, None), 1, 0, 0.5);
             match flow.poll() {
                 CreateStep::Done(Err(e)) => assert_eq!(e.code().as_str(), code, "{status} {location:?}"),
                 other => panic!("{other:?}"),
@@ -531,6 +572,7 @@ mod tests {
             &answer(202, "", Some("/v1.0/me/drive/items/1/workbook/operations/o"), None),
             1,
             0,
+            0.5,
         );
         assert!(matches!(flow.poll(), CreateStep::Wait(_)));
         sent(&mut flow);
@@ -539,6 +581,7 @@ mod tests {
             &answer(200, r#"{"status":"failed","error":{"code":"boom"}}"#, None, None),
             3,
             0,
+            0.5,
         );
         match flow.poll() {
             CreateStep::Done(Err(e)) => {
@@ -557,5 +600,86 @@ mod tests {
             matches!(flow.poll(), CreateStep::Done(Err(_))),
             "polling a finished flow is an error, not a panic"
         );
+    }
+
+    /// workbook-error-handling.md: the long-running pattern's `failed`
+    /// operation is judged by its codes like an error status; the request
+    /// that failed is the createSession, sent again when they say so.
+    #[test]
+    fn a_failed_operation_is_judged_and_create_session_sent_again() {
+        let c = call();
+        let failed = |second: &str| {
+            [
+                r#"{"status":"failed","error":{"code":"internalServerError","innerError":{"code":""#,
+                second,
+                r#""}}}"#,
+            ]
+            .concat()
+        };
+        let to_poll = |flow: &mut CreateFlow| {
+            sent(flow);
+            flow.handle_answer(
+                &c,
+                &answer(202, "", Some("/v1.0/me/drive/items/1/workbook/operations/o"), None),
+                1,
+                0,
+                0.5,
+            );
+            assert!(matches!(flow.poll(), CreateStep::Wait(_)));
+            sent(flow);
+        };
+        // (second-level code, Retry-After, resent after (lowest, highest ms) or not):
+        // the cooldown, never cut short; else backoff (1 s, jittered).
+        for (second, retry_after, resent) in [
+            ("transientFailure", Some("2"), Some((2_000, 2_000))),
+            ("serviceUnavailableUncategorized", None, Some((800, 1_200))),
+            ("tooManyRequestsUncategorized", Some("7"), Some((7_000, 7_000))),
+            // Longer than maxRetryAfterMs (180 s): reported, not waited out.
+            ("transientFailure", Some("300"), None),
+            ("accessConflict", None, None),
+            ("sessionCreationFailed", None, None),
+        ] {
+            let mut flow = CreateFlow::new(&c, PARAMS);
+            to_poll(&mut flow);
+            flow.handle_answer(&c, &answer(200, &failed(second), None, retry_after), 1, 0, 0.5);
+            match (flow.poll(), resent) {
+                (CreateStep::Wait(ms), Some((lo, hi))) => {
+                    assert!((lo..=hi).contains(&ms), "{second}: {ms}");
+                    let again = sent(&mut flow);
+                    assert!(again.url.ends_with("/workbook/createSession"), "{second}");
+                    assert_eq!(flow.kind(), Kind::CreateSession);
+                }
+                (CreateStep::Done(Err(e)), None) => {
+                    assert_eq!(e.inner_code(), Some(second));
+                    assert_eq!(
+                        e.retry_after_ms(),
+                        retry_after.map(|s| s.parse::<u64>().unwrap() * 1000)
+                    );
+                }
+                (other, _) => panic!("{second}: {other:?}"),
+            }
+        }
+        // Within maxRetries: the fourth failure in a row is final.
+        let mut flow = CreateFlow::new(&c, PARAMS);
+        for _ in 0..3 {
+            to_poll(&mut flow);
+            flow.handle_answer(
+                &c,
+                &answer(200, &failed("transientFailure"), None, Some("1")),
+                1,
+                0,
+                0.5,
+            );
+            assert!(matches!(flow.poll(), CreateStep::Wait(1_000)));
+        }
+        to_poll(&mut flow);
+        flow.handle_answer(
+            &c,
+            &answer(200, &failed("transientFailure"), None, Some("1")),
+            1,
+            0,
+            0.5,
+        );
+        assert!(matches!(flow.poll(), CreateStep::Done(Err(_))));
     }
 }

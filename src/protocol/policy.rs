@@ -208,6 +208,18 @@ pub enum Answered<'a> {
     Timeout,
     /// Graph redirected: never followed (the token must not follow it).
     Redirect,
+    /// createSession's long-running operation answered `failed`, with its
+    /// `error`'s codes (workbook-error-handling.md: "For both the
+    /// long-running operation pattern and the regular pattern, the client
+    /// should first parse required second-level error codes"; "the failed
+    /// request is the one that triggers the failed operation": the
+    /// createSession). There is no error status: the codes decide alone.
+    OperationFailed {
+        /// `error.code`.
+        top: Option<&'a str>,
+        /// `error.innerError.code`.
+        second: Option<&'a str>,
+    },
 }
 
 /// Everything [`judge`] reads about one attempt.
@@ -325,6 +337,14 @@ pub fn judge(a: &Attempt<'_>) -> Verdict {
         Answered::Status { status, .. } if (200..300).contains(&status) => return Verdict::Done,
         Answered::Status { status, top, second } => (status, top, second),
         Answered::Redirect => return Verdict::Fail,
+        // Nothing was created: the request that failed is sent again when
+        // its codes say so, as after an error status.
+        Answered::OperationFailed { top, second } => {
+            return match codes_rule(top, second) {
+                Some(ResendAfterCooldown) => resend(a.retry_after_ms),
+                _ => Verdict::Fail,
+            }
+        }
         // No answer: Graph may have applied it. createSession may have
         // created a session nobody would close; a write may be applied twice.
         Answered::Network | Answered::Timeout => {

@@ -9,7 +9,7 @@ use crate::prelude::*;
 
 use super::abort::{aborted, sleep, AttemptGuard};
 use super::exchange::{execute, with_call, Judging, LineCell};
-use super::sys::{now_ms, AbortSignal};
+use super::sys::{now_ms, random, AbortSignal};
 use crate::protocol::error::{Code, Error};
 pub use crate::protocol::operation::CreateParams;
 use crate::protocol::operation::{CreateFlow, CreateStep, SessionInfo};
@@ -53,7 +53,7 @@ async fn run(
         let kind = flow.kind();
         match flow.poll() {
             CreateStep::Send(req) => match execute(call, &req, Judging::plain(kind), token, Some(signal), line).await {
-                Ok(x) => flow.handle_answer(call, &x.answer, x.attempts, now_ms() as u64),
+                Ok(x) => flow.handle_answer(call, &x.answer, x.attempts, now_ms() as u64, random()),
                 Err(f) => flow.handle_error(f.error),
             },
             CreateStep::Wait(ms) => {
