@@ -320,6 +320,17 @@ impl GraphError {
         Self::flat(401, "InvalidAuthenticationToken", "Access token is empty.")
     }
 
+    /// 403 `accessDenied` (flat) for an app-only token on a workbook
+    /// endpoint: the docs' permission tables say "Not supported" and name no
+    /// status; 403 is the emulator's choice (see the fidelity table).
+    pub fn app_only() -> Self {
+        Self::flat(
+            403,
+            "accessDenied",
+            "Application permissions are not supported here: workbook sessions need a delegated token.",
+        )
+    }
+
     /// 401 with a token other than the configured one.
     pub fn token_invalid() -> Self {
         Self::flat(401, "InvalidAuthenticationToken", "Access token validation failure.")
