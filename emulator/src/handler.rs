@@ -326,7 +326,10 @@ pub(crate) fn check_auth(expected: Option<&str>, header: Option<&str>) -> Result
 /// credentials): `idtyp` is `"app"`, or `roles` without `scp`. Read, not
 /// verified, as Graph's own check would be; opaque tokens are not.
 pub(crate) fn is_app_only(header: Option<&str>) -> bool {
-    let token = header.map(str::trim).and_then(|v| v.split_once(' ')).map_or("", |(_, t)| t.trim());
+    let token = header
+        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .map_or("", |(_, t)| t.trim());
     let mut parts = token.split('.');
     let (Some(_), Some(payload), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return false;
@@ -408,12 +411,29 @@ mod tests {
 
     #[test]
     fn auth_rules() {
-        let jwt = |claims: &str| ["Bearer eyJhbGciOiJSUzI1NiJ9.", &crate::ids::base64(claims.as_bytes()).replace('=', ""), ".c2ln"].concat();
-        assert!(is_app_only(Some(&jwt(r#"{"idtyp":"app","roles":["Files.ReadWrite.All"]}"#))));
-        assert!(is_app_only(Some(&jwt(r#"{"roles":["Files.ReadWrite.All"],"appid":"a"}"#))));
+        let jwt = |claims: &str| {
+            [
+                "Bearer eyJhbGciOiJSUzI1NiJ9.",
+                &crate::ids::base64(claims.as_bytes()).replace('=', ""),
+                ".c2ln",
+            ]
+            .concat()
+        };
+        assert!(is_app_only(Some(&jwt(
+            r#"{"idtyp":"app","roles":["Files.ReadWrite.All"]}"#
+        ))));
+        assert!(is_app_only(Some(&jwt(
+            r#"{"roles":["Files.ReadWrite.All"],"appid":"a"}"#
+        ))));
         assert!(!is_app_only(Some(&jwt(r#"{"idtyp":"user","scp":"Files.ReadWrite"}"#))));
         assert!(!is_app_only(Some(&jwt(r#"{"scp":"Files.ReadWrite"}"#))));
-        for other in [None, Some("Bearer t"), Some("Bearer a.b.c"), Some("Bearer a.e30.c.d"), Some("Bearer ...")] {
+        for other in [
+            None,
+            Some("Bearer t"),
+            Some("Bearer a.b.c"),
+            Some("Bearer a.e30.c.d"),
+            Some("Bearer ..."),
+        ] {
             assert!(!is_app_only(other), "{other:?}");
         }
         assert!(check_auth(None, None).is_err());
