@@ -125,6 +125,17 @@ const s = await WorkbookSession.create(o);
 const throwingBody = async () => new Proxy(new Response("{}", { status: 500 }), { get(t, k) { if (k === "body") return { getReader() { return { read() { throw new Error("read"); }, cancel() { throw new Error("cancel"); } }; } }; const v = Reflect.get(t, k); return typeof v === "function" ? v.bind(t) : v; } });
 const r = await settle(refreshSession({ ...o, sessionId: s.id, fetch: throwingBody }));
 assert(r === "rejected internalServerError", "a throwing body reader: " + r);
+// An error answer whose body never ends, from a fetch that ignores its
+// signal (a wrapper, a service binding): timeoutMs covers the body's read
+// (it never settled, and the session's line stayed held, close() too).
+const endless = async () => new Response(new ReadableStream({ pull() { return new Promise(() => {}); } }), { status: 400 });
+const t0 = Date.now();
+const stalled = await settle(refreshSession({ ...o, sessionId: s.id, fetch: endless, timeoutMs: 300 }));
+assert(stalled === "rejected timeout", "an endless error body: " + stalled);
+assert(Date.now() - t0 < 3000, "ended by its timeout: " + (Date.now() - t0) + " ms");
+const held = WorkbookSession.attach({ ...o, sessionId: s.id, fetch: endless, timeoutMs: 300 });
+assert((await settle(held.refresh())) === "rejected timeout", "a session's refresh with an endless error body");
+assert((await settle(held.close())) === "rejected timeout", "close() after it: its turn came, its body timed out too");
 await stillWorks(s, "after hostile Responses");
 await s.close();
 finish("Response getters");
@@ -152,6 +163,17 @@ assert((await settle(s.fetch("/worksheets", { method: "PATCH", body: proxy }))) 
 assert((await settle(s.refresh(proxy))) === "rejected invalidArgument", "a revoked Proxy as refresh options");
 let threw = null; try { s.keepAlive(proxy); } catch (e) { threw = e.code; }
 assert(threw === "invalidArgument", "keepAlive with a revoked Proxy: " + threw);
+// refreshSessions' items read through Array.from, whose throw is refused,
+// never thrown through the wasm (it left the call pending and the
+// exception uncaught).
+const item = { workbook: o.workbook, sessionId: s.id };
+for (const [why, items] of [
+  ["length", new Proxy([item], { get(t, k) { if (k === "length") throw new Error("length"); return Reflect.get(t, k); } })],
+  ["iterator", Object.assign([item], { [Symbol.iterator]() { throw new Error("iterator"); } })],
+  ["index", new Proxy([item], { get(t, k) { if (k === "0") throw new Error("index"); return Reflect.get(t, k); } })],
+]) {
+  assert((await settle(refreshSessions(items, o))) === "rejected invalidArgument", "refreshSessions items whose " + why + " throws");
+}
 // Getters that re-enter while the options are read.
 s.keepAlive({ intervalMs: 1000, get onRefresh() { s.stop(); s.keepAlive({ intervalMs: 2000 }); return undefined; } });
 await stillWorks(s, "after hostile option bags");
@@ -190,6 +212,33 @@ assert(outer === 1 && inner === 0, "through its own fetch: outer " + outer + ", 
 a.free();
 await s.close();
 finish("nested option bags");
+"#,
+    )
+    .await;
+}
+
+/// Calls made right after `close()`, before its request goes out: refused
+/// with `invalidArgument`, unsent.
+/// `refresh()` rejected with `aborted` ("the call was aborted by its
+/// AbortSignal", with no signal given) and `keepAlive()` was accepted and
+/// did nothing; a refresh in flight that `close()` ends says so.
+#[wasm_bindgen_test]
+async fn calls_right_after_close_are_refused() {
+    hostile(
+        r#"
+const s = await WorkbookSession.create(opts("h-after-close"));
+const closing = s.close();
+assert((await settle(s.refresh())) === "rejected invalidArgument", "refresh() after close()");
+assert((await settle(s.fetch("/worksheets"))) === "rejected invalidArgument", "fetch() after close()");
+let threw = null; try { s.keepAlive({}); } catch (e) { threw = e.code; }
+assert(threw === "invalidArgument", "keepAlive() after close(): " + threw);
+assert((await settle(closing)) === "ok", "close()");
+const t = await WorkbookSession.create(opts("h-close-in-flight"));
+const refreshing = t.refresh().then(() => "ok", (e) => e.code + ": " + e.message);
+await t.close();
+const ended = await refreshing;
+assert(ended === "ok" || ended === "aborted: WorkbookSession.refresh: the refresh was ended by close()", "a refresh in flight: " + ended);
+finish("after close");
 "#,
     )
     .await;

@@ -206,7 +206,7 @@ pub async fn read_answer(
     };
     let mut truncated = false;
     if status != 204 {
-        match read_body(head.body.as_ref()).await {
+        match read_body(head.body.as_ref(), &guard.signal()).await {
             Ok((body, cut)) => {
                 answer.body = body;
                 truncated = cut;
@@ -224,11 +224,11 @@ pub async fn read_answer(
 
 /// The body up to [`MAX_BODY_BYTES`], and whether it was cut there; read
 /// in one crossing (`body.js`).
-async fn read_body(stream: Option<&ReadableStream>) -> Result<(String, bool), ()> {
+async fn read_body(stream: Option<&ReadableStream>, signal: &AbortSignal) -> Result<(String, bool), ()> {
     let Some(stream) = stream else {
         return Ok((String::new(), false));
     };
-    let bytes = JsFuture::from(sys_read_body(stream, MAX_BODY_BYTES as u32))
+    let bytes = JsFuture::from(sys_read_body(stream, MAX_BODY_BYTES as u32, signal))
         .await
         .map_err(|_| ())?;
     let bytes = bytes.unchecked_into::<Uint8Array>().to_vec();

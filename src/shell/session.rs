@@ -119,6 +119,9 @@ pub struct Inner {
     /// The turn `SessionPool` holds while the session's refresh is out in
     /// one of its `$batch` requests ([`WorkbookSession::claim_line`]).
     pool_turn: Option<Turn>,
+    /// `close()` was called: the calls made after it are refused at once,
+    /// before its task has run.
+    close_called: bool,
     /// The surface's conversions, for the callbacks and shared promises.
     convert: &'static Convert,
 }
@@ -153,6 +156,18 @@ pub fn abort_all(controllers: Vec<AbortController>) {
         c.abort();
     }
 }
+/// [`state_error`], or "closed" once `close()` was called (its task may not
+/// have run yet).
+fn closed_or_state_error(inner: &Inner) -> Error {
+    match inner.close_called {
+        true => Error::local(
+            Code::InvalidArgument,
+            &["the session is closed; create or attach a new one"],
+        ),
+        false => state_error(&inner.machine),
+    }
+}
+
 pub fn state_error(s: &Session) -> Error {
     Error::local(
         Code::InvalidArgument,
@@ -189,6 +204,7 @@ pub fn new_inner(
         queue,
         line: Rc::new(Cell::new(Line::default())),
         pool_turn: None,
+        close_called: false,
         convert,
     }))
 }
@@ -201,12 +217,16 @@ pub fn refresh(rc: &Rc<RefCell<Inner>>, signal: Option<Signal>) -> Promise {
         let e = with_call(aborted(0), &rc.borrow().call, "");
         return Promise::reject(&error(&e, "WorkbookSession.refresh"));
     }
-    let begin = rc.borrow_mut().machine.begin_refresh();
+    let close_called = rc.borrow().close_called;
+    let begin = match close_called {
+        true => Begin::Refuse(State::Closed),
+        false => rc.borrow_mut().machine.begin_refresh(),
+    };
     let joined = match begin {
         Begin::Start => return start_refresh(rc, signal, false),
         Begin::Join => rc.borrow().in_flight.as_ref().map(|f| f.promise.clone()),
         Begin::Refuse(_) => {
-            let e = state_error(&rc.borrow().machine);
+            let e = closed_or_state_error(&rc.borrow());
             return Promise::reject(&error(&e, "WorkbookSession.refresh"));
         }
     };
@@ -230,11 +250,18 @@ pub fn refresh(rc: &Rc<RefCell<Inner>>, signal: Option<Signal>) -> Promise {
     }
 }
 
-/// `close()`: stops keep-alive, ends a refresh in line, and takes the next
-/// turn in the line, after the requests ahead of it (those that join after
-/// it are refused). Resolves to its result, or `null` when there was
-/// nothing to close.
-pub async fn close(rc: Rc<RefCell<Inner>>, signal: Option<Signal>) -> Result<JsValue, JsValue> {
+/// `close()`: refuses the calls made after it at once (`refresh()`,
+/// `keepAlive()`; a `session.fetch` finds it in the line), then, in call
+/// order with the calls made before it, stops keep-alive, ends a refresh
+/// in line, and takes the next turn in the line, after the requests ahead
+/// of it. Resolves to its result, or `null` when there was nothing to
+/// close.
+pub fn close(rc: Rc<RefCell<Inner>>, signal: Option<Signal>) -> Promise {
+    rc.borrow_mut().close_called = true;
+    to_promise(Box::pin(close_task(rc, signal)))
+}
+
+async fn close_task(rc: Rc<RefCell<Inner>>, signal: Option<Signal>) -> Result<JsValue, JsValue> {
     let started = now_ms();
     let (send, stop) = {
         let mut inner = rc.borrow_mut();
@@ -298,6 +325,9 @@ pub fn keep_alive(rc: &Rc<RefCell<Inner>>, settings: KeepAlive, signal: Option<S
         let stop = AbortController::new()
             .map_err(|_| Error::local(Code::InvalidArgument, &["AbortController is not available"]))?;
         let mut inner = rc.borrow_mut();
+        if inner.close_called {
+            return Err(closed_or_state_error(&inner));
+        }
         let old = inner.stop_keep_alive();
         if caller_aborted(signal.as_deref()) {
             return Ok::<_, Error>((old, None));
@@ -780,7 +810,16 @@ async fn refresh_task(
             .await
             .map_err(Error::from)
     };
-    let result = run.await.map_err(|e| with_call(e, &call, ""));
+    let result = run.await.map_err(|e| {
+        // Ended by close() (its refresh stage aborted), not by a signal of
+        // the caller's: say so.
+        let closed = *e.code() == Code::Aborted && rc.borrow().machine.state == State::Closed;
+        let e = match closed {
+            true => Error::local(Code::Aborted, &["the refresh was ended by close()"]).with_attempts(e.attempts()),
+            false => e,
+        };
+        with_call(e, &call, "")
+    });
     drop(link);
     let (out, notice): (Result<JsValue, JsValue>, Notice) = match result {
         Ok(r) => {

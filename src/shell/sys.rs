@@ -44,7 +44,7 @@ extern "C" {
     /// The body's bytes, at most `max` of them (the rest cancelled); rejects
     /// when the stream cannot be read.
     #[wasm_bindgen(js_name = readBody)]
-    pub fn read_body(body: &ReadableStream, max: u32) -> Promise;
+    pub fn read_body(body: &ReadableStream, max: u32, signal: &AbortSignal) -> Promise;
 }
 
 // Catching forms of the calls made on values a caller handed over (a
@@ -54,6 +54,10 @@ extern "C" {
 extern "C" {
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     pub fn is_array(v: &JsValue) -> Result<bool, JsValue>;
+    /// A copy of a caller's array (its iterator, `length` and items read once).
+    #[cfg(feature = "full")]
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = from)]
+    pub fn array_from(v: &JsValue) -> Result<js_sys::Array, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = getPrototypeOf)]
     pub fn prototype_of(v: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]

@@ -153,7 +153,10 @@ pub async fn refresh_sessions_js(items: JsValue, options: JsValue) -> Result<JsV
                 &["items must be an array of { workbook, sessionId }"],
             ));
         }
-        let items: Vec<Result<(String, String), Error>> = js_sys::Array::from(&items)
+        // A Proxy's or an own iterator's throw is the caller's: refused, not thrown through.
+        let items = crate::shell::sys::array_from(&items)
+            .map_err(|_| Error::local(Code::InvalidArgument, &["items could not be read as an array"]))?;
+        let items: Vec<Result<(String, String), Error>> = items
             .iter()
             .map(|item| {
                 let mut o = Bag::read_list(&item, Keys::Item);

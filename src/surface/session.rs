@@ -165,7 +165,7 @@ impl WorkbookSession {
 
     /// Closes the session (see the JS `close`).
     pub fn close_with(&self, signal: Option<Signal>) -> Promise {
-        to_promise(Box::pin(session::close(self.inner.clone(), signal)))
+        session::close(self.inner.clone(), signal)
     }
 }
 
