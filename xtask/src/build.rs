@@ -278,7 +278,14 @@ fn bundle_snippet(dir: &Path, shared: &str) -> Result {
     if !replaced {
         return Err(format!("the glue does not import {path}: update xtask/src/build.rs"));
     }
-    let glue = format!("{glue}\nexport {{ GraphError, isGraphError }} from \"{shared}\";\n");
+    // The class keeps its name through minification (`WorkbookSession.name`,
+    // what `console.log` prints); `--keep-names` would keep every import's
+    // long name too.
+    let name = match glue.contains("\nexport class WorkbookSession ") {
+        true => "\nObject.defineProperty(WorkbookSession, \"name\", { value: \"WorkbookSession\" });\n",
+        false => "",
+    };
+    let glue = format!("{glue}{name}\nexport {{ GraphError, isGraphError }} from \"{shared}\";\n");
     std::fs::write(&glue_path, glue).map_err(|e| e.to_string())?;
     run(Command::new("node_modules/.bin/esbuild")
         .arg(&glue_path)
@@ -318,7 +325,7 @@ fn shared_graph_error() -> Result<(u64, u64)> {
 pub fn write_graph_error(out: &Path) -> Result {
     run(Command::new("node_modules/.bin/esbuild")
         .arg("src/surface/graph_error.js")
-        .args(["--minify", "--format=esm", "--log-level=warning"])
+        .args(["--minify", "--keep-names", "--format=esm", "--log-level=warning"])
         .arg(format!("--outfile={}", out.display())))
 }
 
