@@ -13,6 +13,8 @@
 // runtime's main entry (pool-node.js, pool-workerd.js, pool-browser.js) and
 // adds nothing to it.
 
+import { GraphError } from "./graph-error.js";
+
 const MAX_BATCH = 20;
 // The call options refreshSessions and WorkbookSession.create share.
 const CALL_OPTIONS = ["accessToken", "scopes", "baseUrl", "fetch", "timeoutMs", "maxRetries", "maxRetryAfterMs", "allowedHosts"];
@@ -37,22 +39,22 @@ export function definePool({ refreshSessions, WorkbookSession }) {
     #stopped = false;
 
     constructor(options) {
-      if (options == null || typeof options !== "object") throw new TypeError("SessionPool options must be an object");
+      if (options == null || typeof options !== "object") throw invalid("options must be an object");
       this.#call = {};
       for (const k of CALL_OPTIONS) if (options[k] !== undefined) this.#call[k] = options[k];
       const ms = (name, min, max) => {
         const v = options[name];
         if (v === undefined) return undefined;
-        if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`options.${name} must be an integer from ${min} to ${max}`);
+        if (!Number.isInteger(v) || v < min || v > max) throw invalid(`options.${name} must be an integer from ${min} to ${max}`);
         return v;
       };
       this.#intervalMs = ms("intervalMs", 1, 3_600_000);
       this.#windowMs = ms("windowMs", 0, 3_600_000);
-      if (options.recreate !== undefined && typeof options.recreate !== "boolean") throw new TypeError("options.recreate must be a boolean");
+      if (options.recreate !== undefined && typeof options.recreate !== "boolean") throw invalid("options.recreate must be a boolean");
       this.#recreate = options.recreate === true;
       this.#on = {};
       for (const k of ["onRefresh", "onError", "onLost", "onRecreated"]) {
-        if (options[k] !== undefined && typeof options[k] !== "function") throw new TypeError(`options.${k} must be a function`);
+        if (options[k] !== undefined && typeof options[k] !== "function") throw invalid(`options.${k} must be a function`);
         this.#on[k] = options[k];
       }
     }
@@ -63,14 +65,25 @@ export function definePool({ refreshSessions, WorkbookSession }) {
     }
 
     /** Creates a session with the pool's call options and keeps it alive. */
-    async create({ workbook, persistChanges, signal } = {}) {
+    async create(options = {}) {
+      if (options === null || typeof options !== "object") throw invalid("create(options): options must be an object");
+      const { workbook, persistChanges, signal } = options;
+      if (this.#stopped) throw stopped();
       const session = await WorkbookSession.create({ ...this.#call, workbook, persistChanges, signal });
+      // Stopped or closed while it was being made: nobody would hold or close it.
+      if (this.#stopped) {
+        await session.close().catch(() => null);
+        throw stopped();
+      }
       this.#add(session, workbook);
       return session;
     }
 
     /** Attaches to an existing session and keeps it alive. */
-    attach({ workbook, sessionId, persistChanges }) {
+    attach(options) {
+      if (options === null || typeof options !== "object") throw invalid("attach(options): options must be an object");
+      const { workbook, sessionId, persistChanges } = options;
+      if (this.#stopped) throw stopped();
       const session = WorkbookSession.attach({ ...this.#call, workbook, sessionId, persistChanges });
       this.#add(session, workbook);
       return session;
@@ -102,13 +115,13 @@ export function definePool({ refreshSessions, WorkbookSession }) {
       this.#entries.clear();
       this.#books.clear();
       this.#free = new Heap(this.#free.keyOf);
-      const results = await Promise.allSettled(sessions.map((s) => s.close()));
+      // A session freed by its holder (free()) has nothing left to close here.
+      const results = await Promise.allSettled(sessions.map(async (s) => (stateOf(s) === "freed" ? null : s.close())));
       const failed = results.find((r) => r.status === "rejected");
       if (failed) throw failed.reason;
     }
 
     #add(session, workbook) {
-      if (this.#stopped) throw new Error("this SessionPool is stopped");
       const interval = this.#intervalMs ?? (session.persistChanges ? 180_000 : 240_000);
       const e = { session, workbook, interval, due: Date.now() + jitter(interval), notBefore: 0, wake: 0, failed: null, held: true, at: -1 };
       this.#entries.set(session, e);
@@ -172,8 +185,8 @@ export function definePool({ refreshSessions, WorkbookSession }) {
         if (e.notBefore > now || e.due > now + window) break;
         this.#free.pop();
         book.queue.pop();
-        // Closed or lost behind the pool's back (close(), session.fetch): let go.
-        if (e.session.state !== "active") {
+        // Closed, lost or freed behind the pool's back (close(), session.fetch, free()): let go.
+        if (stateOf(e.session) !== "active") {
           this.#let(e);
           if (book.queue.size) this.#free.push(book);
           else this.#books.delete(e.workbook);
@@ -249,7 +262,11 @@ export function definePool({ refreshSessions, WorkbookSession }) {
         e.due = Date.now() + jitter(e.interval);
         this.#report("onRefresh", e.session, r);
       } catch (error) {
-        if (e.session.state === "active") {
+        const state = stateOf(e.session);
+        if (state === "freed") {
+          // Freed by its holder meanwhile (free()): let go, as delete() does.
+          this.#let(e);
+        } else if (state === "active") {
           e.due = Date.now() + jitter(e.interval);
           e.notBefore = Date.now() + (Number.isFinite(error?.retryAfterMs) ? error.retryAfterMs : 0);
           this.#report("onError", e.session, error);
@@ -379,6 +396,25 @@ const jitter = (ms) => Math.round(ms * (0.9 + 0.2 * Math.random()));
 // refresh sent in a $batch and let go when the batch answered. A session
 // freed behind the pool's back has no line: its refresh goes through
 // refresh(), which reports it.
+// `session.state`; "freed" once its holder called free() (every member of
+// a freed session throws).
+function stateOf(session) {
+  try {
+    return session.state;
+  } catch {
+    return "freed";
+  }
+}
+
+// Argument errors are GraphErrors (`invalidArgument`), as the package's own.
+function invalid(message) {
+  return new GraphError(`SessionPool: ${message}`, { code: "invalidArgument" });
+}
+
+function stopped() {
+  return invalid("this SessionPool is stopped; create a new one");
+}
+
 function claimLine(session) {
   try {
     return session.__claimLine();

@@ -213,3 +213,70 @@ test("SessionPool: delete() lets a session go (open, no longer refreshed) while 
   assert.equal(b.state, "active");
   assert.ok((await control.sessions(url)).some((x) => x.id === b.id), "b stays open");
 });
+
+test("SessionPool: a pooled session freed by its holder is let go (no uncaught error), the others go on, close() resolves", BOUND, async (t) => {
+  const url = await emulator(t);
+  const { SessionPool } = await load();
+  const uncaught = [];
+  const onUncaught = (e) => uncaught.push(String(e));
+  process.on("uncaughtException", onUncaught);
+  process.on("unhandledRejection", onUncaught);
+  t.after(() => {
+    process.off("uncaughtException", onUncaught);
+    process.off("unhandledRejection", onUncaught);
+  });
+  const lost = [];
+  const pool = new SessionPool({ accessToken: "pool-token", baseUrl: `${url}/v1.0`, intervalMs: 200, windowMs: 0, onLost: (_, e) => lost.push(e) });
+  const a = await pool.create({ workbook: `/me/drive/items/${unique("POOL-FREE-A")}` });
+  const bookB = `/me/drive/items/${unique("POOL-FREE-B")}`;
+  const b = await pool.create({ workbook: bookB });
+  t.after(() => b.close().catch(() => null));
+  await sleep(300);
+  a.free();
+  const count = async () => (await control.requests(url, bookB.split("/").at(-1))).filter((q) => q.operation === "refreshSession").length;
+  const before = await count();
+  await sleep(1200);
+  const after = await count();
+  // Before: the pump read the freed session's `state`, which threw out of
+  // its timer (an uncaught exception), and b got one refresh in 1.5 s.
+  assert.deepEqual(uncaught, []);
+  assert.ok(after >= before + 3, `b goes on: ${before} -> ${after} refreshes`);
+  assert.equal(pool.size, 1, "the freed session is let go");
+  assert.deepEqual(lost, [], "freed is not lost");
+  await pool.close(); // rejected with the freed session's plain Error before
+  assert.equal(b.state, "closed");
+});
+
+test("SessionPool: a session made while the pool stops is closed, not left open; create after stop and bad options are GraphErrors", BOUND, async (t) => {
+  const url = await emulator(t);
+  const { SessionPool, isGraphError } = await load();
+  const book = `/me/drive/items/${unique("POOL-STOPPED")}`;
+  const pool = new SessionPool({ accessToken: "pool-token", baseUrl: `${url}/v1.0` });
+  const creating = pool.create({ workbook: book });
+  const closing = pool.close();
+  const e = await creating.then(() => null, (x) => x);
+  await closing;
+  assert.ok(isGraphError(e) && e.code === "invalidArgument", `create racing close: ${e}`);
+  const open = (await control.sessions(url)).filter((s) => s.item.includes(book.split("/").at(-1)));
+  const creates = (await control.requests(url, book.split("/").at(-1))).filter((q) => q.operation === "createSession").length;
+  const closes = (await control.requests(url, book.split("/").at(-1))).filter((q) => q.operation === "closeSession").length;
+  assert.equal(creates, 1);
+  assert.equal(closes, 1, "the session made meanwhile was closed");
+  assert.deepEqual(open, []);
+  const after = await pool.create({ workbook: book }).then(() => null, (x) => x);
+  assert.ok(isGraphError(after) && after.code === "invalidArgument", `create after stop: ${after}`);
+  assert.equal((await control.requests(url, book.split("/").at(-1))).filter((q) => q.operation === "createSession").length, 1, "nothing sent");
+  for (const bad of [{ intervalMs: 0 }, { recreate: "yes" }, { onLost: 1 }, null]) {
+    let thrown = null;
+    try {
+      new SessionPool(bad === null ? null : { accessToken: "t", ...bad });
+    } catch (x) {
+      thrown = x;
+    }
+    assert.ok(isGraphError(thrown) && thrown.code === "invalidArgument", `new SessionPool(${JSON.stringify(bad)}): ${thrown}`);
+  }
+  const p = new SessionPool({ accessToken: "t", baseUrl: `${url}/v1.0` });
+  const nul = await p.create(null).then(() => null, (x) => x);
+  assert.ok(isGraphError(nul) && nul.code === "invalidArgument", `create(null): ${nul}`);
+  p.stop();
+});
