@@ -280,3 +280,10 @@ test("SessionPool: a session made while the pool stops is closed, not left open;
   assert.ok(isGraphError(nul) && nul.code === "invalidArgument", `create(null): ${nul}`);
   p.stop();
 });
+
+test("the package's classes keep their names through minification (console.log prints them)", BOUND, async () => {
+  const { WorkbookSession, GraphError, SessionPool } = await load();
+  // Before, the minified glue named them with one letter ("r", "n").
+  assert.deepEqual([WorkbookSession.name, GraphError.name, SessionPool.name], ["WorkbookSession", "GraphError", "SessionPool"]);
+  assert.equal(new GraphError("m", { code: "x" }).name, "GraphError");
+});
