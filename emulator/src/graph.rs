@@ -78,7 +78,7 @@ pub(crate) fn workbook(
             }
             Ok(Response::empty(204))
         }
-        WorkbookOp::Operation(id) => operation(state, req, id),
+        WorkbookOp::Operation(id) => operation(state, req, &w.item, id),
         WorkbookOp::SessionInfo(key) => session_info(state, req, w, key),
         WorkbookOp::Worksheets => {
             let v = read_book(state, now, req, w, workbook::worksheets_json)?;
@@ -266,8 +266,11 @@ fn create_session(
     ))
 }
 
-fn operation(state: &State, req: &Request<'_>, id: &str) -> Result<Response, Refusal> {
-    let Some(op) = state.ops.get(id) else {
+/// `GET {item}/workbook/operations/{id}` (workbookoperation-get.md): an
+/// operation of that item's workbook; another item's answers 404, as
+/// `sessionInfoResource` does.
+fn operation(state: &State, req: &Request<'_>, item: &str, id: &str) -> Result<Response, Refusal> {
+    let Some(op) = state.ops.get(id).filter(|op| op.item == item) else {
         return Err(refuse(GraphError::item_not_found("The operation was not found.")));
     };
     let mut v = json!({

@@ -218,6 +218,13 @@ async fn async_create_flow() {
     let id = info["id"].as_str().unwrap();
     assert_eq!(emu.refresh(item, id).await.status, 204);
 
+    // An operation is its item's (workbookoperation-get.md's URL names the
+    // item): polled through another item, it is not found, as
+    // sessionInfoResource.
+    let op_id = op_path.rsplit('/').next().unwrap();
+    let r = emu.get(&wb(ITEM, &format!("operations/{op_id}"))).await;
+    assert_eq!(r.status, 404, "{}", r.text());
+
     // Unknown operation and key.
     let r = emu.get(&wb(ITEM, "operations/nope")).await;
     assert_eq!(
