@@ -107,6 +107,46 @@ async fn two_sessions_on_one_workbook_send_one_request_at_a_time() {
     );
 }
 
+/// workbook-error-handling.md, "Error recovery cooldown": no follow-up
+/// requests before the cooldown passes; workbook-best-practice.md:
+/// "delaying similar requests". A `Retry-After` one session got holds the
+/// other sessions of its workbook too, also once the call that got it has
+/// ended (its cooldown longer than it may wait): before, the other
+/// session's fetch went out at once.
+#[wasm_bindgen_test]
+async fn a_cooldown_one_session_got_holds_the_other_sessions_of_its_workbook() {
+    let wb = workbook("workbook-cooldown");
+    let a = session(&wb, &[("maxRetries", 0.into()), ("maxRetryAfterMs", 1000.into())]).await;
+    let b = session(&wb, &[]).await;
+    fault_on(&wb, &[r#""operation":"range","status":429,"retryAfter":"2","times":1"#]).await;
+    let e = settle(a.fetch(range("A1").into(), JsValue::UNDEFINED))
+        .await
+        .expect_err("429, longer than a may wait");
+    assert_clean(&e, "tooManyRequests");
+    let r = settle(b.fetch(range("B1").into(), JsValue::UNDEFINED))
+        .await
+        .expect("b's fetch, after the workbook's cooldown");
+    assert_eq!(get_num(&r, "status"), 200.0);
+    let ranges = logged(&wb, "range").await;
+    assert_eq!(ranges.len(), 2);
+    let waited = get_num(&ranges[1], "timeMs") - get_num(&ranges[0], "timeMs");
+    assert!(
+        waited >= 1900.0,
+        "b's fetch went {waited} ms after a 2 s cooldown on its workbook"
+    );
+    // Another workbook is not held.
+    let other = workbook("workbook-cooldown-other");
+    let c = session(&other, &[]).await;
+    let started = now();
+    settle(c.fetch(range("C1").into(), JsValue::UNDEFINED))
+        .await
+        .expect("c");
+    assert!(now() - started < 1500.0, "another workbook's session is not held");
+    for s in [a, b, c] {
+        settle(s.close(JsValue::UNDEFINED)).await.expect("close");
+    }
+}
+
 /// Issue 20, first bullet: a `Retry-After` on one `session.fetch` holds
 /// the next one too (and keep-alive): no follow-up before it passes.
 #[wasm_bindgen_test]

@@ -77,6 +77,15 @@ impl Line {
         }
     }
 
+    /// A cooldown another session of the same workbook got, which ends at
+    /// `until_ms`, holds this line too (never shortening a longer one).
+    pub fn hold_until(self, until_ms: u64) -> Line {
+        Line {
+            until_ms: self.until_ms.max(until_ms),
+            ..self
+        }
+    }
+
     /// A request joins the line: a `session.fetch` or a refresh
     /// (`refresh()` or keep-alive's), in call order; a `concurrent` fetch
     /// skips the order, never the cooldown, and does not join (no ticket).
@@ -157,6 +166,11 @@ mod tests {
         assert!(!busy.claimable(0), "a request is in line");
         assert!(busy.leave().claimable(0), "it ended");
         let cooling = idle.hold(1_000, Some(3_000));
+        // A workbook's cooldown carried in holds the line as its own would,
+        // and never shortens a longer one.
+        assert_eq!(idle.hold_until(4_000), cooling);
+        assert_eq!(cooling.hold_until(2_000), cooling);
+        assert_eq!(cooling.hold_until(9_000).until_ms, 9_000);
         assert!(!cooling.claimable(3_999), "the cooldown holds it");
         assert!(cooling.claimable(4_000));
         let (closing, _) = idle.join_close();

@@ -89,7 +89,7 @@ async fn wait_for_line(
                 Gate::TooLong(ms) => {
                     return Err(Error::local(
                         Code::Graph("tooManyRequests".into()),
-                        &["the session is cooling down (Retry-After) for longer than options.maxRetryAfterMs; nothing was sent"],
+                        &["the session or its workbook is cooling down (Retry-After) for longer than options.maxRetryAfterMs; nothing was sent"],
                     )
                     .with_retry_after_ms(Some(ms))
                     .with_attempts(attempts))

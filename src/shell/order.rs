@@ -12,7 +12,12 @@
 //! ahead. A `concurrent` fetch skips the queue as it skips its session's
 //! order. The session's own line (its cooldown, `close()`'s admission) is
 //! the protocol's [`Line`](crate::protocol::line::Line); this is only the
-//! order, kept as a chain of promises.
+//! order, kept as a chain of promises, and the workbook's cooldown: a
+//! `Retry-After` one session got holds the others of its workbook too
+//! (workbook-error-handling.md, "Error recovery cooldown": no "follow-up
+//! requests before the specified duration passes"; workbook-best-practice.md:
+//! "delaying similar requests would help the client recover from
+//! throttling").
 
 #[allow(unused_imports)]
 use crate::prelude::*;
@@ -29,6 +34,9 @@ pub struct Queue {
     tail: Option<Promise>,
     /// Requests in line (waiting or out).
     in_line: u32,
+    /// Wall-clock ms before which nothing goes to the workbook: the
+    /// longest cooldown a request on it left (0: none).
+    until_ms: u64,
 }
 
 /// A workbook's queue, shared by its sessions.
@@ -115,18 +123,26 @@ pub fn join(queue: &WorkbookQueue, mine: &Promise) -> Option<Promise> {
     previous
 }
 
-/// A request in the queue ended (answered, failed or aborted).
-pub fn leave(queue: &WorkbookQueue) {
+/// A request in the queue ended (answered, failed or aborted), leaving
+/// its session's cooldown, which ends at `until_ms`, to the workbook.
+pub fn leave(queue: &WorkbookQueue, until_ms: u64) {
     let mut q = queue.borrow_mut();
+    q.until_ms = q.until_ms.max(until_ms);
     q.in_line = q.in_line.saturating_sub(1);
     if q.in_line == 0 {
         q.tail = None;
     }
 }
 
-/// No request is in line on the workbook.
-pub fn idle(queue: &WorkbookQueue) -> bool {
-    queue.borrow().in_line == 0
+/// No request is in line on the workbook, and no cooldown holds it at `now`.
+pub fn idle(queue: &WorkbookQueue, now: u64) -> bool {
+    let q = queue.borrow();
+    q.in_line == 0 && q.until_ms <= now
+}
+
+/// When the workbook's cooldown ends (wall-clock ms; 0: none).
+pub fn until_ms(queue: &WorkbookQueue) -> u64 {
+    queue.borrow().until_ms
 }
 
 /// Settles when the requests in line now have ended; `None` when idle.

@@ -394,7 +394,7 @@ pub fn claim_line(rc: &Rc<RefCell<Inner>>) -> bool {
                 && inner.recreation.is_none()
                 && inner.pool_turn.is_none()
                 && inner.line.get().claimable(now_ms() as u64)
-                && order::idle(&inner.queue)
+                && order::idle(&inner.queue, now_ms() as u64)
         }
         Err(_) => false,
     };
@@ -452,7 +452,7 @@ struct Turn(Option<Function>, Rc<LineCell>, WorkbookQueue);
 impl Drop for Turn {
     fn drop(&mut self) {
         self.1.set(self.1.get().leave());
-        order::leave(&self.2);
+        order::leave(&self.2, self.1.get().until_ms);
         if let Some(done) = self.0.take() {
             let _ = done.call0(&JsValue::UNDEFINED);
         }
@@ -502,9 +502,21 @@ async fn wait_turn(
             Some(p) => {
                 let _ = JsFuture::from(p).await;
             }
-            None => return Ok(()),
+            None => {
+                take_workbook_cooldown(rc);
+                return Ok(());
+            }
         }
     }
+}
+
+/// The workbook's cooldown (a `Retry-After` another of its sessions got)
+/// holds this session's line too, from this request's turn on.
+fn take_workbook_cooldown(rc: &Rc<RefCell<Inner>>) {
+    let inner = rc.borrow();
+    inner
+        .line
+        .set(inner.line.get().hold_until(order::until_ms(&inner.queue)));
 }
 
 /// A failure of `session.fetch`, and whether the session's changes are lost.
@@ -656,6 +668,8 @@ pub async fn fetch(rc: Rc<RefCell<Inner>>, path: String, init: FetchInit) -> Res
         }
         (Some(turn), ticket)
     };
+    // `concurrent` skips the order, never a cooldown, the workbook's neither.
+    take_workbook_cooldown(&rc);
     let mut machine = Attempts::workbook_fetch(
         &init.outgoing.method,
         call.limits(),
