@@ -243,3 +243,35 @@ finish("after close");
     )
     .await;
 }
+
+/// After `free()`: every member refuses with a `GraphError`
+/// (`invalidArgument`), the promise-returning ones by rejecting; `free()`
+/// again and `stop()` do nothing. Each threw a plain "null pointer passed
+/// to rust" `Error`, synchronously, `refresh()` and `close()` too.
+#[wasm_bindgen_test]
+async fn members_of_a_freed_session_refuse_with_a_graph_error() {
+    hostile(
+        r#"
+const s = await WorkbookSession.create(opts("h-freed"));
+const saved = s.toJSON();
+s.keepAlive({ intervalMs: 1000 });
+s.free();
+for (const m of ["refresh", "fetch", "json", "close"]) {
+  let r;
+  try { r = await settle(m === "fetch" || m === "json" ? s[m]("/worksheets") : s[m]()); } catch (e) { r = "threw " + e; }
+  assert(r === "rejected invalidArgument", m + " after free(): " + r);
+}
+for (const get of [() => s.state, () => s.id, () => s.toJSON(), () => s.keepAlive({})]) {
+  let code = null; try { get(); } catch (e) { code = e && e.name === "GraphError" ? e.code : "plain " + e; }
+  assert(code === "invalidArgument", "a member after free(): " + code);
+}
+s.free();
+s.stop();
+// The Graph session is still open: attach it again and close it.
+const again = WorkbookSession.attach({ ...opts("h-freed"), ...saved });
+assert((await settle(again.close())) === "ok", "closed through a new object");
+finish("after free");
+"#,
+    )
+    .await;
+}

@@ -94,6 +94,7 @@ export function addAsyncDispose(proto) {
   if (typeof Symbol.dispose === "symbol" && Object.prototype.hasOwnProperty.call(proto, Symbol.dispose)) {
     delete proto[Symbol.dispose];
   }
+  guardFreed(proto);
   const key = Symbol.asyncDispose;
   if (typeof key !== "symbol" || Object.prototype.hasOwnProperty.call(proto, key)) return;
   Object.defineProperty(proto, key, {
@@ -103,4 +104,42 @@ export function addAsyncDispose(proto) {
     writable: true,
     configurable: true,
   });
+}
+
+// After `free()` the object has no session behind it (wasm-bindgen sets its
+// pointer to 0, and every member threw a plain "null pointer passed to
+// rust" Error, the promise-returning ones synchronously): each member
+// refuses with a GraphError (`invalidArgument`), the methods that return a
+// promise by rejecting it; `free()` again and `stop()` do nothing (free()
+// has ended keep-alive already).
+const ASYNC = ["refresh", "fetch", "json", "close"];
+function guardFreed(proto) {
+  for (const k of Object.getOwnPropertyNames(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, k);
+    if (k === "constructor" || !d.configurable) continue;
+    const freed = () => new GraphError(`WorkbookSession.${k}: the object was freed (free()); attach the session again`, { code: "invalidArgument" });
+    if (typeof d.value === "function") {
+      const f = d.value;
+      d.value =
+        k === "free" || k === "stop"
+          ? function () {
+              if (this.__wbg_ptr !== 0) f.call(this);
+            }
+          : ASYNC.includes(k)
+            ? function (...a) {
+                return this.__wbg_ptr === 0 ? Promise.reject(freed()) : f.apply(this, a);
+              }
+            : function (...a) {
+                if (this.__wbg_ptr === 0) throw freed();
+                return f.apply(this, a);
+              };
+    } else if (d.get) {
+      const g = d.get;
+      d.get = function () {
+        if (this.__wbg_ptr === 0) throw freed();
+        return g.call(this);
+      };
+    } else continue;
+    Object.defineProperty(proto, k, d);
+  }
 }
