@@ -310,7 +310,7 @@ impl Error {
     /// bytes are not searched for: they would shred ordinary words. When
     /// Graph refused (401/403) and `secret` is an app-only token, the
     /// message says workbook sessions need a delegated one
-    /// ([`super::delegated`]).
+    /// (`protocol::delegated`).
     pub fn redact(&mut self, secret: &str) {
         let d = &mut *self.0;
         if secret.len() >= 4 {

@@ -117,7 +117,7 @@ pub struct Inner {
     /// close) until it passes.
     line: Rc<LineCell>,
     /// The turn `SessionPool` holds while the session's refresh is out in
-    /// one of its `$batch` requests ([`WorkbookSession::claim_line`]).
+    /// one of its `$batch` requests ([`claim_line`]).
     pool_turn: Option<Turn>,
     /// `close()` was called: the calls made after it are refused at once,
     /// before its task has run.

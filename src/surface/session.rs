@@ -395,7 +395,7 @@ impl WorkbookSession {
     /// the session's line for a refresh the pool sends in a `$batch`, which
     /// cannot wait inside the batch. Only when the session is active, no
     /// refresh or recreation is under way, its line is empty, not closing
-    /// and not cooling down ([`Line::claimable`]), and no request is in
+    /// and not cooling down (`Line::claimable`), and no request is in
     /// line on its workbook (`shell::order`); `false` leaves
     /// the refresh to the session's own `refresh()`, which waits its turn.
     /// The requests that come meanwhile (`session.fetch`, `close()`) wait
