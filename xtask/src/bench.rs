@@ -92,7 +92,9 @@ pub fn run(args: &[String]) -> Result {
         // Graph's within seconds): row 4's 10,000 create/close cycles and
         // row 8's session are made in one request each, not a 202 and polls
         // (with the default 2 s operation, row 4 ran for hours).
-        Some(emulator::start_fast(&[&BENCH_FLAGS[..], &["--operation-delay-ms", "0"]].concat())?)
+        Some(emulator::start_fast(
+            &[&BENCH_FLAGS[..], &["--operation-delay-ms", "0"]].concat(),
+        )?)
     } else {
         None
     };
