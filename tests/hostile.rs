@@ -174,6 +174,13 @@ for (const [why, items] of [
 ]) {
   assert((await settle(refreshSessions(items, o))) === "rejected invalidArgument", "refreshSessions items whose " + why + " throws");
 }
+// A lone surrogate reached Rust as U+FFFD: the request went to another
+// item ("...%EF%BF%BD"), silently. Refused.
+const lone = o.workbook + String.fromCharCode(0xd800);
+assert((await settle(refreshSession({ ...o, sessionId: s.id, workbook: lone }))) === "rejected invalidArgument", "a workbook with a lone surrogate");
+let loneThrew = null; try { WorkbookSession.attach({ ...o, sessionId: s.id, workbook: lone }); } catch (e) { loneThrew = e.code; }
+assert(loneThrew === "invalidArgument", "attach with a lone surrogate: " + loneThrew);
+assert((await settle(refreshSession({ ...o, sessionId: s.id, allowedHosts: ["a" + String.fromCharCode(0xdc00)] }))) === "rejected invalidArgument", "allowedHosts with a lone surrogate");
 // Getters that re-enter while the options are read.
 s.keepAlive({ intervalMs: 1000, get onRefresh() { s.stop(); s.keepAlive({ intervalMs: 2000 }); return undefined; } });
 await stillWorks(s, "after hostile option bags");

@@ -60,14 +60,21 @@ export function readOptions(o, keys) {
       if (!(s = strings(v))) return refuse(mine, text, wrong(t, name));
       text += "1" + s.length + ",";
       for (const e of s) text += e.length + "," + e;
-    } else if (typeof v == "string" && (t == "s" || t == "t")) text += "1" + v.length + "," + v;
-    else if (!type || (typeof v == type && v !== null)) {
+    } else if (typeof v == "string" && (t == "s" || t == "t")) {
+      if (!wellFormed(v)) return refuse(mine, text, "." + name + " must be well-formed text (it has a lone surrogate)");
+      text += "1" + v.length + "," + v;
+    } else if (!type || (typeof v == type && v !== null)) {
       text += "2";
       mine.push(v);
     } else return refuse(mine, text, wrong(t, name));
   }
   return answer(mine, text);
 }
+
+// A lone surrogate would reach Rust as U+FFFD: a workbook path would name
+// another item, silently. `isWellFormed` where the runtime has it.
+const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = (v) => (v.isWellFormed ? v.isWellFormed() : !lone.test(v));
 
 // An array of at most 1,000 strings, copied; null for anything else or a
 // read that throws (it may be a Proxy). A length is taken as Rust's
@@ -80,7 +87,7 @@ function strings(v) {
     const s = [];
     for (let i = 0; i + 1 <= len; i++) {
       const e = v[i];
-      if (typeof e != "string") return null;
+      if (typeof e != "string" || !wellFormed(e)) return null;
       s.push(e);
     }
     return s;
