@@ -124,12 +124,11 @@ async fn a_failed_operation_with_a_transient_code_sends_create_session_again() {
     set(&o, "preferAsync", true);
     let s = create_session_js(o).await.expect("created on the second createSession");
     assert!(get_str(&s, "id").is_some());
-    let log = requests(&wb).await;
-    let creates = log
-        .iter()
-        .filter(|r| get_str(r, "operation").as_deref() == Some("createSession"))
-        .count();
-    assert_eq!(creates, 2, "createSession sent once again");
+    assert_eq!(
+        logged(&wb, "createSession").await.len(),
+        2,
+        "createSession sent once again"
+    );
 
     // A code that says not to resend is final after one createSession.
     let wb = workbook("createconflict");
@@ -146,12 +145,7 @@ async fn a_failed_operation_with_a_transient_code_sends_create_session_again() {
     set(&o, "preferAsync", true);
     let e = create_session_js(o).await.unwrap_err();
     assert_eq!(get_str(&e, "innerCode").as_deref(), Some("accessConflict"));
-    let log = requests(&wb).await;
-    let creates = log
-        .iter()
-        .filter(|r| get_str(r, "operation").as_deref() == Some("createSession"))
-        .count();
-    assert_eq!(creates, 1);
+    assert_eq!(logged(&wb, "createSession").await.len(), 1);
 }
 
 #[wasm_bindgen_test]

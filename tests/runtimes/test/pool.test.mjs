@@ -227,6 +227,7 @@ test("SessionPool: a pooled session freed by its holder is let go (no uncaught e
   });
   const lost = [];
   const pool = new SessionPool({ accessToken: "pool-token", baseUrl: `${url}/v1.0`, intervalMs: 200, windowMs: 0, onLost: (_, e) => lost.push(e) });
+  t.after(() => pool.stop());
   const a = await pool.create({ workbook: `/me/drive/items/${unique("POOL-FREE-A")}` });
   const bookB = `/me/drive/items/${unique("POOL-FREE-B")}`;
   const b = await pool.create({ workbook: bookB });
@@ -257,15 +258,15 @@ test("SessionPool: a session made while the pool stops is closed, not left open;
   const e = await creating.then(() => null, (x) => x);
   await closing;
   assert.ok(isGraphError(e) && e.code === "invalidArgument", `create racing close: ${e}`);
-  const open = (await control.sessions(url)).filter((s) => s.item.includes(book.split("/").at(-1)));
-  const creates = (await control.requests(url, book.split("/").at(-1))).filter((q) => q.operation === "createSession").length;
-  const closes = (await control.requests(url, book.split("/").at(-1))).filter((q) => q.operation === "closeSession").length;
-  assert.equal(creates, 1);
-  assert.equal(closes, 1, "the session made meanwhile was closed");
+  const tag = book.split("/").at(-1);
+  const sent = async (operation) => (await control.requests(url, tag)).filter((q) => q.operation === operation).length;
+  const open = (await control.sessions(url)).filter((s) => s.item.includes(tag));
+  assert.equal(await sent("createSession"), 1);
+  assert.equal(await sent("closeSession"), 1, "the session made meanwhile was closed");
   assert.deepEqual(open, []);
   const after = await pool.create({ workbook: book }).then(() => null, (x) => x);
   assert.ok(isGraphError(after) && after.code === "invalidArgument", `create after stop: ${after}`);
-  assert.equal((await control.requests(url, book.split("/").at(-1))).filter((q) => q.operation === "createSession").length, 1, "nothing sent");
+  assert.equal(await sent("createSession"), 1, "nothing sent");
   for (const bad of [{ intervalMs: 0 }, { recreate: "yes" }, { onLost: 1 }, null]) {
     let thrown = null;
     try {
@@ -276,6 +277,7 @@ test("SessionPool: a session made while the pool stops is closed, not left open;
     assert.ok(isGraphError(thrown) && thrown.code === "invalidArgument", `new SessionPool(${JSON.stringify(bad)}): ${thrown}`);
   }
   const p = new SessionPool({ accessToken: "t", baseUrl: `${url}/v1.0` });
+  t.after(() => p.stop());
   const nul = await p.create(null).then(() => null, (x) => x);
   assert.ok(isGraphError(nul) && nul.code === "invalidArgument", `create(null): ${nul}`);
   p.stop();
