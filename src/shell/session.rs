@@ -156,22 +156,12 @@ pub fn abort_all(controllers: Vec<AbortController>) {
         c.abort();
     }
 }
-/// [`state_error`], or "closed" once `close()` was called (its task may not
-/// have run yet).
-fn closed_or_state_error(inner: &Inner) -> Error {
-    match inner.close_called {
-        true => Error::local(
-            Code::InvalidArgument,
-            &["the session is closed; create or attach a new one"],
-        ),
-        false => state_error(&inner.machine),
-    }
-}
 
-pub fn state_error(s: &Session) -> Error {
+/// A call refused because the session is `state` (lost or closed).
+fn state_error(state: State) -> Error {
     Error::local(
         Code::InvalidArgument,
-        &["the session is ", s.state.as_str(), "; create or attach a new one"],
+        &["the session is ", state.as_str(), "; create or attach a new one"],
     )
 }
 
@@ -225,8 +215,8 @@ pub fn refresh(rc: &Rc<RefCell<Inner>>, signal: Option<Signal>) -> Promise {
     let joined = match begin {
         Begin::Start => return start_refresh(rc, signal, false),
         Begin::Join => rc.borrow().in_flight.as_ref().map(|f| f.promise.clone()),
-        Begin::Refuse(_) => {
-            let e = closed_or_state_error(&rc.borrow());
+        Begin::Refuse(state) => {
+            let e = state_error(state);
             return Promise::reject(&error(&e, "WorkbookSession.refresh"));
         }
     };
@@ -326,7 +316,7 @@ pub fn keep_alive(rc: &Rc<RefCell<Inner>>, settings: KeepAlive, signal: Option<S
             .map_err(|_| Error::local(Code::InvalidArgument, &["AbortController is not available"]))?;
         let mut inner = rc.borrow_mut();
         if inner.close_called {
-            return Err(closed_or_state_error(&inner));
+            return Err(state_error(State::Closed));
         }
         let old = inner.stop_keep_alive();
         if caller_aborted(signal.as_deref()) {
@@ -335,7 +325,7 @@ pub fn keep_alive(rc: &Rc<RefCell<Inner>>, settings: KeepAlive, signal: Option<S
         let delay = match inner.machine.keep_alive(settings.interval, settings.recreate, random()) {
             Some(d) => d,
             None => {
-                let e = state_error(&inner.machine);
+                let e = state_error(inner.machine.state);
                 drop(inner);
                 abort_all(old);
                 return Err(e);
@@ -541,7 +531,7 @@ async fn recreate_for(rc: &Rc<RefCell<Inner>>, failed_id: &str, ticket: Ticket) 
         let begin = rc.borrow_mut().machine.begin_recreate(failed_id, ok);
         match begin {
             BeginRecreate::Replaced => return Ok(()),
-            BeginRecreate::Refuse(_) => return Err(state_error(&rc.borrow().machine)),
+            BeginRecreate::Refuse(_) => return Err(state_error(rc.borrow().machine.state)),
             BeginRecreate::Join => {
                 let joined = rc.borrow().recreation.clone();
                 match joined {
@@ -574,7 +564,7 @@ async fn recreate_for(rc: &Rc<RefCell<Inner>>, failed_id: &str, ticket: Ticket) 
                 return if inner.machine.may_send(ok) && inner.machine.id != failed_id {
                     Ok(())
                 } else {
-                    Err(state_error(&inner.machine))
+                    Err(state_error(inner.machine.state))
                 };
             }
         }
@@ -603,7 +593,7 @@ impl Step for FetchStep<'_> {
     fn admit(&mut self, attempts: u32) -> Result<(), Error> {
         let inner = self.rc.borrow();
         if !inner.machine.may_send(inner.line.get().admits(self.ticket)) {
-            return Err(state_error(&inner.machine).with_attempts(attempts));
+            return Err(state_error(inner.machine.state).with_attempts(attempts));
         }
         self.id.clone_from(&inner.machine.id);
         Ok(())
@@ -636,7 +626,7 @@ pub async fn fetch(rc: Rc<RefCell<Inner>>, path: String, init: FetchInit) -> Res
     let (url, mut call, source, persist, keep_alive_recreate) = {
         let inner = rc.borrow();
         if inner.machine.state != State::Active {
-            return Err(plain(state_error(&inner.machine)));
+            return Err(plain(state_error(inner.machine.state)));
         }
         let url = target_url(&inner.call.base, &inner.call.workbook, &path).map_err(plain)?;
         let recreate = inner.machine.keep_alive.is_some_and(|k| k.recreate);
@@ -803,7 +793,7 @@ async fn refresh_task(
         let inner = rc.borrow();
         let usable = match inner.machine.may_send(false) {
             true => Ok(()),
-            false => Err(state_error(&inner.machine)),
+            false => Err(state_error(inner.machine.state)),
         };
         (
             inner.machine.id.clone(),
