@@ -17,7 +17,9 @@
 //! (workbook-error-handling.md, "Error recovery cooldown": no "follow-up
 //! requests before the specified duration passes"; workbook-best-practice.md:
 //! "delaying similar requests would help the client recover from
-//! throttling").
+//! throttling"). In workerd the sessions do not share it (see
+//! `shell::session::new_inner`): an ended request's promises never settle
+//! there, and its turn would hold the workbook for good.
 
 #[allow(unused_imports)]
 use crate::prelude::*;

@@ -41,7 +41,8 @@ use super::exchange::{drive, listener, with_call, LineCell, Sent, Step, StepFutu
 use super::fetch::NoAnswer;
 use super::order::{self, queue_for, WorkbookQueue};
 use super::sys::{
-    fresh_client_request_id, json_parse, now_ms, random, set, set_str, AbortController, AbortSignal, Response,
+    fresh_client_request_id, in_workerd, json_parse, now_ms, random, set, set_str, AbortController, AbortSignal,
+    Response,
 };
 use super::task::{spawn, to_promise};
 use super::timers::sleep_or_stop;
@@ -177,7 +178,15 @@ pub fn new_inner(
     convert: &'static Convert,
 ) -> Rc<RefCell<Inner>> {
     create.persist_changes = machine.persist_changes;
-    let queue = queue_for(&call.base.origin, &call.workbook);
+    // In workerd a request or Durable Object that ends leaves its promises
+    // unsettled for good: a request of it in a shared queue would hold the
+    // workbook for every later session of the isolate (a Durable Object
+    // restarted during its refresh hung the next one). There, each session
+    // orders only its own requests.
+    let queue = match in_workerd() {
+        true => WorkbookQueue::default(),
+        false => queue_for(&call.base.origin, &call.workbook),
+    };
     Rc::new(RefCell::new(Inner {
         machine,
         call,

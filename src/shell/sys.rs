@@ -100,6 +100,20 @@ pub fn get(o: &JsValue, k: &str) -> Result<JsValue, JsValue> {
     with_string(k, |k| js_sys::Reflect::get(o, k))
 }
 
+/// The runtime is workerd (Cloudflare Workers, Miniflare):
+/// `navigator.userAgent` is `"Cloudflare-Workers"`
+/// (developers.cloudflare.com, "Navigator"). There, the promises of a
+/// request or a Durable Object that ends (a client gone, `ctx.abort()`, an
+/// eviction) never settle.
+#[cfg(feature = "full")]
+pub fn in_workerd() -> bool {
+    get(&js_sys::global(), "navigator")
+        .and_then(|n| get(&n, "userAgent"))
+        .ok()
+        .and_then(|u| u.as_string())
+        .is_some_and(|u| u == "Cloudflare-Workers")
+}
+
 /// `stream.cancel()`; a throw is an `Err`.
 pub fn cancel_stream(stream: &ReadableStream) -> Result<Promise, JsValue> {
     stream.unchecked_ref::<BodyStream>().cancel_stream()

@@ -127,6 +127,28 @@ test("cloudflare (Miniflare): WorkbookSessionKeeper refreshes from its alarm, su
     const log = await control.requests(url, item);
     assert.equal(log.filter((q) => q.operation === "createSession").length, 2, "the first and the recreation only: none after the restart");
 
+    // Restarted *during* a refresh (the emulator holds it 3 s): the old
+    // object's promises never settle in workerd, so its request must not
+    // hold the workbook for the new object. Before, the new object's
+    // refresh waited behind it in the shared workbook queue for good.
+    const heldItem = unique("KEEPER-HELD");
+    const held = `/me/drive/items/${heldItem}`;
+    const post = (op, args) => mf.dispatchFetch("http://worker/", { method: "POST", body: JSON.stringify({ op, workbook: held, args }) });
+    assert.equal((await post("open", { workbook: held })).status, 200);
+    await control.fault(url, { operation: "refreshSession", pathContains: heldItem, delayMs: 3000, times: 1 });
+    const inFlight = post("refresh").then((r) => r.text(), () => null);
+    await new Promise((r) => setTimeout(r, 500));
+    await post("restart");
+    const t0 = Date.now();
+    let timer;
+    const hung = new Promise((r) => (timer = setTimeout(() => r({ hung: "no answer in 10 s" }), 10_000)));
+    const again = await Promise.race([post("refresh").then((r) => r.json()), hung]);
+    clearTimeout(timer);
+    assert.equal(again.refreshed?.status, 204, JSON.stringify(again));
+    assert.ok(Date.now() - t0 < 2500, `the restarted object's refresh took ${Date.now() - t0} ms`);
+    await inFlight;
+    assert.equal((await post("close")).status, 200);
+
     // A failure crosses the RPC hop as GraphError.toJSON() data.
     const other = `relative/${unique("KEEPER")}`;
     const r = await mf.dispatchFetch("http://worker/", { method: "POST", body: JSON.stringify({ op: "open", workbook: other, args: { workbook: other } }) });
