@@ -643,13 +643,17 @@ async fn broken_create_session_flows() {
 async fn a_server_that_echoes_the_token() {
     spy_console();
     let t = TOKEN;
-    // Everywhere in an error body, and as the request-id header.
+    // Everywhere in an error body, whole and in pieces, and as the
+    // request-id header.
     let (wb, id) = live("echo").await;
     let body = [
         "{\"error\":{",
         &js("code", t),
         ",",
-        &js("message", &["token ", t, " is bad"].concat()),
+        &js(
+            "message",
+            &["token ", t, " is bad; it began ", &t[..18], "…, and ended ", &t[4..]].concat(),
+        ),
         ",\"innerError\":{",
         &js("code", t),
         ",",

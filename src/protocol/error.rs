@@ -303,11 +303,12 @@ impl Error {
         self.0.message = m;
     }
 
-    /// Removes every occurrence of `secret` from the text fields, so an
-    /// access token that a hostile or buggy server echoes never reaches the
-    /// caller's logs; then bounds the message to 1 KiB (after, so that a
-    /// token across the cut is still seen whole). Secrets shorter than 4
-    /// bytes are not searched for: they would shred ordinary words. When
+    /// Removes every occurrence of `secret`, and every piece of it
+    /// ([`scrub`]), from the text fields, so an access token that a hostile
+    /// or buggy server echoes, whole or in part, never reaches the caller's
+    /// logs; then bounds the message to 1 KiB (after, so that a token across
+    /// the cut is still seen whole). Secrets shorter than 4 bytes are not
+    /// searched for: they would shred ordinary words. When
     /// Graph refused (401/403) and `secret` is an app-only token, the
     /// message says workbook sessions need a delegated one
     /// (`protocol::delegated`).
@@ -328,9 +329,7 @@ impl Error {
                         .flatten(),
                 )
             {
-                if text::find(field, secret).is_some() {
-                    *field = redacted(field, secret);
-                }
+                scrub(field, secret);
             }
         }
         truncate(&mut d.message, MAX_MESSAGE);
@@ -359,12 +358,101 @@ fn truncate(s: &mut String, max: usize) {
 /// `s` with `secret` replaced by `[redacted]`. The marker and the text
 /// around it can spell the secret again (secret `cted`, or `ed]x` before an
 /// `x`): such leftovers are removed until none is left (found by fuzzing).
-pub(crate) fn redacted(s: &str, secret: &str) -> String {
+fn redacted(s: &str, secret: &str) -> String {
     let mut out = text::replace(s, secret, "[redacted]");
     while text::find(&out, secret).is_some() {
         out = text::replace(&out, secret, "");
     }
     out
+}
+
+/// The shortest piece of a token that [`scrub`] takes for an echo of it.
+const PIECE: usize = 16;
+
+/// Removes `secret` from `field` ([`redacted`]), and every piece of it a
+/// server may echo: a token cut short (`eyJ0eXAi…`), its payload or its
+/// signature alone, split at its dots. A piece is a run of token
+/// characters (letters, digits, `-_+/=~`; anything else, `.` included,
+/// ends a run) that shares [`PIECE`] bytes with the secret at either end, or
+/// `PIECE * 3 / 2` bytes anywhere; the whole run becomes `[redacted]`.
+/// UUIDs (Graph's request ids) are not searched: a token holds none, and
+/// every answer carries one. Secrets
+/// shorter than 4 bytes are left alone, as by [`Error::redact`].
+pub(crate) fn scrub(field: &mut String, secret: &str) {
+    if secret.len() < 4 {
+        return;
+    }
+    // Each pass that changes the text shortens it (a run of 16 bytes or
+    // more, or the secret, becomes a 10-byte marker, or goes): it ends.
+    loop {
+        if text::find(field, secret).is_some() {
+            *field = redacted(field, secret);
+        }
+        match without_pieces(field, secret) {
+            Some(out) => *field = out,
+            None => return,
+        }
+    }
+}
+
+fn token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'=' | b'~')
+}
+
+/// `s` with its runs that hold a piece of `secret` replaced by
+/// `[redacted]`; `None` when it has none.
+fn without_pieces(s: &str, secret: &str) -> Option<String> {
+    if secret.len() < PIECE {
+        return None;
+    }
+    let b = s.as_bytes();
+    let mut out: Option<String> = None;
+    let mut kept = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && token_byte(b[i]) {
+            i += 1;
+        }
+        if i == start {
+            i += 1;
+        } else if echoes(&b[start..i], secret.as_bytes()) {
+            let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
+            o.push_str(s.get(kept..start).unwrap_or(""));
+            o.push_str("[redacted]");
+            kept = i;
+        }
+    }
+    out.map(|mut o| {
+        o.push_str(s.get(kept..).unwrap_or(""));
+        o
+    })
+}
+
+/// A run of token characters holds a piece of `secret`: one of its windows
+/// of [`PIECE`] bytes, taken every `PIECE / 2` bytes and at its end, occurs
+/// in the secret. A UUID's shape (36 bytes, four of them dashes) is not
+/// searched.
+fn echoes(run: &[u8], secret: &[u8]) -> bool {
+    if run.len() < PIECE || run.len() == 36 && run.iter().filter(|&&c| c == b'-').count() == 4 {
+        return false;
+    }
+    let last = run.len() - PIECE;
+    let mut at = 0;
+    loop {
+        let window = &run[at.min(last)..at.min(last) + PIECE];
+        let mut i = 0;
+        while i + PIECE <= secret.len() {
+            if secret[i] == window[0] && &secret[i..i + PIECE] == window {
+                return true;
+            }
+            i += 1;
+        }
+        if at >= last {
+            return false;
+        }
+        at += PIECE / 2;
+    }
 }
 
 /// Reads Graph's `error` object (also used for a failed operation's `error`).
@@ -624,6 +712,59 @@ mod tests {
                 "a {n}-byte prefix of the token survived"
             );
         }
+    }
+
+    /// A server that echoes part of the token: cut short, its payload or
+    /// its signature alone, without its signature, glued to a word.
+    #[test]
+    fn redaction_removes_an_echoed_piece_of_the_token() {
+        let header = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9";
+        let payload = "eyJhdWQiOiJodHRwczovL2dyYXBoLm1pY3Jvc29mdC5jb20iLCJvaWQiOiI0MiJ9";
+        let signature = "c2lnbmF0dXJlLW9mLXRoZS10b2tlbi1xeXo_-A";
+        let token = [header, ".", payload, ".", signature].concat();
+        let echoes = [
+            ["token '", &token[..60], "…' expired"].concat(),
+            ["token ", &token[..token.len() - 20], "... is bad"].concat(),
+            ["claims ", payload, " rejected"].concat(),
+            ["signature:", signature].concat(),
+            [header, ".", payload].concat(),
+            ["xx", &payload[10..40], "yy"].concat(),
+        ];
+        for echo in &echoes {
+            let body = [
+                "{\"error\":{\"code\":\"InvalidAuthenticationToken\",\"message\":\"",
+                echo,
+                "\"}}",
+            ]
+            .concat();
+            let mut e = Error::from_response(401, &body, None);
+            e.redact(&token);
+            let m = e.message();
+            assert!(m.contains("[redacted]"), "{m}");
+            for n in [16, 20] {
+                for at in 0..token.len().saturating_sub(n) {
+                    let piece = &token[at..at + n];
+                    assert!(
+                        !piece.contains('.') && !m.contains(piece) || piece.contains('.'),
+                        "{piece:?} of the token survived in {m:?}"
+                    );
+                }
+            }
+        }
+        // What is not the token stays: words, a UUID, short runs, another
+        // text of token characters.
+        let mut field =
+            String::from("request 5e8b6c1a-0000-4000-8000-000000000001 failed: InvalidAuthenticationToken, eyJ0eXAi");
+        let before = field.clone();
+        scrub(&mut field, &token);
+        assert_eq!(field, before);
+        // The marker and a piece's neighbours cannot spell a piece again.
+        let mut field = [&payload[..20], "[redacted]", &payload[20..40]].concat();
+        scrub(&mut field, &token);
+        assert!(
+            !field.contains(&payload[..16]) && !field.contains(&payload[24..40]),
+            "{field}"
+        );
     }
 
     /// Fuzz regression (`cargo xtask fuzz error_body`): the marker

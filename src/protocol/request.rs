@@ -62,9 +62,7 @@ impl Answer {
         .into_iter()
         .flatten()
         {
-            if super::text::find(field, token).is_some() {
-                *field = super::error::redacted(field, token);
-            }
+            super::error::scrub(field, token);
         }
         if body_truncated {
             let b = self.body.as_bytes();

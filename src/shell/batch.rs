@@ -9,10 +9,9 @@ use super::abort::{aborted, caller_aborted, sleep};
 use super::exchange::{execute, with_call, Judging};
 use super::sys::{now_ms, random, AbortSignal};
 use crate::protocol::batch::{BatchRounds, BatchStep, ItemDone};
-use crate::protocol::error::{redacted, Code, Error};
+use crate::protocol::error::{scrub, Code, Error};
 use crate::protocol::policy::Kind;
 use crate::protocol::request::Request;
-use crate::protocol::text;
 use crate::protocol::validate::Call;
 
 /// Refreshes `items` (encoded workbook path, session id); one entry per
@@ -56,9 +55,7 @@ pub async fn refresh_sessions(
                         // scrubbed like every server-supplied string.
                         Ok(mut done) => {
                             if let Some(id) = done.request_id.as_mut() {
-                                if token.len() >= 4 && text::find(id, token).is_some() {
-                                    *id = redacted(id, token);
-                                }
+                                scrub(id, token);
                             }
                             Ok(done)
                         }

@@ -152,6 +152,12 @@ pub fn assert_token_free(v: &JsValue) {
     texts(v, 0, &mut all);
     for t in all {
         assert!(!t.contains(TOKEN), "the token leaked into {t:?}");
+        // Nor a piece of it (16 bytes: the shortest the scrubber takes for
+        // an echo, `protocol::error::scrub`).
+        for at in 0..=TOKEN.len() - 16 {
+            let piece = &TOKEN[at..at + 16];
+            assert!(!t.contains(piece), "a piece of the token, {piece:?}, leaked into {t:?}");
+        }
     }
 }
 
