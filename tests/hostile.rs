@@ -163,6 +163,16 @@ assert((await settle(s.fetch("/worksheets", { method: "PATCH", body: proxy }))) 
 assert((await settle(s.refresh(proxy))) === "rejected invalidArgument", "a revoked Proxy as refresh options");
 let threw = null; try { s.keepAlive(proxy); } catch (e) { threw = e.code; }
 assert(threw === "invalidArgument", "keepAlive with a revoked Proxy: " + threw);
+// A token provider whose method is a getter that throws: refused, and the
+// message names the member read (it said the option had a wrong shape).
+for (const [name, token] of [
+  ["getAccessToken", { get getAccessToken() { throw new Error("boom"); } }],
+  ["getAccessToken", new Proxy({}, { get() { throw new Error("trap"); } })],
+  ["getToken", { getAccessToken: 1, get getToken() { throw new Error("boom"); } }],
+]) {
+  const why = await refreshSession({ ...o, sessionId: s.id, accessToken: token }).then(() => "ok", (e) => e.code + ": " + e.message);
+  assert(why === "invalidArgument: refreshSession: options.accessToken." + name + " could not be read", "a token provider whose " + name + " getter throws: " + why);
+}
 // refreshSessions' items read through Array.from, whose throw is refused,
 // never thrown through the wasm (it left the call pending and the
 // exception uncaught).

@@ -44,11 +44,17 @@ pub enum TokenSource {
     Kiota(JsValue, Function),
 }
 
-fn method(v: &JsValue, name: &str) -> Option<Function> {
-    Reflect::get(v, &JsValue::from_str(name))
-        .ok()?
-        .dyn_into::<Function>()
-        .ok()
+/// `v[name]` when it is a function; reading it is the caller's code (a
+/// getter, a Proxy trap), and a throw there is `invalidArgument` naming the
+/// member, not a wrong shape.
+fn method(v: &JsValue, name: &str) -> Result<Option<Function>, Error> {
+    match Reflect::get(v, &JsValue::from_str(name)) {
+        Ok(f) => Ok(f.dyn_into::<Function>().ok()),
+        Err(_) => Err(Error::local(
+            Code::InvalidArgument,
+            &["options.accessToken.", name, " could not be read"],
+        )),
+    }
 }
 
 impl TokenSource {
@@ -63,13 +69,13 @@ impl TokenSource {
             return Ok(TokenSource::Function(f.clone()));
         }
         if v.is_object() {
-            if let Some(f) = method(v, "getAccessToken") {
+            if let Some(f) = method(v, "getAccessToken")? {
                 return Ok(TokenSource::Provider(v.clone(), f));
             }
-            if let Some(f) = method(v, "getToken") {
+            if let Some(f) = method(v, "getToken")? {
                 return Ok(TokenSource::Credential(v.clone(), f, Rc::from([])));
             }
-            if let Some(f) = method(v, "getAuthorizationToken") {
+            if let Some(f) = method(v, "getAuthorizationToken")? {
                 return Ok(TokenSource::Kiota(v.clone(), f));
             }
         }
