@@ -140,6 +140,9 @@ fn wasm_opt(wasm: &Path) -> Result {
         .args([
             "--strip-debug",
             "--strip-producers",
+            // The features section is read by wasm-bindgen, before this
+            // step; no runtime reads it (132 B in each wasm).
+            "--strip-target-features",
             "--enable-reference-types",
             "--enable-bulk-memory",
         ])
