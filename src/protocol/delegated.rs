@@ -41,7 +41,7 @@ pub fn hint(status: u16, token: &str) -> Option<&'static str> {
 /// a token that ends in base64url cannot end where the hint's text begins,
 /// so appending the hint never spells the token again.
 pub fn is_app_only(token: &str) -> bool {
-    let mut parts = token.split('.');
+    let mut parts = super::text::split_any(token, b".");
     let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
@@ -71,7 +71,7 @@ fn is_base64url(s: &str) -> bool {
 /// Decodes base64url (RFC 4648 §5), padding optional; `None` for any
 /// other byte or an impossible length (one character left over).
 fn base64url(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
+    let s = super::text::trim_end_byte(s, b'=');
     let mut out = Vec::with_capacity(s.len() / 4 * 3 + 2);
     let mut acc: u32 = 0;
     let mut bits: u32 = 0;

@@ -47,7 +47,7 @@ pub fn backoff_ms(retry: u32, random: f64) -> u64 {
 /// HTTP-date (IMF-fixdate, RFC 850 or asctime). A date in the past gives 0;
 /// anything unreadable gives `None` (the caller falls back to backoff).
 pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
-    let v = value.trim();
+    let v = value.trim_ascii();
     if let Some(secs) = super::text::parse_u64(v) {
         return Some(secs.saturating_mul(1000));
     }
@@ -77,7 +77,7 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
     if s.len() > 64 {
         return None;
     }
-    let mut t = s.split([' ', ',', '-', ':']).filter(|t| !t.is_empty());
+    let mut t = super::text::split_any(s, b" ,-:").filter(|t| !t.is_empty());
     let weekday = t.next()?;
     if !weekday.bytes().all(|b| b.is_ascii_alphabetic()) {
         return None;

@@ -32,6 +32,66 @@ pub fn find(hay: &str, needle: &str) -> Option<usize> {
     h.windows(n.len()).position(|w| w == n)
 }
 
+/// Where the first byte of `set` (ASCII bytes, so a char boundary) is in
+/// `s`. Byte loops rather than `str::find(char)` and `str::split(char)`:
+/// core's char searchers link `memchr` and `memrchr` (1.9 KB of wasm with
+/// their callers, bench/README.md).
+pub fn find_any(s: &str, set: &[u8]) -> Option<usize> {
+    s.bytes().position(|b| in_set(set, b))
+}
+
+/// `set` holds `b`: a loop, since `<[u8]>::contains` is `memchr`.
+#[allow(clippy::manual_contains)]
+fn in_set(set: &[u8], b: u8) -> bool {
+    set.iter().any(|&x| x == b)
+}
+
+/// Where the last byte of `set` (ASCII) is in `s`.
+pub fn rfind_any(s: &str, set: &[u8]) -> Option<usize> {
+    s.bytes().rposition(|b| in_set(set, b))
+}
+
+/// `s` split at each byte of `set` (ASCII), as `str::split` with a char
+/// pattern splits it (empty pieces included).
+pub fn split_any<'a>(s: &'a str, set: &'static [u8]) -> SplitAny<'a> {
+    SplitAny { rest: Some(s), set }
+}
+
+/// The iterator of [`split_any`].
+pub struct SplitAny<'a> {
+    rest: Option<&'a str>,
+    set: &'static [u8],
+}
+
+impl<'a> Iterator for SplitAny<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match find_any(rest, self.set) {
+            Some(i) => {
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// `s` without the bytes `b` (ASCII) at its end.
+pub fn trim_end_byte(s: &str, b: u8) -> &str {
+    let end = s.bytes().rposition(|x| x != b).map_or(0, |i| i + 1);
+    s.get(..end).unwrap_or("")
+}
+
+/// `s` without the bytes `b` (ASCII) at its start.
+pub fn trim_start_byte(s: &str, b: u8) -> &str {
+    let start = s.bytes().position(|x| x != b).unwrap_or(s.len());
+    s.get(start..).unwrap_or("")
+}
+
 /// `parts` joined (`<[&str]>::concat` without its overflow `expect`, whose
 /// panic path links `core::fmt`).
 pub fn concat(parts: &[&str]) -> String {
@@ -83,6 +143,32 @@ pub(crate) fn hex_digit(n: u8) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_searches_agree_with_the_char_patterns_they_replace() {
+        for s in [
+            "",
+            "/",
+            "//",
+            "a/b",
+            "/a/b/",
+            "é/ü//x",
+            "[::1]:80",
+            "a?b#c\\d",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+        ] {
+            let ours: Vec<&str> = split_any(s, b"/").collect();
+            let core: Vec<&str> = s.split('/').collect();
+            assert_eq!(ours, core, "{s:?}");
+            let ours: Vec<&str> = split_any(s, b" ,-:").collect();
+            let core: Vec<&str> = s.split([' ', ',', '-', ':']).collect();
+            assert_eq!(ours, core, "{s:?}");
+            assert_eq!(find_any(s, b"?#\\"), s.find(['?', '#', '\\']), "{s:?}");
+            assert_eq!(rfind_any(s, b":"), s.rfind(':'), "{s:?}");
+            assert_eq!(trim_end_byte(s, b'/'), s.trim_end_matches('/'), "{s:?}");
+            assert_eq!(trim_start_byte(s, b'/'), s.trim_start_matches('/'), "{s:?}");
+        }
+    }
 
     #[test]
     fn find_and_replace_without_the_substring_searcher() {

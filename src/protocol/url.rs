@@ -10,7 +10,7 @@
 use crate::prelude::*;
 
 use super::error::{Code, Error};
-use super::text::find;
+use super::text::{find, find_any, rfind_any, split_any, trim_end_byte};
 
 /// The hosts where Graph serves workbook sessions: the global service, US
 /// Government L4 and L5 (DoD). The session pages include
@@ -59,20 +59,20 @@ impl BaseUrl {
         } else {
             return Err(bad("must use https (or http to a loopback host)"));
         };
-        if rest.contains(['?', '#', '\\']) {
+        if find_any(rest, b"?#\\").is_some() {
             return Err(bad("must not contain a query, a fragment or a backslash"));
         }
-        let (authority, path) = match rest.find('/') {
+        let (authority, path) = match find_any(rest, b"/") {
             Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i..).unwrap_or("")),
             None => (rest, ""),
         };
-        if authority.contains('@') {
+        if find_any(authority, b"@").is_some() {
             return Err(bad("must not contain user information"));
         }
         let (host, port) = split_host_port(authority).ok_or_else(|| bad("has an invalid host or port"))?;
         let host = host.to_ascii_lowercase();
-        let path = path.trim_end_matches('/');
-        if find(path, "//").is_some() || path.split('/').any(|s| s == "." || s == "..") {
+        let path = trim_end_byte(path, b'/');
+        if find(path, "//").is_some() || split_any(path, b"/").any(|s| s == "." || s == "..") {
             return Err(bad("must not contain empty, '.' or '..' path segments"));
         }
         if !path.bytes().all(is_path_byte) {
@@ -140,7 +140,7 @@ impl BaseUrl {
         let after_scheme = find(&full, "://").map(|i| i + 3).ok_or_else(malformed)?;
         let origin_end = full
             .get(after_scheme..)
-            .and_then(|rest| rest.find(['/', '?', '#']))
+            .and_then(|rest| find_any(rest, b"/?#"))
             .map_or(full.len(), |i| after_scheme + i);
         let (origin, rest) = (
             full.get(..origin_end).unwrap_or(""),
@@ -164,13 +164,13 @@ impl BaseUrl {
                 ],
             ));
         }
-        let (path, query) = match rest.find('?') {
+        let (path, query) = match find_any(rest, b"?") {
             Some(i) => (rest.get(..i).unwrap_or(""), rest.get(i + 1..).unwrap_or("")),
             None => (rest, ""),
         };
         let path_ok = path.starts_with('/')
             && find(path, "//").is_none()
-            && !path.split('/').any(|s| s == "." || s == "..")
+            && !split_any(path, b"/").any(|s| s == "." || s == "..")
             && path.bytes().all(is_path_byte);
         let query_ok = query.bytes().all(|b| is_path_byte(b) || b == b'?');
         if !path_ok || !query_ok || full.len() > MAX_FOLLOW_LEN {
@@ -197,7 +197,7 @@ pub(crate) fn default_port_stripped(origin: &str) -> String {
 
 fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
     let (host, port) = if authority.starts_with('[') {
-        let end = authority.find(']')?;
+        let end = find_any(authority, b"]")?;
         let host = authority.get(..=end)?;
         let inner = host.get(1..end)?;
         if inner.is_empty() || !inner.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
@@ -208,7 +208,7 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<&str>)> {
             p => (host, Some(p.strip_prefix(':')?)),
         }
     } else {
-        match authority.rfind(':') {
+        match rfind_any(authority, b":") {
             Some(i) => (authority.get(..i)?, Some(authority.get(i + 1..)?)),
             None => (authority, None),
         }
@@ -235,7 +235,7 @@ pub fn is_loopback(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" || host == "[0:0:0:0:0:0:0:1]" {
         return true;
     }
-    let mut parts = host.split('.');
+    let mut parts = split_any(host, b".");
     let first = parts.next();
     let rest: Vec<&str> = parts.collect();
     first == Some("127")
@@ -272,18 +272,18 @@ pub fn encode_workbook(workbook: &str) -> Result<String, Error> {
     if workbook.chars().any(|c| c.is_control()) {
         return Err(bad("must not contain control characters"));
     }
-    if workbook.contains(['?', '#', '\\']) {
+    if find_any(workbook, b"?#\\").is_some() {
         return Err(bad("must not contain '?', '#' or '\\'"));
     }
     let body = workbook.get(1..).unwrap_or("");
     if body.is_empty() || body.ends_with('/') || find(workbook, "//").is_some() {
         return Err(bad("must not contain empty path segments ('//' or a trailing '/')"));
     }
-    if body.split('/').any(|s| s == "." || s == "..") {
+    if split_any(body, b"/").any(|s| s == "." || s == "..") {
         return Err(bad("must not contain '.' or '..' segments"));
     }
     let mut out = String::with_capacity(workbook.len() + 16);
-    for seg in body.split('/') {
+    for seg in split_any(body, b"/") {
         out.push('/');
         for &b in seg.as_bytes() {
             if keep_literal(b) {

@@ -141,7 +141,7 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
     if path.bytes().any(|b| b < b' ' || b == 0x7f) {
         return Err(bad(&["path must not contain control characters"]));
     }
-    if path.contains('\\') {
+    if text::find_any(path, b"\\").is_some() {
         return Err(bad(&["path must not contain a backslash"]));
     }
     // URL parsers strip them, which would turn a final ".. " into "..".
@@ -167,7 +167,7 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
         let after = i + 3;
         // The positions are of ASCII bytes, so `get` always succeeds; it has
         // no panic path (which would link `core::fmt`).
-        let end = first_of(path.get(after..).unwrap_or_default(), b"/?#").map_or(path.len(), |j| after + j);
+        let end = text::find_any(path.get(after..).unwrap_or_default(), b"/?#").map_or(path.len(), |j| after + j);
         let (origin, tail) = (path.get(..end).unwrap_or_default(), path.get(end..).unwrap_or_default());
         let other = BaseUrl::parse(origin, &[]).ok().map(|b| b.origin);
         let same = other.as_deref().map(default_port_stripped) == Some(default_port_stripped(&base.origin));
@@ -192,8 +192,8 @@ pub fn target_url(base: &BaseUrl, workbook: &str, path: &str) -> Result<String, 
         ]));
     };
     let rest = full.get(path_part..).unwrap_or_default();
-    let only_path = first_of(rest, b"?#").map_or(rest, |i| rest.get(..i).unwrap_or_default());
-    if only_path.split('/').any(is_dot_segment) {
+    let only_path = text::find_any(rest, b"?#").map_or(rest, |i| rest.get(..i).unwrap_or_default());
+    if text::split_any(only_path, b"/").any(is_dot_segment) {
         return Err(bad(&["path must not contain '.' or '..' segments"]));
     }
     // The part under `{workbook}/workbook`: a relative path is all of it;
@@ -252,14 +252,9 @@ fn lifecycle(under: &str) -> Option<&'static str> {
         "operations",
         "sessionInfoResource",
     ];
-    let first = under.trim_start_matches('/');
-    let first = first.split(['/', '(', '?', '#']).next().unwrap_or_default();
+    let first = text::trim_start_byte(under, b'/');
+    let first = text::split_any(first, b"/(?#").next().unwrap_or_default();
     OWN.iter().copied().find(|own| own.eq_ignore_ascii_case(first))
-}
-
-/// Where the first of the ASCII bytes `any` is in `s`.
-fn first_of(s: &str, any: &[u8]) -> Option<usize> {
-    s.bytes().position(|b| any.contains(&b))
 }
 
 /// `.`, `..` and their percent-encoded forms, which URL parsers resolve.
@@ -271,7 +266,7 @@ fn is_dot_segment(s: &str) -> bool {
 
 /// Refuses a caller header the session owns.
 pub fn check_caller_header(name: &str) -> Result<(), Error> {
-    if OWN_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name.trim())) {
+    if OWN_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name.trim_ascii())) {
         return Err(bad(&[
             "init.headers must not set ",
             name,
