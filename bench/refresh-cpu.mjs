@@ -10,7 +10,14 @@
 //
 // Not a row of `cargo xtask bench` (bench/README.md, "Per-refresh cost").
 //
-//   node bench/refresh-cpu.mjs [--pkg pkg] [--sessions 1000] [--seconds 8] [--rounds 5]
+// --workbooks N spreads the sessions over N workbooks (default 1: every
+// session on one workbook, as until 2026-12-05). Ours sends one request at a
+// time per workbook (workbook-best-practice.md), the loops do not: on one
+// workbook ours' requests go out one by one, each write waking the idle
+// server, and the kernel's share of each write grows (bench/README.md,
+// "Row by row").
+//
+//   node bench/refresh-cpu.mjs [--pkg pkg] [--sessions 1000] [--workbooks 1] [--seconds 8] [--rounds 5]
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -35,7 +42,7 @@ if (arg("serve", null) !== null) {
   server.keepAliveTimeout = 60_000;
   server.listen(0, "127.0.0.1", () => console.log(server.address().port));
 } else if (arg("contender", null) !== null) {
-  await contender(arg("contender"), Number(arg("sessions")), Number(arg("seconds")), arg("base"), arg("pkg"));
+  await contender(arg("contender"), Number(arg("sessions")), Number(arg("workbooks", "1")), Number(arg("seconds")), arg("base"), arg("pkg"));
 } else {
   await main();
 }
@@ -44,6 +51,7 @@ async function main() {
   const pkg = resolve(arg("pkg", "pkg"));
   const sessions = arg("sessions", "1000");
   const seconds = arg("seconds", "8");
+  const workbooks = arg("workbooks", "1");
   const rounds = Number(arg("rounds", "5"));
   const self = fileURLToPath(import.meta.url);
   const server = spawn(process.execPath, [self, "--serve", "1"], { stdio: ["ignore", "pipe", "inherit"] });
@@ -55,7 +63,7 @@ async function main() {
       for (const who of Object.keys(seen)) {
         const child = spawn(
           process.execPath,
-          [self, "--contender", who, "--sessions", sessions, "--seconds", seconds, "--base", base, "--pkg", pkg],
+          [self, "--contender", who, "--sessions", sessions, "--workbooks", workbooks, "--seconds", seconds, "--base", base, "--pkg", pkg],
           { stdio: ["ignore", "pipe", "inherit"] },
         );
         let out = "";
@@ -75,7 +83,8 @@ async function main() {
   console.log(`ours / loop ${(m.ours / m.loop).toFixed(2)}×, loop-signal / loop ${(m["loop-signal"] / m.loop).toFixed(2)}×, ours / loop-signal ${(m.ours / m["loop-signal"]).toFixed(2)}×`);
 }
 
-async function contender(who, n, seconds, base, pkg) {
+async function contender(who, n, workbooks, seconds, base, pkg) {
+  const workbook = (k) => `/me/drive/items/01ABC${k % workbooks}`;
   let sent = 0;
   const realFetch = globalThis.fetch;
   globalThis.fetch = (input, init) => {
@@ -88,7 +97,7 @@ async function contender(who, n, seconds, base, pkg) {
     const glue = await import(pathToFileURL(join(pkg, "graph_workbook_session.js")).href);
     glue.initSync({ module: readFileSync(join(pkg, "graph_workbook_session_bg.wasm")) });
     for (let k = 0; k < n; k++) {
-      glue.WorkbookSession.attach({ workbook: "/me/drive/items/01ABC", accessToken: token, baseUrl: base, sessionId: id(k) }).keepAlive({
+      glue.WorkbookSession.attach({ workbook: workbook(k), accessToken: token, baseUrl: base, sessionId: id(k) }).keepAlive({
         intervalMs: INTERVAL_MS,
       });
     }
@@ -105,7 +114,7 @@ async function contender(who, n, seconds, base, pkg) {
               timer = setTimeout(() => controller.abort(), 30_000);
             }
             try {
-              const r = await fetch(`${base}/me/drive/items/01ABC/workbook/refreshSession`, {
+              const r = await fetch(`${base}${workbook(k)}/workbook/refreshSession`, {
                 method: "POST",
                 headers: { ...headers, "workbook-session-id": id(k), "client-request-id": crypto.randomUUID() },
                 signal: controller?.signal,
