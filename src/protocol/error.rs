@@ -304,14 +304,13 @@ impl Error {
     }
 
     /// Removes every occurrence of `secret`, and every piece of it
-    /// ([`scrub`]), from the text fields, so an access token that a hostile
+    /// (`scrub`), from the text fields, so an access token that a hostile
     /// or buggy server echoes, whole or in part, never reaches the caller's
     /// logs; then bounds the message to 1 KiB (after, so that a token across
     /// the cut is still seen whole). Secrets shorter than 4 bytes are not
-    /// searched for: they would shred ordinary words. When
-    /// Graph refused (401/403) and `secret` is an app-only token, the
-    /// message says workbook sessions need a delegated one
-    /// (`protocol::delegated`).
+    /// searched for: they would shred ordinary words. When Graph refused
+    /// (401/403) and `secret` is an app-only token, the message says
+    /// workbook sessions need a delegated one (`protocol::delegated`).
     pub fn redact(&mut self, secret: &str) {
         let d = &mut *self.0;
         if secret.len() >= 4 {
@@ -376,8 +375,8 @@ const PIECE: usize = 16;
 /// ends a run) that shares [`PIECE`] bytes with the secret at either end, or
 /// `PIECE * 3 / 2` bytes anywhere; the whole run becomes `[redacted]`.
 /// UUIDs (Graph's request ids) are not searched: a token holds none, and
-/// every answer carries one. Secrets
-/// shorter than 4 bytes are left alone, as by [`Error::redact`].
+/// every answer carries one. Secrets shorter than 4 bytes are left alone,
+/// as by [`Error::redact`].
 pub(crate) fn scrub(field: &mut String, secret: &str) {
     if secret.len() < 4 {
         return;
