@@ -145,11 +145,11 @@ pub fn integer(name: &str, v: Option<f64>, min: u32, max: u32, default: u32) -> 
         Some(_) => {
             let mut range = String::new();
             super::text::push_decimal(&mut range, u64::from(min));
-            range.push_str("..=");
+            range.push_str(" to ");
             super::text::push_decimal(&mut range, u64::from(max));
             Err(Error::local(
                 Code::InvalidArgument,
-                &["options.", name, " must be an integer in ", &range],
+                &["options.", name, " must be an integer from ", &range],
             ))
         }
     }
@@ -363,7 +363,7 @@ mod tests {
         let mut o = opts("/me/drive/items/1");
         o.max_retries = Some(11.0);
         let e = Call::new(&o, fresh).err().unwrap();
-        assert_eq!(e.message(), "options.maxRetries must be an integer in 0..=10");
+        assert_eq!(e.message(), "options.maxRetries must be an integer from 0 to 10");
         o.max_retries = Some(0.0);
         o.timeout_ms = Some(0.0);
         assert!(Call::new(&o, fresh).is_err());
@@ -379,7 +379,7 @@ mod tests {
             let e = Call::new(&o, fresh).expect_err("refused");
             assert_eq!(
                 e.message(),
-                "options.maxRetryAfterMs must be an integer in 0..=86400000",
+                "options.maxRetryAfterMs must be an integer from 0 to 86400000",
                 "{bad}"
             );
         }
