@@ -688,7 +688,7 @@ async fn a_server_that_echoes_the_token() {
         "{\"status\":\"failed\",\"error\":{",
         &js("code", t),
         ",",
-        &js("message", t),
+        &js("message", &[t, "; it began ", &t[..18], "…"].concat()),
         "}}",
     ]
     .concat();

@@ -48,7 +48,11 @@ impl Answer {
     /// `request-id` or in the body, and a result, an error or a `$batch`
     /// entry built from the answer must never carry it. `body_truncated`:
     /// the body was cut at the read cap, so a tail that begins the token
-    /// (the rest of it lost to the cut) is removed too.
+    /// (the rest of it lost to the cut) is removed too. Pieces of the token
+    /// (`error::scrub`) are searched for in the headers, and in the body of
+    /// an answer that is not a success; a success's body is searched for
+    /// the whole token (its errors, a `$batch` item's, are searched when
+    /// they are read, `Error::redact`).
     pub fn scrub(&mut self, token: &str, body_truncated: bool) {
         if token.len() < 4 {
             return;
@@ -57,13 +61,14 @@ impl Answer {
             self.request_id.as_mut(),
             self.retry_after.as_mut(),
             self.location.as_mut(),
-            Some(&mut self.body),
         ]
         .into_iter()
         .flatten()
         {
-            super::error::scrub(field, token);
+            super::error::scrub(field, token, true);
         }
+        let success = (200..300).contains(&self.status);
+        super::error::scrub(&mut self.body, token, !success);
         if body_truncated {
             let b = self.body.as_bytes();
             let t = token.as_bytes();

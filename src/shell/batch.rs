@@ -55,7 +55,7 @@ pub async fn refresh_sessions(
                         // scrubbed like every server-supplied string.
                         Ok(mut done) => {
                             if let Some(id) = done.request_id.as_mut() {
-                                scrub(id, token);
+                                scrub(id, token, true);
                             }
                             Ok(done)
                         }
