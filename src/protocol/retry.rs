@@ -44,7 +44,8 @@ pub fn backoff_ms(retry: u32, random: f64) -> u64 {
 }
 
 /// `Retry-After` in milliseconds from `now_ms`: delta-seconds or an
-/// HTTP-date (IMF-fixdate, RFC 850 or asctime). A date in the past gives 0;
+/// HTTP-date (IMF-fixdate, RFC 850 or asctime), ASCII whitespace around it
+/// ignored. A date in the past gives 0;
 /// anything unreadable gives `None` (the caller falls back to backoff).
 pub fn parse_retry_after(value: &str, now_ms: u64) -> Option<u64> {
     let v = value.trim_ascii();
@@ -130,6 +131,17 @@ mod tests {
     use super::*;
 
     const NOW: u64 = 784_111_777_000; // Sun, 06 Nov 1994 08:49:37 GMT
+
+    /// Fuzz regression (`retry_after`, 2026-12-05): the value is trimmed of
+    /// ASCII whitespace only (HTTP's, and CR, LF, FF), not of a vertical tab
+    /// or a Unicode space, which leave it unreadable (backoff, not a
+    /// cooldown read from garbage).
+    #[test]
+    fn delta_seconds_trimmed_of_ascii_whitespace_only() {
+        assert_eq!(parse_retry_after(" \t10\r\n", 0), Some(10_000));
+        assert_eq!(parse_retry_after("\x0b\n10\n ", 0), None);
+        assert_eq!(parse_retry_after("\u{a0}10", 0), None);
+    }
 
     #[test]
     fn http_dates_in_all_three_forms() {
