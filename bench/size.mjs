@@ -69,6 +69,15 @@ const anchors = {};
 for (const name of ["graph-sdk", "ky", "fetch"]) {
   anchors[name] = await bundle(name, join(here, "contenders", `${name}.js`));
 }
+// The floor: bench/floor/ (one refreshSession through fetch from a Rust
+// async fn, nothing else), built by `cargo xtask bench` into BENCH_FLOOR
+// with bench/floor/build.sh; absent when that build failed.
+const floorDir = process.env.BENCH_FLOOR;
+if (floorDir && existsSync(join(floorDir, "floor_bg.wasm")) && existsSync(join(floorDir, "floor.min.js"))) {
+  const wasm = join(floorDir, "floor_bg.wasm");
+  const js = join(floorDir, "floor.min.js");
+  anchors.floor = { raw: raw(wasm) + raw(js), gzip: gz(wasm) + gz(js) };
+}
 
 emit({
   ours,

@@ -1,5 +1,6 @@
 //! `cargo xtask bench [emulator | ROW...] [--build] [--quick]`: the package
-//! against its anchors (the Graph JS SDK, ky, a hand-written fetch), eight
+//! against its anchors (the Graph JS SDK, ky, a hand-written fetch; for
+//! row 1 also the floor, `bench/floor/`), eight
 //! rows, printed as one table and written to `bench/results.json` (and the
 //! table in `bench/README.md`). Figures are ratios measured in the same run;
 //! a missed goal is a result, not a failure.
@@ -120,12 +121,25 @@ pub fn run(args: &[String]) -> Result {
         "benchmarks: rows {}",
         rows.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
     ));
+    // Row 1's floor: the smallest package that can make the call
+    // (bench/floor/), built as the package is built. Not ours: when it
+    // cannot be built, row 1 goes on without it.
+    if rows.contains(&1) {
+        if let Err(e) = crate::run(
+            Command::new("sh")
+                .arg("bench/floor/build.sh")
+                .current_dir(crate::root()),
+        ) {
+            eprintln!("xtask: the floor of row 1 (bench/floor/build.sh) was not built: {e}");
+        }
+    }
     let list = rows.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     let mut cmd = Command::new("node");
     cmd.arg(Path::new(DIR).join("run.mjs"))
         .args(["--rows", &list])
         .env("BENCH_PKG", &snapshot)
         .env("BENCH_OUT", &out)
+        .env("BENCH_FLOOR", crate::root().join("target/floor"))
         .env("BENCH_KEEPALIVE_INTERVAL_MS", interval.to_string())
         .env("BENCH_EMULATOR_BENCH", crate::root().join("target/fast/emulator-bench"))
         .env("BENCH_QUICK", if quick { "1" } else { "0" });
