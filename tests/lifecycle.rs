@@ -82,21 +82,34 @@ async fn a_202_is_handled_even_when_not_asked_for() {
     );
 }
 
-#[wasm_bindgen_test]
-async fn a_failed_operation_becomes_a_graph_error() {
-    let wb = workbook("createfail");
+/// createSession with `preferAsync` on `wb`, whose operation the emulator
+/// fails with the fault fields `rest` (`"status":...,"innerCode":...`).
+async fn create_with_failed_operation(wb: &str, rest: &str) -> Result<JsValue, JsValue> {
     fault(
         &[
             r#"{"operation":"createSession","pathContains":""#,
-            &wb,
-            r#"","operationFails":true,"code":"internalServerError","innerCode":"sessionCreationFailed"}"#,
+            wb,
+            r#"","operationFails":true,"#,
+            rest,
+            "}",
         ]
         .concat(),
     )
     .await;
-    let o = options(&wb);
+    let o = options(wb);
     set(&o, "preferAsync", true);
-    let e = create_session_js(o).await.unwrap_err();
+    create_session_js(o).await
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_operation_becomes_a_graph_error() {
+    let wb = workbook("createfail");
+    let e = create_with_failed_operation(
+        &wb,
+        r#""code":"internalServerError","innerCode":"sessionCreationFailed""#,
+    )
+    .await
+    .unwrap_err();
     assert_graph_error(&e, "internalServerError");
     assert_eq!(get_str(&e, "innerCode").as_deref(), Some("sessionCreationFailed"));
     assert_eq!(get(&e, "recreatable"), JsValue::FALSE);
@@ -111,18 +124,12 @@ async fn a_failed_operation_becomes_a_graph_error() {
 #[wasm_bindgen_test]
 async fn a_failed_operation_with_a_transient_code_sends_create_session_again() {
     let wb = workbook("createtransient");
-    fault(
-        &[
-            r#"{"operation":"createSession","pathContains":""#,
-            &wb,
-            r#"","operationFails":true,"status":500,"innerCode":"transientFailure","retryAfter":"1","times":1}"#,
-        ]
-        .concat(),
+    let s = create_with_failed_operation(
+        &wb,
+        r#""status":500,"innerCode":"transientFailure","retryAfter":"1","times":1"#,
     )
-    .await;
-    let o = options(&wb);
-    set(&o, "preferAsync", true);
-    let s = create_session_js(o).await.expect("created on the second createSession");
+    .await
+    .expect("created on the second createSession");
     assert!(get_str(&s, "id").is_some());
     assert_eq!(
         logged(&wb, "createSession").await.len(),
@@ -132,18 +139,9 @@ async fn a_failed_operation_with_a_transient_code_sends_create_session_again() {
 
     // A code that says not to resend is final after one createSession.
     let wb = workbook("createconflict");
-    fault(
-        &[
-            r#"{"operation":"createSession","pathContains":""#,
-            &wb,
-            r#"","operationFails":true,"status":409,"innerCode":"accessConflict","times":1}"#,
-        ]
-        .concat(),
-    )
-    .await;
-    let o = options(&wb);
-    set(&o, "preferAsync", true);
-    let e = create_session_js(o).await.unwrap_err();
+    let e = create_with_failed_operation(&wb, r#""status":409,"innerCode":"accessConflict","times":1"#)
+        .await
+        .unwrap_err();
     assert_eq!(get_str(&e, "innerCode").as_deref(), Some("accessConflict"));
     assert_eq!(logged(&wb, "createSession").await.len(), 1);
 }
