@@ -421,7 +421,7 @@ fn without_pieces(s: &str, secret: &str) -> Option<String> {
         }
         if i == start {
             i += 1;
-        } else if echoes(&b[start..i], secret.as_bytes()) {
+        } else if echoes(s.get(start..i).unwrap_or(""), secret) {
             let o = out.get_or_insert_with(|| String::with_capacity(s.len()));
             o.push_str(s.get(kept..start).unwrap_or(""));
             o.push_str("[redacted]");
@@ -438,20 +438,20 @@ fn without_pieces(s: &str, secret: &str) -> Option<String> {
 /// of [`PIECE`] bytes, taken every `PIECE / 2` bytes and at its end, occurs
 /// in the secret. A UUID's shape (36 bytes, four of them dashes) is not
 /// searched.
-fn echoes(run: &[u8], secret: &[u8]) -> bool {
-    if run.len() < PIECE || run.len() == 36 && run.iter().filter(|&&c| c == b'-').count() == 4 {
+fn echoes(run: &str, secret: &str) -> bool {
+    if run.len() < PIECE || run.len() == 36 && run.bytes().filter(|&c| c == b'-').count() == 4 {
         return false;
     }
     let last = run.len() - PIECE;
     let mut at = 0;
     loop {
-        let window = &run[at.min(last)..at.min(last) + PIECE];
-        let mut i = 0;
-        while i + PIECE <= secret.len() {
-            if secret[i] == window[0] && &secret[i..i + PIECE] == window {
-                return true;
-            }
-            i += 1;
+        // A run is ASCII: every position is a char boundary.
+        let from = at.min(last);
+        if run
+            .get(from..from + PIECE)
+            .is_some_and(|w| text::find(secret, w).is_some())
+        {
+            return true;
         }
         if at >= last {
             return false;
