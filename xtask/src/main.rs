@@ -19,6 +19,7 @@
 mod bench;
 mod build;
 mod demo;
+mod disk;
 mod e2e;
 mod emulator;
 mod fuzz;

@@ -179,8 +179,9 @@ fn install_wasm_bindgen_cli(root: Option<&Path>) -> Result {
     install
         .args(["install", "--locked", "--force", "--path"])
         .arg(&src)
-        // Its own target dir, kept for the next install; not the
-        // workspace's, which has another lockfile.
+        // Its own target dir, not the workspace's, which has another
+        // lockfile; removed once installed (about 440 MB, of use only to
+        // an install of the same version).
         .arg("--target-dir")
         .arg(work.join("target"));
     if let Some(root) = root {
@@ -188,6 +189,9 @@ fn install_wasm_bindgen_cli(root: Option<&Path>) -> Result {
     }
     let installed = run(&mut install);
     let _ = std::fs::remove_dir_all(&unpacked);
+    if installed.is_ok() {
+        let _ = std::fs::remove_dir_all(work.join("target"));
+    }
     installed
 }
 

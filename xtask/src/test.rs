@@ -11,7 +11,7 @@ use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use crate::watchdog::{self, watch, watch_as};
-use crate::{emulator, setup, Result};
+use crate::{disk, emulator, setup, Result};
 
 /// What a layer needs before it runs.
 #[derive(Clone, Copy, PartialEq)]
@@ -200,7 +200,19 @@ pub fn run(args: &[String]) -> Result {
             })
             .collect();
     }
+    // Before any thread starts: it sets TMPDIR for every tool the layers run.
+    let _tmp = disk::TempDir::enter()?;
+    // On CI every build is cold: cargo's incremental state (400-600 MB)
+    // would only be written, never read, and a cold build without it is
+    // faster (measured in bench/README.md, "The disk a run needs").
+    if std::env::var_os("CI").is_some() && std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        std::env::set_var("CARGO_INCREMENTAL", "0");
+    }
+    disk::check_room();
     let result = run_chosen(&chosen, repeat, serial);
+    if result.is_err() {
+        disk::after_failure();
+    }
     watchdog::table();
     result
 }
@@ -721,6 +733,11 @@ fn wasm_shard(runtime: Runtime, shard: usize, flags: &[String], emus: &Emulators
             }
         }
         watchdog::show(&text);
+    }
+    // The copies are kept for a look at a failure only: each shard's are
+    // about 40-110 MB.
+    if failed.is_empty() {
+        let _ = std::fs::remove_dir_all(&dir);
     }
     failed
 }

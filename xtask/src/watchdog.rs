@@ -286,6 +286,7 @@ fn on_interrupt() {
             // And the rest of xtask's children (the emulators): exit runs no
             // destructor.
             kill_pids(&descendants(std::process::id()));
+            crate::disk::remove();
             table();
             std::process::exit(130);
         });
