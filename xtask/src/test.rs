@@ -204,7 +204,7 @@ pub fn run(args: &[String]) -> Result {
     let _tmp = disk::TempDir::enter()?;
     // On CI every build is cold: cargo's incremental state (400-600 MB)
     // would only be written, never read, and a cold build without it is
-    // faster (measured in bench/README.md, "The disk a run needs").
+    // faster (CONTRIBUTING.md, "The disk a run needs").
     if std::env::var_os("CI").is_some() && std::env::var_os("CARGO_INCREMENTAL").is_none() {
         std::env::set_var("CARGO_INCREMENTAL", "0");
     }
