@@ -112,7 +112,7 @@ fn size(path: &Path) -> u64 {
 }
 
 /// Free bytes on the disk holding `path` (`df -Pk`), if df answers.
-pub fn free(path: &Path) -> Option<u64> {
+fn free(path: &Path) -> Option<u64> {
     let out = crate::output(Command::new("df").arg("-Pk").arg(path))?;
     let avail = out.lines().nth(1)?.split_whitespace().nth(3)?;
     avail.parse::<u64>().ok().map(|k| k * 1024)
@@ -172,10 +172,12 @@ mod tests {
             std::fs::create_dir_all(d.join("org.chromium.Chromium.scoped_dir.x")).unwrap();
         }
         std::fs::write(dead.join("left"), [0u8; 1000]).unwrap();
-        assert_eq!(size(&dead), 1000);
+        let left = size(&dead);
         sweep(&base);
         let kept = (dead.exists(), live.exists(), other.exists());
+        // Removed before asserting: a failure leaves nothing behind.
         let _ = std::fs::remove_dir_all(&base);
+        assert_eq!(left, 1000);
         assert_eq!(kept, (false, true, true));
     }
 }
